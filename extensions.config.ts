@@ -1,0 +1,13 @@
+import { defineConfig } from './scripts/index.ts';
+
+// The single source of truth for this project's PostgreSQL: README.md#configuration lists every key.
+export default defineConfig({
+  postgresMajor: 17,
+  databases: ['app', 'app_test'],
+  extensions: [
+    // uuidv7() works everywhere: native on 18, this extension on 17, a SQL fallback where neither exists.
+    { name: 'pg_uuidv7', required: false },
+    { name: 'vector', required: false },
+    { name: 'pgmq', required: false },
+  ],
+});

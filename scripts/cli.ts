@@ -1,0 +1,102 @@
+/**
+ * pgstrap's command line: argv parsing and the command table only. Each command is a function in
+ * scripts/commands/; errors are rendered once, here.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ExitCode, PgstrapError } from './core/errors.ts';
+import type { EngineChoice } from './core/config/types.ts';
+import { envCommand } from './commands/env.ts';
+import { startCommand, statusCommand, stopCommand } from './commands/lifecycle.ts';
+import { printJson, type CommonOptions } from './commands/options.ts';
+import { setupCommand } from './commands/setup.ts';
+import { errorJson, renderError } from './ui/errors.ts';
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** One verb: its summary for --help, its own flags, and the function that does the work. */
+interface CommandSpec {
+  summary: string;
+  usage?: string;
+  options?: NonNullable<ParseArgsConfig['options']>;
+  run(common: CommonOptions, values: Values, positionals: string[]): Promise<number>;
+}
+
+const COMMON_OPTIONS = {
+  config: { type: 'string' },
+  json: { type: 'boolean' },
+  url: { type: 'string' },
+  engine: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  setup: { summary: 'Initialise and start the cluster, create databases, enable extensions, uuidv7(), migrations, verify', run: (c) => setupCommand(c) },
+  start: { summary: 'Start the project-local cluster (initialising it if needed)', run: (c) => startCommand(c) },
+  stop: { summary: 'Stop the project-local cluster', run: (c) => stopCommand(c) },
+  status: { summary: 'Show whether the cluster runs, with pid, port, version, data directory and log file', run: (c) => statusCommand(c) },
+  env: { summary: 'Print export lines for PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSFILE and DATABASE_URL', run: (c) => envCommand(c) },
+};
+
+const ENGINES: EngineChoice[] = ['auto', 'system', 'embedded', 'external'];
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(width)}  ${spec.summary}`);
+  return [
+    'usage: pgstrap <command> [--config FILE] [--json] [--url URL] [--engine auto|system|embedded|external]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'Exit codes: 0 ok, 1 failed check, 2 usage/config, 3 environment, 4 cluster, 5 database, 6 pending migrations.',
+  ].join('\n');
+}
+
+function usageError(message: string): PgstrapError {
+  return new PgstrapError({ code: 'usage', message, remedy: 'Run `npm run pgstrap -- --help` for the commands and flags.', exit: ExitCode.usage });
+}
+
+/** Parses argv and runs one command; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const json = rest.includes('--json');
+  try {
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      process.stdout.write(`${usage()}\n`);
+      return name === undefined ? ExitCode.usage : ExitCode.ok;
+    }
+    const spec = COMMANDS[name];
+    if (!spec) throw usageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: { ...COMMON_OPTIONS, ...spec.options }, allowPositionals: true, strict: true });
+    } catch (error) {
+      throw usageError((error as Error).message);
+    }
+    const values = parsed.values as Values;
+    if (values.help) {
+      process.stdout.write(`usage: pgstrap ${name} ${spec.usage ?? ''}\n${spec.summary}\n`);
+      return ExitCode.ok;
+    }
+    const engine = values.engine as string | undefined;
+    if (engine !== undefined && !(ENGINES as string[]).includes(engine)) throw usageError(`--engine must be one of ${ENGINES.join(', ')}`);
+    const common: CommonOptions = {
+      config: values.config as string | undefined,
+      json: values.json as boolean | undefined,
+      url: values.url as string | undefined,
+      engine: engine as EngineChoice | undefined,
+    };
+    return await spec.run(common, values, parsed.positionals);
+  } catch (error) {
+    if (json) printJson({ ok: false, error: errorJson(error) });
+    else process.stderr.write(`${renderError(error)}\n`);
+    return error instanceof PgstrapError ? error.exit : ExitCode.failure;
+  }
+}
+
+// Run when executed directly (not when imported by tests).
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,26 @@
+/** `npm run --silent env`: shell exports for the project's cluster (or the --url server). */
+import { ExitCode } from '../core/errors.ts';
+import { clientEnvironment, renderExports } from '../engines/client-env.ts';
+import type { Target } from '../engines/target.ts';
+import { openProject, printJson, type CommonOptions } from './options.ts';
+
+/** PG* variables for an external URL (its password stays inside DATABASE_URL). */
+function externalEnvironment(target: Extract<Target, { kind: 'external' }>): Record<string, string> {
+  const url = target.url;
+  return {
+    PGHOST: url.hostname,
+    PGPORT: url.port || '5432',
+    PGUSER: decodeURIComponent(url.username),
+    PGDATABASE: target.databases[0]!.name,
+    DATABASE_URL: url.toString(),
+  };
+}
+
+/** Prints `export` lines (or JSON with --json). */
+export async function envCommand(options: CommonOptions): Promise<ExitCode> {
+  const { target, config, mode } = await openProject(options);
+  const vars = target.kind === 'external' ? externalEnvironment(target) : clientEnvironment(target.layout, config);
+  if (mode === 'json') printJson(vars);
+  else process.stdout.write(`${renderExports(vars)}\n`);
+  return ExitCode.ok;
+}

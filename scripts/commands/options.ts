@@ -1,0 +1,39 @@
+/** Options every command shares, and how a command opens the project they point at. */
+import { loadConfig } from '../config/load.ts';
+import type { EngineChoice, ResolvedConfig } from '../core/config/types.ts';
+import { selectTarget } from '../engines/select.ts';
+import type { Target } from '../engines/target.ts';
+import { outputMode, type OutputMode } from '../ui/output.ts';
+
+/** Flags shared by all commands. */
+export interface CommonOptions {
+  /** Path to the config file (--config). */
+  config?: string | undefined;
+  /** Emit one JSON document (--json). */
+  json?: boolean | undefined;
+  /** External server URL (--url). */
+  url?: string | undefined;
+  /** Engine override (--engine). */
+  engine?: EngineChoice | undefined;
+  /** Working directory the config is searched from. */
+  cwd?: string | undefined;
+}
+
+/** The loaded config and the target it resolves to. */
+export interface Project {
+  config: ResolvedConfig;
+  target: Target;
+  mode: OutputMode;
+}
+
+/** Loads the config and resolves the engine; touches nothing on disk but the state folder. */
+export async function openProject(options: CommonOptions): Promise<Project> {
+  const config = await loadConfig({ cwd: options.cwd ?? process.cwd(), explicitPath: options.config });
+  const target = await selectTarget(config, { engine: options.engine, url: options.url });
+  return { config, target, mode: outputMode(options) };
+}
+
+/** Writes a JSON document to stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,33 @@
+/** `npm run setup`: the whole pipeline, each step idempotent. */
+import { ExitCode } from '../core/errors.ts';
+import { nothingChanged, summaryLine, type StepReport } from '../core/report.ts';
+import { describeEngine } from '../engines/target.ts';
+import { databasesStep } from '../steps/databases.ts';
+import { initialiseStep, settingsStep, startStep } from '../steps/cluster.ts';
+import type { Step } from '../steps/step.ts';
+import { runSteps } from '../ui/pipeline.ts';
+import { openProject, printJson, type CommonOptions, type Project } from './options.ts';
+
+/** The pipeline, in order. Extension, uuidv7, migration and verify steps follow the databases. */
+export const SETUP_STEPS: Step[] = [initialiseStep, settingsStep, startStep, databasesStep];
+
+/** The steps `db:start` runs: the cluster part of setup. */
+export const START_STEPS: Step[] = [initialiseStep, settingsStep, startStep];
+
+/** Runs `steps` against the project and prints the outcome; returns the exit code. */
+export async function runPipeline(project: Project, steps: Step[]): Promise<{ exit: ExitCode; reports: StepReport[] }> {
+  const { config, target, mode } = project;
+  if (mode !== 'json') process.stdout.write(`pgstrap: ${describeEngine(target)} (${target.choice})\n`);
+  const reports = await runSteps(steps, { config, target, reports: [] }, mode);
+  if (mode === 'json') {
+    printJson({ ok: true, engine: describeEngine(target), changed: !nothingChanged(reports), steps: reports });
+  } else {
+    process.stdout.write(`${summaryLine(reports)}\n`);
+  }
+  return { exit: ExitCode.ok, reports };
+}
+
+/** `setup`: cluster, databases, extensions, uuidv7(), migrations, verification. */
+export async function setupCommand(options: CommonOptions): Promise<ExitCode> {
+  return (await runPipeline(await openProject(options), SETUP_STEPS)).exit;
+}

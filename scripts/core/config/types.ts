@@ -1,0 +1,115 @@
+/** The shape of `extensions.config.ts`: what a team writes, and what pgstrap resolves it to. */
+
+/** How pgstrap finds the server it manages. */
+export type EngineChoice = 'auto' | 'system' | 'embedded' | 'external';
+
+/** A database the project owns. */
+export interface DatabaseConfig {
+  /** Database name: a plain SQL identifier of at most 63 bytes. */
+  name: string;
+  /** Migrations for this database only; defaults to the top-level `migrations`. */
+  migrations?: MigrationsConfig;
+}
+
+/** An extension to enable. */
+export interface ExtensionConfig {
+  /** The `CREATE EXTENSION` name (e.g. `vector`, not `pgvector`). */
+  name: string;
+  /** A required extension the server lacks stops setup; an optional one is a warning. Default true. */
+  required?: boolean;
+  /** Databases to enable it in; default: every database. */
+  databases?: string[];
+  /** Schema to create it in; default: the server's choice (usually `public`). */
+  schema?: string;
+  /** Pin a version (`ALTER EXTENSION ... UPDATE TO`); default: the server's default version. */
+  version?: string;
+}
+
+/** How schema changes are applied. */
+export interface MigrationsConfig {
+  /** Folder of `<version>_<name>.sql` files, relative to the config file. Default `migrations`. */
+  directory?: string;
+  /** Run the built-in SQL runner. Default true. */
+  builtIn?: boolean;
+  /** The app's own migrator, run per database after the built-in runner, e.g. `npx prisma migrate deploy`. */
+  command?: string | string[];
+}
+
+/** What a team writes in `extensions.config.ts`. Every field has a default. */
+export interface PgstrapConfig {
+  /** PostgreSQL major version. Default 17. */
+  postgresMajor?: number;
+  /** `auto` uses a system PostgreSQL of the right major (e.g. from `nix develop`), else the embedded one. */
+  engine?: EngineChoice;
+  /** Server URL for the `external` engine. Prefer `--url` or `PGSTRAP_URL` so secrets stay out of git. */
+  url?: string;
+  /** TCP port on 127.0.0.1. Default 5400 + major (5417), clear of a system server on 5432. */
+  port?: number;
+  /** Superuser the cluster is initialised with. Default `postgres`. */
+  superuser?: string;
+  /** Folder for all runtime state (data, sockets, logs, password), relative to the config file. Default `.pgstrap`. */
+  stateDir?: string;
+  /** Data directory. Default `<stateDir>/data`. */
+  dataDir?: string;
+  /** Unix socket directory. Default `<stateDir>/run`, or a short path under /tmp when that is too long. */
+  socketDir?: string;
+  /** When run as root: the user the server runs as. Default `postgres` if it exists, else `nobody`. */
+  runAs?: string;
+  /** Databases to create. Default `['app']`. */
+  databases?: Array<string | DatabaseConfig>;
+  /** Extensions to enable; a bare name is a required extension in every database. */
+  extensions?: Array<string | ExtensionConfig>;
+  /** postgresql.conf settings, written to a managed file in the data directory. */
+  settings?: Record<string, string | number | boolean>;
+  /** Migrations applied to every database. */
+  migrations?: MigrationsConfig;
+}
+
+/** A database after defaults. */
+export interface ResolvedDatabase {
+  name: string;
+  migrations: ResolvedMigrations;
+}
+
+/** An extension after defaults. */
+export interface ResolvedExtension {
+  name: string;
+  required: boolean;
+  databases: string[];
+  schema: string | undefined;
+  version: string | undefined;
+}
+
+/** Migrations after defaults, with an absolute directory. */
+export interface ResolvedMigrations {
+  directory: string;
+  builtIn: boolean;
+  command: string[] | undefined;
+}
+
+/** The validated config with every default applied and every path absolute. */
+export interface ResolvedConfig {
+  /** The file it was read from; undefined when no file exists and defaults apply. */
+  file: string | undefined;
+  /** The folder relative paths resolve against (the config file's folder). */
+  projectDir: string;
+  postgresMajor: number;
+  engine: EngineChoice;
+  url: string | undefined;
+  port: number;
+  superuser: string;
+  stateDir: string;
+  /** undefined: derived from stateDir (and relocated when the server user cannot reach it). */
+  dataDir: string | undefined;
+  socketDir: string | undefined;
+  runAs: string | undefined;
+  databases: ResolvedDatabase[];
+  extensions: ResolvedExtension[];
+  settings: Record<string, string>;
+  migrations: ResolvedMigrations;
+}
+
+/** Typed helper for `extensions.config.ts`; returns its argument. */
+export function defineConfig(config: PgstrapConfig): PgstrapConfig {
+  return config;
+}

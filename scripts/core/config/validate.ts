@@ -1,0 +1,326 @@
+/**
+ * Turns an untrusted config object into a ResolvedConfig at one boundary.
+ * Every problem is collected and reported at once, each naming its key.
+ */
+import path from 'node:path';
+import { ExitCode, PgstrapError } from '../errors.ts';
+import { isPlainIdentifier, MAX_IDENTIFIER_BYTES } from '../identifiers.ts';
+import type {
+  EngineChoice,
+  MigrationsConfig,
+  ResolvedConfig,
+  ResolvedDatabase,
+  ResolvedExtension,
+  ResolvedMigrations,
+} from './types.ts';
+
+/** Where the config came from, for resolving paths and naming the file in errors. */
+export interface ConfigSource {
+  file: string | undefined;
+  projectDir: string;
+}
+
+export const DEFAULT_MAJOR = 17;
+export const SUPPORTED_MAJORS = { min: 13, max: 18 } as const;
+const ENGINES: readonly EngineChoice[] = ['auto', 'system', 'embedded', 'external'];
+const TOP_LEVEL_KEYS = [
+  'postgresMajor', 'engine', 'url', 'port', 'superuser', 'stateDir', 'dataDir', 'socketDir', 'runAs',
+  'databases', 'extensions', 'settings', 'migrations',
+] as const;
+const EXTENSION_KEYS = ['name', 'required', 'databases', 'schema', 'version'] as const;
+const DATABASE_KEYS = ['name', 'migrations'] as const;
+const MIGRATION_KEYS = ['directory', 'builtIn', 'command'] as const;
+const RESERVED_DATABASES = new Set(['template0', 'template1']);
+/** Settings pgstrap owns; a team sets them through the named config key instead. */
+export const MANAGED_SETTINGS: Record<string, string> = {
+  port: 'port',
+  listen_addresses: '(always 127.0.0.1)',
+  unix_socket_directories: 'socketDir',
+  data_directory: 'dataDir',
+  hba_file: '(managed by pgstrap)',
+};
+
+/** Collects problems while walking the object, so they can all be reported together. */
+class Problems {
+  readonly list: string[] = [];
+  add(key: string, message: string): void {
+    this.list.push(`${key}: ${message}`);
+  }
+}
+
+type Dict = Record<string, unknown>;
+
+function isDict(value: unknown): value is Dict {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkKeys(value: Dict, allowed: readonly string[], at: string, problems: Problems): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      const where = at ? `${at}.${key}` : key;
+      const near = allowed.find((k) => k.toLowerCase() === key.toLowerCase());
+      problems.add(where, `unknown key${near ? ` (did you mean "${near}"?)` : ''}; allowed: ${allowed.join(', ')}`);
+    }
+  }
+}
+
+function optionalString(value: Dict, key: string, at: string, problems: Problems): string | undefined {
+  const v = value[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.length === 0) {
+    problems.add(at ? `${at}.${key}` : key, `must be a non-empty string, got ${describe(v)}`);
+    return undefined;
+  }
+  return v;
+}
+
+function optionalBoolean(value: Dict, key: string, at: string, problems: Problems): boolean | undefined {
+  const v = value[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') {
+    problems.add(`${at}.${key}`, `must be true or false, got ${describe(v)}`);
+    return undefined;
+  }
+  return v;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+function resolveMigrations(
+  raw: unknown,
+  at: string,
+  fallback: ResolvedMigrations,
+  source: ConfigSource,
+  problems: Problems,
+): ResolvedMigrations {
+  if (raw === undefined) return fallback;
+  if (!isDict(raw)) {
+    problems.add(at, `must be an object like { directory: 'migrations' }, got ${describe(raw)}`);
+    return fallback;
+  }
+  checkKeys(raw, MIGRATION_KEYS, at, problems);
+  const m = raw as MigrationsConfig & Dict;
+  const directory = optionalString(m, 'directory', at, problems);
+  const builtIn = optionalBoolean(m, 'builtIn', at, problems);
+  let command: string[] | undefined = fallback.command;
+  if (m.command !== undefined) {
+    if (typeof m.command === 'string' && m.command.trim() !== '') command = ['sh', '-c', m.command];
+    else if (Array.isArray(m.command) && m.command.length > 0 && m.command.every((c) => typeof c === 'string' && c !== '')) {
+      command = [...m.command];
+    } else problems.add(`${at}.command`, `must be a shell string or a non-empty [program, ...args] array, got ${describe(m.command)}`);
+  }
+  return {
+    directory: directory === undefined ? fallback.directory : path.resolve(source.projectDir, directory),
+    builtIn: builtIn ?? fallback.builtIn,
+    command,
+  };
+}
+
+function checkDatabaseName(name: string, at: string, problems: Problems): void {
+  if (Buffer.byteLength(name, 'utf8') > MAX_IDENTIFIER_BYTES) {
+    problems.add(at, `"${name}" is ${Buffer.byteLength(name, 'utf8')} bytes; PostgreSQL allows at most ${MAX_IDENTIFIER_BYTES}`);
+  } else if (!isPlainIdentifier(name)) {
+    problems.add(at, `"${name}" is not a valid identifier: use letters, digits and _, starting with a letter or _`);
+  } else if (RESERVED_DATABASES.has(name)) {
+    problems.add(at, `"${name}" is a template database PostgreSQL owns`);
+  }
+}
+
+function resolveDatabases(raw: unknown, migrations: ResolvedMigrations, source: ConfigSource, problems: Problems): ResolvedDatabase[] {
+  if (raw === undefined) return [{ name: 'app', migrations }];
+  if (!Array.isArray(raw) || raw.length === 0) {
+    problems.add('databases', `must be a non-empty array of names or { name } objects, got ${describe(raw)}`);
+    return [];
+  }
+  const seen = new Set<string>();
+  const result: ResolvedDatabase[] = [];
+  raw.forEach((entry: unknown, i) => {
+    const at = `databases[${i}]`;
+    let name: string | undefined;
+    let dbMigrations = migrations;
+    if (typeof entry === 'string') name = entry;
+    else if (isDict(entry)) {
+      checkKeys(entry, DATABASE_KEYS, at, problems);
+      name = optionalString(entry, 'name', at, problems);
+      if (name === undefined && entry.name === undefined) problems.add(`${at}.name`, 'is required');
+      dbMigrations = resolveMigrations(entry.migrations, `${at}.migrations`, migrations, source, problems);
+    } else {
+      problems.add(at, `must be a name or { name } object, got ${describe(entry)}`);
+    }
+    if (name === undefined) return;
+    checkDatabaseName(name, typeof entry === 'string' ? at : `${at}.name`, problems);
+    if (seen.has(name)) problems.add(at, `"${name}" is listed twice`);
+    seen.add(name);
+    result.push({ name, migrations: dbMigrations });
+  });
+  return result;
+}
+
+function resolveExtensions(raw: unknown, databases: ResolvedDatabase[], problems: Problems): ResolvedExtension[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    problems.add('extensions', `must be an array of names or { name, required, databases } objects, got ${describe(raw)}`);
+    return [];
+  }
+  const all = databases.map((d) => d.name);
+  const seen = new Set<string>();
+  const result: ResolvedExtension[] = [];
+  raw.forEach((entry: unknown, i) => {
+    const at = `extensions[${i}]`;
+    let ext: ResolvedExtension | undefined;
+    if (typeof entry === 'string') {
+      ext = { name: entry, required: true, databases: all, schema: undefined, version: undefined };
+    } else if (isDict(entry)) {
+      checkKeys(entry, EXTENSION_KEYS, at, problems);
+      const name = optionalString(entry, 'name', at, problems);
+      if (entry.name === undefined) problems.add(`${at}.name`, 'is required');
+      let dbs = all;
+      if (entry.databases !== undefined) {
+        if (!Array.isArray(entry.databases) || entry.databases.length === 0 || !entry.databases.every((d) => typeof d === 'string')) {
+          problems.add(`${at}.databases`, `must be a non-empty array of database names, got ${describe(entry.databases)}`);
+        } else {
+          dbs = entry.databases as string[];
+          for (const d of dbs) {
+            if (!all.includes(d)) problems.add(`${at}.databases`, `"${d}" is not one of the configured databases (${all.join(', ')})`);
+          }
+        }
+      }
+      if (name !== undefined) {
+        ext = {
+          name,
+          required: optionalBoolean(entry, 'required', at, problems) ?? true,
+          databases: dbs,
+          schema: optionalString(entry, 'schema', at, problems),
+          version: optionalString(entry, 'version', at, problems),
+        };
+      }
+    } else {
+      problems.add(at, `must be a name or { name } object, got ${describe(entry)}`);
+    }
+    if (!ext) return;
+    if (ext.name.length === 0 || Buffer.byteLength(ext.name, 'utf8') > MAX_IDENTIFIER_BYTES) {
+      problems.add(`${at}.name`, `must be 1 to ${MAX_IDENTIFIER_BYTES} bytes`);
+      return;
+    }
+    if (seen.has(ext.name)) problems.add(at, `"${ext.name}" is listed twice`);
+    seen.add(ext.name);
+    result.push(ext);
+  });
+  return result;
+}
+
+function resolveSettings(raw: unknown, problems: Problems): Record<string, string> {
+  if (raw === undefined) return {};
+  if (!isDict(raw)) {
+    problems.add('settings', `must be an object of postgresql.conf settings, got ${describe(raw)}`);
+    return {};
+  }
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const at = `settings.${key}`;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/.test(key)) {
+      problems.add(at, 'is not a valid setting name');
+      continue;
+    }
+    const owner = MANAGED_SETTINGS[key.toLowerCase()];
+    if (owner !== undefined) {
+      problems.add(at, `is managed by pgstrap; set ${owner} instead`);
+      continue;
+    }
+    if (typeof value === 'boolean') result[key] = value ? 'on' : 'off';
+    else if (typeof value === 'number' && Number.isFinite(value)) result[key] = String(value);
+    else if (typeof value === 'string' && !/[\n\r\0]/.test(value)) result[key] = value;
+    else problems.add(at, `must be a string, number or boolean on one line, got ${describe(value)}`);
+  }
+  return result;
+}
+
+/** Validates `raw` and applies defaults; throws one PgstrapError listing every problem. */
+export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfig {
+  const problems = new Problems();
+  const input: Dict = raw === undefined ? {} : isDict(raw) ? raw : {};
+  if (raw !== undefined && !isDict(raw)) problems.add('(root)', `the config must export an object, got ${describe(raw)}`);
+  checkKeys(input, TOP_LEVEL_KEYS, '', problems);
+
+  let major = DEFAULT_MAJOR;
+  if (input.postgresMajor !== undefined) {
+    const v = input.postgresMajor;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < SUPPORTED_MAJORS.min || v > SUPPORTED_MAJORS.max) {
+      problems.add('postgresMajor', `must be a whole number from ${SUPPORTED_MAJORS.min} to ${SUPPORTED_MAJORS.max}, got ${describe(v)}`);
+    } else major = v;
+  }
+
+  let engine: EngineChoice = 'auto';
+  if (input.engine !== undefined) {
+    if (typeof input.engine === 'string' && (ENGINES as string[]).includes(input.engine)) engine = input.engine as EngineChoice;
+    else problems.add('engine', `must be one of ${ENGINES.join(', ')}, got ${describe(input.engine)}`);
+  }
+
+  const url = optionalString(input, 'url', '', problems);
+  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) problems.add('url', 'must start with postgres:// or postgresql://');
+  if (url !== undefined && engine !== 'external') problems.add('url', 'is only used by engine: "external"; set engine too, or pass --url');
+
+  let port = 5400 + major;
+  if (input.port !== undefined) {
+    const v = input.port;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) {
+      problems.add('port', `must be a whole number from 1 to 65535, got ${describe(v)}`);
+    } else port = v;
+  }
+
+  const superuser = optionalString(input, 'superuser', '', problems) ?? 'postgres';
+  if (!isPlainIdentifier(superuser)) problems.add('superuser', `"${superuser}" is not a valid role name`);
+  const runAs = optionalString(input, 'runAs', '', problems);
+  if (runAs !== undefined && !/^[a-z_][a-z0-9_-]*\$?$/i.test(runAs)) problems.add('runAs', `"${runAs}" is not a valid user name`);
+
+  const dir = (key: 'stateDir' | 'dataDir' | 'socketDir'): string | undefined => {
+    const v = optionalString(input, key, '', problems);
+    return v === undefined ? undefined : path.resolve(source.projectDir, v);
+  };
+  const stateDir = dir('stateDir') ?? path.join(source.projectDir, '.pgstrap');
+  const dataDir = dir('dataDir');
+  const socketDir = dir('socketDir');
+  const defaultMigrations: ResolvedMigrations = {
+    directory: path.join(source.projectDir, 'migrations'),
+    builtIn: true,
+    command: undefined,
+  };
+  const migrations = resolveMigrations(input.migrations, 'migrations', defaultMigrations, source, problems);
+  const databases = resolveDatabases(input.databases, migrations, source, problems);
+  const extensions = resolveExtensions(input.extensions, databases, problems);
+  const settings = resolveSettings(input.settings, problems);
+
+  if (problems.list.length > 0) {
+    const where = source.file ?? 'the default config';
+    throw new PgstrapError({
+      code: 'config.invalid',
+      message: `${where} has ${problems.list.length === 1 ? 'a problem' : `${problems.list.length} problems`}`,
+      details: problems.list,
+      remedy: `Fix ${problems.list.length === 1 ? 'it' : 'them'} in ${where}; README.md#configuration lists every key.`,
+      exit: ExitCode.usage,
+    });
+  }
+  return {
+    file: source.file,
+    projectDir: source.projectDir,
+    postgresMajor: major,
+    engine,
+    url,
+    port,
+    superuser,
+    stateDir,
+    dataDir,
+    socketDir,
+    runAs,
+    databases,
+    extensions,
+    settings,
+    migrations,
+  };
+}

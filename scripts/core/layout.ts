@@ -1,0 +1,55 @@
+/** Where a managed cluster keeps its files. Pure: callers decide whether to relocate. */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { ResolvedConfig } from './config/types.ts';
+
+/** Every path of a project-local cluster. */
+export interface ClusterLayout {
+  /** Holds data/, run/, log/ and staged binaries: stateDir, or a relocated folder. */
+  runtimeDir: string;
+  dataDir: string;
+  socketDir: string;
+  logFile: string;
+  /** The superuser's TCP password, 0600; always in stateDir, owned by whoever runs pgstrap. */
+  passwordFile: string;
+  /** A libpq password file for DATABASE_URL-less clients (PGPASSFILE), 0600. */
+  pgpassFile: string;
+  /** True when runtimeDir is not stateDir because the server user cannot reach the project. */
+  relocated: boolean;
+}
+
+/** Unix socket paths are limited to 104 bytes on macOS (108 on Linux), NUL included. */
+export const MAX_SOCKET_PATH_BYTES = 103;
+
+/** The socket file PostgreSQL creates in `dir` for `port`. */
+export function socketPath(dir: string, port: number): string {
+  return path.join(dir, `.s.PGSQL.${port}`);
+}
+
+/** A short stable tag for a project folder, used in fallback paths. */
+export function projectTag(projectDir: string): string {
+  return createHash('sha256').update(projectDir).digest('hex').slice(0, 10);
+}
+
+/**
+ * The layout for `config`. `relocateTo` moves runtime state out of a folder the server user cannot
+ * reach (a checkout under a 0700 home when running as root); `tmpDir` hosts a short socket path.
+ */
+export function clusterLayout(config: ResolvedConfig, options: { relocateTo?: string | undefined; tmpDir: string }): ClusterLayout {
+  const runtimeDir = options.relocateTo ?? config.stateDir;
+  const preferredSocketDir = config.socketDir ?? path.join(runtimeDir, 'run');
+  const socketFits = Buffer.byteLength(socketPath(preferredSocketDir, 65535)) <= MAX_SOCKET_PATH_BYTES;
+  const socketDir =
+    config.socketDir !== undefined || socketFits
+      ? preferredSocketDir
+      : path.join(options.tmpDir, `pgstrap-${projectTag(config.projectDir)}`);
+  return {
+    runtimeDir,
+    dataDir: config.dataDir ?? path.join(runtimeDir, 'data'),
+    socketDir,
+    logFile: path.join(runtimeDir, 'log', 'postgresql.log'),
+    passwordFile: path.join(config.stateDir, 'password'),
+    pgpassFile: path.join(config.stateDir, 'pgpass'),
+    relocated: options.relocateTo !== undefined,
+  };
+}

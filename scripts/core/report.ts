@@ -1,0 +1,45 @@
+/** What each pipeline step found and did: shown live, summarised at the end, printed by --json. */
+
+/** `changed`: it applied something; `unchanged`: nothing to do; `skipped`: not applicable here; `warning`: done, with a caveat. */
+export type StepStatus = 'changed' | 'unchanged' | 'skipped' | 'warning';
+
+/** The outcome of one step. */
+export interface StepReport {
+  id: string;
+  title: string;
+  status: StepStatus;
+  /** What was applied, one line each (empty when nothing changed). */
+  changes: string[];
+  /** Facts worth knowing that are not changes: a missing optional extension, a relocation. */
+  notes: string[];
+}
+
+/** What a step returns; the runner adds id and title. */
+export interface StepOutcome {
+  status?: StepStatus;
+  changes?: string[];
+  notes?: string[];
+}
+
+/** The status a step's outcome implies when it does not set one. */
+export function toReport(id: string, title: string, outcome: StepOutcome): StepReport {
+  const changes = outcome.changes ?? [];
+  const notes = outcome.notes ?? [];
+  const status = outcome.status ?? (changes.length > 0 ? 'changed' : 'unchanged');
+  return { id, title, status, changes, notes };
+}
+
+/** True when no step changed anything. */
+export function nothingChanged(reports: StepReport[]): boolean {
+  return reports.every((r) => r.changes.length === 0);
+}
+
+/** The closing line of a run. */
+export function summaryLine(reports: StepReport[]): string {
+  const changed = reports.filter((r) => r.changes.length > 0);
+  const warnings = reports.filter((r) => r.status === 'warning').length;
+  const tail = warnings > 0 ? ` (${warnings} warning${warnings === 1 ? '' : 's'}: see above)` : '';
+  if (changed.length === 0) return `Nothing to do: everything is up to date${tail}.`;
+  const count = changed.reduce((n, r) => n + r.changes.length, 0);
+  return `Done: ${count} change${count === 1 ? '' : 's'} in ${changed.map((r) => r.id).join(', ')}${tail}.`;
+}

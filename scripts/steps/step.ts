@@ -1,0 +1,26 @@
+/** A pipeline step: observes the server, plans the difference, applies it, and says what it did. */
+import type { ResolvedConfig } from '../core/config/types.ts';
+import type { StepOutcome, StepReport } from '../core/report.ts';
+import type { Target } from '../engines/target.ts';
+
+/** What every step of a run shares. */
+export interface RunContext {
+  config: ResolvedConfig;
+  target: Target;
+  /** Reports of the steps done so far. */
+  reports: StepReport[];
+  /** Writes one line of progress under the running step. */
+  log: (line: string) => void;
+  /** Set by the settings step when the server must restart before the next step runs. */
+  restartReason?: string | undefined;
+}
+
+/** One step of `npm run setup`. */
+export interface Step {
+  id: string;
+  /** A sentence in the imperative, e.g. "Create databases". */
+  title: string;
+  /** A reason to skip this step on this target, or undefined to run it. */
+  skip?(ctx: RunContext): string | undefined;
+  run(ctx: RunContext): Promise<StepOutcome>;
+}

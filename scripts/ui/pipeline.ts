@@ -1,0 +1,50 @@
+/** Runs steps as a listr2 task list: live on a terminal, a line per step off one, silent for --json. */
+import { Listr } from 'listr2';
+import { toReport, type StepReport } from '../core/report.ts';
+import type { RunContext, Step } from '../steps/step.ts';
+import type { OutputMode } from './output.ts';
+
+/** A short suffix for a finished step's title. */
+function outcomeSuffix(report: StepReport): string {
+  if (report.status === 'skipped') return '';
+  if (report.changes.length === 0) return report.status === 'warning' ? ' (warning)' : ' (up to date)';
+  if (report.changes.length === 1) return `: ${report.changes[0]}`;
+  return `: ${report.changes.length} changes`;
+}
+
+/** Runs `steps` in order; stops at the first error, which is rethrown for the CLI to render. */
+export async function runSteps(steps: Step[], ctx: Omit<RunContext, 'log'>, mode: OutputMode): Promise<StepReport[]> {
+  const reports: StepReport[] = ctx.reports;
+  const list = new Listr(
+    steps.map((step) => ({
+      title: step.title,
+      task: async (_: unknown, task: { title: string; output: string; skip: (message?: string) => void }) => {
+        const reason = step.skip?.({ ...ctx, log: () => {} });
+        if (reason) {
+          reports.push(toReport(step.id, step.title, { status: 'skipped', notes: [reason] }));
+          task.skip(`${step.title} (skipped: ${reason})`);
+          return;
+        }
+        const runCtx = ctx as RunContext;
+        runCtx.log = (line: string) => {
+          task.output = line;
+        };
+        const report = toReport(step.id, step.title, await step.run(runCtx));
+        reports.push(report);
+        const lines = [...(report.changes.length > 1 ? report.changes : []), ...report.notes.map((n) => `note: ${n}`)];
+        task.output = lines.join('\n');
+        task.title = `${step.title}${outcomeSuffix(report)}`;
+      },
+      rendererOptions: { persistentOutput: true },
+    })),
+    {
+      renderer: mode === 'json' ? 'silent' : mode === 'tasks' ? 'default' : 'simple',
+      fallbackRenderer: 'simple',
+      exitOnError: true,
+      registerSignalListeners: false,
+      rendererOptions: { showErrorMessage: false, collapseErrors: true },
+    },
+  );
+  await list.run();
+  return reports;
+}

@@ -1,0 +1,140 @@
+/**
+ * Test projects: a temporary folder with an extensions.config.json-like config, a free port, and
+ * the real pipeline to bring a cluster up. Tests talk to real servers only.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { PgstrapConfig, ResolvedConfig } from '../../scripts/core/config/types.ts';
+import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import type { StepReport } from '../../scripts/core/report.ts';
+import { withClient } from '../../scripts/db/client.ts';
+import { probeVersion } from '../../scripts/engines/binaries.ts';
+import { selectTarget, type EngineOverrides } from '../../scripts/engines/select.ts';
+import { connectionFor, type ManagedTarget, type Target } from '../../scripts/engines/target.ts';
+import type { RunContext, Step } from '../../scripts/steps/step.ts';
+import { toReport } from '../../scripts/core/report.ts';
+import { run } from '../../scripts/engines/process.ts';
+import type pg from 'pg';
+
+/** The repository root: embedded binaries resolve from its node_modules. */
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** Asks the OS for a free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A temporary project folder (0755 so a server user can reach it when tests run as root). */
+export interface TestProject {
+  dir: string;
+  config: ResolvedConfig;
+  /** Writes `extensions.config.mjs` with this config, for CLI tests. */
+  writeConfigFile(raw: PgstrapConfig | Record<string, unknown>): string;
+  remove(): Promise<void>;
+}
+
+/** Creates a project; `raw` is what a team would write, resolved as the loader would. */
+export async function makeProject(raw: PgstrapConfig = {}, options: { parent?: string } = {}): Promise<TestProject> {
+  const parent = options.parent ?? os.tmpdir();
+  const dir = fs.mkdtempSync(path.join(parent, 'pgstrap-test-'));
+  fs.chmodSync(dir, 0o755);
+  // Embedded binaries resolve from the repository's node_modules.
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"pgstrap-test-project","private":true,"type":"module"}\n');
+  const port = raw.port ?? (await freePort());
+  const config = resolveConfig({ ...raw, port }, { file: path.join(dir, 'extensions.config.mjs'), projectDir: dir });
+  const project: TestProject = {
+    dir,
+    config,
+    writeConfigFile(content) {
+      const file = path.join(dir, 'extensions.config.mjs');
+      fs.writeFileSync(file, `export default ${JSON.stringify(content, null, 2)};\n`);
+      return file;
+    },
+    async remove() {
+      await stopQuietly(config);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return project;
+}
+
+/** Stops a project's cluster if one runs there (pg_ctl stop as the right user). */
+async function stopQuietly(config: ResolvedConfig): Promise<void> {
+  try {
+    const target = await selectTarget(config, { env: testEnv(config) });
+    if (target.kind !== 'external') {
+      await target.cluster.stop();
+      if (target.layout.relocated) fs.rmSync(target.layout.runtimeDir, { recursive: true, force: true });
+    }
+  } catch {
+    // Nothing to stop.
+  }
+}
+
+/** The environment engine selection sees in tests: PGSTRAP_URL never leaks in from the developer's shell. */
+export function testEnv(_config?: ResolvedConfig, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  delete env.PGSTRAP_URL;
+  return env;
+}
+
+/** Runs steps as the pipeline does, without a renderer; returns their reports. */
+export async function runStepsQuietly(steps: Step[], config: ResolvedConfig, target: Target, lines: string[] = []): Promise<StepReport[]> {
+  const ctx: RunContext = { config, target, reports: [], log: (line) => lines.push(line) };
+  for (const step of steps) {
+    const reason = step.skip?.(ctx);
+    if (reason) {
+      ctx.reports.push(toReport(step.id, step.title, { status: 'skipped', notes: [reason] }));
+      continue;
+    }
+    ctx.reports.push(toReport(step.id, step.title, await step.run(ctx)));
+  }
+  return ctx.reports;
+}
+
+/** Resolves the managed target of a project. */
+export async function managedTarget(project: TestProject, overrides: EngineOverrides = {}): Promise<ManagedTarget> {
+  const target = await selectTarget(project.config, { env: testEnv(), ...overrides });
+  if (target.kind === 'external') throw new Error('expected a managed target');
+  return target;
+}
+
+/** Runs a query on `database` of the target and returns its rows. */
+export async function query<R extends pg.QueryResultRow = Record<string, unknown>>(
+  target: Target,
+  database: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<R[]> {
+  return withClient(connectionFor(target, database), async (c) => (await c.query<R>(sql, params)).rows);
+}
+
+/** Debian's PostgreSQL server binaries of `major`, or why they are absent (so the test can say it skipped). */
+export async function debianPostgres(major: number): Promise<{ binDir: string } | { skip: string }> {
+  const binDir = `/usr/lib/postgresql/${major}/bin`;
+  if (!fs.existsSync(path.join(binDir, 'postgres'))) {
+    return { skip: `Debian postgresql-${major} is not installed (apt-get install postgresql-${major}; .ci/run does)` };
+  }
+  const version = await probeVersion(binDir);
+  return version?.major === major ? { binDir } : { skip: `${binDir} does not hold PostgreSQL ${major}` };
+}
+
+/** Runs the CLI in a child process, as a user would. */
+export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }) {
+  return run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/cli.ts'), ...args], {
+    cwd: options.cwd,
+    env: { ...testEnv(), CI: 'true', NO_COLOR: '1', ...options.env },
+    reject: false,
+    timeoutMs: 180_000,
+  });
+}
