@@ -32,7 +32,7 @@ export async function runSteps(steps: Step[], ctx: Omit<RunContext, 'log'>, mode
         const report = toReport(step.id, step.title, await step.run(runCtx));
         reports.push(report);
         const lines = [...(report.changes.length > 1 ? report.changes : []), ...report.notes.map((n) => `note: ${n}`)];
-        task.output = lines.join('\n');
+        if (lines.length > 0) task.output = lines.join('\n');
         task.title = `${step.title}${outcomeSuffix(report)}`;
       },
       rendererOptions: { persistentOutput: true },

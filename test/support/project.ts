@@ -83,9 +83,9 @@ async function stopQuietly(config: ResolvedConfig): Promise<void> {
 
 /** The environment engine selection sees in tests: PGSTRAP_URL never leaks in from the developer's shell. */
 export function testEnv(_config?: ResolvedConfig, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
+  const env = { ...process.env };
   delete env.PGSTRAP_URL;
-  return env;
+  return { ...env, ...extra };
 }
 
 /** Runs steps as the pipeline does, without a renderer; returns their reports. */

@@ -54,12 +54,36 @@ function isDict(value: unknown): value is Dict {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Edit distance counting a swap of neighbours as one edit, for "did you mean" on mistyped keys. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The allowed key closest to a mistyped one, if it is close enough to be what was meant. */
+export function closestKey(key: string, allowed: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of allowed) {
+    const distance = editDistance(key.toLowerCase(), name.toLowerCase());
+    if (!best || distance < best.distance) best = { name, distance };
+  }
+  return best && best.distance <= (key.length < 4 ? 1 : 2) ? best.name : undefined;
+}
+
 function checkKeys(value: Dict, allowed: readonly string[], at: string, problems: Problems): void {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
       const where = at ? `${at}.${key}` : key;
-      const near = allowed.find((k) => k.toLowerCase() === key.toLowerCase());
-      problems.add(where, `unknown key${near ? ` (did you mean "${near}"?)` : ''}; allowed: ${allowed.join(', ')}`);
+      const near = closestKey(key, allowed);
+      problems.add(where, near ? `unknown key (did you mean "${near}"?)` : `unknown key; allowed: ${allowed.join(', ')}`);
     }
   }
 }

@@ -1,0 +1,82 @@
+/** The command line as a user meets it: exit codes, --json, env, status, errors rendered once. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../scripts/core/errors.ts';
+import { makeProject, runCli, type TestProject } from '../support/project.ts';
+
+let project: TestProject;
+
+beforeAll(async () => {
+  project = await makeProject();
+  project.writeConfigFile({ port: project.config.port, databases: ['app'], engine: 'embedded' });
+});
+afterAll(async () => project?.remove());
+
+describe('pgstrap CLI', () => {
+  it('refuses a bad config with exit 2, naming the file and every bad key', async () => {
+    const bad = await makeProject();
+    try {
+      const file = bad.writeConfigFile({ databases: ['ok', 'not-ok'], prot: 1 });
+      const result = await runCli(['setup'], { cwd: bad.dir });
+      expect(result.exitCode).toBe(ExitCode.usage);
+      const stderr = String(result.stderr);
+      expect(stderr).toContain(`[config.invalid] ${file} has 2 problems`);
+      expect(stderr).toContain('databases[1]: "not-ok" is not a valid identifier');
+      expect(stderr).toContain('prot: unknown key (did you mean "port"?)');
+      expect(stderr.match(/config\.invalid/g)).toHaveLength(1);
+    } finally {
+      await bad.remove();
+    }
+  });
+
+  it('sets up with plain output off a terminal, then reports nothing to do', async () => {
+    const first = await runCli(['setup'], { cwd: project.dir });
+    expect(first.exitCode, String(first.stderr)).toBe(0);
+    expect(String(first.stdout)).toMatch(/Create databases: created database app/);
+    const second = await runCli(['setup'], { cwd: project.dir });
+    expect(second.exitCode).toBe(0);
+    expect(String(second.stdout).trim().split('\n').at(-1)).toMatch(/^Nothing to do: everything is up to date/);
+  });
+
+  it('prints one JSON document with --json', async () => {
+    const result = await runCli(['setup', '--json'], { cwd: project.dir });
+    expect(result.exitCode).toBe(0);
+    const doc = JSON.parse(String(result.stdout)) as { ok: boolean; changed: boolean; steps: Array<{ id: string; status: string }> };
+    expect(doc.ok).toBe(true);
+    expect(doc.changed).toBe(false);
+    expect(doc.steps.slice(0, 4).map((s) => s.id)).toEqual(['cluster', 'settings', 'start', 'databases']);
+  });
+
+  it('prints shell exports that psql-compatible clients can use', async () => {
+    const result = await runCli(['env'], { cwd: project.dir });
+    const out = String(result.stdout);
+    expect(out).toContain(`export PGPORT='${project.config.port}'`);
+    expect(out).toContain(`export PGHOST='${project.config.stateDir}/run'`);
+    expect(out).toMatch(new RegExp(`export DATABASE_URL='postgresql://postgres:[^@']+@127\\.0\\.0\\.1:${project.config.port}/app'`));
+  });
+
+  it('reports status with exit 0 when running and 1 when stopped', async () => {
+    const running = await runCli(['status', '--json'], { cwd: project.dir });
+    expect(running.exitCode).toBe(0);
+    expect(JSON.parse(String(running.stdout))).toMatchObject({ running: true, port: project.config.port, version: expect.stringMatching(/^17\./) });
+    const stop = await runCli(['stop'], { cwd: project.dir });
+    expect(String(stop.stdout)).toContain('Stopped the cluster.');
+    const stopped = await runCli(['status'], { cwd: project.dir });
+    expect(stopped.exitCode).toBe(1);
+    expect(String(stopped.stdout)).toContain('stopped (npm run db:start starts it)');
+    const start = await runCli(['start'], { cwd: project.dir });
+    expect(start.exitCode).toBe(0);
+  });
+
+  it('renders errors as JSON with --json', async () => {
+    const result = await runCli(['status', '--json', '--url', 'postgres://h/db'], { cwd: project.dir });
+    expect(result.exitCode).toBe(ExitCode.usage);
+    expect(JSON.parse(String(result.stdout))).toMatchObject({ ok: false, error: { code: 'engine.no-lifecycle' } });
+  });
+
+  it('refuses unknown commands and flags with exit 2', async () => {
+    expect((await runCli(['stup'], { cwd: project.dir })).exitCode).toBe(ExitCode.usage);
+    const flag = await runCli(['setup', '--jsno'], { cwd: project.dir });
+    expect(flag.exitCode).toBe(ExitCode.usage);
+    expect(String(flag.stderr)).toContain("Unknown option '--jsno'");
+  });
+});

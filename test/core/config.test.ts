@@ -1,0 +1,100 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import { isPgstrapError, type PgstrapError } from '../../scripts/core/errors.ts';
+
+const source = { file: '/project/extensions.config.ts', projectDir: '/project' };
+
+function problems(raw: unknown): string[] {
+  try {
+    resolveConfig(raw, source);
+  } catch (error) {
+    expect(isPgstrapError(error)).toBe(true);
+    const e = error as PgstrapError;
+    expect(e.code).toBe('config.invalid');
+    expect(e.message).toContain('/project/extensions.config.ts');
+    return e.details;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+describe('resolveConfig', () => {
+  it('applies a default to every key', () => {
+    const config = resolveConfig(undefined, source);
+    expect(config).toMatchObject({
+      postgresMajor: 17,
+      engine: 'auto',
+      port: 5417,
+      superuser: 'postgres',
+      stateDir: '/project/.pgstrap',
+      databases: [{ name: 'app' }],
+      extensions: [],
+      settings: {},
+    });
+    expect(config.migrations.directory).toBe(path.join('/project', 'migrations'));
+  });
+
+  it('derives the port from the major so 17 and 18 clusters do not collide', () => {
+    expect(resolveConfig({ postgresMajor: 18 }, source).port).toBe(5418);
+  });
+
+  it('expands bare extension names to required extensions in every database', () => {
+    const config = resolveConfig({ databases: ['a', 'b'], extensions: ['vector', { name: 'pgmq', required: false, databases: ['b'] }] }, source);
+    expect(config.extensions).toEqual([
+      { name: 'vector', required: true, databases: ['a', 'b'], schema: undefined, version: undefined },
+      { name: 'pgmq', required: false, databases: ['b'], schema: undefined, version: undefined },
+    ]);
+  });
+
+  it('reports every problem at once, each naming its key', () => {
+    const list = problems({
+      databse: ['x'],
+      port: 70000,
+      databases: ['ok', 'bad-name', 'ok', 'x'.repeat(64)],
+      extensions: [{ name: 'vector', databases: ['nope'] }, 42],
+      settings: { port: 5 },
+    });
+    expect(list).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^databse: unknown key/),
+        expect.stringMatching(/^port: must be a whole number from 1 to 65535/),
+        expect.stringMatching(/^databases\[1\]: "bad-name" is not a valid identifier/),
+        expect.stringMatching(/^databases\[2\]: "ok" is listed twice/),
+        expect.stringMatching(/^databases\[3\]: .* is 64 bytes; PostgreSQL allows at most 63/),
+        expect.stringMatching(/^extensions\[0\]\.databases: "nope" is not one of the configured databases/),
+        expect.stringMatching(/^extensions\[1\]: must be a name/),
+        expect.stringMatching(/^settings\.port: is managed by pgstrap; set port instead/),
+      ]),
+    );
+    expect(list).toHaveLength(8);
+  });
+
+  it('suggests the right spelling of a mistyped key', () => {
+    expect(problems({ Port: 5 })[0]).toContain('did you mean "port"?');
+  });
+
+  it('counts identifier length in bytes, not characters', () => {
+    // 32 two-byte characters: 64 bytes.
+    expect(problems({ databases: ['é'.repeat(32)] })[0]).toContain('64 bytes');
+  });
+
+  it('refuses a url without the external engine, and a url that is not postgres', () => {
+    expect(problems({ url: 'mysql://x' })).toEqual([
+      'url: must start with postgres:// or postgresql://',
+      'url: is only used by engine: "external"; set engine too, or pass --url',
+    ]);
+  });
+
+  it('turns settings into postgresql.conf strings', () => {
+    expect(resolveConfig({ settings: { shared_buffers: '256MB', jit: false, max_connections: 50 } }, source).settings).toEqual({
+      shared_buffers: '256MB',
+      jit: 'off',
+      max_connections: '50',
+    });
+  });
+
+  it('splits a migration command string for sh -c and resolves directories against the config file', () => {
+    const config = resolveConfig({ migrations: { directory: 'db/migrations', command: 'mix ecto.migrate' } }, source);
+    expect(config.migrations).toEqual({ directory: '/project/db/migrations', builtIn: true, command: ['sh', '-c', 'mix ecto.migrate'] });
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * Running as root (containers, CI): the server runs as an unprivileged user, and what that user cannot
+ * reach (a checkout under a 0700 home) is relocated or staged. Only meaningful as root.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyEmbeddedBinaries } from '../../scripts/engines/embedded.ts';
+import { placeCluster, reachableBinaries } from '../../scripts/engines/placement.ts';
+import { getServerUser, isRoot } from '../../scripts/engines/server-user.ts';
+import { Cluster, listenSettings } from '../../scripts/engines/cluster.ts';
+import { databasesStep } from '../../scripts/steps/databases.ts';
+import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';
+import { makeProject, managedTarget, query, REPO_ROOT, runStepsQuietly, type TestProject } from '../support/project.ts';
+
+const root = isRoot();
+
+describe.skipIf(!root)('as root (needs root; as a normal user pgstrap runs the server itself)', () => {
+  let privateHome: string;
+  let project: TestProject;
+
+  beforeAll(async () => {
+    // Like /root: a folder only root may enter.
+    privateHome = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-home-'));
+    fs.chmodSync(privateHome, 0o700);
+    project = await makeProject({ databases: ['app'] }, { parent: privateHome });
+  });
+  afterAll(async () => {
+    await project?.remove();
+    fs.rmSync(privateHome, { recursive: true, force: true });
+  });
+
+  it('runs the server as postgres (or nobody), never root', async () => {
+    const user = await getServerUser(undefined);
+    expect(user?.uid).toBeGreaterThan(0);
+    expect(['postgres', 'nobody']).toContain(user?.name);
+  });
+
+  it('refuses runAs root and names a missing user', async () => {
+    await expect(getServerUser('root')).rejects.toMatchObject({ code: 'root.user-is-root' });
+    await expect(getServerUser('no_such_user_x')).rejects.toMatchObject({ code: 'root.user-missing' });
+  });
+
+  it('moves runtime state out of a folder the server user cannot reach, and keeps the password with root', async () => {
+    const target = await managedTarget(project);
+    expect(target.layout.relocated).toBe(true);
+    expect(target.layout.runtimeDir).toMatch(/^\/var\/tmp\/pgstrap-[0-9a-f]{10}$|pgstrap-[0-9a-f]{10}$/);
+    const reports = await runStepsQuietly([initialiseStep, settingsStep, startStep, databasesStep], project.config, target);
+    expect(reports[0]?.notes.join('\n')).toContain(`runtime state lives in ${target.layout.runtimeDir}`);
+    const owner = fs.statSync(target.layout.dataDir).uid;
+    expect(owner).toBe(target.user!.uid);
+    expect(fs.statSync(target.layout.passwordFile).uid).toBe(0);
+    const [row] = await query<{ u: string }>(target, 'app', 'SELECT current_user AS u');
+    expect(row?.u).toBe('postgres');
+  });
+
+  it('stages binaries the server user cannot execute next to the relocated state', async () => {
+    const original = verifyEmbeddedBinaries(17, REPO_ROOT);
+    const hidden = path.join(privateHome, 'native');
+    fs.cpSync(path.dirname(original.binDir), hidden, { recursive: true, verbatimSymlinks: true });
+    const user = (await getServerUser(undefined))!;
+    const elsewhere = path.join(privateHome, 'other-project');
+    const layout = await placeCluster({ ...project.config, projectDir: elsewhere, stateDir: path.join(elsewhere, '.pgstrap') }, user);
+    expect(layout.runtimeDir).not.toBe((await managedTarget(project)).layout.runtimeDir);
+    const unreachable = { ...original, binDir: path.join(hidden, 'bin') };
+    const staged = await reachableBinaries(unreachable, user, layout);
+    expect(staged.binDir.startsWith(layout.runtimeDir)).toBe(true);
+    // The staged copy really works as the server user: initdb a throwaway cluster with it.
+    const cluster = new Cluster(staged, { ...layout, dataDir: path.join(layout.runtimeDir, 'data-staged') }, user, 'postgres');
+    await cluster.initialise(listenSettings(1, layout.socketDir));
+    expect(cluster.isInitialised()).toBe(true);
+    fs.rmSync(layout.runtimeDir, { recursive: true, force: true });
+  });
+});
