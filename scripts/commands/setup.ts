@@ -4,12 +4,13 @@ import { nothingChanged, summaryLine, type StepReport } from '../core/report.ts'
 import { describeEngine } from '../engines/target.ts';
 import { databasesStep } from '../steps/databases.ts';
 import { initialiseStep, settingsStep, startStep } from '../steps/cluster.ts';
+import { nixExtensionsStep } from '../steps/nix-extensions.ts';
 import type { Step } from '../steps/step.ts';
 import { runSteps } from '../ui/pipeline.ts';
 import { openProject, printJson, type CommonOptions, type Project } from './options.ts';
 
 /** The pipeline, in order. Extension, uuidv7, migration and verify steps follow the databases. */
-export const SETUP_STEPS: Step[] = [initialiseStep, settingsStep, startStep, databasesStep];
+export const SETUP_STEPS: Step[] = [nixExtensionsStep, initialiseStep, settingsStep, startStep, databasesStep];
 
 /** The steps `db:start` runs: the cluster part of setup. */
 export const START_STEPS: Step[] = [initialiseStep, settingsStep, startStep];

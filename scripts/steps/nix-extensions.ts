@@ -1,0 +1,109 @@
+/**
+ * Keeps nix/extensions.json (what flake.nix builds) in step with extensions.config.ts: setup refreshes
+ * it, doctor and the tests call checkNixExtensions to catch a stale committed copy.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ResolvedConfig } from '../core/config/types.ts';
+import { ExitCode, PgstrapError } from '../core/errors.ts';
+import {
+  compareNixExtensions,
+  describeDrift,
+  NIX_EXTENSIONS_FILE,
+  NIX_EXTENSIONS_FIX,
+  renderNixExtensions,
+  type CatalogueLookup,
+  type NixExtensionProblem,
+} from '../core/nix-extensions.ts';
+import type { Step } from './step.ts';
+
+/** The file's absolute path for a project. */
+export function nixExtensionsPath(config: ResolvedConfig): string {
+  return path.join(config.projectDir, NIX_EXTENSIONS_FILE);
+}
+
+/** True when the project has a flake to feed (a project without Nix gets no nix/ folder). */
+export function hasFlake(config: ResolvedConfig): boolean {
+  return fs.existsSync(path.join(config.projectDir, 'flake.nix'));
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** What doctor and the tests learn about the committed nix/extensions.json. */
+export interface NixExtensionsCheck {
+  ok: boolean;
+  file: string;
+  /** nixpkgs attributes the config needs that the file lacks. */
+  missing: string[];
+  /** Attributes the file builds that the config no longer declares. */
+  extra: string[];
+  /** Other differences, one line each. */
+  stale: string[];
+  /** Declared extensions the flake cannot build (unavailable for this major, or unknown). */
+  problems: NixExtensionProblem[];
+  /** The command that rewrites the file. */
+  fix: string;
+}
+
+/** Compares the project's nix/extensions.json with what `npm run setup` would write. */
+export function checkNixExtensions(config: ResolvedConfig, lookup?: CatalogueLookup): NixExtensionsCheck {
+  const file = nixExtensionsPath(config);
+  const expected = renderNixExtensions(config, lookup);
+  const drift = compareNixExtensions(expected, readIfExists(file));
+  return { ok: drift.upToDate, file, missing: drift.missing, extra: drift.extra, stale: drift.stale, problems: expected.problems, fix: NIX_EXTENSIONS_FIX };
+}
+
+/** Throws a PgstrapError naming every difference and the fix when the file is out of date. */
+export function verifyNixExtensions(config: ResolvedConfig, lookup?: CatalogueLookup): void {
+  const check = checkNixExtensions(config, lookup);
+  if (check.ok) return;
+  throw new PgstrapError({
+    code: 'nix.extensions-stale',
+    message: `${check.file} is out of date for ${config.file ?? 'the config'}`,
+    details: describeDrift(check),
+    remedy: `Run \`${check.fix}\` and commit ${NIX_EXTENSIONS_FILE}; flake.nix builds PostgreSQL from it.`,
+    exit: ExitCode.failure,
+  });
+}
+
+/** Writes `text` atomically, so a concurrent `nix develop` never reads half a file. */
+function writeAtomically(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+/** Setup's first step: refresh nix/extensions.json when its content changed, and report what the flake cannot build. */
+export const nixExtensionsStep: Step = {
+  id: 'nix-extensions',
+  title: 'Refresh the flake extension list',
+  skip(ctx) {
+    return hasFlake(ctx.config) ? undefined : 'no flake.nix in the project';
+  },
+  async run(ctx) {
+    const expected = renderNixExtensions(ctx.config);
+    const file = nixExtensionsPath(ctx.config);
+    const drift = compareNixExtensions(expected, readIfExists(file));
+    const changes: string[] = [];
+    if (!drift.upToDate) {
+      writeAtomically(file, expected.text);
+      const added = drift.missing.length > 0 ? ` (+ ${drift.missing.join(', ')})` : '';
+      const removed = drift.extra.length > 0 ? ` (- ${drift.extra.join(', ')})` : '';
+      changes.push(`wrote ${NIX_EXTENSIONS_FILE}${added}${removed}: re-enter nix develop (direnv reloads by itself)`);
+    }
+    const notes = expected.problems.map((p) => p.message);
+    if (expected.unfree.length > 0) {
+      notes.push(`unfree, allowed by name only in flake.nix's allowUnfreePredicate: ${expected.unfree.join(', ')}`);
+    }
+    const unavailable = expected.problems.some((p) => p.kind === 'unavailable');
+    return { changes, notes, ...(unavailable ? { status: 'warning' as const } : {}) };
+  },
+};
