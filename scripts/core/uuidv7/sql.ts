@@ -1,0 +1,104 @@
+/**
+ * SQL text for uuidv7(): the SQL fallback, the pg_uuidv7 wrapper, a timestamp reader that works on
+ * every version, and the record of which strategy a database uses. Pure: no I/O.
+ */
+import { quoteIdent, quoteLiteral } from '../identifiers.ts';
+
+/** The custom setting that holds a session's last timestamp, so ids stay in order when the clock does not move. */
+export const FALLBACK_CLOCK_SETTING = 'pgstrap.uuidv7_last';
+
+/** Marks a function as pgstrap's, so it is replaced or dropped only when pgstrap created it. */
+export const MANAGED_MARKER = 'managed by pgstrap';
+
+/** Schema and table that record each database's strategy (doctor and verify read it). */
+export const STATE_SCHEMA = 'pgstrap';
+export const STRATEGY_TABLE = 'uuidv7_strategy';
+
+/**
+ * The fallback body. One inlinable SQL expression (no PL/pgSQL call overhead), laid out like
+ * PostgreSQL 18's uuidv7(): 48-bit Unix milliseconds, version 7, a 12-bit sub-millisecond fraction
+ * in rand_a, then 62 random bits with the RFC variant (taken from gen_random_uuid()).
+ *
+ * The session's last value, in 1/4096 ms units, lives in a session-level custom setting: the next id
+ * takes max(clock, last + 1), so ids are strictly increasing within a session even when the clock
+ * (microsecond resolution) has not moved. That value, in hex, is the first 15 hex digits of the id
+ * once the version digit '7' is inserted before its last three, so it is computed once and used once.
+ */
+function fallbackBody(): string {
+  const setting = quoteLiteral(FALLBACK_CLOCK_SETTING);
+  return [
+    'SELECT (overlay(pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.set_config(' + setting + ',',
+    "    GREATEST((pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()) * 4096000)::bigint,",
+    `      COALESCE(NULLIF(pg_catalog.current_setting(${setting}, true), '')::bigint + 1, 0))::text,`,
+    "    false)::bigint), 15, '0') placing '7' from 13 for 0)",
+    "  || pg_catalog.\"right\"(pg_catalog.gen_random_uuid()::text, 17))::uuid",
+  ].join('\n');
+}
+
+/**
+ * Reads the Unix-millisecond timestamp of a version 7 UUID (NULL for other versions), on every
+ * PostgreSQL version: 17's uuid_extract_timestamp() returns NULL for v7.
+ */
+export function extractTimestampSql(schema: string): string {
+  return [
+    `CREATE OR REPLACE FUNCTION ${quoteIdent(schema)}.uuidv7_extract_timestamp(id uuid) RETURNS timestamptz`,
+    'LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $pgstrap$',
+    "SELECT CASE WHEN pg_catalog.substr(id::text, 15, 1) = '7' THEN pg_catalog.to_timestamp(",
+    "  ('x' || pg_catalog.lpad(pg_catalog.replace(pg_catalog.\"left\"(id::text, 13), '-', ''), 16, '0'))::bit(64)::bigint::double precision / 1000) END",
+    '$pgstrap$;',
+    `COMMENT ON FUNCTION ${quoteIdent(schema)}.uuidv7_extract_timestamp(uuid) IS ${quoteLiteral(`The millisecond timestamp of a version 7 UUID, on every PostgreSQL version (${MANAGED_MARKER}).`)};`,
+  ].join('\n');
+}
+
+/** SQL that creates `<schema>.uuidv7()` (the SQL fallback) and `<schema>.uuidv7_extract_timestamp(uuid)`. */
+export function installFallbackSql(schema: string): string {
+  const fn = `${quoteIdent(schema)}.uuidv7()`;
+  return [
+    // VOLATILE and PARALLEL UNSAFE (set_config is): the planner then inlines the body into each call site.
+    `CREATE OR REPLACE FUNCTION ${fn} RETURNS uuid LANGUAGE sql VOLATILE PARALLEL UNSAFE AS $pgstrap$`,
+    fallbackBody(),
+    '$pgstrap$;',
+    `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(`RFC 9562 version 7 UUID, in order within a session: SQL fallback (${MANAGED_MARKER}).`)};`,
+    extractTimestampSql(schema),
+  ].join('\n');
+}
+
+/** SQL that creates `<schema>.uuidv7()` calling pg_uuidv7's uuid_generate_v7() from `extensionSchema`. */
+export function installWrapperSql(schema: string, extensionSchema: string): string {
+  const fn = `${quoteIdent(schema)}.uuidv7()`;
+  return [
+    `CREATE OR REPLACE FUNCTION ${fn} RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE AS $pgstrap$`,
+    `SELECT ${quoteIdent(extensionSchema)}.uuid_generate_v7()`,
+    '$pgstrap$;',
+    `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(`RFC 9562 version 7 UUID from the pg_uuidv7 extension (${MANAGED_MARKER}).`)};`,
+    extractTimestampSql(schema),
+  ].join('\n');
+}
+
+/** SQL that drops pgstrap's `<schema>.uuidv7()` (native uuidv7() exists from PostgreSQL 18). */
+export function dropWrapperSql(schema: string): string {
+  return `DROP FUNCTION IF EXISTS ${quoteIdent(schema)}.uuidv7();`;
+}
+
+/** SQL that creates the strategy record (idempotent). */
+export function createStrategyTableSql(): string {
+  const table = `${quoteIdent(STATE_SCHEMA)}.${quoteIdent(STRATEGY_TABLE)}`;
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(STATE_SCHEMA)};`,
+    `CREATE TABLE IF NOT EXISTS ${table} (`,
+    '  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),',
+    '  strategy text NOT NULL,',
+    '  function_schema text,',
+    '  server_version_num integer NOT NULL,',
+    '  recorded_at timestamptz NOT NULL DEFAULT now()',
+    ');',
+  ].join('\n');
+}
+
+/** Upsert of the strategy record; parameters: $1 strategy, $2 function schema (or null), $3 server_version_num. */
+export const RECORD_STRATEGY_SQL = [
+  `INSERT INTO ${quoteIdent(STATE_SCHEMA)}.${quoteIdent(STRATEGY_TABLE)} (strategy, function_schema, server_version_num)`,
+  'VALUES ($1, $2, $3)',
+  'ON CONFLICT (singleton) DO UPDATE SET strategy = EXCLUDED.strategy, function_schema = EXCLUDED.function_schema,',
+  '  server_version_num = EXCLUDED.server_version_num, recorded_at = now()',
+].join('\n');
