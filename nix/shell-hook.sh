@@ -1,0 +1,58 @@
+# pgstrap's dev shell hook, sourced by flake.nix's shellHook (nix develop, and direnv's `use flake`).
+#
+# flake.nix sets PG_BIN, PGPORT, PGUSER and PGDATABASE, plus PGSTRAP_{STATE,DATA,SOCKET}_DIR relative to the
+# project (from nix/extensions.json, which `npm run setup` writes from extensions.config.ts). This hook
+# turns those into absolute PGHOST, PGDATA, PGPASSFILE and DATABASE_URL. It only joins paths and reads
+# one small file: no Node, no network, so entering the shell stays instant. In the two cases where the
+# orchestrator places things elsewhere (a socket path over the 103-byte limit, or running as root,
+# where state may move to /var/tmp), it asks the orchestrator itself (`npm run --silent env`) when
+# node_modules is there, so the values always match what `npm run setup` uses.
+
+pgstrap_shell_hook() {
+  local root=$PWD
+  # The project is the nearest folder up from here with flake.nix and nix/extensions.json.
+  while [[ -n $root && ! (-f $root/flake.nix && -f $root/nix/extensions.json) ]]; do
+    root=${root%/*}
+  done
+  if [[ -z $root ]]; then
+    printf 'pgstrap: not inside a pgstrap project (no flake.nix with nix/extensions.json above %s); PGHOST and DATABASE_URL are not set\n' "$PWD" >&2
+    return 0
+  fi
+
+  local abs
+  pgstrap_abs() { if [[ $1 == /* ]]; then abs=$1; else abs=$root/$1; fi; }
+  pgstrap_abs "${PGSTRAP_STATE_DIR:-.pgstrap}"
+  local state_dir=$abs
+  pgstrap_abs "${PGSTRAP_DATA_DIR:-.pgstrap/data}"
+  export PGDATA=$abs
+  pgstrap_abs "${PGSTRAP_SOCKET_DIR:-.pgstrap/run}"
+  export PGHOST=$abs
+  export PGPASSFILE=$state_dir/pgpass
+  unset -f pgstrap_abs
+
+  # The password exists once `npm run setup` has initialised the cluster (base64url: URL-safe as is).
+  local password='' auth
+  if [[ -r $state_dir/password ]]; then read -r password < "$state_dir/password" || true; fi
+  auth=$PGUSER${password:+:$password}
+  export DATABASE_URL="postgresql://$auth@127.0.0.1:$PGPORT/$PGDATABASE"
+
+  local socket=$PGHOST/.s.PGSQL.$PGPORT
+  if { (( $(LC_ALL=C; printf '%s' "${#socket}") > 103 )) || (( EUID == 0 )); } && [[ -d $root/node_modules ]]; then
+    local exports
+    if exports=$(cd "$root" && npm run --silent env 2> /dev/null); then eval "$exports"; fi
+  fi
+
+  local next='npm run setup'
+  [[ -d $root/node_modules ]] || next='npm ci && npm run setup'
+  if [[ -n ${DIRENV_IN_ENVRC:-} ]]; then
+    # direnv prints its own list of variables; one line is enough.
+    printf 'pgstrap: %s; next: %s\n' "$PGSTRAP_SHELL_SUMMARY" "$next" >&2
+  else
+    printf 'pgstrap dev shell: %s\n' "$PGSTRAP_SHELL_SUMMARY" >&2
+    printf '  PG_BIN=%s (the system engine uses it)\n' "$PG_BIN" >&2
+    printf '  psql connects to %s on %s:%s (PGHOST, PGPORT, PGDATABASE, DATABASE_URL are set)\n' "$PGDATABASE" "$PGHOST" "$PGPORT" >&2
+    printf '  next: %s\n' "$next" >&2
+  fi
+}
+pgstrap_shell_hook
+unset -f pgstrap_shell_hook
