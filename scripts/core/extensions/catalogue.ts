@@ -27,10 +27,130 @@ export interface CatalogueEntry {
   unfree: boolean;
   /** Why nixpkgs cannot provide it for PostgreSQL 17 (broken, removed), if so. */
   unavailable: string | undefined;
+  /** The CREATE EXTENSION name nixpkgs' build installs, when it differs from `name` (pgx_ulid -> ulid). */
+  nixInstallsAs?: string;
+  /** A free nixpkgs build of the same extension, for an unfree one (timescaledb -> timescaledb-apache). */
+  freeNixAttr?: string;
+  /** What to use instead when it is unavailable (a CREATE EXTENSION name). */
+  replacedBy?: string;
+  /** A caveat worth a line in doctor and the setup summary. */
+  note?: string;
 }
 
-/** Every known extension, by CREATE EXTENSION name. Filled in by the extension issue. */
-export const CATALOGUE: readonly CatalogueEntry[] = [];
+/** Defaults for an entry: a third-party extension built by nixpkgs, nothing to preload. */
+function entry(fields: Pick<CatalogueEntry, 'name' | 'purpose' | 'nixAttr'> & Partial<CatalogueEntry>): CatalogueEntry {
+  return {
+    contrib: false,
+    kind: 'extension',
+    preload: undefined,
+    settings: {},
+    requires: [],
+    singleDatabaseSetting: undefined,
+    unfree: false,
+    unavailable: undefined,
+    ...fields,
+  };
+}
+
+/** A contrib extension: part of every PostgreSQL build, embedded included; no nixpkgs attribute. */
+function contrib(name: string, purpose: string, extra: Partial<CatalogueEntry> = {}): CatalogueEntry {
+  return entry({ name, purpose, nixAttr: undefined, contrib: true, ...extra });
+}
+
+/**
+ * Every known extension, by CREATE EXTENSION name. nixAttr is the attribute under postgresql_17.pkgs
+ * (checked against pkgs/servers/sql/postgresql/ext/ in nixpkgs); facts from each upstream.
+ */
+export const CATALOGUE: readonly CatalogueEntry[] = [
+  entry({
+    name: 'pg_uuidv7',
+    purpose: 'uuid_generate_v7(): RFC 9562 version 7 UUIDs on PostgreSQL 13-17 (random, not ordered, inside a millisecond)',
+    nixAttr: 'pg_uuidv7',
+    note: 'it provides uuid_generate_v7(), not uuidv7(); pgstrap adds a uuidv7() that calls it (native from PostgreSQL 18)',
+  }),
+  entry({ name: 'vector', purpose: 'pgvector: vector type, distance operators and HNSW/IVFFlat indexes for embeddings', nixAttr: 'pgvector' }),
+  entry({ name: 'pgmq', purpose: 'message queues in tables, SQS-like (send, read with visibility timeout, archive)', nixAttr: 'pgmq' }),
+  entry({
+    name: 'pgsodium',
+    purpose: 'libsodium encryption, signatures and key management in SQL',
+    nixAttr: 'pgsodium',
+    note: "server-managed keys need shared_preload_libraries = 'pgsodium' and a getkey script (nixpkgs installs one): add it to settings if you use them",
+  }),
+  entry({
+    name: 'ulid',
+    purpose: 'ulid type and gen_ulid(): sortable 128-bit ids (pgx_ulid, as nixpkgs installs it)',
+    nixAttr: 'pgx_ulid',
+    note: "gen_monotonic_ulid() needs shared_preload_libraries = 'ulid'",
+  }),
+  entry({
+    name: 'pgx_ulid',
+    purpose: 'ulid type and gen_ulid(): sortable 128-bit ids (the name newer upstream releases use)',
+    nixAttr: 'pgx_ulid',
+    nixInstallsAs: 'ulid',
+    note: "nixpkgs' build renames it to ulid (CREATE EXTENSION ulid): declare ulid when the server comes from the flake",
+  }),
+  entry({
+    name: 'pg_net',
+    purpose: 'asynchronous HTTP requests from SQL (net.http_get, net.http_post)',
+    nixAttr: 'pg_net',
+    preload: 'pg_net',
+    singleDatabaseSetting: 'pg_net.database_name',
+  }),
+  entry({ name: 'h3', purpose: "Uber's H3 hexagonal geospatial index (h3-pg)", nixAttr: 'h3-pg' }),
+  entry({ name: 'h3_postgis', purpose: 'H3 functions on PostGIS geometries (h3-pg)', nixAttr: 'h3-pg', requires: ['h3', 'postgis'] }),
+  entry({ name: 'postgis', purpose: 'geometry and geography types, spatial indexes and functions', nixAttr: 'postgis' }),
+  entry({
+    name: 'timescaledb',
+    purpose: 'hypertables: time-series partitioning, compression, continuous aggregates',
+    nixAttr: 'timescaledb',
+    preload: 'timescaledb',
+    unfree: true,
+    freeNixAttr: 'timescaledb-apache',
+    note: 'the default nixpkgs build is under the Timescale License (unfree); timescaledb-apache is the Apache-2.0 build without compression and continuous aggregates',
+  }),
+  entry({
+    name: 'timescaledb_toolkit',
+    purpose: 'hyperfunctions for time-series analytics (approximate percentiles, time-weighted averages)',
+    nixAttr: 'timescaledb_toolkit',
+    unfree: true,
+  }),
+  entry({
+    name: 'vectors',
+    purpose: 'pgvecto.rs: vector search (superseded by VectorChord)',
+    nixAttr: 'pgvecto-rs',
+    preload: 'vectors',
+    unavailable: 'pgvecto.rs 0.3.0 is marked broken on PostgreSQL 17 and was removed from nixpkgs in favour of VectorChord',
+    replacedBy: 'vchord',
+  }),
+  entry({
+    name: 'vchord',
+    purpose: 'VectorChord: disk-friendly vector indexes on pgvector types, the successor of pgvecto.rs',
+    nixAttr: 'vectorchord',
+    preload: 'vchord',
+    requires: ['vector'],
+  }),
+  entry({
+    name: 'pg_cron',
+    purpose: 'cron-style job scheduling inside the database',
+    nixAttr: 'pg_cron',
+    preload: 'pg_cron',
+    singleDatabaseSetting: 'cron.database_name',
+  }),
+  entry({
+    name: 'wal2json',
+    purpose: 'logical decoding output plugin that emits changes as JSON (change data capture)',
+    nixAttr: 'wal2json',
+    kind: 'output-plugin',
+    settings: { wal_level: 'logical' },
+    note: 'not a CREATE EXTENSION: pgstrap checks it by creating and dropping a logical replication slot',
+  }),
+  contrib('pgcrypto', 'hashing, encryption and gen_random_bytes()'),
+  contrib('pg_trgm', 'trigram similarity and indexes for LIKE/ILIKE and fuzzy search'),
+  contrib('uuid-ossp', 'uuid_generate_v1/v3/v4/v5() (gen_random_uuid() is built in since PostgreSQL 13)'),
+  contrib('citext', 'case-insensitive text type'),
+  contrib('hstore', 'key/value pairs in one column'),
+  contrib('pg_stat_statements', 'execution statistics of every statement', { preload: 'pg_stat_statements' }),
+];
 
 /** The entry for `name`, or undefined for an extension pgstrap does not know (a team's own). */
 export function findExtension(name: string): CatalogueEntry | undefined {
