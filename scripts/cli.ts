@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ExitCode, PgstrapError } from './core/errors.ts';
 import type { EngineChoice } from './core/config/types.ts';
+import { benchCommand } from './commands/bench.ts';
 import { envCommand } from './commands/env.ts';
 import { startCommand, statusCommand, stopCommand } from './commands/lifecycle.ts';
 import { printJson, type CommonOptions } from './commands/options.ts';
@@ -35,6 +36,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
   stop: { summary: 'Stop the project-local cluster', run: (c) => stopCommand(c) },
   status: { summary: 'Show whether the cluster runs, with pid, port, version, data directory and log file', run: (c) => statusCommand(c) },
   env: { summary: 'Print export lines for PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSFILE and DATABASE_URL', run: (c) => envCommand(c) },
+  bench: {
+    summary: 'Measure what UUIDv7 keys buy against v4 on this server (table, --json, SVG chart); --all adds setup, doctor and migration figures',
+    usage: '[--rows N] [--driver auto|node|pgbench] [--chart FILE] [--all] [--yes] [--json]',
+    options: { rows: { type: 'string' }, driver: { type: 'string' }, chart: { type: 'string' }, all: { type: 'boolean' }, yes: { type: 'boolean' } },
+    run: (c, v) => benchCommand(c, { rows: v.rows as string | undefined, driver: v.driver as string | undefined, chart: v.chart as string | undefined, all: v.all as boolean | undefined, yes: v.yes as boolean | undefined }),
+  },
 };
 
 const ENGINES: EngineChoice[] = ['auto', 'system', 'embedded', 'external'];

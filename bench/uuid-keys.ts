@@ -1,0 +1,267 @@
+/**
+ * The primary-key benchmark: v4, the uuidv7() strategy in effect, the SQL fallback and pg_uuidv7 (where
+ * installed), side by side in one run on one server. Effects only; the SQL text, statistics and the
+ * report's shape live in scripts/core/bench/.
+ */
+import os from 'node:os';
+import type pg from 'pg';
+import type { Generator, GeneratorResult, KeyBenchReport } from '../scripts/core/bench/model.ts';
+import {
+  CORRELATION_SQL,
+  WAL_DIFF_SQL,
+  WAL_LSN_SQL,
+  bulkInsertSql,
+  createTableSql,
+  generationSql,
+  keyCheckSql,
+  keysetSql,
+  indexSizeSql,
+  pgstatindexSql,
+  pollingSql,
+  qualified,
+  singleInsertSql,
+  tableName,
+} from '../scripts/core/bench/sql.ts';
+import type { KeyBenchOptions } from '../scripts/core/bench/options.ts';
+import { summarise } from '../scripts/core/bench/stats.ts';
+import { messageOf } from '../scripts/core/errors.ts';
+import { STATE_SCHEMA, STRATEGY_TABLE, installFallbackSql } from '../scripts/core/uuidv7/sql.ts';
+import { quoteIdent } from '../scripts/core/identifiers.ts';
+import { findPgbench, nodeInserts, pgbenchInserts, type DriverResult } from './insert-driver.ts';
+import type { BenchSession } from './session.ts';
+
+/** The generator that every other is compared with. */
+export const V4: Generator = { id: 'v4', label: 'v4 gen_random_uuid()', expression: 'gen_random_uuid()', version: 4 };
+
+/** The strategy setup recorded for this database (`native`, `pg_uuidv7`, `fallback`), or null. */
+async function recordedStrategy(client: pg.Client): Promise<string | null> {
+  const table = `${quoteIdent(STATE_SCHEMA)}.${quoteIdent(STRATEGY_TABLE)}`;
+  const exists = (await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table])).rows[0]!.ok;
+  if (!exists) return null;
+  return (await client.query<{ strategy: string }>(`SELECT strategy FROM ${table}`)).rows[0]?.strategy ?? null;
+}
+
+/** The generators measured on this database, and why any is missing. */
+export interface KeyBenchPlan {
+  generators: Generator[];
+  strategy: string | null;
+  /** Schema holding pgstatindex(), or null when pgstattuple is unavailable. */
+  pgstattupleSchema: string | null;
+  notes: string[];
+}
+
+/** Reads what the database offers, installs the SQL fallback and pgstattuple in the bench schema. */
+export async function planKeyBench(session: BenchSession): Promise<KeyBenchPlan> {
+  const notes: string[] = [];
+  return session.withClient(async (client) => {
+    const generators: Generator[] = [V4];
+    let strategy = await recordedStrategy(client);
+    const hasUuidv7 = (await client.query<{ ok: boolean }>(`SELECT to_regprocedure('uuidv7()') IS NOT NULL AS ok`)).rows[0]!.ok;
+    const pgUuidv7 = (
+      await client.query<{ schema: string }>(
+        `SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_uuidv7'`,
+      )
+    ).rows[0];
+    strategy ??= hasUuidv7 ? 'unknown' : null;
+
+    // The fallback goes into the bench schema even where it is not the strategy, so it is always compared.
+    await client.query(installFallbackSql(session.schema));
+    const same = strategy === 'fallback';
+    if (hasUuidv7 && !same) {
+      generators.push({ id: 'uuidv7', label: `uuidv7() (${strategy})`, expression: 'uuidv7()', version: 7 });
+    } else if (!hasUuidv7) {
+      notes.push('this database has no uuidv7(): npm run setup installs it');
+    }
+    // When the strategy is the fallback, uuidv7() and the bench's copy run the same SQL: measure it once.
+    if (same) notes.push("uuidv7() here is the SQL fallback, so it is measured once, as the bench schema's copy");
+    generators.push({
+      id: 'fallback',
+      label: same ? 'uuidv7() (SQL fallback)' : 'SQL fallback',
+      expression: `${quoteIdent(session.schema)}.uuidv7()`,
+      version: 7,
+    });
+    if (pgUuidv7) {
+      generators.push({ id: 'pg_uuidv7', label: 'pg_uuidv7 uuid_generate_v7()', expression: `${quoteIdent(pgUuidv7.schema)}.uuid_generate_v7()`, version: 7 });
+    } else {
+      notes.push('pg_uuidv7 is not installed in this database, so uuid_generate_v7() is not measured');
+    }
+    const pgstattupleSchema = await ensurePgstattuple(session, client, notes);
+    return { generators, strategy, pgstattupleSchema, notes };
+  });
+}
+
+/** pgstattuple's schema: where it is installed, else created in the bench schema (and dropped with it). */
+async function ensurePgstattuple(session: BenchSession, client: pg.Client, notes: string[]): Promise<string | null> {
+  const installed = (
+    await client.query<{ schema: string }>(
+      `SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pgstattuple'`,
+    )
+  ).rows[0];
+  if (installed) return installed.schema;
+  const available = (await client.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'pgstattuple'`)).rowCount;
+  if (!available) {
+    notes.push('pgstattuple is not available on this server: no leaf density or fragmentation');
+    return null;
+  }
+  try {
+    await client.query(`CREATE EXTENSION pgstattuple SCHEMA ${quoteIdent(session.schema)}`);
+    session.createdExtensions.push('pgstattuple');
+    return session.schema;
+  } catch (error) {
+    notes.push(`pgstattuple could not be created (${messageOf(error)}): no leaf density or fragmentation`);
+    return null;
+  }
+}
+
+/** CHECKPOINT where allowed, so each generator starts with the same full-page-write state. */
+async function checkpoint(client: pg.Client): Promise<boolean> {
+  try {
+    await client.query('CHECKPOINT');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function walPosition(client: pg.Client): Promise<string> {
+  return (await client.query<{ lsn: string }>(WAL_LSN_SQL)).rows[0]!.lsn;
+}
+
+async function walBytes(client: pg.Client, before: string): Promise<number> {
+  return (await client.query<{ bytes: number }>(WAL_DIFF_SQL, [before, await walPosition(client)])).rows[0]!.bytes;
+}
+
+/** Times `count` executions of a prepared query after a short warm-up; latencies in ms. */
+async function latencies(client: pg.Client, name: string, text: string, count: number, next: (rows: Array<{ id: string }>) => unknown[]) {
+  const samples: number[] = [];
+  let values = next([]);
+  for (let i = 0; i < count + 5; i += 1) {
+    const started = performance.now();
+    const result = await client.query<{ id: string }>({ name, text, values });
+    if (i >= 5) samples.push(performance.now() - started);
+    values = next(result.rows);
+  }
+  return summarise(samples);
+}
+
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** Measures one generator on its own table, then drops the table. */
+export async function measureGenerator(
+  session: BenchSession,
+  plan: KeyBenchPlan,
+  generator: Generator,
+  options: KeyBenchOptions,
+  log: (line: string) => void,
+): Promise<GeneratorResult> {
+  const schema = session.schema;
+  return session.withClient(async (client) => {
+    await client.query(createTableSql(schema, generator));
+    try {
+      log(`bulk-loading ${options.rows.toLocaleString('en-US')} rows`);
+      await checkpoint(client);
+      let lsn = await walPosition(client);
+      let started = performance.now();
+      await client.query(bulkInsertSql(schema, generator), [options.rows]);
+      const seconds = (performance.now() - started) / 1000;
+      const bulkWal = await walBytes(client, lsn);
+
+      log('checking keys, vacuuming, reading the index');
+      const check = (await client.query<{ checked: number; wrong_version: number; wrong_variant: number }>(keyCheckSql(schema, generator), [generator.version])).rows[0]!;
+      // VACUUM sets hint bits and the visibility map, so every generator's queries start from the same state.
+      await client.query(`VACUUM (ANALYZE) ${qualified(schema, tableName(generator))}`);
+      const bytes = Number((await client.query<{ bytes: string }>(indexSizeSql(schema, generator))).rows[0]!.bytes);
+      const correlation = (await client.query<{ correlation: number }>(CORRELATION_SQL, [schema, tableName(generator)])).rows[0]?.correlation ?? null;
+      let density: number | null = null;
+      let fragmentation: number | null = null;
+      if (plan.pgstattupleSchema) {
+        const stats = (await client.query<{ density: number; fragmentation: number }>(pgstatindexSql(plan.pgstattupleSchema, schema, generator))).rows[0]!;
+        density = stats.density;
+        fragmentation = stats.fragmentation;
+      }
+
+      log(`timing ${options.queries} polling queries and ${options.queries} keyset pages`);
+      const polling = await latencies(client, `poll_${generator.id}`, pollingSql(schema, generator), options.queries, () => []);
+      let last = ZERO_UUID;
+      const keyset = await latencies(client, `keyset_${generator.id}`, keysetSql(schema, generator), options.queries, (rows) => {
+        // Walk the table page by page; start again at the end.
+        last = rows.length === 50 ? rows[rows.length - 1]!.id : ZERO_UUID;
+        return [last];
+      });
+
+      const driver = chooseDriver(options);
+      log(`single-row inserts for ${options.insertSeconds} s with ${options.clients} clients (${driver.name})`);
+      await checkpoint(client);
+      lsn = await walPosition(client);
+      const inserts = await driver.run(session, singleInsertSql(schema, generator), options);
+      const insertWal = await walBytes(client, lsn);
+
+      log(`generating ${options.generationIds.toLocaleString('en-US')} ids`);
+      started = performance.now();
+      await client.query(generationSql(generator), [options.generationIds]);
+      const generationSeconds = (performance.now() - started) / 1000;
+
+      return {
+        generator,
+        keys: { checked: check.checked, wrongVersion: check.wrong_version, wrongVariant: check.wrong_variant },
+        bulk: { rows: options.rows, seconds, rowsPerSecond: options.rows / seconds, walBytesPerRow: bulkWal / options.rows },
+        index: { bytes, leafDensity: density, leafFragmentation: fragmentation, correlation },
+        inserts: {
+          driver: driver.name,
+          clients: options.clients,
+          seconds: inserts.seconds,
+          transactions: inserts.transactions,
+          perSecond: inserts.transactions / inserts.seconds,
+          walBytesPerInsert: inserts.transactions > 0 ? insertWal / inserts.transactions : 0,
+        },
+        polling,
+        keyset,
+        generation: { ids: options.generationIds, seconds: generationSeconds, nanosecondsPerId: (generationSeconds * 1e9) / options.generationIds },
+      };
+    } finally {
+      // One table at a time: the next generator gets the cache and the disk to itself.
+      await client.query(`DROP TABLE IF EXISTS ${qualified(schema, tableName(generator))}`).catch(() => {});
+    }
+  });
+}
+
+/** The insert driver for these options. */
+function chooseDriver(options: KeyBenchOptions): { name: 'node' | 'pgbench'; run(session: BenchSession, sql: string, o: KeyBenchOptions): Promise<DriverResult> } {
+  const pgbench = options.driver === 'node' ? undefined : findPgbench(options.binDir);
+  if (pgbench) {
+    return { name: 'pgbench', run: (session, sql, o) => pgbenchInserts(pgbench, session.connection, sql, o.clients, o.insertSeconds) };
+  }
+  return { name: 'node', run: (session, sql, o) => nodeInserts(session, sql, o.clients, o.insertSeconds) };
+}
+
+/** Server facts that change the figures. */
+export async function describeServer(session: BenchSession): Promise<{ server: string; settings: Record<string, string> }> {
+  return session.withClient(async (client) => {
+    const version = (await client.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]!.v;
+    const names = ['shared_buffers', 'synchronous_commit', 'full_page_writes', 'wal_compression'];
+    const rows = (await client.query<{ name: string; setting: string }>(
+      `SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1::text[]) ORDER BY name`,
+      [names],
+    )).rows;
+    return { server: `PostgreSQL ${version.split(' ')[0]}`, settings: Object.fromEntries(rows.map((r) => [r.name, r.setting])) };
+  });
+}
+
+/** Assembles the report from a finished run. */
+export function keyBenchReport(
+  options: KeyBenchOptions,
+  server: { server: string; settings: Record<string, string> },
+  plan: KeyBenchPlan,
+  results: GeneratorResult[],
+): KeyBenchReport {
+  const drivers = [...new Set(results.map((r) => r.inserts.driver))];
+  return {
+    rows: options.rows,
+    server: server.server,
+    settings: server.settings,
+    machine: { cpus: os.availableParallelism(), loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+    strategy: plan.strategy,
+    generators: results,
+    notes: [...plan.notes, ...drivers.map((d) => `single-row inserts driven by ${d}, ${options.clients} clients, ${options.insertSeconds} s each`)],
+  };
+}

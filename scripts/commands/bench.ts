@@ -1,0 +1,54 @@
+/** `npm run bench`: what UUIDv7 keys buy on this server, as a table, JSON and an SVG chart. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { runKeyBench } from '../../bench/run.ts';
+import { keyBenchPanels, renderChart } from '../core/bench/chart.ts';
+import { ratiosAgainstV4 } from '../core/bench/metrics.ts';
+import { parseBenchFlags, type BenchFlags } from '../core/bench/options.ts';
+import { renderTable, runLine } from '../core/bench/table.ts';
+import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { connectionFor, describeEngine, type Target } from '../engines/target.ts';
+import { runSteps } from '../ui/pipeline.ts';
+import { openProject, printJson, type CommonOptions } from './options.ts';
+
+/** Refuses a server pgstrap does not own unless told --yes, and a stopped cluster. */
+function verifyBenchTarget(target: Target, yes: boolean): void {
+  if (target.kind === 'external' && !yes) {
+    throw new PgstrapError({
+      code: 'bench.external-needs-yes',
+      message: `the bench would create and load tables on ${describeEngine(target)}, a server pgstrap does not own`,
+      remedy: 'Add --yes to run it there anyway (it works in its own pgstrap_bench_<pid> schema and drops it at the end).',
+      exit: ExitCode.usage,
+    });
+  }
+  if (target.kind !== 'external' && !target.cluster.status().running) {
+    throw new PgstrapError({
+      code: 'bench.not-running',
+      message: 'the project-local cluster is not running',
+      remedy: 'Run npm run setup (or npm run db:start) first.',
+      exit: ExitCode.cluster,
+    });
+  }
+}
+
+/** Runs the benchmark and prints it; writes the chart to --chart or <stateDir>/bench.svg. */
+export async function benchCommand(options: CommonOptions, flags: BenchFlags): Promise<ExitCode> {
+  const keyOptions = parseBenchFlags(flags);
+  const { config, target, mode } = await openProject(options);
+  verifyBenchTarget(target, Boolean(flags.yes));
+  if (target.kind !== 'external') keyOptions.binDir = target.binaries.binDir;
+  const database = target.databases[0]!.name;
+  if (mode !== 'json') process.stdout.write(`pgstrap bench: ${describeEngine(target)}, database ${database}\n`);
+  const report = await runKeyBench(connectionFor(target, database), keyOptions, (steps) => runSteps(steps, { config, target, reports: [] }, mode));
+  const chartFile = path.resolve(flags.chart ?? path.join(config.stateDir, 'bench.svg'));
+  fs.mkdirSync(path.dirname(chartFile), { recursive: true });
+  fs.writeFileSync(chartFile, renderChart({ title: 'What UUIDv7 keys buy on this server', subtitle: runLine(report), panels: keyBenchPanels(report) }));
+  if (mode === 'json') {
+    printJson({ ok: true, engine: describeEngine(target), database, chart: chartFile, keys: report, ratios: ratiosAgainstV4(report) });
+  } else {
+    process.stdout.write(`\n${renderTable(report)}\n\n`);
+    for (const note of report.notes) process.stdout.write(`note: ${note}\n`);
+    process.stdout.write(`Chart: ${chartFile}\n`);
+  }
+  return ExitCode.ok;
+}
