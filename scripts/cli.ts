@@ -8,6 +8,7 @@ import type { EngineChoice } from './core/config/types.ts';
 import { benchCommand } from './commands/bench.ts';
 import { envCommand } from './commands/env.ts';
 import { startCommand, statusCommand, stopCommand } from './commands/lifecycle.ts';
+import { migrateCommand, migrateDownCommand, migrateNewCommand, migrateStatusCommand, type MigrateFlags } from './commands/migrate.ts';
 import { printJson, type CommonOptions } from './commands/options.ts';
 import { setupCommand } from './commands/setup.ts';
 import { errorJson, renderError } from './ui/errors.ts';
@@ -30,12 +31,55 @@ const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
+const MIGRATE_OPTIONS = {
+  'dry-run': { type: 'boolean' },
+  accept: { type: 'string', multiple: true },
+  retry: { type: 'string', multiple: true },
+  database: { type: 'string' },
+  'lock-timeout': { type: 'string' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+/** The migrate commands' flags from parsed argv. */
+function migrateFlags(values: Values): MigrateFlags {
+  return {
+    dryRun: values['dry-run'] as boolean | undefined,
+    accept: values.accept as string[] | undefined,
+    retry: values.retry as string[] | undefined,
+    database: values.database as string | undefined,
+    lockTimeout: values['lock-timeout'] as string | undefined,
+  };
+}
+
 export const COMMANDS: Record<string, CommandSpec> = {
   setup: { summary: 'Initialise and start the cluster, create databases, enable extensions, uuidv7(), migrations, verify', run: (c) => setupCommand(c) },
   start: { summary: 'Start the project-local cluster (initialising it if needed)', run: (c) => startCommand(c) },
   stop: { summary: 'Stop the project-local cluster', run: (c) => stopCommand(c) },
   status: { summary: 'Show whether the cluster runs, with pid, port, version, data directory and log file', run: (c) => statusCommand(c) },
   env: { summary: 'Print export lines for PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSFILE and DATABASE_URL', run: (c) => envCommand(c) },
+  migrate: {
+    summary: 'Apply pending migrations (each in its own transaction), then migrations.command',
+    usage: '[--dry-run] [--accept VERSION]... [--retry VERSION]... [--database NAME] [--lock-timeout SECONDS]',
+    options: MIGRATE_OPTIONS,
+    run: (c, v) => migrateCommand(c, migrateFlags(v)),
+  },
+  'migrate:status': {
+    summary: 'List applied, pending and drifted migrations per database; exit 6 when not up to date',
+    usage: '[--database NAME]',
+    options: { database: { type: 'string' } },
+    run: (c, v) => migrateStatusCommand(c, migrateFlags(v)),
+  },
+  'migrate:new': {
+    summary: 'Create the next migration file: migrations/<timestamp>_<name>.sql',
+    usage: '<name> [--database NAME]',
+    options: { database: { type: 'string' } },
+    run: (c, v, p) => migrateNewCommand(c, migrateFlags(v), p),
+  },
+  'migrate:down': {
+    summary: 'Revert the last applied migration with its down section',
+    usage: '[--dry-run] [--database NAME] [--lock-timeout SECONDS]',
+    options: { 'dry-run': { type: 'boolean' }, database: { type: 'string' }, 'lock-timeout': { type: 'string' } },
+    run: (c, v) => migrateDownCommand(c, migrateFlags(v)),
+  },
   bench: {
     summary: 'Measure what UUIDv7 keys buy against v4 on this server (table, --json, SVG chart); --all adds setup, doctor and migration figures',
     usage: '[--rows N] [--driver auto|node|pgbench] [--chart FILE] [--all] [--yes] [--json]',

@@ -1,0 +1,178 @@
+/** `migrate`, `migrate:status`, `migrate:new`, `migrate:down`: thin bindings over scripts/migrations/. */
+import path from 'node:path';
+import { loadConfig } from '../config/load.ts';
+import type { ResolvedDatabase } from '../core/config/types.ts';
+import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { displayCommand, driftDetected } from '../core/migrations/errors.ts';
+import { describeDrift } from '../core/migrations/plan.ts';
+import { resolveDrift, verifyResolutions, type Resolutions } from '../core/migrations/resolve.ts';
+import { describeEngine, type Target } from '../engines/target.ts';
+import { createMigrationFile } from '../migrations/files.ts';
+import { getMigrationStatus, planRevert, type DatabaseMigrationStatus } from '../migrations/runner.ts';
+import { createMigrationsStep, createRevertStep } from '../steps/migrations.ts';
+import { openProject, printJson, type CommonOptions, type Project } from './options.ts';
+import { runPipeline } from './setup.ts';
+
+/** The flags of the migrate commands. */
+export interface MigrateFlags extends Resolutions {
+  dryRun?: boolean | undefined;
+  /** Only this database. */
+  database?: string | undefined;
+  /** Seconds to wait for another runner's lock. */
+  lockTimeout?: string | undefined;
+}
+
+function usage(message: string, remedy: string): PgstrapError {
+  return new PgstrapError({ code: 'usage', message, remedy, exit: ExitCode.usage });
+}
+
+/** The databases a command acts on: all the target manages, or the one `--database` names. */
+function selectDatabases(target: Target, name: string | undefined): ResolvedDatabase[] {
+  if (name === undefined) return target.databases;
+  const db = target.databases.find((d) => d.name === name);
+  if (!db) throw usage(`--database ${name}: not one of ${target.databases.map((d) => d.name).join(', ')}`, 'Name a database from the config (or the one the URL names).');
+  return [db];
+}
+
+function lockTimeoutSeconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) throw usage(`--lock-timeout ${value}: not a number of seconds`, 'Pass e.g. --lock-timeout 600.');
+  return seconds;
+}
+
+/** The project narrowed to the databases the flags select. */
+async function openForMigrations(options: CommonOptions, flags: MigrateFlags): Promise<Project> {
+  const project = await openProject(options);
+  const databases = selectDatabases(project.target, flags.database);
+  return { ...project, target: { ...project.target, databases } as Target };
+}
+
+/** `npm run migrate`: applies pending migrations (and runs migrations.command); `--dry-run` prints the plan. */
+export async function migrateCommand(options: CommonOptions, flags: MigrateFlags): Promise<ExitCode> {
+  const project = await openForMigrations(options, flags);
+  const resolutions = { accept: flags.accept, retry: flags.retry };
+  const needsStatus = flags.dryRun || (flags.accept?.length ?? 0) > 0 || (flags.retry?.length ?? 0) > 0;
+  const statuses = needsStatus ? await getMigrationStatus(project.target) : [];
+  // A mistyped version must change nothing, so flags are checked against every database before any runs.
+  const flagError = needsStatus ? verifyResolutions(statuses.flatMap((s) => s.drifted), resolutions) : undefined;
+  if (flagError) throw flagError;
+  if (flags.dryRun) return printDryRun(project, statuses, resolutions);
+  const step = createMigrationsStep({ ...resolutions, lockTimeoutSeconds: lockTimeoutSeconds(flags.lockTimeout) });
+  return (await runPipeline(project, [step])).exit;
+}
+
+function printDryRun(project: Project, statuses: DatabaseMigrationStatus[], flags: Resolutions): ExitCode {
+  const plans = statuses.map((s) => {
+    const { accept, retry, remaining } = resolveDrift(s.drifted, flags);
+    const db = project.target.databases.find((d) => d.name === s.database)!;
+    return { status: s, accept, retry, remaining, command: db.migrations.command };
+  });
+  if (project.mode === 'json') {
+    printJson({
+      ok: plans.every((p) => p.remaining.length === 0),
+      dryRun: true,
+      databases: plans.map((p) => ({
+        database: p.status.database,
+        accept: p.accept,
+        retry: p.retry,
+        blockedBy: p.remaining,
+        pending: p.status.pending,
+        command: p.command === undefined ? null : displayCommand(p.command),
+      })),
+    });
+  } else {
+    const out: string[] = [`pgstrap: ${describeEngine(project.target)} (dry run: nothing is applied)`];
+    for (const p of plans) {
+      const db = p.status.database;
+      for (const d of p.accept) out.push(`${db}: would accept ${describeDrift(d)}`);
+      for (const d of p.retry) out.push(`${db}: would retry ${d.version}_${d.name} from statement ${d.kind === 'half-applied' ? d.statementsDone + 1 : 1}`);
+      if (p.remaining.length > 0) {
+        out.push(`${db}: would stop before applying anything:`, ...p.remaining.map((d) => `  ${describeDrift(d)}`));
+        continue;
+      }
+      if (p.status.pending.length === 0) out.push(`${db}: no pending migration`);
+      else out.push(`${db}: would apply ${p.status.pending.length} migration${p.status.pending.length === 1 ? '' : 's'}, in this order:`);
+      for (const m of p.status.pending) out.push(`  ${m.path}${m.transactional ? '' : ' (no transaction: one statement at a time)'}`);
+      if (p.command !== undefined) out.push(`${db}: then would run \`${displayCommand(p.command)}\``);
+    }
+    process.stdout.write(`${out.join('\n')}\n`);
+  }
+  const blocked = plans.find((p) => p.remaining.length > 0);
+  if (blocked) throw driftDetected(blocked.status.database, blocked.remaining);
+  return ExitCode.ok;
+}
+
+/** Column-aligned rows. */
+function table(rows: string[][]): string[] {
+  const widths = rows.reduce<number[]>((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), []);
+  return rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}`.trimEnd());
+}
+
+/** `npm run migrate:status`: applied, pending and drifted per database; exit 6 when anything is pending or drifted. */
+export async function migrateStatusCommand(options: CommonOptions, flags: MigrateFlags): Promise<ExitCode> {
+  const project = await openForMigrations(options, flags);
+  const statuses = await getMigrationStatus(project.target);
+  const upToDate = statuses.every((s) => s.pending.length === 0 && s.drifted.length === 0);
+  if (project.mode === 'json') {
+    printJson({ ok: true, upToDate, databases: statuses });
+  } else {
+    const out: string[] = [];
+    for (const s of statuses) {
+      const directory = path.relative(project.config.projectDir, s.directory) || '.';
+      if (!s.builtIn) {
+        const db = project.target.databases.find((d) => d.name === s.database)!;
+        out.push(`${s.database}: the built-in runner is off; migrations.command runs \`${displayCommand(db.migrations.command ?? [])}\``);
+        continue;
+      }
+      out.push(`${s.database} (${directory}/): ${s.applied.length} applied, ${s.pending.length} pending, ${s.drifted.length} drifted`);
+      const rows = [
+        ...s.applied.map((m) => ['applied', m.version, m.name, `${m.appliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${m.durationMs ?? '?'} ms  ${m.appliedBy}`]),
+        ...s.drifted.map((d) => ['drifted', d.version, d.name, describeDrift(d)]),
+        ...s.pending.map((m) => ['pending', m.version, m.name, m.transactional ? '' : 'no transaction']),
+      ];
+      out.push(...table(rows));
+    }
+    out.push(upToDate ? 'Up to date.' : 'Not up to date: `npm run migrate` applies what is pending; drift is explained above.');
+    process.stdout.write(`${out.join('\n')}\n`);
+  }
+  return upToDate ? ExitCode.ok : ExitCode.pending;
+}
+
+/** `npm run migrate:new <name>`: creates the next migration file. */
+export async function migrateNewCommand(options: CommonOptions, flags: MigrateFlags, words: string[]): Promise<ExitCode> {
+  if (words.length === 0) throw usage('migrate:new needs a name', 'Run e.g. `npm run migrate:new create_users`.');
+  // Only the config is needed: creating a file must work before any server exists.
+  const config = await loadConfig({ cwd: options.cwd ?? process.cwd(), explicitPath: options.config });
+  let directory = config.migrations.directory;
+  if (flags.database !== undefined) {
+    const db = config.databases.find((d) => d.name === flags.database);
+    if (!db) throw usage(`--database ${flags.database}: not one of ${config.databases.map((d) => d.name).join(', ')}`, 'Name a database from the config.');
+    directory = db.migrations.directory;
+  }
+  const file = createMigrationFile(directory, words.join(' '));
+  if (options.json) printJson({ ok: true, file });
+  else process.stdout.write(`Created ${path.relative(process.cwd(), file)}\n`);
+  return ExitCode.ok;
+}
+
+/** `npm run migrate:down`: reverts the last applied migration with its down section; `--dry-run` names it. */
+export async function migrateDownCommand(options: CommonOptions, flags: MigrateFlags): Promise<ExitCode> {
+  const project = await openForMigrations(options, flags);
+  if (!flags.dryRun) {
+    const step = createRevertStep({ lockTimeoutSeconds: lockTimeoutSeconds(flags.lockTimeout) });
+    return (await runPipeline(project, [step])).exit;
+  }
+  const plans: Array<{ database: string; revert: string | null; statements: number }> = [];
+  for (const db of project.target.databases) {
+    const file = db.migrations.builtIn ? await planRevert(project.target, db) : undefined;
+    plans.push({ database: db.name, revert: file?.path ?? null, statements: file?.down?.length ?? 0 });
+  }
+  if (project.mode === 'json') printJson({ ok: true, dryRun: true, databases: plans });
+  else {
+    for (const p of plans) {
+      process.stdout.write(p.revert ? `${p.database}: would revert ${p.revert} (${p.statements} statement${p.statements === 1 ? '' : 's'} in its down section)\n` : `${p.database}: no migration is applied\n`);
+    }
+  }
+  return ExitCode.ok;
+}

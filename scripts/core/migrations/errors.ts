@@ -1,0 +1,140 @@
+/** The errors the migration runner raises, each with what to do about it. */
+import { ExitCode, PgstrapError } from '../errors.ts';
+import { describeDrift, type Drift } from './plan.ts';
+import { characterIndex, lineColumn, statementExcerpt } from './position.ts';
+import type { MigrationSource } from './source.ts';
+import type { SqlStatement } from './split.ts';
+
+/** What the server said about a failed statement (the fields of a pg DatabaseError we use). */
+export interface ServerError {
+  message: string;
+  code?: string | undefined;
+  position?: string | undefined;
+  detail?: string | undefined;
+  hint?: string | undefined;
+  where?: string | undefined;
+}
+
+/** Where a failed statement sits in its file and what ran before it. */
+export interface FailedStatement {
+  source: MigrationSource;
+  statement: SqlStatement;
+  /** 0-based index in its section. */
+  index: number;
+  total: number;
+  direction: 'up' | 'down';
+  database: string;
+}
+
+/** A statement failed: `file:line:col`, the server's message, and the statement with a caret. */
+export function statementFailed(failed: FailedStatement, server: ServerError): PgstrapError {
+  const { source, statement, index, total, direction, database } = failed;
+  const position = Number(server.position);
+  const caret = Number.isInteger(position) && position > 0 ? statement.offset + characterIndex(statement.text, position) : undefined;
+  const at = lineColumn(source.text, caret ?? statement.offset);
+  const code = server.code ? ` (${server.code})` : '';
+  const details = statementExcerpt(source.text, statement.offset, statement.offset + statement.text.length, caret);
+  for (const [label, value] of [['detail', server.detail], ['hint', server.hint], ['context', server.where]] as const) {
+    if (value) details.push(`${label}: ${value}`);
+  }
+  const section = direction === 'up' ? '' : ' (down section)';
+  details.push(`statement ${index + 1} of ${total}${section} in database ${database}`);
+  let remedy: string;
+  if (source.transactional) {
+    details.push(`nothing of this file was applied: its transaction rolled back${direction === 'up' ? '; earlier files stay applied' : ''}`);
+    remedy = `Fix ${source.path} and run \`npm run ${direction === 'up' ? 'migrate' : 'migrate:down'}\` again.`;
+  } else if (direction === 'up') {
+    details.push(`it runs outside a transaction: ${index} statement${index === 1 ? '' : 's'} before this one stay applied`);
+    remedy = `Undo or finish it by hand, then \`npm run migrate -- --retry ${source.version}\` runs it again from statement ${index + 1}` +
+      ` (or \`--accept ${source.version}\` records it as applied).`;
+  } else {
+    details.push(`it runs outside a transaction: ${index} statement${index === 1 ? '' : 's'} of the down section before this one stay applied`);
+    remedy = `Finish the revert by hand; the tracking row still says ${source.version} is applied.`;
+  }
+  return new PgstrapError({
+    code: 'migrate.failed',
+    message: `${source.path}:${at.line}:${at.column}: ${server.message}${code}`,
+    details,
+    remedy,
+    exit: ExitCode.database,
+  });
+}
+
+/** Drifted files stop a run before anything is applied. */
+export function driftDetected(database: string, drifts: readonly Drift[]): PgstrapError {
+  const versions = drifts.map((d) => d.version);
+  const retry = drifts.filter((d) => d.kind === 'half-applied').map((d) => d.version);
+  return new PgstrapError({
+    code: 'migrate.drift',
+    message: `database ${database}: ${drifts.length === 1 ? 'a migration no longer matches' : `${drifts.length} migrations no longer match`} what was applied; nothing was applied`,
+    details: drifts.map(describeDrift),
+    remedy:
+      'Restore the file (git checkout) if the change was a mistake. If it was intended, accept it: ' +
+      `\`npm run migrate -- ${versions.map((v) => `--accept ${v}`).join(' ')}\` records the file as it is now (a missing one is forgotten)` +
+      (retry.length > 0 ? `; for a file that stopped half way, \`--retry ${retry[0]}\` runs it again from the statement that failed.` : '.'),
+    exit: ExitCode.database,
+  });
+}
+
+/** `--accept` or `--retry` named a version that needs no such thing. */
+export function nothingToResolve(flag: 'accept' | 'retry', versions: readonly string[], candidates: readonly string[]): PgstrapError {
+  const what = flag === 'accept' ? 'drifted' : 'stopped half way';
+  return new PgstrapError({
+    code: 'migrate.nothing-to-' + flag,
+    message: `--${flag} ${versions.join(', ')}: no such migration ${what} in any database`,
+    details: candidates.length > 0 ? [`${what}: ${candidates.join(', ')}`] : [],
+    remedy: 'Run `npm run migrate:status` to see which versions drifted.',
+    exit: ExitCode.usage,
+  });
+}
+
+/** Another runner held the lock past the timeout. */
+export function lockTimeout(database: string, seconds: number, holder: string | undefined): PgstrapError {
+  return new PgstrapError({
+    code: 'migrate.lock-timeout',
+    message: `database ${database}: another migration runner${holder ? ` (${holder})` : ''} held the migration lock for more than ${seconds} s`,
+    remedy: 'Wait for it to finish, or raise the wait with `--lock-timeout <seconds>`; `npm run migrate:status` shows what it is running.',
+    exit: ExitCode.database,
+  });
+}
+
+/** `migrate:down` has nothing it may revert. */
+export function cannotRevert(database: string, reason: string, remedy: string): PgstrapError {
+  return new PgstrapError({ code: 'migrate.no-down', message: `database ${database}: ${reason}`, remedy, exit: ExitCode.database });
+}
+
+/** Two files share a version, so their order is undefined. */
+export function duplicateVersion(directory: string, a: string, b: string): PgstrapError {
+  return new PgstrapError({
+    code: 'migrate.duplicate-version',
+    message: `${directory}: ${a} and ${b} have the same version`,
+    remedy: 'Rename one: `npm run migrate:new <name>` picks a fresh timestamp.',
+    exit: ExitCode.usage,
+  });
+}
+
+/** A `.sql` file whose name has no version, which a runner would otherwise skip in silence. */
+export function unversionedFile(directory: string, fileName: string): PgstrapError {
+  return new PgstrapError({
+    code: 'migrate.bad-file-name',
+    message: `${directory}/${fileName} has no version: migration files are named <version>_<name>.sql`,
+    remedy: 'Rename it (e.g. 20250101120000_name.sql; `npm run migrate:new <name>` makes one), or move it out of the folder.',
+    exit: ExitCode.usage,
+  });
+}
+
+/** The app's own migrator exited non-zero. */
+export function commandFailed(command: readonly string[], database: string, exit: string, lastLines: readonly string[]): PgstrapError {
+  return new PgstrapError({
+    code: 'migrate.command-failed',
+    message: `\`${displayCommand(command)}\` failed on database ${database}: ${exit}`,
+    details: lastLines.length > 0 ? ['last lines of its output:', ...lastLines.map((l) => `  ${l}`)] : ['it printed nothing'],
+    remedy: 'Fix what it reports and run `npm run migrate` again; migrations.command in the config names it.',
+    exit: ExitCode.database,
+  });
+}
+
+/** A command as the user wrote it: the shell string for `sh -c`, else the words. */
+export function displayCommand(command: readonly string[]): string {
+  return command[0] === 'sh' && command[1] === '-c' && command.length === 3 ? command[2]! : command.join(' ');
+}

@@ -1,0 +1,79 @@
+/** Reads a migrations folder and creates new files in it. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { decodeSqlBytes } from '../core/migrations/checksum.ts';
+import { duplicateVersion, unversionedFile } from '../core/migrations/errors.ts';
+import { compareVersions, nextVersion, parseMigrationFileName, sameVersion, slugify, type MigrationName } from '../core/migrations/naming.ts';
+import { DOWN_MARKER, NO_TRANSACTION_DIRECTIVE, parseMigrationSource, type MigrationSource } from '../core/migrations/source.ts';
+
+/** The versioned file names in `directory`, in order; a missing folder has none. */
+export function listMigrationNames(directory: string, projectDir: string): MigrationName[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const shown = displayPath(directory, projectDir);
+  const names: MigrationName[] = [];
+  for (const entry of entries) {
+    if (!entry.endsWith('.sql')) continue;
+    const name = parseMigrationFileName(entry);
+    if (!name) throw unversionedFile(shown, entry);
+    names.push(name);
+  }
+  names.sort((a, b) => compareVersions(a.version, b.version));
+  for (let i = 1; i < names.length; i++) {
+    if (sameVersion(names[i - 1]!.version, names[i]!.version)) throw duplicateVersion(shown, names[i - 1]!.fileName, names[i]!.fileName);
+  }
+  return names;
+}
+
+/** Reads and parses every migration in `directory`, in version order. */
+export function readMigrations(directory: string, projectDir: string): MigrationSource[] {
+  return listMigrationNames(directory, projectDir).map((name) => {
+    const file = path.join(directory, name.fileName);
+    return parseMigrationSource(name, displayPath(file, projectDir), decodeSqlBytes(fs.readFileSync(file)));
+  });
+}
+
+/** A path relative to the project, as messages show it. */
+function displayPath(file: string, projectDir: string): string {
+  const relative = path.relative(projectDir, file);
+  return relative.startsWith('..') ? file : relative;
+}
+
+/** The text of a new migration: a header that says how it runs, and an empty down section. */
+function template(title: string): string {
+  return [
+    `-- ${title}`,
+    '-- Runs in one transaction with its tracking row. For CREATE INDEX CONCURRENTLY or ALTER TYPE ... ADD VALUE,',
+    `-- put \`${NO_TRANSACTION_DIRECTIVE}\` on the first line: the file then runs one statement at a time.`,
+    '',
+    '',
+    '',
+    `${DOWN_MARKER}`,
+    '-- Optional: statements that revert the above, for `npm run migrate:down`. Leave empty if it cannot be reverted.',
+    '',
+  ].join('\n');
+}
+
+/** Creates `<directory>/<version>_<slug>.sql` and returns its path. */
+export function createMigrationFile(directory: string, title: string, now = new Date()): string {
+  const slug = slugify(title);
+  if (slug === '') {
+    throw new PgstrapError({
+      code: 'usage',
+      message: `"${title}" is no usable migration name`,
+      remedy: 'Name it with letters or digits, e.g. `npm run migrate:new create_users`.',
+      exit: ExitCode.usage,
+    });
+  }
+  const version = nextVersion(now, listMigrationNames(directory, directory).map((n) => n.version));
+  fs.mkdirSync(directory, { recursive: true });
+  const file = path.join(directory, `${version}_${slug}.sql`);
+  fs.writeFileSync(file, template(title), { flag: 'wx' });
+  return file;
+}
