@@ -1,0 +1,184 @@
+/** The bench's pure parts: percentiles, ratios, flags, SQL names, the table and the SVG chart. */
+import { describe, expect, it } from 'vitest';
+import { keyBenchPanels, renderChart, verdictOf, type Chart } from '../../scripts/core/bench/chart.ts';
+import type { GeneratorResult, KeyBenchReport } from '../../scripts/core/bench/model.ts';
+import { formatValue, measuredMetrics, ratiosAgainstV4 } from '../../scripts/core/bench/metrics.ts';
+import { DEFAULT_KEY_BENCH, parseBenchFlags } from '../../scripts/core/bench/options.ts';
+import { benchSchemaName, dropSchemaSql, isBenchSchemaName } from '../../scripts/core/bench/sql.ts';
+import { mean, median, percentile, ratio, summarise } from '../../scripts/core/bench/stats.ts';
+import { renderMarkdownTable, renderTable } from '../../scripts/core/bench/table.ts';
+import { isPgstrapError } from '../../scripts/core/errors.ts';
+
+describe('percentile', () => {
+  it('interpolates between ranks (type 7), like numpy', () => {
+    const xs = [15, 20, 35, 40, 50];
+    expect(percentile(xs, 0)).toBe(15);
+    expect(percentile(xs, 100)).toBe(50);
+    expect(percentile(xs, 50)).toBe(35);
+    expect(percentile(xs, 40)).toBeCloseTo(29);
+    expect(percentile(xs, 95)).toBeCloseTo(48);
+  });
+
+  it('does not depend on input order and does not sort the input in place', () => {
+    const xs = [5, 1, 4, 2, 3];
+    expect(percentile(xs, 50)).toBe(3);
+    expect(xs).toEqual([5, 1, 4, 2, 3]);
+  });
+
+  it('handles a single sample and refuses an empty one or a p outside 0..100', () => {
+    expect(percentile([7], 99)).toBe(7);
+    expect(() => percentile([], 50)).toThrow(RangeError);
+    expect(() => percentile([1], 101)).toThrow(RangeError);
+    expect(() => percentile([1], Number.NaN)).toThrow(RangeError);
+  });
+
+  it('summarises p50, p95, p99, mean, min and max', () => {
+    const xs = Array.from({ length: 100 }, (_, i) => i + 1);
+    const s = summarise(xs);
+    expect(s).toMatchObject({ count: 100, min: 1, max: 100, mean: 50.5 });
+    expect(s.p50).toBeCloseTo(50.5);
+    expect(s.p95).toBeCloseTo(95.05);
+    expect(s.p99).toBeCloseTo(99.01);
+    expect(median([3, 1, 2])).toBe(2);
+    expect(mean([])).toBeNaN();
+  });
+
+  it('gives no ratio against a missing or zero reference', () => {
+    expect(ratio(2, 4)).toBe(0.5);
+    expect(ratio(2, 0)).toBeNull();
+    expect(ratio(null, 4)).toBeNull();
+    expect(ratio(1, undefined)).toBeNull();
+  });
+});
+
+describe('flags', () => {
+  it('reads --rows in plain, grouped and suffixed forms', () => {
+    expect(parseBenchFlags({}).rows).toBe(DEFAULT_KEY_BENCH.rows);
+    expect(parseBenchFlags({ rows: '20000' }).rows).toBe(20_000);
+    expect(parseBenchFlags({ rows: '2_000_000' }).rows).toBe(2_000_000);
+    expect(parseBenchFlags({ rows: '2M' }).rows).toBe(2_000_000);
+    expect(parseBenchFlags({ rows: '1e6' }).rows).toBe(1_000_000);
+    expect(parseBenchFlags({ rows: '50k' }).rows).toBe(50_000);
+  });
+
+  it('refuses nonsense with a usage error', () => {
+    for (const rows of ['-5', 'ten', '1.5', '10']) {
+      const error = (() => {
+        try {
+          parseBenchFlags({ rows });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(isPgstrapError(error) && error.exit).toBe(2);
+    }
+    expect(() => parseBenchFlags({ driver: 'jmeter' })).toThrow(/--driver/);
+  });
+});
+
+describe('bench schema names', () => {
+  it('are unique per process and run, and the only names clean-up drops', () => {
+    const name = benchSchemaName(4242, 'a1b2c3');
+    expect(name).toBe('pgstrap_bench_4242_a1b2c3');
+    expect(isBenchSchemaName(name)).toBe(true);
+    expect(dropSchemaSql(name)).toBe('DROP SCHEMA IF EXISTS "pgstrap_bench_4242_a1b2c3" CASCADE');
+    for (const other of ['public', 'pgstrap', 'pgstrap_bench_', 'pgstrap_bench_1_zzzzzz', 'pgstrap_bench_1_a1b2c3"; DROP SCHEMA public; --']) {
+      expect(isBenchSchemaName(other)).toBe(false);
+      expect(() => dropSchemaSql(other)).toThrow(/refusing/);
+    }
+  });
+});
+
+function result(id: string, label: string, version: 4 | 7, scale: number, density: number | null): GeneratorResult {
+  const latency = { count: 10, p50: 2 * scale, p95: 3 * scale, p99: 4 * scale, mean: 2 * scale, min: 1, max: 5 };
+  return {
+    generator: { id, label, expression: `${id}()`, version },
+    keys: { checked: 1000, wrongVersion: 0, wrongVariant: 0 },
+    bulk: { rows: 1000, seconds: 2 * scale, rowsPerSecond: 500 / scale, walBytesPerRow: 200 * scale },
+    index: { bytes: 4 * 1024 * 1024 * scale, leafDensity: density, leafFragmentation: density === null ? null : 10, correlation: version === 7 ? 1 : 0.01 },
+    inserts: { driver: 'node', clients: 4, seconds: 5, transactions: 5000 / scale, perSecond: 1000 / scale, walBytesPerInsert: 1024 * scale },
+    polling: latency,
+    keyset: latency,
+    generation: { ids: 1e6, seconds: scale, nanosecondsPerId: 1000 * scale },
+  };
+}
+
+function report(density: number | null = 70): KeyBenchReport {
+  return {
+    rows: 1000,
+    server: 'PostgreSQL 17.10',
+    settings: { shared_buffers: '128MB' },
+    machine: { cpus: 2, loadAverage: [1, 1, 1] },
+    strategy: 'fallback',
+    generators: [result('v4', 'v4 gen_random_uuid()', 4, 1, density), result('fallback', 'uuidv7() (SQL <fallback> & co)', 7, 0.5, density)],
+    notes: [],
+  };
+}
+
+describe('ratios and the table', () => {
+  it('computes ratios against v4 and leaves correlation without one', () => {
+    const ratios = ratiosAgainstV4(report());
+    expect(ratios['bulk.seconds']).toEqual({ v4: 1, fallback: 0.5 });
+    expect(ratios['index.correlation']).toEqual({ v4: null, fallback: null });
+  });
+
+  it('drops metrics nobody measured (no pgstattuple)', () => {
+    const ids = measuredMetrics(report(null)).map((m) => m.id);
+    expect(ids).not.toContain('index.leafDensity');
+    expect(ids).toContain('index.size');
+  });
+
+  it('leads each cell with its ratio against v4, in the terminal and in Markdown', () => {
+    const text = renderTable(report());
+    expect(text).toMatch(/Bulk load \(INSERT \.\.\. SELECT\) ↓\s+2\.00 s\s+0\.50x {2}1\.00 s/);
+    expect(text).toContain('1,000 rows, PostgreSQL 17.10, 2 CPUs, shared_buffers=128MB');
+    const md = renderMarkdownTable(report());
+    expect(md.split('\n')[1]).toBe('|---|---:|---:|');
+    expect(md).toContain('| Primary-key index size ↓ | 4.00 MB | 0.50x  2.00 MB |');
+  });
+
+  it('formats figures with units and sensible precision', () => {
+    expect(formatValue(1234567, 'tx/s')).toBe('1,234,567 tx/s');
+    expect(formatValue(0.1234, 'ms')).toBe('0.123 ms');
+    expect(formatValue(89.64, '%')).toBe('89.6%');
+    expect(formatValue(null, 'ms')).toBe('n/a');
+  });
+});
+
+describe('SVG chart', () => {
+  it('draws one panel per metric and one labelled bar per generator', () => {
+    const panels = keyBenchPanels(report());
+    const svg = renderChart({ title: 'T', subtitle: 'S', panels });
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg.match(/<g transform=/g)).toHaveLength(panels.length);
+    expect(svg.match(/<rect x="170"/g)).toHaveLength(panels.length * 2);
+    expect(svg).toContain('Primary-key index size');
+    expect(svg).toContain('0.50x v4');
+    expect(svg).toContain('lower is better');
+  });
+
+  it('escapes labels and marks unmeasured bars instead of drawing them', () => {
+    const chart: Chart = {
+      title: 'a < b & "c"',
+      subtitle: '',
+      panels: [{ title: 'x', unit: 'ms', better: 'lower', bars: [{ label: '<v4>', value: null, series: 0 }, { label: 'v7', value: 0, series: 1 }] }],
+    };
+    const svg = renderChart(chart);
+    expect(svg).toContain('a &lt; b &amp; &quot;c&quot;');
+    expect(svg).toContain('&lt;v4&gt;');
+    expect(svg).not.toContain('<v4>');
+    expect(svg).toContain('not measured');
+    // A zero still shows a stub, so the reader sees it was measured.
+    expect(svg).toMatch(/<rect x="170" y="[\d.]+" width="2"/);
+    expect(keyBenchPanels(report()).flatMap((p) => p.bars).some((b) => b.label.includes('<fallback>'))).toBe(true);
+    expect(renderChart({ title: '', subtitle: '', panels: keyBenchPanels(report()) })).toContain('uuidv7() (SQL &lt;fallback&gt; &amp; co)');
+  });
+
+  it('colours a ratio by whether it is better, worse or about the same', () => {
+    expect(verdictOf(0.5, 'lower')).toBe('better');
+    expect(verdictOf(0.5, 'higher')).toBe('worse');
+    expect(verdictOf(1.01, 'lower')).toBe('same');
+    expect(verdictOf(null, 'lower')).toBe('same');
+  });
+});
