@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ExitCode, PgstrapError } from './core/errors.ts';
 import type { EngineChoice } from './core/config/types.ts';
 import { benchCommand } from './commands/bench.ts';
+import { doctorCommand } from './commands/doctor.ts';
 import { envCommand } from './commands/env.ts';
 import { startCommand, statusCommand, stopCommand } from './commands/lifecycle.ts';
 import { migrateCommand, migrateDownCommand, migrateNewCommand, migrateStatusCommand, type MigrateFlags } from './commands/migrate.ts';
@@ -56,6 +57,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
   stop: { summary: 'Stop the project-local cluster', run: (c) => stopCommand(c) },
   status: { summary: 'Show whether the cluster runs, with pid, port, version, data directory and log file', run: (c) => statusCommand(c) },
   env: { summary: 'Print export lines for PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSFILE and DATABASE_URL', run: (c) => envCommand(c) },
+  doctor: {
+    summary: 'Check the toolchain, config, cluster, connections and databases; name the fix for each problem',
+    usage: '[--fix] [--strict]',
+    options: { fix: { type: 'boolean' }, strict: { type: 'boolean' } },
+    run: (c, v) => doctorCommand(c, { fix: v.fix === true, strict: v.strict === true }),
+  },
   migrate: {
     summary: 'Apply pending migrations (each in its own transaction), then migrations.command',
     usage: '[--dry-run] [--accept VERSION]... [--retry VERSION]... [--database NAME] [--lock-timeout SECONDS]',

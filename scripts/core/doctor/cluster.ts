@@ -1,0 +1,216 @@
+/** Cluster and Connectivity checks for a managed cluster, and the server-wide preload and settings checks. */
+import type { ResolvedConfig } from '../config/types.ts';
+import { findExtension } from '../extensions/catalogue.ts';
+import type { ClusterFacts, DoctorFacts, FileFact, ServerFacts } from './facts.ts';
+import { check, type Check, type CheckGroup } from './model.ts';
+import { settingMatches, splitList } from './setting-values.ts';
+
+/** The command that restarts the cluster, so that settings read only at start take effect. */
+export const RESTART_COMMAND = 'npm run db:stop && npm run db:start';
+/** Settings pgstrap writes for where the server listens; the port check covers them. */
+const LISTEN_KEYS = new Set(['port', 'listen_addresses', 'unix_socket_directories']);
+
+function octal(mode: number): string {
+  return `0${mode.toString(8).padStart(3, '0')}`;
+}
+
+function portCheck(c: ClusterFacts): Check {
+  const id = 'cluster.port';
+  if (c.running && c.port !== undefined && c.port !== c.configuredPort) {
+    return check(id, 'cluster', 'warn', `the server listens on ${c.port}, the config says ${c.configuredPort} (changed since it started)`, { fix: RESTART_COMMAND });
+  }
+  if (c.running) return check(id, 'cluster', 'ok', `127.0.0.1:${c.configuredPort} is this cluster's (pid ${c.pid})`);
+  if (c.portFree === false) {
+    return check(id, 'cluster', 'fail', `port ${c.configuredPort} on 127.0.0.1 is held by ${c.portHolder ?? 'another process'}, not this cluster`, {
+      fix: `Stop ${c.portHolder ?? 'that process'}, or set port in the config to a free port`,
+    });
+  }
+  return check(id, 'cluster', 'ok', `port ${c.configuredPort} on 127.0.0.1 is free for this cluster`);
+}
+
+function dataDirCheck(c: ClusterFacts): Check {
+  const { dataDir, owner } = c;
+  const id = 'cluster.data-dir';
+  if (dataDir.mode === undefined) return check(id, 'cluster', 'fail', `${dataDir.path} cannot be read`, { fix: `ls -ld ${dataDir.path}` });
+  if (dataDir.uid !== owner.uid) {
+    return check(id, 'cluster', 'fail', `${dataDir.path} belongs to uid ${dataDir.uid}, not the server user ${owner.name} (uid ${owner.uid}); PostgreSQL refuses to start`, {
+      fix: `chown -R ${owner.name} ${dataDir.path}`,
+    });
+  }
+  // PostgreSQL accepts 0700, or 0750 for group read access; anything wider stops it at start.
+  if ((dataDir.mode & 0o027) !== 0) {
+    return check(id, 'cluster', 'fail', `${dataDir.path} is ${octal(dataDir.mode)}; PostgreSQL needs 0700 (or 0750) and refuses to start`, {
+      fix: `chmod 700 ${dataDir.path}`,
+      repair: 'permissions',
+    });
+  }
+  return check(id, 'cluster', 'ok', `${dataDir.path} is ${octal(dataDir.mode)}, owned by ${owner.name}`);
+}
+
+/** Checks of the cluster's files and process; omitted beyond `initialised` when there is no cluster yet. */
+function clusterChecks(c: ClusterFacts, binariesMajor: number | undefined): Check[] {
+  if (!c.initialised) {
+    return [
+      check('cluster.initialised', 'cluster', 'fail', `no cluster in ${c.dataDir.path} yet`, { fix: 'npm run setup', repair: 'start' }),
+      portCheck(c),
+    ];
+  }
+  if (binariesMajor !== undefined && c.dataMajor !== binariesMajor) {
+    return [
+      check('cluster.initialised', 'cluster', 'fail', `${c.dataDir.path} was initialised by PostgreSQL ${c.dataMajor}; the engine runs ${binariesMajor}`, {
+        fix: `Upgrade it (pg_upgrade), move ${c.dataDir.path} away (setup then creates a new cluster), or set postgresMajor: ${c.dataMajor}`,
+      }),
+    ];
+  }
+  const checks = [check('cluster.initialised', 'cluster', 'ok', `PostgreSQL ${c.dataMajor} cluster in ${c.dataDir.path}`)];
+  checks.push(
+    c.running
+      ? check('cluster.running', 'cluster', 'ok', `running (pid ${c.pid})`)
+      : check('cluster.running', 'cluster', 'fail', 'not running', { fix: 'npm run db:start', repair: 'start' }),
+  );
+  checks.push(
+    c.stalePid === undefined
+      ? check('cluster.stale-pid', 'cluster', 'ok', 'no stale postmaster.pid')
+      : check('cluster.stale-pid', 'cluster', 'warn', `postmaster.pid names pid ${c.stalePid}, which is not a running server (a crash or kill -9)`, {
+          fix: 'npm run db:start',
+          repair: 'start',
+        }),
+  );
+  checks.push(portCheck(c));
+  if (c.running || c.logErrors.length === 0) checks.push(check('cluster.log', 'cluster', 'ok', `log: ${c.logFile}`));
+  else {
+    checks.push(
+      check('cluster.log', 'cluster', 'warn', `the server is down; the last errors in ${c.logFile}:`, {
+        details: c.logErrors,
+        fix: `Fix what the log names (tail -n 50 ${c.logFile}), then npm run db:start`,
+      }),
+    );
+  }
+  checks.push(dataDirCheck(c));
+  return checks;
+}
+
+/** The extensions that need `library` preloaded, for messages. */
+function extensionsNeeding(library: string, config: ResolvedConfig): ResolvedConfig['extensions'] {
+  return config.extensions.filter((e) => findExtension(e.name)?.preload === library);
+}
+
+/** shared_preload_libraries as the server loaded it, against what the config implies. */
+function preloadCheck(server: ServerFacts, desired: Record<string, string>, managedConf: Record<string, string> | undefined, config: ResolvedConfig, group: CheckGroup): Check {
+  const id = `${group}.preload`;
+  const wanted = splitList(desired.shared_preload_libraries);
+  const loaded = new Set(server.preloaded);
+  const missing = wanted.filter((l) => !loaded.has(l));
+  if (wanted.length === 0) return check(id, group, 'ok', 'no preload libraries needed');
+  if (missing.length === 0) return check(id, group, 'ok', `preloaded: ${wanted.join(', ')}`);
+  // A library wanted only by optional extensions is a warning; the config's own setting or a required extension fails.
+  const required = missing.some((l) => {
+    const users = extensionsNeeding(l, config);
+    return users.length === 0 || users.some((e) => e.required);
+  });
+  const status = required ? 'fail' : 'warn';
+  const list = missing.join(', ');
+  if (managedConf === undefined) {
+    return check(id, group, status, `shared_preload_libraries lacks ${list} on this server`, {
+      fix: `Add ${list} to the server's shared_preload_libraries (a managed service: its parameter group) and restart it`,
+    });
+  }
+  const written = splitList(managedConf.shared_preload_libraries);
+  if (missing.every((l) => written.includes(l))) {
+    return check(id, group, status, `${list} is in pgstrap.conf but not loaded: the server has not restarted since`, { fix: RESTART_COMMAND });
+  }
+  return check(id, group, status, `${list} is not preloaded and pgstrap.conf does not list it yet`, { fix: 'npm run setup' });
+}
+
+/** The config's settings as the running server has them. */
+function settingsCheck(server: ServerFacts, c: ClusterFacts): Check {
+  const id = 'cluster.settings';
+  const keys = Object.keys(c.desiredConf).filter((k) => !LISTEN_KEYS.has(k) && k !== 'shared_preload_libraries');
+  const stale = Object.keys({ ...c.desiredConf, ...c.managedConf }).filter((k) => c.desiredConf[k] !== c.managedConf[k]);
+  if (stale.length > 0) {
+    return check(id, 'cluster', 'warn', `pgstrap.conf differs from the config: ${stale.join(', ')}`, { fix: 'npm run setup' });
+  }
+  const byName = new Map(server.settings.map((s) => [s.name.toLowerCase(), s]));
+  const notInEffect = keys.filter((k) => {
+    const actual = byName.get(k.toLowerCase());
+    return actual === undefined || actual.pendingRestart || !settingMatches(c.desiredConf[k]!, actual);
+  });
+  if (notInEffect.length > 0) {
+    const details = notInEffect.map((k) => {
+      const actual = byName.get(k.toLowerCase());
+      const now = actual?.setting === undefined ? 'unknown to the server' : `${actual.setting}${actual.unit ? ` (unit ${actual.unit})` : ''}`;
+      return `${k}: pgstrap.conf says ${c.desiredConf[k]}, the server runs ${now}${actual?.pendingRestart ? ' (pending restart)' : ''}`;
+    });
+    return check(id, 'cluster', 'warn', `not in effect yet: ${notInEffect.join(', ')}`, { details, fix: RESTART_COMMAND });
+  }
+  return check(id, 'cluster', 'ok', keys.length === 0 ? 'pgstrap.conf is current; no custom settings' : `in effect: ${keys.join(', ')}`);
+}
+
+function passwordFileCheck(files: FileFact[], uid: number): Check {
+  const id = 'connect.password-file';
+  const missing = files.filter((f) => !f.exists);
+  if (missing.length > 0) {
+    const password = missing.find((f) => f.path.endsWith('/password'));
+    return check(id, 'connectivity', password ? 'fail' : 'warn', `${missing.map((f) => f.path).join(', ')} missing${password ? ': TCP clients cannot get the password' : ''}`, {
+      fix: password
+        ? `Set a new one over the socket (ALTER ROLE ... PASSWORD) and write it to ${password.path} (0600); or move the cluster away and run npm run setup`
+        : RESTART_COMMAND,
+    });
+  }
+  const loose = files.filter((f) => f.mode !== 0o600);
+  if (loose.length > 0) {
+    return check(id, 'connectivity', 'warn', loose.map((f) => `${f.path} is ${octal(f.mode ?? 0)}`).join(', ') + ', not 0600', {
+      fix: `chmod 600 ${loose.map((f) => f.path).join(' ')}`,
+      repair: 'permissions',
+    });
+  }
+  const foreign = files.filter((f) => f.uid !== uid);
+  if (foreign.length > 0) {
+    return check(id, 'connectivity', 'warn', `${foreign.map((f) => f.path).join(', ')} belong to another user; libpq will not read them`, {
+      fix: `chown $(id -un) ${foreign.map((f) => f.path).join(' ')}`,
+    });
+  }
+  return check(id, 'connectivity', 'ok', `${files.map((f) => f.path).join(', ')}: present, 0600`);
+}
+
+/** Cluster, server settings and connectivity checks for a managed cluster; notes what could not be checked. */
+export function managedChecks(facts: DoctorFacts, config: ResolvedConfig, skipped: string[]): Check[] {
+  const c = facts.cluster;
+  if (!c) return [];
+  const binariesMajor = facts.engine?.ok ? facts.engine.binaries?.major : undefined;
+  const checks = clusterChecks(c, binariesMajor);
+  const { server } = facts;
+  if (!c.running || !server) {
+    skipped.push('server settings, connectivity and database checks: the cluster is not running');
+    return checks;
+  }
+  if (server.connection.ok) {
+    checks.push(preloadCheck(server, c.desiredConf, c.managedConf, config, 'cluster'), settingsCheck(server, c));
+    checks.push(check('connect.socket', 'connectivity', 'ok', `socket ${server.connection.where}: PostgreSQL ${server.version}`));
+  } else {
+    checks.push(
+      check('connect.socket', 'connectivity', 'fail', `cannot connect through the socket ${server.connection.where}: ${server.connection.error}`, { fix: RESTART_COMMAND }),
+    );
+  }
+  const { tcp } = facts;
+  if (tcp) {
+    if (tcp.ok) checks.push(check('connect.tcp', 'connectivity', 'ok', `TCP ${tcp.where} with the password (scram-sha-256)`));
+    else {
+      const badPassword = tcp.sqlState === '28P01';
+      checks.push(
+        check('connect.tcp', 'connectivity', 'fail', `TCP ${tcp.where}: ${badPassword ? 'the server rejects the password in the password file' : tcp.error}`, {
+          fix: badPassword
+            ? `Over the socket, ALTER ROLE ${config.superuser} PASSWORD '<the contents of ${facts.passwordFiles[0]?.path}>'`
+            : RESTART_COMMAND,
+        }),
+      );
+    }
+  }
+  if (facts.passwordFiles.length > 0) checks.push(passwordFileCheck(facts.passwordFiles, facts.uid));
+  return checks;
+}
+
+/** The preload check for a server pgstrap does not manage (settings there are reported, not applied). */
+export function externalPreloadCheck(server: ServerFacts, desired: Record<string, string>, config: ResolvedConfig): Check {
+  return preloadCheck(server, desired, undefined, config, 'external');
+}

@@ -1,0 +1,193 @@
+/**
+ * What the doctor observed, as plain data. scripts/doctor/ gathers it (the only part that touches the
+ * machine); the evaluators in this folder turn it into checks, so every verdict is testable without a server.
+ */
+import type { ResolvedConfig } from '../config/types.ts';
+import type { Drift } from '../migrations/plan.ts';
+
+/** An error met while gathering, kept as data (a PgstrapError's fields, or a foreign error's message). */
+export interface ErrorFact {
+  code: string;
+  message: string;
+  details: string[];
+  remedy: string | undefined;
+}
+
+/** The shell and Node the doctor runs in. */
+export interface EnvironmentFacts {
+  /** IN_NIX_SHELL (`impure`/`pure` inside `nix develop`). */
+  nixShell: string | undefined;
+  /** DIRENV_DIR, set while direnv has loaded an .envrc. */
+  direnvDir: string | undefined;
+  nodeVersion: string;
+  /** `engines.node` of the project's package.json, and that file. */
+  nodeRange: string | undefined;
+  packageJson: string | undefined;
+}
+
+/** Server binaries pgstrap found. */
+export interface BinariesFact {
+  engine: 'system' | 'embedded';
+  version: string;
+  major: number;
+  origin: string;
+  binDir: string;
+}
+
+/** A file's presence and mode. */
+export interface FileFact {
+  path: string;
+  exists: boolean;
+  /** Permission bits (mode & 0o777). */
+  mode: number | undefined;
+  uid: number | undefined;
+}
+
+/** What postmaster.pid, PG_VERSION and the file system say about a managed cluster. */
+export interface ClusterFacts {
+  initialised: boolean;
+  dataMajor: number | undefined;
+  running: boolean;
+  pid: number | undefined;
+  /** The port the running server listens on, from postmaster.pid. */
+  port: number | undefined;
+  stalePid: number | undefined;
+  dataDir: FileFact;
+  logFile: string;
+  /** The log's last error lines (FATAL, PANIC, ERROR, LOG lines about shutdown), read only when the server is down. */
+  logErrors: string[];
+  configuredPort: number;
+  /** Whether anything listens on 127.0.0.1:configuredPort; undefined when not probed (our server holds it). */
+  portFree: boolean | undefined;
+  /** Who holds the port, when it is taken and that can be found. */
+  portHolder: string | undefined;
+  /** The user the data directory must belong to. */
+  owner: { uid: number; name: string };
+  /** Settings pgstrap.conf holds, and what the config wants there now. */
+  managedConf: Record<string, string>;
+  desiredConf: Record<string, string>;
+}
+
+/** The outcome of one connection attempt. */
+export interface ConnectionFact {
+  ok: boolean;
+  /** Where it connected, without secrets. */
+  where: string;
+  error: string | undefined;
+  /** SQLSTATE of the error, when the server sent one (28P01: bad password, 3D000: no such database). */
+  sqlState: string | undefined;
+}
+
+/** One server setting as the running server has it. */
+export interface ServerSetting {
+  name: string;
+  /** pg_settings.setting (raw units), or current_setting() for custom settings. */
+  setting: string | undefined;
+  unit: string | undefined;
+  vartype: string | undefined;
+  pendingRestart: boolean;
+}
+
+/** What the maintenance connection learnt about the server. */
+export interface ServerFacts {
+  connection: ConnectionFact;
+  version: string | undefined;
+  versionNum: number | undefined;
+  /** SHOW shared_preload_libraries, split. */
+  preloaded: string[];
+  /** The settings the config asks for, as in effect. */
+  settings: ServerSetting[];
+  /** Extension names the server offers (pg_available_extensions). */
+  available: string[];
+}
+
+/** One declared extension in one database. */
+export interface ExtensionFact {
+  name: string;
+  required: boolean;
+  /** Pinned version, if the config pins one. */
+  wantedVersion: string | undefined;
+  wantedSchema: string | undefined;
+  /** The server has its control file. */
+  available: boolean;
+  defaultVersion: string | undefined;
+  /** Versions the server could install or update to. */
+  versions: string[];
+  installedVersion: string | undefined;
+  installedSchema: string | undefined;
+}
+
+/** How uuidv7() is provided in one database, and whether it works. */
+export interface Uuidv7Fact {
+  /** The strategy recorded by setup (native / extension / fallback), if any. */
+  strategy: string | undefined;
+  /** Two ids from a quick call; undefined when the call failed. */
+  sample: string[] | undefined;
+  error: string | undefined;
+}
+
+/** Migration state of one database (the built-in runner's plan). */
+export interface MigrationFact {
+  /** False when the config hands migrations to the app's own command only. */
+  builtIn: boolean;
+  /** `<version>_<name>` of each file not applied yet, in order. */
+  pending: string[];
+  /** Applied files edited since, missing on disk, or stopped half way. */
+  drifted: Drift[];
+  /** How many applied files match their file. */
+  applied: number;
+  error: string | undefined;
+}
+
+/** Everything about one configured database. */
+export interface DatabaseFacts {
+  name: string;
+  connection: ConnectionFact;
+  extensions: ExtensionFact[];
+  uuidv7: Uuidv7Fact | undefined;
+  migrations: MigrationFact | undefined;
+}
+
+/** The flake's extension list (nix/extensions.json) against the config, from the flake issue's check. */
+export interface FlakeFact {
+  inSync: boolean;
+  file: string;
+  /** Attributes the config needs that the list lacks, and ones it has that the config does not. */
+  missing: string[];
+  extra: string[];
+  /** Other differences, one line each. */
+  stale: string[];
+  /** The command that regenerates the list. */
+  fix: string;
+}
+
+/** Everything a doctor run observed; absent parts were not reachable from what came before. */
+export interface DoctorFacts {
+  environment: EnvironmentFacts;
+  config: { ok: true; value: ResolvedConfig } | { ok: false; error: ErrorFact };
+  flake: FlakeFact | undefined;
+  /** The engine in use, or why none could be chosen. */
+  engine:
+    | {
+        ok: true;
+        kind: 'system' | 'embedded' | 'external';
+        description: string;
+        choice: string;
+        binaries: BinariesFact | undefined;
+        /** False when an external URL names its database, so pgstrap may not create databases there. */
+        mayCreateDatabases: boolean;
+      }
+    | { ok: false; error: ErrorFact }
+    | undefined;
+  /** The embedded binaries for the configured major (the fallback when no system PostgreSQL fits). */
+  embedded: { ok: true; binaries: BinariesFact } | { ok: false; error: ErrorFact } | undefined;
+  cluster: ClusterFacts | undefined;
+  /** Files holding the superuser's password (managed clusters). */
+  passwordFiles: FileFact[];
+  /** The process's uid: password files must be readable by whoever runs pgstrap. */
+  uid: number;
+  server: ServerFacts | undefined;
+  /** TCP with the password (managed clusters only). */
+  tcp: ConnectionFact | undefined;
+  databases: DatabaseFacts[];
+}
