@@ -61,6 +61,8 @@ export interface NixExtensionsRender {
   problems: NixExtensionProblem[];
   /** Declared unfree extensions, for a note that says they are allowed by name. */
   unfree: string[];
+  /** `attr (free build: other)` for unfree ones nixpkgs also builds under a free licence. */
+  freeAlternatives: string[];
 }
 
 /** Looks an extension up; the catalogue by default, injectable for tests. */
@@ -87,30 +89,51 @@ export function renderNixExtensions(config: ResolvedConfig, lookup: CatalogueLoo
   const outputPlugins: string[] = [];
   const preload: string[] = [];
   const settings: Record<string, string> = {};
-  for (const ext of config.extensions) {
-    const entry = lookup(ext.name);
+  const freeAlternatives: string[] = [];
+  // Dependencies are built too: CREATE EXTENSION vchord CASCADE needs pgvector's files on the server.
+  const wanted = new Map<string, { required: boolean; declared: boolean }>();
+  const visit = (name: string, required: boolean, declared: boolean): void => {
+    const seen = wanted.get(name);
+    if (seen) {
+      seen.required ||= required;
+      seen.declared ||= declared;
+      return;
+    }
+    wanted.set(name, { required, declared });
+    for (const dependency of lookup(name)?.requires ?? []) visit(dependency, required, false);
+  };
+  for (const ext of config.extensions) visit(ext.name, ext.required, true);
+  for (const [name, { required, declared }] of wanted) {
+    const entry = lookup(name);
+    const via = declared ? '' : ' (a dependency of a declared extension)';
     if (!entry) {
       problems.push({
-        name: ext.name,
+        name,
         kind: 'unknown',
-        required: ext.required,
-        message: `${ext.name} is not in pgstrap's extension catalogue, so the flake does not build it; the dev shell's server has it only if it comes from elsewhere`,
+        required,
+        message: `${name}${via} is not in pgstrap's extension catalogue, so the flake does not build it; the dev shell's server has it only if it comes from elsewhere`,
       });
       continue;
     }
     if (entry.unavailable !== undefined) {
+      const instead = entry.replacedBy !== undefined ? `; declare ${entry.replacedBy} instead` : '';
       problems.push({
-        name: ext.name,
+        name,
         kind: 'unavailable',
-        required: ext.required,
-        message: `${ext.name}: nixpkgs cannot provide it for PostgreSQL ${config.postgresMajor} (${entry.unavailable}); the flake leaves it out`,
+        required,
+        message: `${name}${via}: nixpkgs cannot provide it for PostgreSQL ${config.postgresMajor} (${entry.unavailable}); the flake leaves it out${instead}`,
       });
       continue;
     }
     if (entry.nixAttr !== undefined && !entry.contrib) attrs.push(entry.nixAttr);
-    if (entry.unfree && entry.nixAttr !== undefined) unfree.push(entry.nixAttr);
-    if (entry.kind === 'output-plugin') outputPlugins.push(entry.name);
-    else create.push(entry.name);
+    if (entry.unfree && entry.nixAttr !== undefined) {
+      unfree.push(entry.nixAttr);
+      if (entry.freeNixAttr !== undefined) freeAlternatives.push(`${entry.nixAttr} (free build: ${entry.freeNixAttr})`);
+    }
+    // nixpkgs' build may install it under another name (pgx_ulid as ulid): the check creates what is there.
+    const installed = entry.nixInstallsAs ?? entry.name;
+    if (entry.kind === 'output-plugin') outputPlugins.push(installed);
+    else create.push(installed);
     if (entry.preload !== undefined) preload.push(entry.preload);
     Object.assign(settings, entry.settings);
   }
@@ -137,7 +160,7 @@ export function renderNixExtensions(config: ResolvedConfig, lookup: CatalogueLoo
       settings: Object.fromEntries(Object.entries(settings).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     },
   };
-  return { spec, text: `${JSON.stringify(spec, null, 2)}\n`, problems, unfree: sorted(unfree) };
+  return { spec, text: `${JSON.stringify(spec, null, 2)}\n`, problems, unfree: sorted(unfree), freeAlternatives: sorted(freeAlternatives) };
 }
 
 /** How the committed file differs from what the config needs. */

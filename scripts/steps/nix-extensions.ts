@@ -101,7 +101,8 @@ export const nixExtensionsStep: Step = {
     }
     const notes = expected.problems.map((p) => p.message);
     if (expected.unfree.length > 0) {
-      notes.push(`unfree, allowed by name only in flake.nix's allowUnfreePredicate: ${expected.unfree.join(', ')}`);
+      const free = expected.freeAlternatives.length > 0 ? `; nixpkgs also builds ${expected.freeAlternatives.join(', ')}` : '';
+      notes.push(`unfree, allowed by name only in flake.nix's allowUnfreePredicate: ${expected.unfree.join(', ')}${free}`);
     }
     const unavailable = expected.problems.some((p) => p.kind === 'unavailable');
     return { changes, notes, ...(unavailable ? { status: 'warning' as const } : {}) };

@@ -1,0 +1,201 @@
+/**
+ * nix/extensions.json: the pure renderer, drift detection, the setup step that refreshes it, and the
+ * guard that the committed file matches extensions.config.ts. No Nix needed.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PgstrapConfig, ResolvedConfig } from '../../scripts/core/config/types.ts';
+import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import { findExtension, type CatalogueEntry } from '../../scripts/core/extensions/catalogue.ts';
+import { isPgstrapError, type PgstrapError } from '../../scripts/core/errors.ts';
+import { compareNixExtensions, renderNixExtensions, type CatalogueLookup } from '../../scripts/core/nix-extensions.ts';
+import { loadConfig } from '../../scripts/config/load.ts';
+import { SETUP_STEPS } from '../../scripts/commands/setup.ts';
+import { checkNixExtensions, nixExtensionsStep, verifyNixExtensions } from '../../scripts/steps/nix-extensions.ts';
+import type { RunContext } from '../../scripts/steps/step.ts';
+import type { Target } from '../../scripts/engines/target.ts';
+import { REPO_ROOT } from '../support/project.ts';
+
+// Test entries start from a plain catalogue entry (citext: nothing to preload, no settings), so these
+// tests pin the renderer's rules, not the catalogue's contents.
+const PLAIN = findExtension('citext')!;
+function entry(name: string, fields: Partial<CatalogueEntry>): CatalogueEntry {
+  return { ...PLAIN, name, purpose: `test entry for ${name}`, contrib: false, ...fields };
+}
+const ENTRIES = [
+  entry('vector', { nixAttr: 'pgvector' }),
+  entry('pgmq', { nixAttr: 'pgmq' }),
+  entry('timescaledb', { nixAttr: 'timescaledb', preload: 'timescaledb', unfree: true }),
+  entry('wal2json', { nixAttr: 'wal2json', kind: 'output-plugin', settings: { wal_level: 'logical' } }),
+  entry('vectors', { nixAttr: 'pgvecto-rs', unavailable: 'broken on PostgreSQL 17, removed from nixpkgs; use VectorChord (vchord)' }),
+  entry('citext', { contrib: true }),
+  entry('vchord', { nixAttr: 'vectorchord', requires: ['vector'] }),
+  entry('ulid', { nixAttr: 'pgx_ulid' }),
+  entry('pgx_ulid', { nixAttr: 'pgx_ulid', nixInstallsAs: 'ulid' }),
+  entry('needs_missing', { nixAttr: 'needs_missing', requires: ['not_catalogued'] }),
+];
+const lookup: CatalogueLookup = (name) => ENTRIES.find((e) => e.name === name);
+
+function config(raw: PgstrapConfig, projectDir = '/p'): ResolvedConfig {
+  return resolveConfig(raw, { file: path.join(projectDir, 'extensions.config.ts'), projectDir });
+}
+
+describe('renderNixExtensions', () => {
+  it('lists the sorted nixpkgs attributes of declared non-contrib extensions, with the unfree ones', () => {
+    const { spec, problems, unfree } = renderNixExtensions(config({ extensions: ['vector', 'timescaledb', 'citext', 'pgmq', 'wal2json'] }), lookup);
+    expect(spec.postgresql).toBe('postgresql_17');
+    expect(spec.extensions).toEqual(['pgmq', 'pgvector', 'timescaledb', 'wal2json']);
+    expect(spec.unfree).toEqual(['timescaledb']);
+    expect(unfree).toEqual(['timescaledb']);
+    expect(problems).toEqual([]);
+    expect(spec.check).toEqual({
+      create: ['citext', 'pgmq', 'timescaledb', 'vector'],
+      outputPlugins: ['wal2json'],
+      preload: ['timescaledb'],
+      settings: { wal_level: 'logical' },
+    });
+  });
+
+  it('is stable: the same config gives the same text whatever the declaration order', () => {
+    const a = renderNixExtensions(config({ extensions: ['vector', 'pgmq'] }), lookup).text;
+    const b = renderNixExtensions(config({ extensions: ['pgmq', { name: 'vector', required: false }] }), lookup).text;
+    expect(a).toBe(b);
+    expect(a.endsWith('}\n')).toBe(true);
+    expect(JSON.parse(a)._comment).toMatch(/do not edit.*npm run setup/);
+  });
+
+  it('names an unavailable extension with the alternative, and an unknown one, and leaves both out', () => {
+    const { spec, problems } = renderNixExtensions(config({ extensions: ['vectors', { name: 'our_ext', required: false }, 'vector'] }), lookup);
+    expect(spec.extensions).toEqual(['pgvector']);
+    expect(problems).toEqual([
+      expect.objectContaining({ name: 'vectors', kind: 'unavailable', required: true, message: expect.stringMatching(/vectors.*PostgreSQL 17.*VectorChord/) }),
+      expect.objectContaining({ name: 'our_ext', kind: 'unknown', required: false }),
+    ]);
+  });
+
+  it('builds dependencies too, and checks an extension under the name nixpkgs installs it as', () => {
+    const { spec, problems } = renderNixExtensions(config({ extensions: ['vchord', 'pgx_ulid', 'needs_missing'] }), lookup);
+    expect(spec.extensions).toEqual(['needs_missing', 'pgvector', 'pgx_ulid', 'vectorchord']);
+    expect(spec.check.create).toEqual(['needs_missing', 'ulid', 'vchord', 'vector']);
+    expect(problems).toEqual([
+      expect.objectContaining({ name: 'not_catalogued', kind: 'unknown', message: expect.stringContaining('a dependency of a declared extension') }),
+    ]);
+  });
+
+  it('gives the shell what npm run env uses: port, superuser, first database, project-relative folders', () => {
+    const { spec } = renderNixExtensions(config({ postgresMajor: 18, superuser: 'admin', databases: ['shop', 'other'], dataDir: '/srv/pg' }), lookup);
+    expect(spec.postgresql).toBe('postgresql_18');
+    expect(spec.shell).toEqual({ port: 5418, user: 'admin', database: 'shop', stateDir: '.pgstrap', dataDir: '/srv/pg', socketDir: '.pgstrap/run' });
+  });
+});
+
+describe('compareNixExtensions', () => {
+  const expected = renderNixExtensions(config({ extensions: ['vector', 'pgmq'] }), lookup);
+
+  it('is up to date only for the exact text', () => {
+    expect(compareNixExtensions(expected, expected.text).upToDate).toBe(true);
+    const reformatted = compareNixExtensions(expected, JSON.stringify(expected.spec));
+    expect(reformatted).toMatchObject({ upToDate: false, missing: [], extra: [] });
+    expect(reformatted.stale).toEqual(['formatting or order differs from what setup writes']);
+  });
+
+  it('names missing and extra attributes and other stale keys', () => {
+    const old = { ...expected.spec, extensions: ['pgvector', 'timescaledb'], shell: { ...expected.spec.shell, port: 5432 } };
+    const drift = compareNixExtensions(expected, JSON.stringify(old, null, 2));
+    expect(drift.missing).toEqual(['pgmq']);
+    expect(drift.extra).toEqual(['timescaledb']);
+    expect(drift.stale).toEqual([expect.stringMatching(/^shell: .*5432.*5417/)]);
+  });
+
+  it('reports an absent or broken file', () => {
+    expect(compareNixExtensions(expected, undefined)).toMatchObject({ upToDate: false, missing: ['pgmq', 'pgvector'] });
+    expect(compareNixExtensions(expected, '{').stale).toEqual(['nix/extensions.json is not valid JSON']);
+  });
+});
+
+describe('the nix-extensions setup step', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  function project(withFlake: boolean): ResolvedConfig {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-nixext-'));
+    dirs.push(dir);
+    if (withFlake) fs.writeFileSync(path.join(dir, 'flake.nix'), '{ outputs = _: { }; }\n');
+    // Only catalogue-independent extensions here: contrib-free, unknown names stay out of the file.
+    return config({ extensions: [{ name: 'team_ext', required: false }] }, dir);
+  }
+  function ctx(cfg: ResolvedConfig): RunContext {
+    return { config: cfg, target: {} as Target, reports: [], log: () => {} };
+  }
+
+  it('runs first in setup (it needs no server)', () => {
+    expect(SETUP_STEPS[0]).toBe(nixExtensionsStep);
+  });
+
+  it('is skipped in a project without flake.nix', () => {
+    expect(nixExtensionsStep.skip!(ctx(project(false)))).toBe('no flake.nix in the project');
+  });
+
+  it('writes the file once, then reports nothing to do; doctor sees drift and the fix', async () => {
+    const cfg = project(true);
+    expect(nixExtensionsStep.skip!(ctx(cfg))).toBeUndefined();
+    expect(checkNixExtensions(cfg)).toMatchObject({ ok: false, stale: ['nix/extensions.json does not exist'], fix: 'npm run setup' });
+
+    const first = await nixExtensionsStep.run(ctx(cfg));
+    expect(first.changes).toEqual([expect.stringMatching(/^wrote nix\/extensions\.json/)]);
+    expect(first.notes).toEqual([expect.stringMatching(/team_ext is not in pgstrap's extension catalogue/)]);
+    const file = path.join(cfg.projectDir, 'nix/extensions.json');
+    const mtime = fs.statSync(file).mtimeMs;
+    expect(checkNixExtensions(cfg).ok).toBe(true);
+
+    const second = await nixExtensionsStep.run(ctx(cfg));
+    expect(second.changes).toEqual([]);
+    expect(fs.statSync(file).mtimeMs).toBe(mtime);
+
+    const moved = { ...cfg, port: 6000 };
+    const check = checkNixExtensions(moved);
+    expect(check.ok).toBe(false);
+    expect(check.stale).toEqual([expect.stringMatching(/^shell: .*6000/)]);
+    try {
+      verifyNixExtensions(moved);
+      throw new Error('expected verifyNixExtensions to throw');
+    } catch (error) {
+      expect(isPgstrapError(error)).toBe(true);
+      expect((error as PgstrapError).code).toBe('nix.extensions-stale');
+      expect((error as PgstrapError).remedy).toMatch(/npm run setup/);
+    }
+  });
+
+  it('warns, naming the alternative, when a declared extension is unavailable in nixpkgs for 17 (vectors)', async () => {
+    const cfg = { ...project(true), extensions: [{ name: 'vectors', required: true, databases: ['app'], schema: undefined, version: undefined }] };
+    const outcome = await nixExtensionsStep.run(ctx(cfg));
+    expect(outcome.status).toBe('warning');
+    expect(outcome.notes).toEqual([expect.stringMatching(/^vectors: nixpkgs cannot provide it for PostgreSQL 17 .*VectorChord/i)]);
+    expect(JSON.parse(fs.readFileSync(path.join(cfg.projectDir, 'nix/extensions.json'), 'utf8')).extensions).toEqual([]);
+  });
+
+  it('notes that an unfree extension is allowed by name (timescaledb)', async () => {
+    const cfg = { ...project(true), extensions: [{ name: 'timescaledb', required: true, databases: ['app'], schema: undefined, version: undefined }] };
+    const outcome = await nixExtensionsStep.run(ctx(cfg));
+    expect(outcome.notes).toEqual([
+      "unfree, allowed by name only in flake.nix's allowUnfreePredicate: timescaledb; nixpkgs also builds timescaledb (free build: timescaledb-apache)",
+    ]);
+    expect(JSON.parse(fs.readFileSync(path.join(cfg.projectDir, 'nix/extensions.json'), 'utf8')).unfree).toEqual(['timescaledb']);
+  });
+});
+
+describe('the committed nix/extensions.json', () => {
+  it('is what `npm run setup` writes for extensions.config.ts (else run npm run setup and commit it)', async () => {
+    const repoConfig = await loadConfig({ cwd: REPO_ROOT });
+    const check = checkNixExtensions(repoConfig);
+    expect({ missing: check.missing, extra: check.extra, stale: check.stale }, `${check.file} is out of date: run \`${check.fix}\` and commit it`).toEqual({
+      missing: [],
+      extra: [],
+      stale: [],
+    });
+    expect(check.ok).toBe(true);
+  });
+});
