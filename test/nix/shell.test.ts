@@ -1,0 +1,212 @@
+/**
+ * The dev shell's hook (nix/shell-hook.sh) and .envrc, run by bash as nix develop and direnv run them:
+ * the hook must export what `npm run env` exports; .envrc must run its slow command only when an
+ * input changed. direnv's stdlib is stubbed (the few functions .envrc calls); npm and nix are fakes
+ * that count their calls. No Nix or direnv needed.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PgstrapConfig } from '../../scripts/core/config/types.ts';
+import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import { clusterLayout } from '../../scripts/core/layout.ts';
+import { renderNixExtensions } from '../../scripts/core/nix-extensions.ts';
+import { clientEnvironment } from '../../scripts/engines/client-env.ts';
+import { run } from '../../scripts/engines/process.ts';
+import { REPO_ROOT } from '../support/project.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+function write(file: string, content: string, mode?: number): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content, mode === undefined ? undefined : { mode });
+}
+
+/** Parses `env` output (values here never hold newlines). */
+function parseEnv(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+}
+
+async function bash(script: string, options: { cwd: string; env: Record<string, string | undefined> }) {
+  const result = await run('bash', ['-c', script], { cwd: options.cwd, env: { PATH: process.env.PATH, HOME: options.cwd, ...options.env }, reject: false, timeoutMs: 30_000 });
+  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+describe('nix/shell-hook.sh', () => {
+  /** A project with flake.nix and nix/extensions.json for `raw`, and the variables flake.nix gives the shell. */
+  function project(raw: PgstrapConfig, password?: string) {
+    const dir = tempDir('pgstrap-hook-');
+    const config = resolveConfig(raw, { file: path.join(dir, 'extensions.config.ts'), projectDir: dir });
+    const { spec, text } = renderNixExtensions(config);
+    write(path.join(dir, 'flake.nix'), '{ }\n');
+    write(path.join(dir, 'nix/extensions.json'), text);
+    if (password !== undefined) write(path.join(dir, '.pgstrap/password'), `${password}\n`, 0o600);
+    const shellEnv = {
+      PG_BIN: '/nix/store/xxx-postgresql-and-plugins-17.5/bin',
+      PGPORT: String(spec.shell.port),
+      PGUSER: spec.shell.user,
+      PGDATABASE: spec.shell.database,
+      PGSTRAP_STATE_DIR: spec.shell.stateDir,
+      PGSTRAP_DATA_DIR: spec.shell.dataDir,
+      PGSTRAP_SOCKET_DIR: spec.shell.socketDir,
+      PGSTRAP_SHELL_SUMMARY: 'PostgreSQL 17.5 (pg_uuidv7, pgmq, pgvector), Node.js 22.12.0',
+    };
+    return { dir, config, shellEnv };
+  }
+  const hook = path.join(REPO_ROOT, 'nix/shell-hook.sh');
+
+  it('exports exactly what `npm run env` exports, from a subfolder, before and after initdb', async () => {
+    for (const password of [undefined, 'Zx_9-abcDEF']) {
+      const { dir, config, shellEnv } = project({ port: 6017, databases: ['shop', 'shop_test'] }, password);
+      fs.mkdirSync(path.join(dir, 'src/deep'), { recursive: true });
+      const result = await bash(`source ${hook} && env`, { cwd: path.join(dir, 'src/deep'), env: shellEnv });
+      expect(result.exitCode, result.stderr).toBe(0);
+      const env = parseEnv(result.stdout);
+      const layout = clusterLayout(config, { tmpDir: os.tmpdir() });
+      expect(env).toMatchObject({ ...clientEnvironment(layout, config), PGDATA: layout.dataDir });
+      expect(env.DATABASE_URL).toBe(`postgresql://postgres${password ? `:${password}` : ''}@127.0.0.1:6017/shop`);
+      // No helper functions leak into the user's shell.
+      expect((await bash(`source ${hook} 2>/dev/null; declare -F | grep -c pgstrap || true`, { cwd: dir, env: shellEnv })).stdout.trim()).toBe('0');
+    }
+  });
+
+  it('prints a short banner on stderr with the next command (one line under direnv)', async () => {
+    const { dir, shellEnv } = project({});
+    const plain = await bash(`source ${hook}`, { cwd: dir, env: shellEnv });
+    expect(plain.stdout).toBe('');
+    expect(plain.stderr).toContain('pgstrap dev shell: PostgreSQL 17.5 (pg_uuidv7, pgmq, pgvector), Node.js 22.12.0');
+    expect(plain.stderr).toContain('PG_BIN=/nix/store/xxx-postgresql-and-plugins-17.5/bin');
+    // execa strips the final newline.
+    expect(plain.stderr).toMatch(/\n  next: npm ci && npm run setup$/);
+    fs.mkdirSync(path.join(dir, 'node_modules'));
+    const direnv = await bash(`source ${hook}`, { cwd: dir, env: { ...shellEnv, DIRENV_IN_ENVRC: '1' } });
+    expect(direnv.stderr).toBe('pgstrap: PostgreSQL 17.5 (pg_uuidv7, pgmq, pgvector), Node.js 22.12.0; next: npm run setup');
+  });
+
+  it('asks the orchestrator when the socket path is too long for the static values to be right', async () => {
+    const long = path.join(os.tmpdir(), 'x'.repeat(110));
+    const { dir, shellEnv } = project({ socketDir: long });
+    fs.mkdirSync(path.join(dir, 'node_modules'));
+    const bin = tempDir('pgstrap-fakebin-');
+    write(path.join(bin, 'npm'), `#!/bin/sh\n[ "$*" = "run --silent env" ] && echo "export PGHOST='/from/orchestrator'"\n`, 0o755);
+    const result = await bash(`source ${hook} 2>/dev/null && echo "$PGHOST"`, { cwd: dir, env: { ...shellEnv, PATH: `${bin}:${process.env.PATH}` } });
+    expect(result.stdout.trim()).toBe('/from/orchestrator');
+  });
+
+  it('says so, and sets no paths, outside a pgstrap project', async () => {
+    const { shellEnv } = project({});
+    const elsewhere = tempDir('pgstrap-elsewhere-');
+    const result = await bash(`source ${hook}; echo "PGHOST=\${PGHOST:-unset}"`, { cwd: elsewhere, env: shellEnv });
+    expect(result.stdout.trim()).toBe('PGHOST=unset');
+    expect(result.stderr).toMatch(/not inside a pgstrap project/);
+  });
+});
+
+describe('.envrc', () => {
+  // The direnv stdlib functions .envrc calls, as no-ops or their plain meaning.
+  const DIRENV_STUB = `
+has() { if [[ $1 == nix ]]; then [[ -n \${FAKE_HAS_NIX:-} ]]; else type "$1" > /dev/null 2>&1; fi; }
+watch_file() { :; }
+PATH_add() { PATH=$PWD/$1:$PATH; }
+direnv_layout_dir() { echo "$PWD/.direnv"; }
+log_status() { echo "status: $*" >&2; }
+log_error() { echo "error: $*" >&2; }
+`;
+
+  /** A project folder with .envrc, fake npm and nix that log their calls, and node_modules. */
+  function project(options: { nodeModules?: boolean } = {}) {
+    const dir = tempDir('pgstrap-envrc-');
+    fs.copyFileSync(path.join(REPO_ROOT, '.envrc'), path.join(dir, '.envrc'));
+    for (const file of ['flake.nix', 'flake.lock', 'nix/extensions.json', 'nix/shell-hook.sh', 'extensions.config.ts', 'package-lock.json']) {
+      write(path.join(dir, file), `${file}\n`);
+    }
+    if (options.nodeModules !== false) fs.mkdirSync(path.join(dir, 'node_modules/.bin'), { recursive: true });
+    const bin = path.join(dir, 'fakebin');
+    const calls = path.join(dir, 'calls.log');
+    write(path.join(bin, 'npm'), `#!/bin/sh\necho "npm $*" >> ${calls}\necho "export PGHOST='/from/npm' PGPORT=5417"\n`, 0o755);
+    write(
+      path.join(bin, 'nix'),
+      `#!/bin/sh\necho "nix $*" >> ${calls}\n[ -n "$FAKE_NIX_FAIL" ] && { echo 'error: cannot fetch nixpkgs' >&2; exit 1; }\necho "export FROM_NIX=1 PG_BIN=/nix/store/x/bin"\n`,
+      0o755,
+    );
+    /** Loads .envrc as direnv would; returns the calls made and a few variables. */
+    const load = async (env: Record<string, string> = {}) => {
+      fs.rmSync(calls, { force: true });
+      const script = `${DIRENV_STUB}\nsource .envrc\necho "PGHOST=\${PGHOST:-unset} FROM_NIX=\${FROM_NIX:-unset}"`;
+      const result = await bash(script, { cwd: dir, env: { PATH: `${bin}:${process.env.PATH}`, ...env } });
+      const made = fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : [];
+      return { ...result, calls: made, vars: result.stdout.trim().split('\n').at(-1) };
+    };
+    /** Makes `file` newer than any cache. */
+    const touch = (file: string) => {
+      const future = new Date(Date.now() + 60_000);
+      fs.utimesSync(path.join(dir, file), future, future);
+    };
+    return { dir, load, touch };
+  }
+
+  it('without Nix: loads `npm run --silent env` once, then from its cache until the config changes', async () => {
+    const p = project();
+    const first = await p.load();
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.calls).toEqual(['npm run --silent env']);
+    expect(first.vars).toBe('PGHOST=/from/npm FROM_NIX=unset');
+    const second = await p.load();
+    expect(second.calls).toEqual([]);
+    expect(second.vars).toBe('PGHOST=/from/npm FROM_NIX=unset');
+    p.touch('extensions.config.ts');
+    expect((await p.load()).calls).toEqual(['npm run --silent env']);
+  });
+
+  it('without node_modules: says to run npm ci and runs nothing', async () => {
+    const p = project({ nodeModules: false });
+    const result = await p.load();
+    expect(result.calls).toEqual([]);
+    expect(result.stderr).toMatch(/npm ci/);
+    expect(result.vars).toBe('PGHOST=unset FROM_NIX=unset');
+  });
+
+  it('with Nix: evaluates the flake once, then sources the cached environment until flake inputs change', async () => {
+    const p = project();
+    const first = await p.load({ FAKE_HAS_NIX: '1' });
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.calls).toEqual([
+      `nix --extra-experimental-features nix-command flakes print-dev-env --profile ${path.join(p.dir, '.direnv/flake-profile')}`,
+    ]);
+    expect(first.vars).toBe('PGHOST=unset FROM_NIX=1');
+    expect((await p.load({ FAKE_HAS_NIX: '1' })).calls).toEqual([]);
+    p.touch('nix/extensions.json');
+    expect((await p.load({ FAKE_HAS_NIX: '1' })).calls).toHaveLength(1);
+    // PGSTRAP_DIRENV=npm skips Nix.
+    expect((await p.load({ FAKE_HAS_NIX: '1', PGSTRAP_DIRENV: 'npm' })).calls).toEqual(['npm run --silent env']);
+  });
+
+  it('with a Nix that cannot evaluate the flake: falls back to npm, and does not retry until an input changes', async () => {
+    const p = project();
+    const env = { FAKE_HAS_NIX: '1', FAKE_NIX_FAIL: '1' };
+    const first = await p.load(env);
+    expect(first.calls.map((c) => c.split(' ')[0])).toEqual(['nix', 'npm']);
+    expect(first.stderr).toMatch(/could not be evaluated/);
+    expect(first.vars).toBe('PGHOST=/from/npm FROM_NIX=unset');
+    const second = await p.load(env);
+    expect(second.calls).toEqual([]);
+    expect(second.vars).toBe('PGHOST=/from/npm FROM_NIX=unset');
+    p.touch('flake.lock');
+    expect((await p.load(env)).calls).toEqual([expect.stringMatching(/^nix /)]);
+  });
+});
