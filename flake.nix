@@ -149,8 +149,9 @@
         devShell = devShellFor pkgs;
       });
 
-      # nixfmt is the RFC 166 style formatter in nixos-25.11 (nixfmt-rfc-style is an alias of it there).
-      formatter = forAllSystems (pkgs: pkgs.nixfmt);
+      # nixfmt (RFC 166 style; nixfmt-rfc-style is only a warning alias in 25.11) wrapped by treefmt, so a
+      # bare `nix fmt` formats every .nix file of the tree (a bare nixfmt would wait for stdin).
+      formatter = forAllSystems (pkgs: pkgs.nixfmt-tree);
 
       templates.default = {
         path = template;

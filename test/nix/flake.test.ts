@@ -181,7 +181,7 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
     for (const outputs of [packages, checks, formatter]) expect(Object.keys(outputs).sort()).toEqual([...SYSTEMS].sort());
     for (const system of SYSTEMS) {
       expect(packages[system]).toEqual({ postgres: 'postgresql-and-plugins-17.0', same: true });
-      expect(formatter[system]).toBe('nixfmt-stub');
+      expect(formatter[system]).toBe('nixfmt-tree-stub');
       expect(checks[system]).toEqual({
         names: ['devShell', 'extensions', 'postgres'],
         conf: "shared_preload_libraries = 'pg_cron,timescaledb'\nwal_level = 'logical'",
