@@ -12,6 +12,7 @@ import { startCommand, statusCommand, stopCommand } from './commands/lifecycle.t
 import { migrateCommand, migrateDownCommand, migrateNewCommand, migrateStatusCommand, type MigrateFlags } from './commands/migrate.ts';
 import { printJson, type CommonOptions } from './commands/options.ts';
 import { setupCommand } from './commands/setup.ts';
+import { verifyCommand } from './commands/verify.ts';
 import { errorJson, renderError } from './ui/errors.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -57,6 +58,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   stop: { summary: 'Stop the project-local cluster', run: (c) => stopCommand(c) },
   status: { summary: 'Show whether the cluster runs, with pid, port, version, data directory and log file', run: (c) => statusCommand(c) },
   env: { summary: 'Print export lines for PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSFILE and DATABASE_URL', run: (c) => envCommand(c) },
+  verify: { summary: 'Check uuidv7() in every database: strategy, 10,000 ids, a key default, and the SQL fallback', run: (c) => verifyCommand(c) },
   doctor: {
     summary: 'Check the toolchain, config, cluster, connections and databases; name the fix for each problem',
     usage: '[--fix] [--strict]',

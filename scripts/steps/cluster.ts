@@ -11,6 +11,8 @@ import {
   type SettingDefinition,
 } from '../core/server-settings.ts';
 import { settingsForExtensions } from '../core/extension-settings.ts';
+import { installedChecker } from '../core/extensions/installed.ts';
+import { readInstalledFiles } from '../engines/extension-files.ts';
 import { withClient } from '../db/client.ts';
 import { describeConfig } from '../engines/binaries.ts';
 import { listenSettings } from '../engines/cluster.ts';
@@ -28,9 +30,17 @@ function managed(ctx: RunContext): ManagedTarget {
   return ctx.target;
 }
 
-/** Every setting the managed file should hold: where to listen, what extensions need, then the config's own. */
-export function desiredSettings(config: ResolvedConfig, socketDir: string): Record<string, string> {
-  return { ...listenSettings(config.port, socketDir), ...settingsForExtensions(config), ...config.settings };
+/**
+ * Every setting the managed file should hold: where to listen, the config's own, then what the
+ * installed extensions need (validation rules out conflicts; preloads are merged with the config's).
+ */
+export function desiredSettings(config: ResolvedConfig, socketDir: string, isInstalled?: (name: string) => boolean): Record<string, string> {
+  return { ...listenSettings(config.port, socketDir), ...config.settings, ...settingsForExtensions(config, isInstalled) };
+}
+
+/** desiredSettings for a managed target, counting only the extensions its binaries have installed. */
+async function targetSettings(config: ResolvedConfig, target: ManagedTarget): Promise<Record<string, string>> {
+  return desiredSettings(config, target.layout.socketDir, installedChecker(await readInstalledFiles(target.binaries)));
 }
 
 /** Refuses a data directory of another major version: pgstrap never converts or deletes data. */
@@ -60,7 +70,7 @@ export const initialiseStep: Step = {
       return { notes };
     }
     ctx.log(`initdb ${target.layout.dataDir}`);
-    await target.cluster.initialise(desiredSettings(ctx.config, target.layout.socketDir));
+    await target.cluster.initialise(await targetSettings(ctx.config, target));
     writePgpass(target.layout, ctx.config);
     return { changes: [`initialised ${target.layout.dataDir} with ${target.binaries.origin}`], notes };
   },
@@ -87,7 +97,7 @@ export const settingsStep: Step = {
     const target = managed(ctx);
     const { cluster } = target;
     const current = cluster.readManagedConf();
-    const desired = desiredSettings(ctx.config, target.layout.socketDir);
+    const desired = await targetSettings(ctx.config, target);
     // Only a changed file needs the server's list of settings, so a warm run spawns nothing here.
     const sameKeys = JSON.stringify(current) === JSON.stringify(desired);
     if (sameKeys) return {};

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { ExitCode, PgstrapError } from '../errors.ts';
 import { isPlainIdentifier, MAX_IDENTIFIER_BYTES } from '../identifiers.ts';
+import { extensionConfigProblems } from '../extensions/rules.ts';
 import type {
   EngineChoice,
   MigrationsConfig,
@@ -319,6 +320,9 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
   const databases = resolveDatabases(input.databases, migrations, source, problems);
   const extensions = resolveExtensions(input.extensions, databases, problems);
   const settings = resolveSettings(input.settings, problems);
+  const rawExtensions: unknown[] = Array.isArray(input.extensions) ? input.extensions : [];
+  const extensionKey = (name: string) => `extensions[${rawExtensions.findIndex((e) => e === name || (isDict(e) && e.name === name))}]`;
+  for (const p of extensionConfigProblems(extensions, settings, extensionKey)) problems.add(p.key, p.message);
 
   if (problems.list.length > 0) {
     const where = source.file ?? 'the default config';

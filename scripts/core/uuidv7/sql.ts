@@ -24,7 +24,7 @@ export const STRATEGY_TABLE = 'uuidv7_strategy';
  * (microsecond resolution) has not moved. That value, in hex, is the first 15 hex digits of the id
  * once the version digit '7' is inserted before its last three, so it is computed once and used once.
  */
-function fallbackBody(): string {
+export function fallbackBody(): string {
   const setting = quoteLiteral(FALLBACK_CLOCK_SETTING);
   return [
     'SELECT (overlay(pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.set_config(' + setting + ',',
@@ -35,6 +35,14 @@ function fallbackBody(): string {
   ].join('\n');
 }
 
+/** The body of uuidv7_extract_timestamp(uuid): the first 48 bits are Unix milliseconds. */
+export function extractTimestampBody(): string {
+  return [
+    "SELECT CASE WHEN pg_catalog.substr(id::text, 15, 1) = '7' THEN pg_catalog.to_timestamp(",
+    "  ('x' || pg_catalog.lpad(pg_catalog.replace(pg_catalog.\"left\"(id::text, 13), '-', ''), 16, '0'))::bit(64)::bigint::double precision / 1000) END",
+  ].join('\n');
+}
+
 /**
  * Reads the Unix-millisecond timestamp of a version 7 UUID (NULL for other versions), on every
  * PostgreSQL version: 17's uuid_extract_timestamp() returns NULL for v7.
@@ -42,9 +50,9 @@ function fallbackBody(): string {
 export function extractTimestampSql(schema: string): string {
   return [
     `CREATE OR REPLACE FUNCTION ${quoteIdent(schema)}.uuidv7_extract_timestamp(id uuid) RETURNS timestamptz`,
-    'LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $pgstrap$',
-    "SELECT CASE WHEN pg_catalog.substr(id::text, 15, 1) = '7' THEN pg_catalog.to_timestamp(",
-    "  ('x' || pg_catalog.lpad(pg_catalog.replace(pg_catalog.\"left\"(id::text, 13), '-', ''), 16, '0'))::bit(64)::bigint::double precision / 1000) END",
+    // Not STRICT: a strict function whose body is a CASE is never inlined, and calls cost ~10x.
+    'LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $pgstrap$',
+    extractTimestampBody(),
     '$pgstrap$;',
     `COMMENT ON FUNCTION ${quoteIdent(schema)}.uuidv7_extract_timestamp(uuid) IS ${quoteLiteral(`The millisecond timestamp of a version 7 UUID, on every PostgreSQL version (${MANAGED_MARKER}).`)};`,
   ].join('\n');
@@ -68,10 +76,32 @@ export function installWrapperSql(schema: string, extensionSchema: string): stri
   const fn = `${quoteIdent(schema)}.uuidv7()`;
   return [
     `CREATE OR REPLACE FUNCTION ${fn} RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE AS $pgstrap$`,
-    `SELECT ${quoteIdent(extensionSchema)}.uuid_generate_v7()`,
+    wrapperBody(extensionSchema),
     '$pgstrap$;',
     `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(`RFC 9562 version 7 UUID from the pg_uuidv7 extension (${MANAGED_MARKER}).`)};`,
     extractTimestampSql(schema),
+  ].join('\n');
+}
+
+/** The body of the pg_uuidv7 wrapper. */
+export function wrapperBody(extensionSchema: string): string {
+  return `SELECT ${quoteIdent(extensionSchema)}.uuid_generate_v7()`;
+}
+
+/** The body of a kept wrapper on PostgreSQL 18+: column defaults still name it, so it calls the native function. */
+export const NATIVE_WRAPPER_BODY = 'SELECT pg_catalog.uuidv7()';
+
+/**
+ * SQL that turns pgstrap's `<schema>.uuidv7()` into a call of the native one, for PostgreSQL 18+ when
+ * column defaults depend on it and it cannot be dropped: no second generator is left behind.
+ */
+export function nativeWrapperSql(schema: string): string {
+  const fn = `${quoteIdent(schema)}.uuidv7()`;
+  return [
+    `CREATE OR REPLACE FUNCTION ${fn} RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE AS $pgstrap$`,
+    NATIVE_WRAPPER_BODY,
+    '$pgstrap$;',
+    `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(`Calls the native uuidv7(); kept because column defaults name it (${MANAGED_MARKER}).`)};`,
   ].join('\n');
 }
 

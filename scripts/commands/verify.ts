@@ -1,0 +1,10 @@
+/** `npm run verify`: proves uuidv7() in every managed database, without changing anything. */
+import type { ExitCode } from '../core/errors.ts';
+import { verifyStep } from '../steps/verify.ts';
+import { openProject, type CommonOptions } from './options.ts';
+import { runPipeline } from './setup.ts';
+
+/** Runs the verify step on its own, with the pipeline's output (and --json). */
+export async function verifyCommand(options: CommonOptions): Promise<ExitCode> {
+  return (await runPipeline(await openProject(options), [verifyStep])).exit;
+}

