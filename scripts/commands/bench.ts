@@ -1,13 +1,16 @@
 /** `npm run bench`: what UUIDv7 keys buy on this server, as a table, JSON and an SVG chart. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { runKeyBench } from '../../bench/run.ts';
+import { runKeyBench, runSetupFigures } from '../../bench/run.ts';
 import { keyBenchPanels, renderChart } from '../core/bench/chart.ts';
+import { figurePanels, renderFigureTable, setupFigureList } from '../core/bench/figures.ts';
+import type { Figure, SetupFigures } from '../core/bench/model.ts';
 import { ratiosAgainstV4 } from '../core/bench/metrics.ts';
 import { parseBenchFlags, type BenchFlags } from '../core/bench/options.ts';
 import { renderTable, runLine } from '../core/bench/table.ts';
 import { ExitCode, PgstrapError } from '../core/errors.ts';
 import { connectionFor, describeEngine, type Target } from '../engines/target.ts';
+import type { Step } from '../steps/step.ts';
 import { runSteps } from '../ui/pipeline.ts';
 import { openProject, printJson, type CommonOptions } from './options.ts';
 
@@ -39,16 +42,25 @@ export async function benchCommand(options: CommonOptions, flags: BenchFlags): P
   if (target.kind !== 'external') keyOptions.binDir = target.binaries.binDir;
   const database = target.databases[0]!.name;
   if (mode !== 'json') process.stdout.write(`pgstrap bench: ${describeEngine(target)}, database ${database}\n`);
-  const report = await runKeyBench(connectionFor(target, database), keyOptions, (steps) => runSteps(steps, { config, target, reports: [] }, mode));
+  const runList = (steps: Step[]) => runSteps(steps, { config, target, reports: [] }, mode);
+  const report = await runKeyBench(connectionFor(target, database), keyOptions, runList);
+  let setup: SetupFigures | undefined;
+  const figures: Figure[] = [];
+  if (flags.all) {
+    setup = await runSetupFigures(config, runList);
+    figures.push(...setupFigureList(setup));
+  }
   const chartFile = path.resolve(flags.chart ?? path.join(config.stateDir, 'bench.svg'));
   fs.mkdirSync(path.dirname(chartFile), { recursive: true });
-  fs.writeFileSync(chartFile, renderChart({ title: 'What UUIDv7 keys buy on this server', subtitle: runLine(report), panels: keyBenchPanels(report) }));
+  const panels = [...keyBenchPanels(report), ...figurePanels(figures)];
+  fs.writeFileSync(chartFile, renderChart({ title: 'What UUIDv7 keys buy on this server', subtitle: runLine(report), panels }));
   if (mode === 'json') {
-    printJson({ ok: true, engine: describeEngine(target), database, chart: chartFile, keys: report, ratios: ratiosAgainstV4(report) });
+    printJson({ ok: true, engine: describeEngine(target), database, chart: chartFile, keys: report, ratios: ratiosAgainstV4(report), ...(flags.all ? { setup, figures } : {}) });
   } else {
     process.stdout.write(`\n${renderTable(report)}\n\n`);
     for (const note of report.notes) process.stdout.write(`note: ${note}\n`);
-    process.stdout.write(`Chart: ${chartFile}\n`);
+    if (figures.length > 0) process.stdout.write(`\n${renderFigureTable(figures)}\n`);
+    process.stdout.write(`\nChart: ${chartFile}\n`);
   }
   return ExitCode.ok;
 }

@@ -1,6 +1,7 @@
 /** The bench's pure parts: percentiles, ratios, flags, SQL names, the table and the SVG chart. */
 import { describe, expect, it } from 'vitest';
 import { keyBenchPanels, renderChart, verdictOf, type Chart } from '../../scripts/core/bench/chart.ts';
+import { figurePanels, renderFigureTable, setupFigureList } from '../../scripts/core/bench/figures.ts';
 import type { GeneratorResult, KeyBenchReport } from '../../scripts/core/bench/model.ts';
 import { formatValue, measuredMetrics, ratiosAgainstV4 } from '../../scripts/core/bench/metrics.ts';
 import { DEFAULT_KEY_BENCH, parseBenchFlags } from '../../scripts/core/bench/options.ts';
@@ -152,7 +153,8 @@ describe('SVG chart', () => {
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     expect(svg.match(/<g transform=/g)).toHaveLength(panels.length);
-    expect(svg.match(/<rect x="170"/g)).toHaveLength(panels.length * 2);
+    // Bars are the rects with a fill from the palette (panel frames are white).
+    expect(svg.match(/<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="22" rx="3" fill="#/g)).toHaveLength(panels.length * 2);
     expect(svg).toContain('Primary-key index size');
     expect(svg).toContain('0.50x v4');
     expect(svg).toContain('lower is better');
@@ -170,7 +172,7 @@ describe('SVG chart', () => {
     expect(svg).not.toContain('<v4>');
     expect(svg).toContain('not measured');
     // A zero still shows a stub, so the reader sees it was measured.
-    expect(svg).toMatch(/<rect x="170" y="[\d.]+" width="2"/);
+    expect(svg).toMatch(/<rect x="[\d.]+" y="[\d.]+" width="2" height="22"/);
     expect(keyBenchPanels(report()).flatMap((p) => p.bars).some((b) => b.label.includes('<fallback>'))).toBe(true);
     expect(renderChart({ title: '', subtitle: '', panels: keyBenchPanels(report()) })).toContain('uuidv7() (SQL &lt;fallback&gt; &amp; co)');
   });
@@ -180,5 +182,31 @@ describe('SVG chart', () => {
     expect(verdictOf(0.5, 'higher')).toBe('worse');
     expect(verdictOf(1.01, 'lower')).toBe('same');
     expect(verdictOf(null, 'lower')).toBe('same');
+  });
+});
+
+describe('--all figures', () => {
+  const setup = {
+    engine: 'embedded PostgreSQL 17.10',
+    databases: ['app'],
+    floor: { runs: [1], median: 1 },
+    coldSetup: { runs: [1.4], median: 1.4 },
+    coldRatio: 1.4,
+    warmSetup: { runs: [1.2], median: 1.2 },
+    warmSetupNode: { runs: [0.9], median: 0.9 },
+    goals: { coldWithin1_5xFloor: true, warmUnder1s: false },
+  };
+
+  it('states each goal and whether it was met', () => {
+    const text = renderFigureTable(setupFigureList(setup));
+    expect(text).toMatch(/npm run setup\s+1\.40 s\s+met: within 1\.5x of the floor \(is 1\.40x\)/);
+    expect(text).toMatch(/npm run setup\s+1\.20 s\s+NOT met: under 1 s/);
+  });
+
+  it('draws a panel per group, in colours no generator uses', () => {
+    const panels = figurePanels(setupFigureList(setup));
+    expect(panels.map((p) => p.bars.length)).toEqual([2, 2]);
+    expect(Math.min(...panels.flatMap((p) => p.bars.map((b) => b.series)))).toBeGreaterThanOrEqual(3);
+    expect(panels[1]!.bars[0]).toMatchObject({ verdict: 'worse', note: 'goal not met: under 1 s' });
   });
 });

@@ -35,15 +35,36 @@ export interface Chart {
 /** Colour-blind-safe colours (Okabe-Ito), one per series. */
 export const PALETTE = ['#7f7f7f', '#0072b2', '#e69f00', '#009e73', '#cc79a7', '#d55e00'] as const;
 
-const PANEL_WIDTH = 520;
+const MIN_PANEL_WIDTH = 520;
+const MIN_TRACK = 180;
+const CHAR_WIDTH = 6.6;
 const COLUMNS = 2;
 const GAP = 20;
 const MARGIN = 24;
 const BAR_HEIGHT = 22;
 const BAR_GAP = 8;
 const PANEL_HEAD = 40;
-const LABEL_WIDTH = 170;
-const VALUE_ROOM = 150;
+
+/** Column widths shared by every panel of a chart, sized to its longest label and value text. */
+interface Layout {
+  panelWidth: number;
+  labelWidth: number;
+  track: number;
+}
+
+function barText(bar: Bar, unit: string): string {
+  return `${formatValue(bar.value, unit)}  ${bar.note ?? ''}`;
+}
+
+/** Widths from the text they must hold (an estimate: 12px Helvetica averages about 6.6px a character). */
+function layoutFor(panels: Panel[]): Layout {
+  const bars = panels.flatMap((p) => p.bars.map((b) => ({ b, unit: p.unit })));
+  const labelWidth = Math.max(90, ...bars.map(({ b }) => b.label.length * CHAR_WIDTH + 20));
+  const valueRoom = Math.max(80, ...bars.map(({ b, unit }) => barText(b, unit).length * CHAR_WIDTH + 16));
+  const titleWidth = Math.max(0, ...panels.map((p) => (p.title.length + p.unit.length + 3) * 7.6 + 130));
+  const panelWidth = Math.ceil(Math.max(MIN_PANEL_WIDTH, labelWidth + MIN_TRACK + valueRoom + 12, titleWidth));
+  return { panelWidth, labelWidth, track: panelWidth - labelWidth - valueRoom - 12 };
+}
 
 /** Escapes text for SVG character data and attribute values. */
 export function escapeXml(text: string): string {
@@ -59,11 +80,11 @@ function panelHeight(panel: Panel): number {
   return PANEL_HEAD + panel.bars.length * (BAR_HEIGHT + BAR_GAP) + 6;
 }
 
-function renderPanel(panel: Panel, x: number, y: number): string[] {
+function renderPanel(panel: Panel, x: number, y: number, layout: Layout): string[] {
+  const { panelWidth: PANEL_WIDTH, labelWidth: LABEL_WIDTH, track } = layout;
   const height = panelHeight(panel);
   const values = panel.bars.map((b) => b.value).filter((v): v is number => v !== null && Number.isFinite(v));
   const max = Math.max(0, ...values.map(Math.abs));
-  const track = PANEL_WIDTH - LABEL_WIDTH - VALUE_ROOM - 24;
   const hint = panel.better === 'lower' ? 'lower is better' : 'higher is better';
   const out = [
     `<g transform="translate(${n(x)},${n(y)})">`,
@@ -91,6 +112,8 @@ function renderPanel(panel: Panel, x: number, y: number): string[] {
 
 /** Renders a chart as a standalone SVG document. */
 export function renderChart(chart: Chart): string {
+  const layout = layoutFor(chart.panels);
+  const PANEL_WIDTH = layout.panelWidth;
   const columns = Math.min(COLUMNS, Math.max(1, chart.panels.length));
   const rows: Panel[][] = [];
   for (let i = 0; i < chart.panels.length; i += columns) rows.push(chart.panels.slice(i, i + columns));
@@ -98,7 +121,7 @@ export function renderChart(chart: Chart): string {
   const body: string[] = [];
   let y = MARGIN + head;
   for (const row of rows) {
-    row.forEach((panel, col) => body.push(...renderPanel(panel, MARGIN + col * (PANEL_WIDTH + GAP), y)));
+    row.forEach((panel, col) => body.push(...renderPanel(panel, MARGIN + col * (PANEL_WIDTH + GAP), y, layout)));
     y += Math.max(...row.map(panelHeight)) + GAP;
   }
   const width = MARGIN * 2 + columns * PANEL_WIDTH + (columns - 1) * GAP;

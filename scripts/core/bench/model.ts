@@ -86,3 +86,35 @@ export interface KeyBenchReport {
   /** Facts about the run: a generator left out and why, pgstattuple missing, the insert driver. */
   notes: string[];
 }
+
+/** Wall times in seconds, each run's and their median. */
+export interface Timing {
+  runs: number[];
+  median: number;
+}
+
+/** Cold and warm setup against the floor, with the goals they are held to. */
+export interface SetupFigures {
+  engine: string;
+  databases: string[];
+  floor: Timing;
+  coldSetup: Timing;
+  /** coldSetup.median / floor.median; the goal is at most 1.5. */
+  coldRatio: number;
+  /** `npm run setup` when nothing is to do; the goal is under 1 s. */
+  warmSetup: Timing;
+  /** The same without npm: `node --import tsx scripts/cli.ts setup`. */
+  warmSetupNode: Timing;
+  goals: { coldWithin1_5xFloor: boolean; warmUnder1s: boolean };
+}
+
+/** One figure of `--all` beyond the key benchmark: setup, doctor, migrations, uuidv7 generation. */
+export interface Figure {
+  /** The panel it belongs to, e.g. `Cold setup vs the bare-script floor`. */
+  group: string;
+  label: string;
+  value: number;
+  unit: string;
+  /** The goal it is held to, e.g. `within 1.5x of the floor`, and whether this run met it. */
+  goal?: { text: string; met: boolean } | undefined;
+}

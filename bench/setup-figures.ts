@@ -1,0 +1,165 @@
+/**
+ * Setup speed on the embedded engine, in throwaway projects: cold `npm run setup` against the bare-script
+ * floor (bench/floor.sh), and warm `npm run setup` (nothing to do), Node start included.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../scripts/config/load.ts';
+import type { ResolvedConfig } from '../scripts/core/config/types.ts';
+import type { SetupFigures, Timing } from '../scripts/core/bench/model.ts';
+import { median } from '../scripts/core/bench/stats.ts';
+import { ExitCode, PgstrapError } from '../scripts/core/errors.ts';
+import { isPortFree } from '../scripts/engines/port.ts';
+import { run } from '../scripts/engines/process.ts';
+import { selectTarget } from '../scripts/engines/select.ts';
+import type { ManagedTarget } from '../scripts/engines/target.ts';
+
+/** The repository root, whose node_modules and CLI the throwaway projects use. */
+const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+
+/** How many runs of each. */
+export interface SetupFigureOptions {
+  coldRuns: number;
+  warmRuns: number;
+  log?: (line: string) => void;
+}
+
+/** The first free port from `base` on: clear of the project's own cluster and of each other. */
+async function freePortNear(base: number): Promise<number> {
+  for (let port = base; port < base + 200; port += 1) if (await isPortFree(port)) return port;
+  throw new PgstrapError({ code: 'bench.no-port', message: `no free port in ${base}..${base + 199}`, remedy: 'Free one, or run the bench later.', exit: ExitCode.environment });
+}
+
+function timing(runs: number[]): Timing {
+  return { runs: runs.map((s) => Math.round(s * 1000) / 1000), median: median(runs) };
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return (performance.now() - started) / 1000;
+}
+
+/** A throwaway project: package.json with the setup script, the config, node_modules linked to this repo's. */
+function makeScratchProject(source: ResolvedConfig, port: number): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-'));
+  // 0755: the server user must reach the state folder inside it when we run as root.
+  fs.chmodSync(dir, 0o755);
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  const cli = `node --import tsx ${JSON.stringify(path.join(REPO_ROOT, 'scripts/cli.ts'))}`;
+  const pkg = { name: 'pgstrap-bench-project', private: true, type: 'module', scripts: { setup: `${cli} setup`, 'db:stop': `${cli} stop` } };
+  fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+  const config = {
+    engine: 'embedded',
+    postgresMajor: source.postgresMajor,
+    port,
+    databases: source.databases.map((d) => d.name),
+    extensions: source.extensions.map((e) => ({ name: e.name, required: e.required })),
+  };
+  fs.writeFileSync(path.join(dir, 'extensions.config.mjs'), `export default ${JSON.stringify(config, null, 2)};\n`);
+  fs.mkdirSync(path.join(dir, 'migrations'));
+  return dir;
+}
+
+async function npmRun(dir: string, script: string): Promise<void> {
+  const result = await run('npm', ['run', '--silent', script], { cwd: dir, env: { ...process.env, CI: 'true', PGSTRAP_URL: undefined }, reject: false, timeoutMs: 600_000 });
+  if (result.exitCode !== 0) {
+    throw new PgstrapError({
+      code: 'bench.setup-failed',
+      message: `npm run ${script} failed in the bench's scratch project ${dir}`,
+      details: String(result.stderr || result.stdout).trim().split('\n').slice(-10),
+      remedy: 'Run npm run setup in this repository to see the same failure with its explanation.',
+      exit: ExitCode.failure,
+    });
+  }
+}
+
+async function scratchTarget(dir: string): Promise<ManagedTarget> {
+  const config = await loadConfig({ cwd: dir });
+  const target = await selectTarget(config, { env: { ...process.env, PGSTRAP_URL: undefined } });
+  if (target.kind === 'external') throw new Error('the scratch project resolved to an external server');
+  return target;
+}
+
+/** Stops a scratch project's cluster and removes it, with any relocated runtime folder. */
+async function removeScratch(dir: string): Promise<void> {
+  try {
+    const target = await scratchTarget(dir);
+    await target.cluster.stop();
+    if (target.layout.relocated) fs.rmSync(target.layout.runtimeDir, { recursive: true, force: true });
+  } catch {
+    // Nothing started there.
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** One floor run: bench/floor.sh in a fresh folder as the server user; stops and removes it after. */
+async function floorRun(target: ManagedTarget, databases: string[]): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-floor-'));
+  fs.chmodSync(dir, 0o755);
+  const data = path.join(dir, 'data');
+  const socket = path.join(dir, 'run');
+  fs.mkdirSync(socket, { mode: 0o700 });
+  if (target.user) {
+    fs.chownSync(dir, target.user.uid, target.user.gid);
+    fs.chownSync(socket, target.user.uid, target.user.gid);
+  }
+  const port = await freePortNear(target.config.port + 100);
+  const bin = target.binaries.binDir;
+  try {
+    return await timed(() =>
+      run('sh', [path.join(REPO_ROOT, 'bench/floor.sh'), bin, data, socket, String(port), ...databases], { as: target.user, timeoutMs: 300_000 }),
+    );
+  } finally {
+    await run(path.join(bin, 'pg_ctl'), ['stop', '--pgdata', data, '--mode=immediate', '--wait', '--silent'], { as: target.user, reject: false });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Measures cold setup against the floor (alternating, so neither gets a warmer cache) and warm setup. */
+export async function measureSetup(source: ResolvedConfig, options: SetupFigureOptions): Promise<SetupFigures> {
+  const log = options.log ?? (() => {});
+  const floor: number[] = [];
+  const cold: number[] = [];
+  const warm: number[] = [];
+  const warmNode: number[] = [];
+  const databases = source.databases.map((d) => d.name);
+  let engine = '';
+  for (let i = 0; i < options.coldRuns; i += 1) {
+    const dir = makeScratchProject(source, await freePortNear(source.port + 200));
+    try {
+      const target = await scratchTarget(dir);
+      engine = `embedded PostgreSQL ${target.binaries.version}`;
+      log(`floor run ${i + 1}/${options.coldRuns}: initdb, pg_ctl start, CREATE DATABASE ${databases.join(', ')}`);
+      floor.push(await floorRun(target, databases));
+      log(`cold npm run setup ${i + 1}/${options.coldRuns}`);
+      cold.push(await timed(() => npmRun(dir, 'setup')));
+      if (i === options.coldRuns - 1) {
+        for (let w = 0; w < options.warmRuns; w += 1) {
+          log(`warm npm run setup ${w + 1}/${options.warmRuns}`);
+          warm.push(await timed(() => npmRun(dir, 'setup')));
+          warmNode.push(
+            await timed(() => run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/cli.ts'), 'setup'], { cwd: dir, env: { ...process.env, CI: 'true' } })),
+          );
+        }
+      }
+    } finally {
+      await removeScratch(dir);
+    }
+  }
+  const floorT = timing(floor);
+  const coldT = timing(cold);
+  const warmT = timing(warm);
+  const coldRatio = coldT.median / floorT.median;
+  return {
+    engine,
+    databases,
+    floor: floorT,
+    coldSetup: coldT,
+    coldRatio,
+    warmSetup: warmT,
+    warmSetupNode: timing(warmNode),
+    goals: { coldWithin1_5xFloor: coldRatio <= 1.5, warmUnder1s: warmT.median < 1 },
+  };
+}
