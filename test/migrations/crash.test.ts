@@ -17,15 +17,6 @@ afterAll(async () => cluster?.project.remove());
 /** Sleeps 60 s until the test creates table `fast`, so the re-run after the crash is quick. */
 const LONG = "SELECT pg_sleep(CASE WHEN to_regclass('fast') IS NULL THEN 60 ELSE 0 END);";
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Starts a migration, waits until the server runs pg_sleep, kills the postmaster with SIGKILL, returns the run's error. */
 async function killDuring(db: ResolvedDatabase): Promise<PgstrapError> {
   const run = migrateDatabase(cluster.target, db).then(
@@ -41,7 +32,7 @@ async function killDuring(db: ResolvedDatabase): Promise<PgstrapError> {
   process.kill(pid, 'SIGKILL');
   const error = await run;
   // Backends notice the postmaster's death and exit; the start step needs the pid gone.
-  for (let i = 0; i < 200 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 200 && cluster.target.cluster.status().running; i++) await new Promise((r) => setTimeout(r, 50));
   expect(error).toBeInstanceOf(PgstrapError);
   // The stale postmaster.pid is recovered by the start step, as `npm run db:start` does.
   await runStepsQuietly([startStep], cluster.project.config, cluster.target);
