@@ -25,6 +25,8 @@ export async function nixMissing(): Promise<string | undefined> {
   } catch {
     return 'nix is not installed (apt-get install nix-bin; .ci/run does)';
   }
+  // With reject: false, execa reports a missing program as a result without an exit code.
+  if (result.exitCode === undefined) return 'nix is not installed (apt-get install nix-bin; .ci/run does)';
   const match = /(\d+)\.(\d+)/.exec(String(result.stdout));
   if (result.exitCode !== 0 || !match) return `nix --version did not answer: ${String(result.stderr).trim()}`;
   const [major, minor] = [Number(match[1]), Number(match[2])];
