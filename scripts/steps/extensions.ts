@@ -22,8 +22,11 @@ import {
   readInstalledExtensions,
   readSettingValues,
 } from '../db/extensions.ts';
-import { connectionFor, describeEngine, maintenanceDatabase, type Target } from '../engines/target.ts';
-import type { Step } from './step.ts';
+import { readInstalledFiles } from '../engines/extension-files.ts';
+import { connectionFor, describeEngine, maintenanceDatabase, type ManagedTarget, type Target } from '../engines/target.ts';
+import { installedChecker } from '../core/extensions/installed.ts';
+import { desiredSettings } from './cluster.ts';
+import type { RunContext, Step } from './step.ts';
 
 /**
  * The declarations in terms of the target's databases: an external URL that names a database manages
@@ -36,8 +39,15 @@ export function declaredForTarget(config: ResolvedConfig, databases: readonly Re
     .filter((ext) => ext.databases.length > 0);
 }
 
-/** Reads the server-wide facts the planner needs, checking output plugins with a slot. */
-async function readServerFacts(target: Target, declared: ResolvedExtension[]): Promise<ServerExtensionFacts> {
+/**
+ * Reads the server-wide facts the planner needs, checking output plugins with a slot in `slotDatabase`
+ * (by default the first database the plugin is declared for: a logical slot belongs to one).
+ */
+async function readServerFacts(
+  target: Target,
+  declared: ResolvedExtension[],
+  slotDatabase: (ext: ResolvedExtension) => string = (ext) => ext.databases[0]!,
+): Promise<ServerExtensionFacts> {
   const facts = await withClient(connectionFor(target, maintenanceDatabase(target)), async (client) => {
     const { rows } = await client.query<{ v: string; n: string }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n");
     const pinned = declared.filter((e) => e.version !== undefined).map((e) => e.name);
@@ -56,11 +66,32 @@ async function readServerFacts(target: Target, declared: ResolvedExtension[]): P
       outputPlugins.set(ext.name, `wal_level is "${wal}"; logical decoding needs "logical"`);
       continue;
     }
-    // A logical slot belongs to a database: check in one the plugin is declared for.
-    outputPlugins.set(ext.name, await withClient(connectionFor(target, ext.databases[0]!), (c) => checkOutputPlugin(c, ext.name)));
+    outputPlugins.set(ext.name, await withClient(connectionFor(target, slotDatabase(ext)), (c) => checkOutputPlugin(c, ext.name)));
   }
   const label = target.kind === 'external' ? `${describeEngine(target)} (PostgreSQL ${facts.version})` : describeEngine(target);
   return { kind: target.kind, label, major: facts.major, available: facts.available, versions: facts.versions, settings: facts.settings, outputPlugins };
+}
+
+/**
+ * What a managed target's binaries provide, from their files, with the settings the settings step will
+ * write: known before initdb, so a missing required extension stops setup before anything is created.
+ */
+async function readInstalledFacts(target: ManagedTarget, config: ResolvedConfig): Promise<ServerExtensionFacts> {
+  const files = await readInstalledFiles(target.binaries);
+  const isInstalled = installedChecker(files);
+  const outputPlugins = new Map<string, string | undefined>();
+  for (const ext of config.extensions.filter((e) => findExtension(e.name)?.kind === 'output-plugin')) {
+    outputPlugins.set(ext.name, isInstalled(ext.name) ? undefined : `its library is not in ${files.pkglibdir ?? 'the server\'s library folder'}`);
+  }
+  return {
+    kind: target.kind,
+    label: describeEngine(target),
+    major: target.binaries.major,
+    available: new Map([...files.extensions].map((name) => [name, ''])),
+    versions: undefined,
+    settings: desiredSettings(config, target.layout.socketDir, isInstalled),
+    outputPlugins,
+  };
 }
 
 /** The error that stops setup when required extensions are missing. */
@@ -79,6 +110,35 @@ function missingError(missing: MissingExtension[], label: string): PgstrapError 
 function missingNote(m: MissingExtension): string {
   return `optional extension ${m.name} skipped in ${m.databases.join(', ')}: ${m.reason}. To get it: ${m.fix}`;
 }
+
+/** Required extensions only: optional ones are the extension step's warnings. */
+function requiredDeclared(ctx: RunContext): ResolvedExtension[] {
+  return declaredForTarget(ctx.config, ctx.target.databases).filter((e) => e.required);
+}
+
+/**
+ * Runs before the cluster is touched: a required extension the server cannot provide stops setup
+ * before any change (initdb, settings, databases), naming the extension, the server and the fix.
+ */
+export const extensionsCheckStep: Step = {
+  id: 'extensions-check',
+  title: 'Check required extensions',
+  skip(ctx) {
+    return requiredDeclared(ctx).length === 0 ? 'no required extensions declared' : undefined;
+  },
+  async run(ctx) {
+    const { target, config } = ctx;
+    const declared = requiredDeclared(ctx);
+    const server =
+      target.kind === 'external'
+        ? // Its databases may not exist yet: plugins are checked in the maintenance database.
+          await readServerFacts(target, declared, () => maintenanceDatabase(target))
+        : await readInstalledFacts(target, config);
+    const plan = planExtensions(declared, server, target.databases.map((d) => ({ database: d.name, installed: new Map() })));
+    if (plan.missing.length > 0) throw missingError(plan.missing, server.label);
+    return { notes: [`${declared.map((e) => e.name).join(', ')}: provided by ${server.label}`] };
+  },
+};
 
 export const extensionsStep: Step = {
   id: 'extensions',

@@ -18,8 +18,8 @@ export interface ServerExtensionFacts {
   major: number;
   /** pg_available_extensions: name -> default version. */
   available: ReadonlyMap<string, string>;
-  /** pg_available_extension_versions for pinned extensions: name -> versions. */
-  versions: ReadonlyMap<string, readonly string[]>;
+  /** pg_available_extension_versions for pinned extensions: name -> versions; undefined when unknown (files only). */
+  versions: ReadonlyMap<string, readonly string[]> | undefined;
   /** Current values of the settings the declared extensions need (shared_preload_libraries, wal_level, ...). */
   settings: Readonly<Record<string, string | undefined>>;
   /** Output plugins checked with a logical slot: name -> undefined when it works, else why not. */
@@ -87,7 +87,8 @@ export function fixFor(name: string, entry: CatalogueEntry | undefined, server: 
     return `Install it on that server (nixpkgs: ${attr}; distributions package most extensions, e.g. Debian's postgresql-${server.major}-<name>).${optional}`;
   }
   const embedded = server.kind === 'embedded' ? 'the embedded engine has contrib extensions only. ' : '';
-  return `${embedded}The flake builds it (${attr}): run \`nix develop\` (or direnv), then \`npm run setup\`.${optional}`;
+  const renamed = entry.nixInstallsAs ? ` nixpkgs' build installs it as ${entry.nixInstallsAs}: declare ${entry.nixInstallsAs} there.` : '';
+  return `${embedded}The flake builds it (${attr}): run \`nix develop\` (or direnv), then \`npm run setup\`.${renamed}${optional}`;
 }
 
 /** Why the server cannot enable `ext` in `database`, or undefined when it can. */
@@ -102,7 +103,7 @@ function whyMissing(ext: ResolvedExtension, entry: CatalogueEntry | undefined, s
     if (renamed) return `${ext.name} is not available ${on}, but ${entry!.nixInstallsAs} is: nixpkgs' build installs it under that name; declare ${entry!.nixInstallsAs}`;
     return `${ext.name} is not available ${on} (not in pg_available_extensions)`;
   }
-  if (ext.version !== undefined && !(server.versions.get(ext.name) ?? []).includes(ext.version)) {
+  if (ext.version !== undefined && server.versions !== undefined && !(server.versions.get(ext.name) ?? []).includes(ext.version)) {
     return `${ext.name} version ${ext.version} is not available ${on} (it has ${(server.versions.get(ext.name) ?? []).join(', ') || 'no versions'})`;
   }
   if (!entry) return undefined;
