@@ -3,7 +3,7 @@ import { ExitCode } from '../core/errors.ts';
 import { nothingChanged, summaryLine, type StepReport } from '../core/report.ts';
 import { describeEngine } from '../engines/target.ts';
 import { databasesStep } from '../steps/databases.ts';
-import { extensionsStep } from '../steps/extensions.ts';
+import { extensionsCheckStep, extensionsStep } from '../steps/extensions.ts';
 import { migrationsStep } from '../steps/migrations.ts';
 import { uuidv7Step } from '../steps/uuidv7.ts';
 import { verifyStep } from '../steps/verify.ts';
@@ -14,7 +14,7 @@ import { runSteps } from '../ui/pipeline.ts';
 import { openProject, printJson, type CommonOptions, type Project } from './options.ts';
 
 /** The pipeline, in order. Extension, uuidv7, migration and verify steps follow the databases. */
-export const SETUP_STEPS: Step[] = [nixExtensionsStep, initialiseStep, settingsStep, startStep, databasesStep, extensionsStep, uuidv7Step, migrationsStep, verifyStep];
+export const SETUP_STEPS: Step[] = [nixExtensionsStep, extensionsCheckStep, initialiseStep, settingsStep, startStep, databasesStep, extensionsStep, uuidv7Step, migrationsStep, verifyStep];
 
 /** The steps `db:start` runs: the cluster part of setup. */
 export const START_STEPS: Step[] = [initialiseStep, settingsStep, startStep];
