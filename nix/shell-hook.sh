@@ -38,8 +38,12 @@ pgstrap_shell_hook() {
 
   local socket=$PGHOST/.s.PGSQL.$PGPORT
   if { (( $(LC_ALL=C; printf '%s' "${#socket}") > 103 )) || (( EUID == 0 )); } && [[ -d $root/node_modules ]]; then
-    local exports
+    local exports static_host=$PGHOST
     if exports=$(cd "$root" && npm run --silent env 2> /dev/null); then eval "$exports"; fi
+    # A relocated cluster (root, /var/tmp/pgstrap-<tag>) keeps data/ beside run/, unless dataDir is configured.
+    if [[ $PGHOST != "$static_host" && $PGHOST == */run && $PGSTRAP_DATA_DIR == "$PGSTRAP_STATE_DIR/data" ]]; then
+      export PGDATA=${PGHOST%/run}/data
+    fi
   fi
 
   local next='npm run setup'

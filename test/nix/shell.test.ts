@@ -108,6 +108,16 @@ describe('nix/shell-hook.sh', () => {
     expect(result.stdout.trim()).toBe('/from/orchestrator');
   });
 
+  const root = process.getuid?.() === 0;
+  it.skipIf(!root)(`follows a relocated cluster: PGDATA beside the socket folder the orchestrator names${root ? '' : ' (skipped: needs root, the case it covers)'}`, async () => {
+    const { dir, shellEnv } = project({});
+    fs.mkdirSync(path.join(dir, 'node_modules'));
+    const bin = tempDir('pgstrap-fakebin-');
+    write(path.join(bin, 'npm'), `#!/bin/sh\necho "export PGHOST='/var/tmp/pgstrap-abc/run'"\n`, 0o755);
+    const result = await bash(`source ${hook} 2>/dev/null; echo "$PGHOST $PGDATA"`, { cwd: dir, env: { ...shellEnv, PATH: `${bin}:${process.env.PATH}` } });
+    expect(result.stdout.trim()).toBe('/var/tmp/pgstrap-abc/run /var/tmp/pgstrap-abc/data');
+  });
+
   it('says so, and sets no paths, outside a pgstrap project', async () => {
     const { shellEnv } = project({});
     const elsewhere = tempDir('pgstrap-elsewhere-');
