@@ -32,13 +32,12 @@
       # nixpkgs lacks for this major fails here, but the orchestrator reports it at `npm run setup` first.
       postgresFor = pkgs: pkgs.${spec.postgresql}.withPackages (ps: map (name: ps.${name}) spec.extensions);
 
-      nodejsFor = pkgs: pkgs.nodejs_22;
-
       devShellFor =
         pkgs:
         let
           postgres = postgresFor pkgs;
-          nodejs = nodejsFor pkgs;
+          # Node 22 LTS satisfies package.json's engines (>= 20.5).
+          nodejs = pkgs.nodejs_22;
           extensionList = if spec.extensions == [ ] then "contrib only" else builtins.concatStringsSep ", " spec.extensions;
         in
         pkgs.mkShell {
