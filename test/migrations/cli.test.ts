@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../scripts/core/errors.ts';
-import { makeProject, runCli, type TestProject } from '../support/project.ts';
+import { REPO_ROOT, makeProject, runCli, type TestProject } from '../support/project.ts';
 
 let project: TestProject;
 let file: string;
@@ -12,12 +12,20 @@ const cli = (...args: string[]) => runCli(args, { cwd: project.dir });
 beforeAll(async () => {
   project = await makeProject();
   project.writeConfigFile({ port: project.config.port, engine: 'embedded', databases: ['app', 'app_test'] });
-  const setup = await cli('setup');
-  expect(setup.exitCode, String(setup.stderr)).toBe(0);
+  fs.cpSync(path.join(REPO_ROOT, 'migrations'), path.join(project.dir, 'migrations'), { recursive: true });
 });
 afterAll(async () => project?.remove());
 
 describe('migrate commands', () => {
+  it('setup applies the shipped migrations after uuidv7() exists, in every database', async () => {
+    const setup = await cli('setup');
+    expect(setup.exitCode, String(setup.stderr)).toBe(0);
+    const out = String(setup.stdout);
+    expect(out).toMatch(/applied 20251025000040_create_llm_requests\.sql to app \(/);
+    expect(out).toMatch(/applied 20251026000000_create_chat_messages\.sql to app_test \(/);
+    expect(out.indexOf('Apply migrations')).toBeGreaterThan(out.indexOf('uuidv7()'));
+  });
+
   it('creates a file, shows it pending (exit 6), dry-runs, applies it to every database, then is up to date', async () => {
     const created = await cli('migrate:new', 'create', 'widgets');
     expect(created.exitCode).toBe(0);
@@ -28,7 +36,7 @@ describe('migrate commands', () => {
 
     const pending = await cli('migrate:status');
     expect(pending.exitCode).toBe(ExitCode.pending);
-    expect(String(pending.stdout)).toMatch(/^app \(migrations\/\): 0 applied, 1 pending, 0 drifted$/m);
+    expect(String(pending.stdout)).toMatch(/^app \(migrations\/\): 2 applied, 1 pending, 0 drifted$/m);
     expect(String(pending.stdout)).toMatch(/^ {2}pending {2}\d{14} {2}create_widgets$/m);
     const json = JSON.parse(String((await cli('migrate:status', '--json')).stdout)) as { upToDate: boolean; databases: Array<{ database: string; pending: unknown[] }> };
     expect(json.upToDate).toBe(false);
@@ -88,8 +96,6 @@ describe('migrate commands', () => {
     const down = await cli('migrate:down');
     expect(down.exitCode, String(down.stderr)).toBe(0);
     expect(String(down.stdout)).toMatch(/reverted \d+_create_widgets\.sql on app_test/);
-    const nothing = await cli('migrate:down');
-    expect(String(nothing.stdout)).toContain('no migration is applied');
 
     const password = fs.readFileSync(path.join(project.config.stateDir, 'password'), 'utf8').trim();
     const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${project.config.port}/app`;
@@ -100,5 +106,7 @@ describe('migrate commands', () => {
     expect((await cli('migrate:status', '--url', url)).exitCode).toBe(0);
     const local = JSON.parse(String((await cli('migrate:status', '--json')).stdout)) as { databases: Array<{ database: string; pending: unknown[] }> };
     expect(local.databases.map((d) => [d.database, d.pending.length])).toEqual([['app', 0], ['app_test', 1]]);
+    // The next migrate:down on app_test reverts a shipped file.
+    expect(String((await cli('migrate:down', '--database', 'app_test')).stdout)).toMatch(/reverted 20251026000000_create_chat_messages\.sql on app_test/);
   });
 });
