@@ -1,0 +1,180 @@
+/** The catalogue, extension settings, config rules and the planner: pure, no server. */
+import { describe, expect, it } from 'vitest';
+import type { ResolvedExtension } from '../../scripts/core/config/types.ts';
+import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import { isPgstrapError } from '../../scripts/core/errors.ts';
+import { settingsForExtensions } from '../../scripts/core/extension-settings.ts';
+import { CATALOGUE, findExtension } from '../../scripts/core/extensions/catalogue.ts';
+import { installedChecker } from '../../scripts/core/extensions/installed.ts';
+import {
+  describeExtensionAction,
+  extensionActionSql,
+  planExtensions,
+  type ServerExtensionFacts,
+} from '../../scripts/core/extensions/plan.ts';
+
+const source = { file: '/project/extensions.config.ts', projectDir: '/project' };
+
+function ext(name: string, fields: Partial<ResolvedExtension> = {}): ResolvedExtension {
+  return { name, required: true, databases: ['app'], schema: undefined, version: undefined, ...fields };
+}
+
+function server(fields: Partial<ServerExtensionFacts> = {}): ServerExtensionFacts {
+  return {
+    kind: 'system',
+    label: 'system PostgreSQL 17.5 (PG_BIN)',
+    major: 17,
+    available: new Map([['pgcrypto', '1.3'], ['vector', '0.8.0'], ['pg_cron', '1.6'], ['ulid', '0.2.0']]),
+    versions: new Map([['vector', ['0.7.0', '0.8.0']]]),
+    settings: {},
+    outputPlugins: new Map(),
+    ...fields,
+  };
+}
+
+describe('extension catalogue', () => {
+  it('has one entry per CREATE EXTENSION name, each with a purpose', () => {
+    const names = CATALOGUE.map((e) => e.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const entry of CATALOGUE) expect(entry.purpose.length).toBeGreaterThan(10);
+    for (const name of ['pg_uuidv7', 'vector', 'pgmq', 'pgsodium', 'pgx_ulid', 'pg_net', 'h3', 'h3_postgis', 'timescaledb',
+      'timescaledb_toolkit', 'vectors', 'pg_cron', 'postgis', 'wal2json', 'pgcrypto', 'pg_trgm', 'uuid-ossp', 'citext', 'hstore', 'pg_stat_statements']) {
+      expect(findExtension(name), name).toBeDefined();
+    }
+  });
+
+  it('carries the facts read from nixpkgs and upstream', () => {
+    expect(findExtension('vector')?.nixAttr).toBe('pgvector');
+    expect(findExtension('h3_postgis')).toMatchObject({ nixAttr: 'h3-pg', requires: ['h3', 'postgis'] });
+    expect(findExtension('pgx_ulid')).toMatchObject({ nixAttr: 'pgx_ulid', nixInstallsAs: 'ulid' });
+    expect(findExtension('ulid')?.nixAttr).toBe('pgx_ulid');
+    expect(findExtension('vectors')).toMatchObject({ nixAttr: 'pgvecto-rs', replacedBy: 'vchord' });
+    expect(findExtension('vectors')?.unavailable).toMatch(/broken on PostgreSQL 17.*VectorChord/);
+    expect(findExtension('timescaledb')).toMatchObject({ unfree: true, freeNixAttr: 'timescaledb-apache', preload: 'timescaledb' });
+    expect(findExtension('timescaledb_toolkit')?.unfree).toBe(true);
+    expect(findExtension('pg_cron')).toMatchObject({ preload: 'pg_cron', singleDatabaseSetting: 'cron.database_name' });
+    expect(findExtension('pg_net')).toMatchObject({ preload: 'pg_net', singleDatabaseSetting: 'pg_net.database_name' });
+    expect(findExtension('wal2json')).toMatchObject({ kind: 'output-plugin', settings: { wal_level: 'logical' } });
+    expect(findExtension('pg_stat_statements')).toMatchObject({ contrib: true, nixAttr: undefined, preload: 'pg_stat_statements' });
+    expect(findExtension('my_own_extension')).toBeUndefined();
+  });
+});
+
+describe('settings for extensions', () => {
+  it('merges preloads after the config\'s own and adds what extensions need', () => {
+    const config = resolveConfig(
+      { extensions: ['pg_cron', 'wal2json', 'pg_stat_statements', 'pgcrypto'], settings: { shared_preload_libraries: 'auto_explain, pg_cron' } },
+      source,
+    );
+    expect(settingsForExtensions(config)).toEqual({
+      shared_preload_libraries: 'auto_explain,pg_cron,pg_stat_statements',
+      'cron.database_name': 'app',
+      wal_level: 'logical',
+    });
+  });
+
+  it('leaves out what the installation does not have, so the server still starts', () => {
+    const config = resolveConfig({ extensions: [{ name: 'pg_cron', required: false }, 'pg_stat_statements', 'wal2json'] }, source);
+    const isInstalled = installedChecker({ extensions: new Set(['pg_cron', 'pg_stat_statements']), libraries: new Set(['pg_stat_statements']) });
+    // pg_cron's control file without its library does not count: preloading it would stop the server.
+    expect(settingsForExtensions(config, isInstalled)).toEqual({ shared_preload_libraries: 'pg_stat_statements' });
+  });
+});
+
+describe('config rules from the catalogue', () => {
+  function problems(raw: Record<string, unknown>): string[] {
+    try {
+      resolveConfig(raw, source);
+      return [];
+    } catch (error) {
+      if (!isPgstrapError(error)) throw error;
+      expect(error.code).toBe('config.invalid');
+      expect(error.message).toContain('/project/extensions.config.ts');
+      return error.details;
+    }
+  }
+
+  it('refuses pg_cron and pg_net declared for two databases, naming the key', () => {
+    const details = problems({ databases: ['app', 'app_test'], extensions: ['pgcrypto', 'pg_cron', { name: 'pg_net', databases: ['app', 'app_test'] }] });
+    expect(details).toEqual([
+      expect.stringMatching(/^extensions\[1\]\.databases: pg_cron works in one database per cluster \(cron\.database_name\)/),
+      expect.stringMatching(/^extensions\[2\]\.databases: pg_net works in one database per cluster \(pg_net\.database_name\)/),
+    ]);
+    expect(problems({ databases: ['app', 'app_test'], extensions: [{ name: 'pg_cron', databases: ['app_test'] }] })).toEqual([]);
+  });
+
+  it('refuses settings that contradict an extension', () => {
+    expect(problems({ extensions: ['wal2json'], settings: { wal_level: 'replica' } })).toEqual([
+      expect.stringMatching(/^settings\.wal_level: is "replica", but wal2json needs "logical"/),
+    ]);
+    expect(problems({ databases: ['app', 'jobs'], extensions: [{ name: 'pg_cron', databases: ['jobs'] }], settings: { 'cron.database_name': 'app' } })).toEqual([
+      expect.stringMatching(/^settings\.cron\.database_name: is "app", but pg_cron is declared for database "jobs"/),
+    ]);
+  });
+});
+
+describe('extension planner', () => {
+  it('plans create, update to a pinned version, and nothing', () => {
+    const plan = planExtensions(
+      [ext('pgcrypto'), ext('vector', { version: '0.8.0', schema: 'extensions' })],
+      server(),
+      [{ database: 'app', installed: new Map([['pgcrypto', { version: '1.3', schema: 'public' }], ['vector', { version: '0.7.0', schema: 'extensions' }]]) }],
+    );
+    expect(plan.missing).toEqual([]);
+    expect(plan.databases).toEqual([{ database: 'app', actions: [{ kind: 'update', name: 'vector', from: '0.7.0', to: '0.8.0' }] }]);
+    const fresh = planExtensions([ext('pgcrypto'), ext('vector', { version: '0.8.0', schema: 'extensions' })], server(), [{ database: 'app', installed: new Map() }]);
+    expect(fresh.databases[0]!.actions).toEqual([
+      { kind: 'create', name: 'pgcrypto', schema: undefined, version: undefined },
+      { kind: 'create', name: 'vector', schema: 'extensions', version: '0.8.0' },
+    ]);
+    expect(describeExtensionAction('app', fresh.databases[0]!.actions[1]!)).toBe('app: created extension vector (version 0.8.0, schema extensions)');
+  });
+
+  it('names the extension, the server and the fix for a missing one', () => {
+    const plan = planExtensions([ext('pgmq'), ext('postgis', { required: false })], server(), [{ database: 'app', installed: new Map() }]);
+    expect(plan.missing).toEqual([
+      expect.objectContaining({ name: 'pgmq', required: true, databases: ['app'], reason: expect.stringContaining('system PostgreSQL 17.5') }),
+      expect.objectContaining({ name: 'postgis', required: false }),
+    ]);
+    expect(plan.missing[0]!.fix).toMatch(/postgresql_17\.pkgs\.pgmq.*nix develop.*required: false/);
+    expect(plan.missing[1]!.fix).not.toMatch(/required: false/);
+    expect(plan.databases[0]!.actions).toEqual([]);
+  });
+
+  it('says when nixpkgs installed pgx_ulid as ulid, and when an extension is gone from nixpkgs', () => {
+    const plan = planExtensions([ext('pgx_ulid'), ext('vectors')], server(), [{ database: 'app', installed: new Map() }]);
+    expect(plan.missing[0]!.reason).toMatch(/pgx_ulid is not available .* but ulid is: .*declare ulid/);
+    expect(plan.missing[1]!.fix).toMatch(/nixpkgs cannot provide it .*Declare vchord instead/);
+  });
+
+  it('reports, and does not apply, a preload an external server lacks', () => {
+    const plan = planExtensions([ext('pg_cron')], server({ kind: 'external', settings: { shared_preload_libraries: '' } }), [{ database: 'app', installed: new Map() }]);
+    expect(plan.missing[0]!.reason).toMatch(/must be in shared_preload_libraries .*changes no setting of an external server.*restart/);
+    const ready = planExtensions(
+      [ext('pg_cron')],
+      server({ kind: 'external', settings: { shared_preload_libraries: 'pg_cron', 'cron.database_name': 'app' } }),
+      [{ database: 'app', installed: new Map() }],
+    );
+    expect(ready.missing).toEqual([]);
+  });
+
+  it('refuses a pinned version the server does not have, and checks output plugins by their slot result', () => {
+    const plan = planExtensions(
+      [ext('vector', { version: '9.9' }), ext('wal2json')],
+      server({ outputPlugins: new Map([['wal2json', 'could not access file "wal2json"']]) }),
+      [{ database: 'app', installed: new Map() }],
+    );
+    expect(plan.missing.map((m) => m.reason)).toEqual([
+      expect.stringContaining('vector version 9.9 is not available'),
+      expect.stringContaining('could not access file "wal2json"'),
+    ]);
+  });
+
+  it('quotes names as identifiers and versions as literals', () => {
+    expect(extensionActionSql({ kind: 'create', name: 'we"ird', schema: 'my schema', version: "1.0'x" })).toEqual([
+      'CREATE SCHEMA IF NOT EXISTS "my schema"',
+      `CREATE EXTENSION IF NOT EXISTS "we""ird" SCHEMA "my schema" VERSION '1.0''x' CASCADE`,
+    ]);
+    expect(extensionActionSql({ kind: 'update', name: 'uuid-ossp', from: '1.0', to: '1.1' })).toEqual([`ALTER EXTENSION "uuid-ossp" UPDATE TO '1.1'`]);
+  });
+});

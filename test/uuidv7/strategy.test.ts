@@ -1,0 +1,94 @@
+/** uuidv7 strategy choice, the plan per database, the SQL text and verify's verdicts: pure, no server. */
+import { describe, expect, it } from 'vitest';
+import { judgeBatch, type BatchResult } from '../../scripts/core/uuidv7/checks.ts';
+import {
+  extractTimestampBody,
+  fallbackBody,
+  installFallbackSql,
+  MANAGED_MARKER,
+  NATIVE_WRAPPER_BODY,
+  wrapperBody,
+} from '../../scripts/core/uuidv7/sql.ts';
+import { chooseStrategy, planUuidv7, promisesOrder, type Uuidv7State } from '../../scripts/core/uuidv7/strategy.ts';
+
+const managed = (source: string, dependents = 0) => ({ source, comment: `... (${MANAGED_MARKER}).`, dependents });
+const extract = managed(extractTimestampBody());
+
+function state(fields: Partial<Uuidv7State>): Uuidv7State {
+  return { serverVersionNum: 170005, pgUuidv7Schema: undefined, uuidv7: undefined, extract: undefined, recorded: undefined, ...fields };
+}
+
+describe('uuidv7 strategy', () => {
+  it('is native from 18, the extension where installed, else the fallback', () => {
+    expect(chooseStrategy(180004, 'public')).toBe('native');
+    expect(chooseStrategy(170005, 'public')).toBe('pg_uuidv7');
+    expect(chooseStrategy(130000, undefined)).toBe('fallback');
+    expect(promisesOrder('pg_uuidv7')).toBe(false);
+    expect(promisesOrder('fallback')).toBe(true);
+  });
+
+  it('installs the fallback and records it, then has nothing to do', () => {
+    const first = planUuidv7(state({}));
+    expect(first.strategy).toBe('fallback');
+    expect(first.record).toBe(true);
+    expect(first.statements.join('\n')).toContain('CREATE OR REPLACE FUNCTION "public".uuidv7()');
+    expect(first.changes).toEqual([expect.stringContaining('SQL fallback'), 'recorded strategy fallback']);
+    const second = planUuidv7(state({ uuidv7: managed(fallbackBody()), extract, recorded: 'fallback' }));
+    expect(second).toMatchObject({ statements: [], changes: [], record: false });
+  });
+
+  it('switches the fallback to a pg_uuidv7 wrapper once the extension is there', () => {
+    const plan = planUuidv7(state({ pgUuidv7Schema: 'ext', uuidv7: managed(fallbackBody()), extract, recorded: 'fallback' }));
+    expect(plan.statements.join('\n')).toContain('SELECT "ext".uuid_generate_v7()');
+    expect(plan.changes).toContain('recorded strategy pg_uuidv7 (was fallback)');
+    expect(planUuidv7(state({ pgUuidv7Schema: 'ext', uuidv7: managed(wrapperBody('ext')), extract, recorded: 'pg_uuidv7' })).statements).toEqual([]);
+  });
+
+  it('leaves no shadowing copy on 18: drops the wrapper, or makes it call the native one when defaults name it', () => {
+    const dropped = planUuidv7(state({ serverVersionNum: 180000, uuidv7: managed(fallbackBody()), extract, recorded: 'fallback' }));
+    expect(dropped.statements).toContain('DROP FUNCTION IF EXISTS "public".uuidv7();');
+    const kept = planUuidv7(state({ serverVersionNum: 180000, uuidv7: managed(fallbackBody(), 2), extract, recorded: 'fallback' }));
+    expect(kept.statements.join('\n')).toContain(NATIVE_WRAPPER_BODY);
+    expect(kept.changes[0]).toMatch(/calls the native uuidv7\(\) \(2 column defaults name it/);
+    const native = planUuidv7(state({ serverVersionNum: 180000, uuidv7: managed(NATIVE_WRAPPER_BODY, 2), extract, recorded: 'native' }));
+    expect(native.statements).toEqual([]);
+  });
+
+  it('never replaces a uuidv7() pgstrap did not create', () => {
+    const plan = planUuidv7(state({ uuidv7: { source: 'SELECT gen_random_uuid()', comment: undefined, dependents: 0 } }));
+    expect(plan.statements.join('\n')).not.toContain('uuidv7()');
+    expect(plan.record).toBe(false);
+    expect(plan.notes[0]).toMatch(/was not created by pgstrap: left as it is/);
+  });
+});
+
+describe('SQL text', () => {
+  it('creates the fallback and the timestamp reader in the schema given, quoted', () => {
+    const sql = installFallbackSql('my "schema"');
+    expect(sql).toContain('CREATE OR REPLACE FUNCTION "my ""schema""".uuidv7() RETURNS uuid');
+    expect(sql).toContain('CREATE OR REPLACE FUNCTION "my ""schema""".uuidv7_extract_timestamp(id uuid) RETURNS timestamptz');
+    // One SQL expression, so the planner inlines it; no PL/pgSQL.
+    expect(sql).not.toMatch(/plpgsql/i);
+  });
+});
+
+describe('verify verdicts', () => {
+  const good: BatchResult = { total: 10000, distinct: 10000, wrongVersion: 0, wrongVariant: 0, offClock: 0, outOfOrder: 0, maxSkewSeconds: 0.02 };
+
+  it('passes a good batch and states its facts', () => {
+    const verdict = judgeBatch(good, 10000, true);
+    expect(verdict.failures).toEqual([]);
+    expect(verdict.facts.join('; ')).toMatch(/10000 ids: version 7, RFC variant, unique.*in order \(0 of 9999/);
+  });
+
+  it('reports disorder as a fact where order is not promised, and fails it where it is', () => {
+    const shuffled = { ...good, outOfOrder: 4990 };
+    expect(judgeBatch(shuffled, 10000, false)).toMatchObject({ failures: [], facts: [expect.any(String), expect.stringContaining('4990 of 9999 consecutive pairs out of order: expected')] });
+    expect(judgeBatch(shuffled, 10000, true).failures).toEqual([expect.stringContaining('promises order')]);
+  });
+
+  it('fails duplicates, wrong version or variant, and timestamps off the clock', () => {
+    const bad = { ...good, distinct: 9999, wrongVersion: 3, wrongVariant: 1, offClock: 2 };
+    expect(judgeBatch(bad, 10000, true).failures).toHaveLength(4);
+  });
+});
