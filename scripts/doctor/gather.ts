@@ -10,7 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { loadConfig } from '../config/load.ts';
-import type { ResolvedConfig, ResolvedDatabase } from '../core/config/types.ts';
+import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../core/config/types.ts';
+import { parseLibraryList } from '../core/extension-settings.ts';
+import { findExtension } from '../core/extensions/catalogue.ts';
+import { installedChecker } from '../core/extensions/installed.ts';
+import { neededSettingNames, type ServerExtensionFacts } from '../core/extensions/plan.ts';
 import { planMigrations } from '../core/migrations/plan.ts';
 import { isPgstrapError, messageOf } from '../core/errors.ts';
 import type {
@@ -21,7 +25,6 @@ import type {
   DoctorFacts,
   EnvironmentFacts,
   ErrorFact,
-  ExtensionFact,
   FileFact,
   FlakeFact,
   MigrationFact,
@@ -30,14 +33,18 @@ import type {
   Uuidv7Fact,
 } from '../core/doctor/facts.ts';
 import { describeTarget, withClient, type ConnectionTarget } from '../db/client.ts';
+import { checkOutputPlugin, readAvailableExtensions, readAvailableVersions, readInstalledExtensions, readSettingValues } from '../db/extensions.ts';
+import { readUuidv7Strategy } from '../db/uuidv7.ts';
 import type { PostgresBinaries } from '../engines/binaries.ts';
 import { tailFile } from '../engines/cluster.ts';
 import { verifyEmbeddedBinaries } from '../engines/embedded.ts';
+import { readInstalledFiles } from '../engines/extension-files.ts';
 import { describePortHolder, isPortFree } from '../engines/port.ts';
 import { selectTarget } from '../engines/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type ManagedTarget, type Target } from '../engines/target.ts';
 import type { CommonOptions } from '../commands/options.ts';
 import { desiredSettings } from '../steps/cluster.ts';
+import { declaredForTarget } from '../steps/extensions.ts';
 import { checkNixExtensions, hasFlake } from '../steps/nix-extensions.ts';
 import { readMigrations } from '../migrations/files.ts';
 import { readHistory } from '../migrations/history.ts';
@@ -126,7 +133,8 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
     portHolder,
     owner: target.user ? { uid: target.user.uid, name: target.user.name } : { uid, name: os.userInfo().username },
     managedConf: status.initialised ? cluster.readManagedConf() : {},
-    desiredConf: desiredSettings(config, layout.socketDir),
+    // As the settings step computes it: preloads only for libraries these binaries have installed.
+    desiredConf: desiredSettings(config, layout.socketDir, installedChecker(await readInstalledFiles(target.binaries))),
   };
 }
 
@@ -144,7 +152,22 @@ async function probe<T>(target: ConnectionTarget, fn: (client: pg.Client) => Pro
   }
 }
 
-async function serverFacts(target: Target, settingNames: string[]): Promise<ServerFacts> {
+/** The planner's server facts, read on the maintenance connection as the extension step reads them. */
+async function extensionFacts(client: pg.Client, target: Target, declared: ResolvedExtension[], version: { v: string; n: string }): Promise<ServerExtensionFacts> {
+  const pinned = declared.filter((e) => e.version !== undefined).map((e) => e.name);
+  const available = await readAvailableExtensions(client);
+  const versions = await readAvailableVersions(client, pinned);
+  const settings = await readSettingValues(client, neededSettingNames(declared));
+  const outputPlugins = new Map<string, string | undefined>();
+  for (const ext of declared.filter((e) => findExtension(e.name)?.kind === 'output-plugin')) {
+    const wal = settings.wal_level;
+    outputPlugins.set(ext.name, wal !== undefined && wal !== 'logical' ? `wal_level is "${wal}"; logical decoding needs "logical"` : await checkOutputPlugin(client, ext.name));
+  }
+  const label = target.kind === 'external' ? `${describeEngine(target)} (PostgreSQL ${version.v})` : describeEngine(target);
+  return { kind: target.kind, label, major: Math.floor(Number(version.n) / 10000), available, versions, settings, outputPlugins };
+}
+
+async function serverFacts(target: Target, settingNames: string[], declared: ResolvedExtension[]): Promise<ServerFacts> {
   const { connection, value } = await probe(connectionFor(target, maintenanceDatabase(target)), async (client) => {
     const head = await client.query<{ v: string; n: string; spl: string }>(
       "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n, current_setting('shared_preload_libraries') AS spl",
@@ -153,8 +176,8 @@ async function serverFacts(target: Target, settingNames: string[]): Promise<Serv
       'SELECT name, setting, unit, vartype, pending_restart FROM pg_settings WHERE lower(name) = ANY($1::text[])',
       [settingNames.map((n) => n.toLowerCase())],
     );
-    const available = await client.query<{ name: string }>('SELECT name FROM pg_available_extensions');
-    return { head: head.rows[0]!, settings: settings.rows, available: available.rows.map((r) => r.name) };
+    const row = head.rows[0]!;
+    return { head: row, settings: settings.rows, extensions: await extensionFacts(client, target, declared, row) };
   });
   const byName = new Map(value?.settings.map((s) => [s.name.toLowerCase(), s]) ?? []);
   const settings: ServerSetting[] = settingNames.map((name) => {
@@ -165,59 +188,20 @@ async function serverFacts(target: Target, settingNames: string[]): Promise<Serv
     connection,
     version: value?.head.v,
     versionNum: value === undefined ? undefined : Number(value.head.n),
-    preloaded: value ? value.head.spl.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    preloaded: parseLibraryList(value?.head.spl),
     settings,
-    available: value?.available ?? [],
+    extensions: value?.extensions,
   };
 }
 
-async function readExtensions(client: pg.Client, config: ResolvedConfig, database: string): Promise<ExtensionFact[]> {
-  const declared = config.extensions.filter((e) => e.databases.includes(database));
-  if (declared.length === 0) return [];
-  const pinned = declared.filter((e) => e.version !== undefined).map((e) => e.name);
-  // pg_available_extension_versions reads every script file name, so only pinned extensions ask for it.
-  const { rows } = await client.query<{
-    name: string;
-    available: boolean;
-    default_version: string | null;
-    installed_version: string | null;
-    installed_schema: string | null;
-    versions: string[] | null;
-  }>(
-    `SELECT d.name, a.name IS NOT NULL AS available, a.default_version, x.extversion AS installed_version,
-            n.nspname AS installed_schema,
-            CASE WHEN d.name = ANY($2::text[]) THEN
-              (SELECT array_agg(v.version ORDER BY v.version) FROM pg_available_extension_versions v WHERE v.name = d.name)
-            END AS versions
-       FROM unnest($1::text[]) WITH ORDINALITY AS d(name, i)
-       LEFT JOIN pg_available_extensions a ON a.name = d.name
-       LEFT JOIN pg_extension x ON x.extname = d.name
-       LEFT JOIN pg_namespace n ON n.oid = x.extnamespace
-      ORDER BY d.i`,
-    [declared.map((e) => e.name), pinned],
-  );
-  return declared.map((ext, i) => {
-    const row = rows[i]!;
-    return {
-      name: ext.name,
-      required: ext.required,
-      wantedVersion: ext.version,
-      wantedSchema: ext.schema,
-      available: row.available,
-      defaultVersion: row.default_version ?? undefined,
-      versions: row.versions ?? [],
-      installedVersion: row.installed_version ?? undefined,
-      installedSchema: row.installed_schema ?? undefined,
-    };
-  });
-}
-
+/** The recorded strategy and two ids from a quick call. */
 async function readUuidv7(client: pg.Client): Promise<Uuidv7Fact> {
+  const strategy = await readUuidv7Strategy(client);
   try {
     const { rows } = await client.query<{ a: string; b: string }>('SELECT uuidv7()::text AS a, uuidv7()::text AS b');
-    return { strategy: undefined, sample: [rows[0]!.a, rows[0]!.b], error: undefined };
+    return { strategy, sample: [rows[0]!.a, rows[0]!.b], error: undefined };
   } catch (error) {
-    return { strategy: undefined, sample: undefined, error: (error as Error).message };
+    return { strategy, sample: undefined, error: messageOf(error) };
   }
 }
 
@@ -236,12 +220,12 @@ async function readMigrationFact(client: pg.Client, db: ResolvedDatabase, projec
 
 async function databaseFacts(target: Target, config: ResolvedConfig, db: ResolvedDatabase): Promise<DatabaseFacts> {
   const { connection, value } = await probe(connectionFor(target, db.name), async (client) => {
-    const extensions = await readExtensions(client, config, db.name);
+    const installed = await readInstalledExtensions(client);
     const uuidv7 = await readUuidv7(client);
     const migrations = await readMigrationFact(client, db, config.projectDir);
-    return { extensions, uuidv7, migrations };
+    return { installed, uuidv7, migrations };
   });
-  return { name: db.name, connection, extensions: value?.extensions ?? [], uuidv7: value?.uuidv7, migrations: value?.migrations };
+  return { name: db.name, connection, installed: value?.installed ?? new Map(), uuidv7: value?.uuidv7, migrations: value?.migrations };
 }
 
 /** TCP to 127.0.0.1 with the superuser's password: what DATABASE_URL clients do. */
@@ -259,6 +243,7 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
   const facts: DoctorFacts = {
     environment: environmentFacts(env, cwd),
     config: { ok: false, error: { code: 'config', message: 'not loaded', details: [], remedy: undefined } },
+    declared: [],
     flake: undefined,
     engine: undefined,
     embedded: undefined,
@@ -287,6 +272,7 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
     return { facts, config, target: undefined };
   }
   const managed = target.kind === 'external' ? undefined : target;
+  facts.declared = declaredForTarget(config, target.databases);
   facts.engine = {
     ok: true,
     kind: target.kind,
@@ -310,7 +296,7 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
   }
   const settingNames = Object.keys(managed ? facts.cluster!.desiredConf : config.settings);
   const [server, tcp, databases] = await Promise.all([
-    serverFacts(target, settingNames),
+    serverFacts(target, settingNames, facts.declared),
     managed ? tcpFact(managed, config) : Promise.resolve(undefined),
     Promise.all(target.databases.map((d) => databaseFacts(target, config, d))),
   ]);

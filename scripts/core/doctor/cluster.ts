@@ -1,9 +1,10 @@
 /** Cluster and Connectivity checks for a managed cluster, and the server-wide preload and settings checks. */
 import type { ResolvedConfig } from '../config/types.ts';
+import { parseLibraryList, PRELOAD_SETTING } from '../extension-settings.ts';
 import { findExtension } from '../extensions/catalogue.ts';
 import type { ClusterFacts, DoctorFacts, FileFact, ServerFacts } from './facts.ts';
 import { check, type Check, type CheckGroup } from './model.ts';
-import { settingMatches, splitList } from './setting-values.ts';
+import { settingMatches } from './setting-values.ts';
 
 /** The command that restarts the cluster, so that settings read only at start take effect. */
 export const RESTART_COMMAND = 'npm run db:stop && npm run db:start';
@@ -98,7 +99,7 @@ function extensionsNeeding(library: string, config: ResolvedConfig): ResolvedCon
 /** shared_preload_libraries as the server loaded it, against what the config implies. */
 function preloadCheck(server: ServerFacts, desired: Record<string, string>, managedConf: Record<string, string> | undefined, config: ResolvedConfig, group: CheckGroup): Check {
   const id = `${group}.preload`;
-  const wanted = splitList(desired.shared_preload_libraries);
+  const wanted = parseLibraryList(desired[PRELOAD_SETTING]);
   const loaded = new Set(server.preloaded);
   const missing = wanted.filter((l) => !loaded.has(l));
   if (wanted.length === 0) return check(id, group, 'ok', 'no preload libraries needed');
@@ -115,7 +116,7 @@ function preloadCheck(server: ServerFacts, desired: Record<string, string>, mana
       fix: `Add ${list} to the server's shared_preload_libraries (a managed service: its parameter group) and restart it`,
     });
   }
-  const written = splitList(managedConf.shared_preload_libraries);
+  const written = parseLibraryList(managedConf[PRELOAD_SETTING]);
   if (missing.every((l) => written.includes(l))) {
     return check(id, group, status, `${list} is in pgstrap.conf but not loaded: the server has not restarted since`, { fix: RESTART_COMMAND });
   }
@@ -125,7 +126,7 @@ function preloadCheck(server: ServerFacts, desired: Record<string, string>, mana
 /** The config's settings as the running server has them. */
 function settingsCheck(server: ServerFacts, c: ClusterFacts): Check {
   const id = 'cluster.settings';
-  const keys = Object.keys(c.desiredConf).filter((k) => !LISTEN_KEYS.has(k) && k !== 'shared_preload_libraries');
+  const keys = Object.keys(c.desiredConf).filter((k) => !LISTEN_KEYS.has(k) && k !== PRELOAD_SETTING);
   const stale = Object.keys({ ...c.desiredConf, ...c.managedConf }).filter((k) => c.desiredConf[k] !== c.managedConf[k]);
   if (stale.length > 0) {
     return check(id, 'cluster', 'warn', `pgstrap.conf differs from the config: ${stale.join(', ')}`, { fix: 'npm run setup' });

@@ -1,8 +1,13 @@
-/** Per-database checks (exists, extensions, uuidv7(), migrations) and the External server checks. */
-import type { ResolvedConfig } from '../config/types.ts';
+/**
+ * Per-database checks (exists, extensions, uuidv7(), migrations) and the External server checks. Extension
+ * verdicts come from the extension planner setup uses, so doctor and setup never disagree about them.
+ */
+import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { findExtension } from '../extensions/catalogue.ts';
+import { planExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
 import { driftDetected } from '../migrations/errors.ts';
-import type { DatabaseFacts, ExtensionFact, MigrationFact, ServerFacts, Uuidv7Fact } from './facts.ts';
+import { NATIVE_UUIDV7_VERSION_NUM } from '../uuidv7/strategy.ts';
+import type { DatabaseFacts, MigrationFact, ServerFacts, Uuidv7Fact } from './facts.ts';
 import { check, databaseGroup, type Check } from './model.ts';
 
 /** RFC 9562: version nibble 7, variant bits 10. */
@@ -10,56 +15,51 @@ export function isUuidv7(text: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i.test(text);
 }
 
-/** What to do about an extension the server lacks: the flake's attribute, or marking it optional. */
-function missingExtensionFix(ext: ExtensionFact): string {
-  const entry = findExtension(ext.name);
-  const orOptional = ext.required ? '; or mark it optional (required: false) in the config' : '';
-  if (entry?.unavailable) return `${entry.unavailable}; remove it from the config${orOptional}`;
-  if (entry?.nixAttr) return `nix develop (its PostgreSQL is built with ${entry.nixAttr})${orOptional}`;
-  return `Install ${ext.name} into this server's PostgreSQL${orOptional}`;
-}
+/** How each strategy reads in a message. */
+const STRATEGY_WORDS = { native: "PostgreSQL's built-in uuidv7()", pg_uuidv7: 'pg_uuidv7', fallback: "pgstrap's SQL fallback" } as const;
 
-function extensionCheck(db: string, ext: ExtensionFact): Check {
-  const id = `db.${db}.extension.${ext.name}`;
-  const group = databaseGroup(db);
-  const bad = ext.required ? 'fail' : 'warn';
-  const label = ext.required ? ext.name : `${ext.name} (optional)`;
-  if (ext.installedVersion !== undefined) {
-    if (ext.wantedVersion !== undefined && ext.wantedVersion !== ext.installedVersion) {
-      const reachable = ext.versions.includes(ext.wantedVersion);
-      return check(id, group, bad, `${label} is at ${ext.installedVersion}, pinned to ${ext.wantedVersion}${reachable ? '' : ' (which this server does not offer)'}`, {
-        fix: reachable ? 'npm run setup' : `Pin a version the server offers (${ext.versions.join(', ')}) or upgrade the extension's package`,
-        repair: reachable ? 'extensions' : undefined,
-      });
-    }
-    const schema = ext.wantedSchema !== undefined && ext.installedSchema !== ext.wantedSchema ? `, in schema ${ext.installedSchema} (the config says ${ext.wantedSchema})` : '';
-    return check(id, group, schema ? 'warn' : 'ok', `${label} ${ext.installedVersion} installed${schema}`, {
-      fix: schema ? `ALTER EXTENSION ${ext.name} SET SCHEMA ${ext.wantedSchema} (if the extension allows it), or change schema in the config` : undefined,
+/** The planner's verdict on each extension declared for `db`, as checks. */
+function extensionChecks(db: DatabaseFacts, declared: readonly ResolvedExtension[], plan: ExtensionPlan): Check[] {
+  const group = databaseGroup(db.name);
+  const actions = plan.databases.find((p) => p.database === db.name)?.actions ?? [];
+  return declared
+    .filter((ext) => ext.databases.includes(db.name))
+    .map((ext) => {
+      const id = `db.${db.name}.extension.${ext.name}`;
+      const label = ext.required ? ext.name : `${ext.name} (optional)`;
+      const bad = ext.required ? 'fail' : 'warn';
+      const missing = plan.missing.find((m) => m.name === ext.name && m.databases.includes(db.name));
+      if (missing) return check(id, group, bad, ext.required ? missing.reason : `optional: ${missing.reason}`, { fix: missing.fix });
+      const action = actions.find((a) => a.name === ext.name);
+      if (action?.kind === 'create') {
+        return check(id, group, bad, `${label} is available but not installed`, { fix: 'npm run setup', repair: 'extensions' });
+      }
+      if (action?.kind === 'update') {
+        return check(id, group, bad, `${label} is at ${action.from}, pinned to ${action.to}`, { fix: 'npm run setup', repair: 'extensions' });
+      }
+      if (findExtension(ext.name)?.kind === 'output-plugin') return check(id, group, 'ok', `output plugin ${ext.name} works (a logical slot was created and dropped)`);
+      const installed = db.installed.get(ext.name);
+      if (installed && ext.schema !== undefined && installed.schema !== ext.schema) {
+        return check(id, group, 'warn', `${label} ${installed.version} is in schema ${installed.schema}; the config says ${ext.schema}`, {
+          fix: `ALTER EXTENSION ${ext.name} SET SCHEMA ${ext.schema} (where the extension allows it), or change schema in the config`,
+        });
+      }
+      return check(id, group, 'ok', `${label} ${installed?.version ?? ''} installed`);
     });
-  }
-  if (!ext.available) return check(id, group, bad, `${label} is not available on this server`, { fix: missingExtensionFix(ext) });
-  if (ext.wantedVersion !== undefined && !ext.versions.includes(ext.wantedVersion)) {
-    return check(id, group, bad, `${label} is not installed, and the server offers ${ext.versions.join(', ')}, not the pinned ${ext.wantedVersion}`, {
-      fix: 'Pin a version this server offers, or remove version from the config',
-    });
-  }
-  return check(id, group, bad, `${label} is available (${ext.defaultVersion}) but not installed`, { fix: 'npm run setup', repair: 'extensions' });
 }
 
 function uuidv7Check(db: string, fact: Uuidv7Fact): Check {
   const id = `db.${db}.uuidv7`;
   const group = databaseGroup(db);
-  const via = fact.strategy ? ` via ${fact.strategy}` : '';
+  const via = fact.strategy ? ` (${STRATEGY_WORDS[fact.strategy]})` : '';
   if (fact.sample === undefined) {
     return check(id, group, 'fail', `uuidv7() does not work: ${fact.error ?? 'no result'}`, { fix: 'npm run setup', repair: 'uuidv7' });
   }
   const wrong = fact.sample.filter((u) => !isUuidv7(u));
-  if (wrong.length > 0) {
-    return check(id, group, 'fail', `uuidv7()${via} returned ${wrong[0]}, not a version-7 UUID`, { fix: 'npm run setup', repair: 'uuidv7' });
-  }
+  if (wrong.length > 0) return check(id, group, 'fail', `uuidv7()${via} returned ${wrong[0]}, not a version-7 UUID`, { fix: 'npm run setup', repair: 'uuidv7' });
   if (new Set(fact.sample).size !== fact.sample.length) return check(id, group, 'fail', `uuidv7()${via} returned the same id twice`, { fix: 'npm run verify' });
-  if (!fact.strategy) return check(id, group, 'warn', 'uuidv7() returns version-7 ids, but setup recorded no strategy for it', { fix: 'npm run setup', repair: 'uuidv7' });
-  return check(id, group, 'ok', `uuidv7()${via}: returns version-7 ids`);
+  if (!fact.strategy) return check(id, group, 'warn', 'uuidv7() returns version-7 ids, but it is not one pgstrap set up', { fix: 'npm run setup', repair: 'uuidv7' });
+  return check(id, group, 'ok', `uuidv7()${via} returns version-7 ids`);
 }
 
 function migrationsCheck(db: string, fact: MigrationFact): Check {
@@ -81,34 +81,34 @@ function migrationsCheck(db: string, fact: MigrationFact): Check {
   return check(id, group, 'ok', fact.applied === 0 ? 'no migrations' : `${fact.applied} applied, none pending`);
 }
 
-/** The checks of one database. */
-export function databaseChecks(db: DatabaseFacts, mayCreate: boolean): Check[] {
-  const group = databaseGroup(db.name);
-  const id = `db.${db.name}.exists`;
-  if (!db.connection.ok) {
-    const missing = db.connection.sqlState === '3D000';
-    return [
-      check(id, group, 'fail', missing ? 'does not exist' : `cannot connect: ${db.connection.error}`, {
-        fix: missing ? (mayCreate ? 'npm run setup' : 'Create it on the server (the URL names it, so pgstrap does not)') : 'npm run db:status',
-        repair: missing && mayCreate ? 'databases' : undefined,
-      }),
-    ];
-  }
-  const checks = [check(id, group, 'ok', 'exists')];
-  for (const ext of db.extensions) checks.push(extensionCheck(db.name, ext));
-  if (db.uuidv7) checks.push(uuidv7Check(db.name, db.uuidv7));
-  if (db.migrations) checks.push(migrationsCheck(db.name, db.migrations));
-  return checks;
-}
-
-/** Which uuidv7() strategy a server would get: native on 18+, pg_uuidv7 where offered, else the SQL fallback. */
-export function expectedUuidv7Strategy(versionNum: number | undefined, available: readonly string[]): 'native' | 'extension' | 'fallback' {
-  if (versionNum !== undefined && versionNum >= 180000) return 'native';
-  return available.includes('pg_uuidv7') ? 'extension' : 'fallback';
+/** The checks of every database the target manages. */
+export function databaseChecks(databases: readonly DatabaseFacts[], declared: readonly ResolvedExtension[], server: ServerExtensionFacts | undefined, mayCreate: boolean): Check[] {
+  const present = databases.filter((db) => db.connection.ok);
+  const plan = server
+    ? planExtensions(declared, server, present.map((db) => ({ database: db.name, installed: db.installed })))
+    : undefined;
+  return databases.flatMap((db) => {
+    const group = databaseGroup(db.name);
+    const id = `db.${db.name}.exists`;
+    if (!db.connection.ok) {
+      const missing = db.connection.sqlState === '3D000';
+      return [
+        check(id, group, 'fail', missing ? 'does not exist' : `cannot connect: ${db.connection.error}`, {
+          fix: missing ? (mayCreate ? 'npm run setup' : 'Create it on the server (the URL names it, so pgstrap does not)') : 'npm run db:status',
+          repair: missing && mayCreate ? 'databases' : undefined,
+        }),
+      ];
+    }
+    const checks = [check(id, group, 'ok', 'exists')];
+    if (plan) checks.push(...extensionChecks(db, declared, plan));
+    if (db.uuidv7) checks.push(uuidv7Check(db.name, db.uuidv7));
+    if (db.migrations) checks.push(migrationsCheck(db.name, db.migrations));
+    return checks;
+  });
 }
 
 /** Reachability, version, missing extensions and the uuidv7() path of an external server. */
-export function externalChecks(server: ServerFacts, config: ResolvedConfig): Check[] {
+export function externalChecks(server: ServerFacts, config: ResolvedConfig, declared: readonly ResolvedExtension[]): Check[] {
   if (!server.connection.ok) {
     return [
       check('external.reachable', 'external', 'fail', `cannot reach ${server.connection.where}: ${server.connection.error}`, {
@@ -125,18 +125,20 @@ export function externalChecks(server: ServerFacts, config: ResolvedConfig): Che
           fix: `Set postgresMajor: ${major} so the local cluster matches this server, or upgrade the server`,
         }),
   );
-  const available = new Set(server.available);
-  const lacking = config.extensions.filter((e) => !available.has(e.name));
-  const requiredLacking = lacking.filter((e) => e.required);
+  const available = server.extensions?.available ?? new Map<string, string>();
+  const lacking = declared.filter((e) => !available.has(e.name) && findExtension(e.name)?.kind !== 'output-plugin');
   checks.push(
     lacking.length === 0
-      ? check('external.extensions', 'external', 'ok', `offers every declared extension (${config.extensions.length})`)
-      : check('external.extensions', 'external', requiredLacking.length > 0 ? 'fail' : 'warn', `lacks ${lacking.map((e) => (e.required ? e.name : `${e.name} (optional)`)).join(', ')}`, {
-          fix: 'Ask the provider to allow them (its extension allow-list), or mark them optional (required: false) in the config',
+      ? check('external.extensions', 'external', 'ok', `offers every declared extension (${declared.length})`)
+      : check('external.extensions', 'external', lacking.some((e) => e.required) ? 'fail' : 'warn', `lacks ${lacking.map((e) => (e.required ? e.name : `${e.name} (optional)`)).join(', ')}`, {
+          fix: "Ask the provider to allow them (its extension allow-list), or mark them optional (required: false) in the config",
         }),
   );
-  const strategy = expectedUuidv7Strategy(server.versionNum, server.available);
-  const why = { native: 'PostgreSQL 18 has it built in', extension: 'from pg_uuidv7', fallback: 'the SQL fallback (no pg_uuidv7 here)' }[strategy];
-  checks.push(check('external.uuidv7', 'external', 'ok', `uuidv7() here: ${why}`));
+  // Setup picks native on 18+, pg_uuidv7 when it can install it, else the SQL fallback.
+  const native = (server.versionNum ?? 0) >= NATIVE_UUIDV7_VERSION_NUM;
+  const extension = available.has('pg_uuidv7') && declared.some((e) => e.name === 'pg_uuidv7');
+  const strategy = native ? 'native' : extension ? 'pg_uuidv7' : 'fallback';
+  const note = strategy === 'fallback' ? (available.has('pg_uuidv7') ? ' (pg_uuidv7 is offered but not declared)' : ' (no pg_uuidv7 here)') : '';
+  checks.push(check('external.uuidv7', 'external', 'ok', `uuidv7() here: ${STRATEGY_WORDS[strategy]}${note}`));
   return checks;
 }

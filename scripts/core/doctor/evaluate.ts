@@ -22,15 +22,19 @@ export function evaluateDoctor(facts: DoctorFacts): { checks: Check[]; skipped: 
   const external = facts.engine.kind === 'external';
   if (external) {
     if (facts.server) {
-      checks.push(...externalChecks(facts.server, config));
-      if (facts.server.connection.ok) checks.push(externalPreloadCheck(facts.server, { ...settingsForExtensions(config), ...config.settings }, config));
+      checks.push(...externalChecks(facts.server, config, facts.declared));
+      if (facts.server.connection.ok) {
+        // Only extensions the server offers can be preloaded there; the others fail their own check.
+        const offered = facts.server.extensions?.available ?? new Map<string, string>();
+        checks.push(externalPreloadCheck(facts.server, { ...config.settings, ...settingsForExtensions(config, (n) => offered.has(n)) }, config));
+      }
     }
   } else {
     checks.push(...managedChecks(facts, config, skipped));
   }
   const serverUp = facts.server?.connection.ok ?? false;
   if (serverUp) {
-    for (const db of facts.databases) checks.push(...databaseChecks(db, facts.engine.mayCreateDatabases));
+    checks.push(...databaseChecks(facts.databases, facts.declared, facts.server?.extensions, facts.engine.mayCreateDatabases));
   } else if (external || facts.cluster?.running) skipped.push('database checks: no connection to the server');
   return { checks, skipped };
 }

@@ -2,8 +2,10 @@
  * What the doctor observed, as plain data. scripts/doctor/ gathers it (the only part that touches the
  * machine); the evaluators in this folder turn it into checks, so every verdict is testable without a server.
  */
-import type { ResolvedConfig } from '../config/types.ts';
+import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
+import type { ServerExtensionFacts } from '../extensions/plan.ts';
 import type { Drift } from '../migrations/plan.ts';
+import type { Uuidv7Strategy } from '../uuidv7/strategy.ts';
 
 /** An error met while gathering, kept as data (a PgstrapError's fields, or a foreign error's message). */
 export interface ErrorFact {
@@ -97,30 +99,14 @@ export interface ServerFacts {
   preloaded: string[];
   /** The settings the config asks for, as in effect. */
   settings: ServerSetting[];
-  /** Extension names the server offers (pg_available_extensions). */
-  available: string[];
-}
-
-/** One declared extension in one database. */
-export interface ExtensionFact {
-  name: string;
-  required: boolean;
-  /** Pinned version, if the config pins one. */
-  wantedVersion: string | undefined;
-  wantedSchema: string | undefined;
-  /** The server has its control file. */
-  available: boolean;
-  defaultVersion: string | undefined;
-  /** Versions the server could install or update to. */
-  versions: string[];
-  installedVersion: string | undefined;
-  installedSchema: string | undefined;
+  /** What the extension planner needs to know about the server (available, versions, settings, plugins). */
+  extensions: ServerExtensionFacts | undefined;
 }
 
 /** How uuidv7() is provided in one database, and whether it works. */
 export interface Uuidv7Fact {
-  /** The strategy recorded by setup (native / extension / fallback), if any. */
-  strategy: string | undefined;
+  /** The strategy setup recorded in the database, if any. */
+  strategy: Uuidv7Strategy | undefined;
   /** Two ids from a quick call; undefined when the call failed. */
   sample: string[] | undefined;
   error: string | undefined;
@@ -143,7 +129,8 @@ export interface MigrationFact {
 export interface DatabaseFacts {
   name: string;
   connection: ConnectionFact;
-  extensions: ExtensionFact[];
+  /** pg_extension: name -> version and schema. */
+  installed: ReadonlyMap<string, { version: string; schema: string }>;
   uuidv7: Uuidv7Fact | undefined;
   migrations: MigrationFact | undefined;
 }
@@ -165,6 +152,8 @@ export interface FlakeFact {
 export interface DoctorFacts {
   environment: EnvironmentFacts;
   config: { ok: true; value: ResolvedConfig } | { ok: false; error: ErrorFact };
+  /** The declared extensions in terms of the target's databases (an external URL may name its own). */
+  declared: ResolvedExtension[];
   flake: FlakeFact | undefined;
   /** The engine in use, or why none could be chosen. */
   engine:

@@ -2,6 +2,7 @@
  * Whether a postgresql.conf value is the one a server runs with. pg_settings reports memory and time in the
  * setting's own unit (`16384` of `8kB` for 128MB), so both sides are brought to one scale before comparing.
  */
+import { parseLibraryList } from '../extension-settings.ts';
 import type { ServerSetting } from './facts.ts';
 
 const MEMORY: Record<string, number> = { B: 1, kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
@@ -19,10 +20,9 @@ function unitScale(unit: string): { scale: number; table: Record<string, number>
 const TRUE = new Set(['on', 'true', 'yes', '1', 't', 'y']);
 const FALSE = new Set(['off', 'false', 'no', '0', 'f', 'n']);
 
-/** A comma-separated list (shared_preload_libraries) as a sorted set of trimmed, unquoted names. */
-export function splitList(value: string | undefined): string[] {
-  if (!value) return [];
-  return [...new Set(value.split(',').map((v) => v.trim().replace(/^"(.*)"$/, '$1')).filter(Boolean))].sort();
+/** A library list as a sorted set, so order and repeats do not count as a difference. */
+function librarySet(value: string): string {
+  return [...new Set(parseLibraryList(value))].sort().join(',');
 }
 
 /** True when `desired` (as written in the config) is what `actual` (from pg_settings) holds. */
@@ -47,6 +47,6 @@ export function settingMatches(desired: string, actual: ServerSetting): boolean 
     const wantScaled = suffix === '' ? number * scale.scale : suffix in scale.table ? number * scale.table[suffix]! : NaN;
     return Math.abs(wantScaled - Number(have) * scale.scale) < 1e-6;
   }
-  if (actual.name.toLowerCase().endsWith('_libraries')) return splitList(want).join(',') === splitList(have).join(',');
+  if (actual.name.toLowerCase().endsWith('_libraries')) return librarySet(want) === librarySet(have);
   return want.toLowerCase() === have.toLowerCase();
 }
