@@ -57,7 +57,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   start: { summary: 'Start the project-local cluster (initialising it if needed)', run: (c) => startCommand(c) },
   stop: { summary: 'Stop the project-local cluster', run: (c) => stopCommand(c) },
   status: { summary: 'Show whether the cluster runs, with pid, port, version, data directory and log file', run: (c) => statusCommand(c) },
-  env: { summary: 'Print export lines for PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSFILE and DATABASE_URL', run: (c) => envCommand(c) },
+  env: { summary: 'Print export lines for PGHOST, PGPORT, PGUSER, PGDATABASE, PGDATA, PGPASSFILE and DATABASE_URL', run: (c) => envCommand(c) },
   verify: { summary: 'Check uuidv7() in every database: strategy, 10,000 ids, a key default, and the SQL fallback', run: (c) => verifyCommand(c) },
   doctor: {
     summary: 'Check the toolchain, config, cluster, connections and databases; name the fix for each problem',

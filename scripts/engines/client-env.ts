@@ -32,6 +32,7 @@ export function clientEnvironment(layout: ClusterLayout, config: ResolvedConfig)
     PGPORT: String(config.port),
     PGUSER: config.superuser,
     PGDATABASE: database,
+    PGDATA: layout.dataDir,
     PGPASSFILE: layout.pgpassFile,
     DATABASE_URL: url.toString(),
   };

@@ -27,7 +27,8 @@ export function relocationDir(projectDir: string): string {
 
 /** Computes the layout; as root, checks reachability and relocates runtime state if needed. */
 export async function placeCluster(config: ResolvedConfig, user: ServerUser | undefined): Promise<ClusterLayout> {
-  const tmpDir = os.tmpdir();
+  // Not os.tmpdir(): nix develop sets a new TMPDIR per shell, and macOS's is long; /tmp is short and stable.
+  const tmpDir = fs.existsSync('/tmp') ? '/tmp' : os.tmpdir();
   if (!user) return clusterLayout(config, { tmpDir });
   fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o755 });
   if (await canReach(user, config.stateDir)) return clusterLayout(config, { tmpDir });

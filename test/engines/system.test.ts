@@ -1,7 +1,8 @@
 /** The system engine on Debian's PostgreSQL 15 (installed by .ci/run), and how auto chooses. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectTarget } from '../../scripts/engines/select.ts';
-import { SETUP_STEPS } from '../../scripts/commands/setup.ts';
+import { databasesStep } from '../../scripts/steps/databases.ts';
+import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';
 import { debianPostgres, makeProject, managedTarget, query, runStepsQuietly, testEnv, type TestProject } from '../support/project.ts';
 
 const debian = await debianPostgres(15);
@@ -20,7 +21,7 @@ describe.skipIf(skip !== undefined)(`system engine on Debian PostgreSQL 15${skip
     const target = await managedTarget(project, { env: testEnv(undefined, { PG_BIN: binDir }) });
     expect(target.kind).toBe('system');
     expect(target.binaries).toMatchObject({ major: 15, origin: 'PG_BIN', binDir });
-    const clusterSteps = SETUP_STEPS.slice(0, 4);
+    const clusterSteps = [initialiseStep, settingsStep, startStep, databasesStep];
     const first = await runStepsQuietly(clusterSteps, project.config, target);
     expect(first.filter((r) => r.changes.length > 0).map((r) => r.id)).toEqual(['cluster', 'start', 'databases']);
     const [row] = await query<{ v: string }>(target, 'app', "SELECT current_setting('server_version_num') AS v");
@@ -49,7 +50,7 @@ describe.skipIf(skip !== undefined)(`system engine on Debian PostgreSQL 15${skip
   it('refuses a data directory of another major instead of touching it', async () => {
     const config = { ...project.config, postgresMajor: 17, engine: 'embedded' as const };
     const target = await selectTarget(config, { env: testEnv() });
-    const error = await runStepsQuietly(SETUP_STEPS.slice(0, 1), config, target).catch((e: unknown) => e);
+    const error = await runStepsQuietly([initialiseStep], config, target).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'cluster.version-mismatch', message: expect.stringContaining('was initialised by PostgreSQL 15') });
   });
 });
