@@ -41,25 +41,40 @@ function listNames(dir: string | undefined, pattern: RegExp): Set<string> {
   }
 }
 
+/**
+ * Extra folders the config's settings add (PostgreSQL 18's extension_control_path, dynamic_library_path),
+ * without the server's own ($system, $libdir), which readInstalledFiles finds itself.
+ */
+export function extraSearchDirs(settings: Record<string, string>): { control: string[]; libraries: string[] } {
+  const dirs = (value: string | undefined, own: string) => (value ?? '').split(':').map((d) => d.trim()).filter((d) => d !== '' && d !== own);
+  // PostgreSQL 18 appends "extension" to each element of extension_control_path but $system.
+  return {
+    control: dirs(settings.extension_control_path, '$system').map((d) => path.join(d, 'extension')),
+    libraries: dirs(settings.dynamic_library_path, '$libdir'),
+  };
+}
+
 const cache = new Map<string, Promise<InstalledFiles>>();
 
-/** The extensions and libraries installed with `binaries` (cached per bin folder). */
-export function readInstalledFiles(binaries: PostgresBinaries): Promise<InstalledFiles> {
-  let found = cache.get(binaries.binDir);
+/** The extensions and libraries installed with `binaries`, plus those in `extra` folders (cached). */
+export function readInstalledFiles(binaries: PostgresBinaries, extra: { control: string[]; libraries: string[] } = { control: [], libraries: [] }): Promise<InstalledFiles> {
+  const key = JSON.stringify([binaries.binDir, extra]);
+  let found = cache.get(key);
   if (!found) {
     found = (async () => {
       const prefix = path.dirname(binaries.binDir);
       const dirs = await fromPgConfig(binaries.binDir);
       const sharedir = dirs?.sharedir ?? firstWith([path.join(prefix, 'share', 'postgresql'), path.join(prefix, 'share')], 'extension/plpgsql.control');
       const pkglibdir = dirs?.pkglibdir ?? firstWith([path.join(prefix, 'lib', 'postgresql'), path.join(prefix, 'lib')], 'plpgsql.so') ?? firstWith([path.join(prefix, 'lib', 'postgresql'), path.join(prefix, 'lib')], 'plpgsql.dylib');
+      const union = (sets: Set<string>[]) => new Set(sets.flatMap((set) => [...set]));
       return {
-        extensions: listNames(sharedir && path.join(sharedir, 'extension'), /\.control$/),
-        libraries: listNames(pkglibdir, /\.(so|dylib)$/),
+        extensions: union([sharedir && path.join(sharedir, 'extension'), ...extra.control].map((d) => listNames(d, /\.control$/))),
+        libraries: union([pkglibdir, ...extra.libraries].map((d) => listNames(d, /\.(so|dylib)$/))),
         sharedir,
         pkglibdir,
       };
     })();
-    cache.set(binaries.binDir, found);
+    cache.set(key, found);
   }
   return found;
 }

@@ -22,7 +22,7 @@ import {
   readInstalledExtensions,
   readSettingValues,
 } from '../db/extensions.ts';
-import { readInstalledFiles } from '../engines/extension-files.ts';
+import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, type ManagedTarget, type Target } from '../engines/target.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
 import { desiredSettings } from './cluster.ts';
@@ -77,7 +77,7 @@ async function readServerFacts(
  * write: known before initdb, so a missing required extension stops setup before anything is created.
  */
 async function readInstalledFacts(target: ManagedTarget, config: ResolvedConfig): Promise<ServerExtensionFacts> {
-  const files = await readInstalledFiles(target.binaries);
+  const files = await readInstalledFiles(target.binaries, extraSearchDirs(config.settings));
   const isInstalled = installedChecker(files);
   const outputPlugins = new Map<string, string | undefined>();
   for (const ext of config.extensions.filter((e) => findExtension(e.name)?.kind === 'output-plugin')) {
