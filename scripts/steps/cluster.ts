@@ -12,7 +12,7 @@ import {
 } from '../core/server-settings.ts';
 import { settingsForExtensions } from '../core/extension-settings.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
-import { readInstalledFiles } from '../engines/extension-files.ts';
+import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
 import { withClient } from '../db/client.ts';
 import { describeConfig } from '../engines/binaries.ts';
 import { listenSettings } from '../engines/cluster.ts';
@@ -40,7 +40,7 @@ export function desiredSettings(config: ResolvedConfig, socketDir: string, isIns
 
 /** desiredSettings for a managed target, counting only the extensions its binaries have installed. */
 async function targetSettings(config: ResolvedConfig, target: ManagedTarget): Promise<Record<string, string>> {
-  return desiredSettings(config, target.layout.socketDir, installedChecker(await readInstalledFiles(target.binaries)));
+  return desiredSettings(config, target.layout.socketDir, installedChecker(await readInstalledFiles(target.binaries, extraSearchDirs(config.settings))));
 }
 
 /** Refuses a data directory of another major version: pgstrap never converts or deletes data. */
