@@ -1,6 +1,6 @@
 /** `npm run doctor`: every check, grouped, each with the command that fixes it; `--fix` applies the safe ones. */
 import { evaluateDoctor } from '../core/doctor/evaluate.ts';
-import { repairsOf, summarise, type Check, type DoctorSummary } from '../core/doctor/model.ts';
+import { repairsOf, summarise, type Check, type DoctorSummary, type Repair } from '../core/doctor/model.ts';
 import { ExitCode } from '../core/errors.ts';
 import { gatherFacts, type Gathered, type GatherOptions } from '../doctor/gather.ts';
 import { errorJson, renderError } from '../ui/errors.ts';
@@ -34,10 +34,12 @@ export async function runDoctor(options: GatherOptions, strict = false): Promise
 export async function doctorCommand(options: GatherOptions, flags: DoctorFlags): Promise<ExitCode> {
   const mode = outputMode(options);
   let result = await runDoctor(options, flags.strict);
-  const repairs = repairsOf(result.checks);
-  let fixed: { repairs: string[]; changes: string[]; steps: unknown[]; error: unknown } | undefined;
-  const { config, target } = result.gathered;
-  if (flags.fix && repairs.length > 0 && config && target) {
+  let fixed: { repairs: Repair[]; changes: string[]; steps: unknown[]; error: unknown } | undefined;
+  // A stopped cluster hides the database checks, so a repair can reveal more: repeat while new ones appear.
+  for (let round = 0; flags.fix && round < 3; round += 1) {
+    const { config, target } = result.gathered;
+    const repairs = repairsOf(result.checks).filter((r) => !fixed?.repairs.includes(r));
+    if (repairs.length === 0 || !config || !target || fixed?.error !== undefined) break;
     if (mode !== 'json') process.stdout.write(`Fixing: ${repairs.join(', ')}\n`);
     // Loaded only here: the setup steps bring listr2 and friends, which a plain doctor run does not need.
     const { applyRepairs } = await import('../doctor/fix.ts');
@@ -45,19 +47,19 @@ export async function doctorCommand(options: GatherOptions, flags: DoctorFlags):
     if (mode !== 'json') {
       for (const change of outcome.changes) process.stdout.write(`  ${change}\n`);
       if (outcome.error !== undefined) process.stdout.write(`${renderError(outcome.error)}\n`);
-      process.stdout.write('Checking again:\n');
     }
     fixed = {
-      repairs,
-      changes: [...outcome.changes, ...outcome.reports.flatMap((r) => r.changes)],
-      steps: outcome.reports,
+      repairs: [...(fixed?.repairs ?? []), ...repairs],
+      changes: [...(fixed?.changes ?? []), ...outcome.changes, ...outcome.reports.flatMap((r) => r.changes)],
+      steps: [...(fixed?.steps ?? []), ...outcome.reports],
       error: outcome.error === undefined ? undefined : errorJson(outcome.error),
     };
     result = await runDoctor(options, flags.strict);
   }
+  if (fixed && mode !== 'json') process.stdout.write('Checked again after the fixes:\n');
   const { checks, summary } = result;
   if (mode === 'json') {
-    printJson({ ok: summary.healthy, checks: checks.map(({ repair, ...c }) => ({ ...c, fixable: repair !== undefined })), summary, ...(fixed ? { fixed } : {}) });
+    printJson({ ok: summary.healthy, checks: checks.map(({ repair, ...c }) => ({ ...c, fix: c.fix ?? null, fixable: repair !== undefined })), summary, ...(fixed ? { fixed } : {}) });
   } else {
     process.stdout.write(`${renderDoctor(checks, summary, { colour: useColour(process.stdout), strict: flags.strict })}\n`);
   }

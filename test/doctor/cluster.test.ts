@@ -1,0 +1,164 @@
+/**
+ * Doctor against one real embedded cluster, broken and repaired in turn: healthy, stopped, stale pid,
+ * port held by another listener, missing database, extension not installed, loose file modes, --fix,
+ * and the same server seen as an external target. Each broken check's fix hint is run and must make it pass.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDoctor } from '../../scripts/commands/doctor.ts';
+import { readPassword } from '../../scripts/engines/target.ts';
+import { managedTarget, query, runCli, testEnv } from '../support/project.ts';
+import { checkOf, doctor, runFix, setUpProject, type DoctorProject } from './support.ts';
+
+let p: DoctorProject;
+
+async function waitUntilGone(pid: number): Promise<void> {
+  for (let i = 0; i < 100; i += 1) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`pid ${pid} is still alive`);
+}
+
+beforeAll(async () => {
+  p = await setUpProject({ databases: ['app'], extensions: ['pgcrypto'] });
+});
+
+afterAll(async () => {
+  await p?.project.remove();
+});
+
+describe('doctor on a managed cluster', () => {
+  it('finds a freshly set up project healthy: every check ok, exit 0, one JSON document', async () => {
+    const result = await doctor(p, true);
+    expect(result.checks.filter((c) => c.status !== 'ok')).toEqual([]);
+    expect(result.summary).toMatchObject({ fail: 0, warn: 0, healthy: true, exit: 0 });
+    for (const id of ['toolchain.node', 'toolchain.postgres', 'config.valid', 'cluster.running', 'cluster.port', 'cluster.data-dir', 'cluster.preload', 'connect.socket', 'connect.tcp', 'connect.password-file', 'db.app.exists', 'db.app.extension.pgcrypto', 'db.app.uuidv7', 'db.app.migrations']) {
+      expect(checkOf(result, id).status).toBe('ok');
+    }
+    const cli = await runCli(['doctor', '--json', '--strict', '--config', p.configFile], { cwd: p.project.dir });
+    expect(cli.exitCode, String(cli.stderr)).toBe(0);
+    const doc = JSON.parse(String(cli.stdout)) as { ok: boolean; checks: Array<Record<string, unknown>>; summary: Record<string, unknown> };
+    expect(doc.ok).toBe(true);
+    expect(doc.summary).toMatchObject({ fail: 0, exit: 0 });
+    expect(Object.keys(doc.checks[0]!)).toEqual(expect.arrayContaining(['id', 'group', 'status', 'message', 'fix']));
+  });
+
+  it('fails cluster.running when the server is stopped; its fix starts it', async () => {
+    await (await managedTarget(p.project)).cluster.stop();
+    const result = await doctor(p);
+    const running = checkOf(result, 'cluster.running');
+    expect(running).toMatchObject({ status: 'fail', fix: 'npm run db:start', repair: 'start' });
+    expect(result.summary.exit).toBe(1);
+    expect(result.summary.skipped.join(' ')).toMatch(/not running/);
+    const cli = await runCli(['doctor', '--config', p.configFile], { cwd: p.project.dir });
+    expect(cli.exitCode).toBe(1);
+    expect(String(cli.stdout)).toMatch(/✗ not running\n\s+fix: npm run db:start/);
+    await runFix(p, running);
+    expect(checkOf(await doctor(p), 'cluster.running').status).toBe('ok');
+  });
+
+  it('warns about a stale postmaster.pid after kill -9; its fix recovers and starts the server', async () => {
+    const target = await managedTarget(p.project);
+    const pid = target.cluster.status().pid!;
+    process.kill(pid, 'SIGKILL');
+    await waitUntilGone(pid);
+    const result = await doctor(p);
+    const stale = checkOf(result, 'cluster.stale-pid');
+    expect(stale.status).toBe('warn');
+    expect(stale.message).toContain(`pid ${pid}`);
+    expect(checkOf(result, 'cluster.running').status).toBe('fail');
+    await runFix(p, stale);
+    const after = await doctor(p);
+    expect(checkOf(after, 'cluster.stale-pid').status).toBe('ok');
+    expect(checkOf(after, 'cluster.running').status).toBe('ok');
+  });
+
+  it('fails cluster.port when another listener holds the port, naming it; freeing the port fixes it', async () => {
+    await (await managedTarget(p.project)).cluster.stop();
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(p.project.config.port, '127.0.0.1', resolve));
+    try {
+      const port = checkOf(await doctor(p), 'cluster.port');
+      expect(port.status).toBe('fail');
+      expect(port.message).toContain(`pid ${process.pid}`);
+      expect(port.fix).toContain(`Stop pid ${process.pid}`);
+    } finally {
+      // The hint: stop that process (this one's listener).
+      await new Promise((resolve) => holder.close(resolve));
+    }
+    const result = await doctor(p);
+    expect(checkOf(result, 'cluster.port').status).toBe('ok');
+    await runFix(p, checkOf(result, 'cluster.running'));
+  });
+
+  it('fails db.<name>.exists for a missing database; npm run setup creates it', async () => {
+    const target = await managedTarget(p.project);
+    await query(target, 'postgres', 'DROP DATABASE app');
+    const exists = checkOf(await doctor(p), 'db.app.exists');
+    expect(exists).toMatchObject({ status: 'fail', message: 'does not exist', fix: 'npm run setup', repair: 'databases' });
+    await runFix(p, exists);
+    const after = await doctor(p);
+    expect(checkOf(after, 'db.app.exists').status).toBe('ok');
+    expect(after.summary.fail).toBe(0);
+  });
+
+  it('fails an available extension that is not installed; npm run setup enables it', async () => {
+    await query(await managedTarget(p.project), 'app', 'DROP EXTENSION pgcrypto');
+    const ext = checkOf(await doctor(p), 'db.app.extension.pgcrypto');
+    expect(ext).toMatchObject({ status: 'fail', fix: 'npm run setup', repair: 'extensions' });
+    await runFix(p, ext);
+    expect(checkOf(await doctor(p), 'db.app.extension.pgcrypto').status).toBe('ok');
+  });
+
+  it('flags a data directory wider than 0700 and a password file wider than 0600; the chmod hints fix them', async () => {
+    const { layout } = await managedTarget(p.project);
+    fs.chmodSync(layout.dataDir, 0o755);
+    fs.chmodSync(layout.passwordFile, 0o644);
+    const result = await doctor(p);
+    const dataDir = checkOf(result, 'cluster.data-dir');
+    const password = checkOf(result, 'connect.password-file');
+    expect(dataDir).toMatchObject({ status: 'fail', fix: `chmod 700 ${layout.dataDir}` });
+    expect(password).toMatchObject({ status: 'warn', fix: `chmod 600 ${layout.passwordFile}` });
+    await runFix(p, dataDir);
+    await runFix(p, password);
+    const after = await doctor(p);
+    expect(checkOf(after, 'cluster.data-dir').status).toBe('ok');
+    expect(checkOf(after, 'connect.password-file').status).toBe('ok');
+  });
+
+  it('--fix starts the cluster and enables the extension, then checks again and exits 0', async () => {
+    const target = await managedTarget(p.project);
+    await query(target, 'app', 'DROP EXTENSION pgcrypto');
+    await target.cluster.stop();
+    const cli = await runCli(['doctor', '--fix', '--json', '--config', p.configFile], { cwd: p.project.dir });
+    expect(cli.exitCode, `${cli.stdout}\n${cli.stderr}`).toBe(0);
+    const doc = JSON.parse(String(cli.stdout)) as { fixed: { repairs: string[]; changes: string[]; error: unknown }; summary: { fail: number } };
+    // The extension check can only run once the server is up: the second round finds and fixes it.
+    expect(doc.fixed.repairs).toEqual(['start', 'extensions']);
+    expect(doc.fixed.error).toBeUndefined();
+    expect(doc.fixed.changes.join('\n')).toMatch(/created extension pgcrypto/);
+    expect(doc.summary.fail).toBe(0);
+    expect(checkOf(await doctor(p), 'db.app.extension.pgcrypto').status).toBe('ok');
+  });
+
+  it('checks the same server as an external target: reachable, version, missing extensions, uuidv7 path', async () => {
+    const target = await managedTarget(p.project);
+    const url = `postgresql://postgres:${encodeURIComponent(readPassword(target.layout)!)}@127.0.0.1:${p.project.config.port}/app`;
+    p.configure({ databases: ['app'], extensions: ['pgcrypto', { name: 'vector', required: false }] });
+    const result = await runDoctor({ cwd: p.project.dir, config: p.configFile, url, env: testEnv() });
+    expect(checkOf(result, 'external.reachable').status).toBe('ok');
+    expect(checkOf(result, 'external.version').message).toMatch(/^PostgreSQL 17\./);
+    expect(checkOf(result, 'external.extensions')).toMatchObject({ status: 'warn', message: 'lacks vector (optional)' });
+    expect(checkOf(result, 'external.uuidv7').message).toContain('SQL fallback');
+    expect(checkOf(result, 'db.app.exists').status).toBe('ok');
+    expect(result.checks.some((c) => c.group === 'cluster')).toBe(false);
+    expect(path.isAbsolute(p.configFile)).toBe(true);
+  });
+});
