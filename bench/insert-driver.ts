@@ -65,15 +65,15 @@ function pgbenchConnection(connection: ConnectionTarget): { args: string[]; env:
   return { args, env };
 }
 
-/** Runs pgbench with a one-statement script (a literal payload: pgbench scripts take no parameters). */
+/** Runs pgbench with a one-statement script (random() for the parameter: pgbench scripts take none). */
 export async function pgbenchInserts(pgbench: string, connection: ConnectionTarget, sql: string, clients: number, seconds: number): Promise<DriverResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-pgbench-'));
   try {
     const script = path.join(dir, 'insert.sql');
-    fs.writeFileSync(script, `${sql.replace('$1', "'pgbench'")};\n`);
+    fs.writeFileSync(script, `${sql.replace('$1', 'random()')};\n`);
     const { args, env } = pgbenchConnection(connection);
     const jobs = Math.max(1, Math.min(clients, os.availableParallelism()));
-    const result = await run(pgbench, ['-n', '-c', String(clients), '-j', String(jobs), '-T', String(seconds), '-f', script, ...args], {
+    const result = await run(pgbench, ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(jobs), '-T', String(seconds), '-f', script, ...args], {
       env: { ...process.env, ...env },
       reject: false,
       timeoutMs: (seconds + 60) * 1000,

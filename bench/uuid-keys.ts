@@ -8,10 +8,12 @@ import type pg from 'pg';
 import type { Generator, GeneratorResult, KeyBenchReport } from '../scripts/core/bench/model.ts';
 import {
   CORRELATION_SQL,
+  OTHER_ACTIVITY_SQL,
   WAL_DIFF_SQL,
   WAL_LSN_SQL,
   bulkInsertSql,
   createTableSql,
+  explainWalSql,
   generationSql,
   keyCheckSql,
   keysetSql,
@@ -21,6 +23,7 @@ import {
   qualified,
   singleInsertSql,
   tableName,
+  walBytesOfExplain,
 } from '../scripts/core/bench/sql.ts';
 import type { KeyBenchOptions } from '../scripts/core/bench/options.ts';
 import { summarise } from '../scripts/core/bench/stats.ts';
@@ -160,11 +163,10 @@ export async function measureGenerator(
     try {
       log(`bulk-loading ${options.rows.toLocaleString('en-US')} rows`);
       await checkpoint(client);
-      let lsn = await walPosition(client);
       let started = performance.now();
-      await client.query(bulkInsertSql(schema, generator), [options.rows]);
+      const explained = await client.query<{ 'QUERY PLAN': unknown }>(explainWalSql(bulkInsertSql(schema, generator)), [options.rows]);
       const seconds = (performance.now() - started) / 1000;
-      const bulkWal = await walBytes(client, lsn);
+      const bulkWal = walBytesOfExplain(explained.rows[0]!['QUERY PLAN']);
 
       log('checking keys, vacuuming, reading the index');
       const check = (await client.query<{ checked: number; wrong_version: number; wrong_variant: number }>(keyCheckSql(schema, generator), [generator.version])).rows[0]!;
@@ -192,9 +194,11 @@ export async function measureGenerator(
       const driver = chooseDriver(options);
       log(`single-row inserts for ${options.insertSeconds} s with ${options.clients} clients (${driver.name})`);
       await checkpoint(client);
-      lsn = await walPosition(client);
-      const inserts = await driver.run(session, singleInsertSql(schema, generator), options);
+      const lsn = await walPosition(client);
+      const sampler = sampleOtherActivity(session);
+      const inserts = await driver.run(session, singleInsertSql(schema, generator), options).finally(() => sampler.stop());
       const insertWal = await walBytes(client, lsn);
+      const busy = await sampler.result;
 
       log(`generating ${options.generationIds.toLocaleString('en-US')} ids`);
       started = performance.now();
@@ -213,6 +217,7 @@ export async function measureGenerator(
           transactions: inserts.transactions,
           perSecond: inserts.transactions / inserts.seconds,
           walBytesPerInsert: inserts.transactions > 0 ? insertWal / inserts.transactions : 0,
+          otherSessionsActive: busy,
         },
         polling,
         keyset,
@@ -223,6 +228,28 @@ export async function measureGenerator(
       await client.query(`DROP TABLE IF EXISTS ${qualified(schema, tableName(generator))}`).catch(() => {});
     }
   });
+}
+
+/**
+ * Samples pg_stat_activity every 200 ms while the timed inserts run: an LSN difference counts every
+ * session's WAL, so a busy shared server inflates WAL per insert, and the report should say so.
+ */
+function sampleOtherActivity(session: BenchSession): { stop(): void; result: Promise<number> } {
+  let running = true;
+  const result = session
+    .withClient(async (client) => {
+      let samples = 0;
+      let busy = 0;
+      while (running) {
+        const n = (await client.query<{ n: number }>(OTHER_ACTIVITY_SQL, [session.schema])).rows[0]!.n;
+        samples += 1;
+        if (n > 0) busy += 1;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      return samples === 0 ? 0 : busy / samples;
+    })
+    .catch(() => 0);
+  return { stop: () => void (running = false), result };
 }
 
 /** The insert driver for these options. */
@@ -262,6 +289,12 @@ export function keyBenchReport(
     machine: { cpus: os.availableParallelism(), loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100) },
     strategy: plan.strategy,
     generators: results,
-    notes: [...plan.notes, ...drivers.map((d) => `single-row inserts driven by ${d}, ${options.clients} clients, ${options.insertSeconds} s each`)],
+    notes: [
+      ...plan.notes,
+      ...drivers.map((d) => `single-row inserts driven by ${d}, ${options.clients} clients, ${options.insertSeconds} s each`),
+      ...results
+        .filter((r) => r.inserts.otherSessionsActive > 0)
+        .map((r) => `${r.generator.label}: other sessions were working on the server in ${Math.round(r.inserts.otherSessionsActive * 100)}% of samples during its timed inserts; their WAL is counted in its WAL per insert`),
+    ],
   };
 }

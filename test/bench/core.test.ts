@@ -5,7 +5,7 @@ import { figurePanels, renderFigureTable, setupFigureList } from '../../scripts/
 import type { GeneratorResult, KeyBenchReport } from '../../scripts/core/bench/model.ts';
 import { formatValue, measuredMetrics, ratiosAgainstV4 } from '../../scripts/core/bench/metrics.ts';
 import { DEFAULT_KEY_BENCH, parseBenchFlags } from '../../scripts/core/bench/options.ts';
-import { benchSchemaName, dropSchemaSql, isBenchSchemaName } from '../../scripts/core/bench/sql.ts';
+import { benchSchemaName, dropSchemaSql, explainWalSql, isBenchSchemaName, walBytesOfExplain } from '../../scripts/core/bench/sql.ts';
 import { mean, median, percentile, ratio, summarise } from '../../scripts/core/bench/stats.ts';
 import { renderMarkdownTable, renderTable } from '../../scripts/core/bench/table.ts';
 import { isPgstrapError } from '../../scripts/core/errors.ts';
@@ -97,7 +97,7 @@ function result(id: string, label: string, version: 4 | 7, scale: number, densit
     keys: { checked: 1000, wrongVersion: 0, wrongVariant: 0 },
     bulk: { rows: 1000, seconds: 2 * scale, rowsPerSecond: 500 / scale, walBytesPerRow: 200 * scale },
     index: { bytes: 4 * 1024 * 1024 * scale, leafDensity: density, leafFragmentation: density === null ? null : 10, correlation: version === 7 ? 1 : 0.01 },
-    inserts: { driver: 'node', clients: 4, seconds: 5, transactions: 5000 / scale, perSecond: 1000 / scale, walBytesPerInsert: 1024 * scale },
+    inserts: { driver: 'node', clients: 4, seconds: 5, transactions: 5000 / scale, perSecond: 1000 / scale, walBytesPerInsert: 1024 * scale, otherSessionsActive: 0 },
     polling: latency,
     keyset: latency,
     generation: { ids: 1e6, seconds: scale, nanosecondsPerId: 1000 * scale },
@@ -208,5 +208,13 @@ describe('--all figures', () => {
     expect(panels.map((p) => p.bars.length)).toEqual([2, 2]);
     expect(Math.min(...panels.flatMap((p) => p.bars.map((b) => b.series)))).toBeGreaterThanOrEqual(3);
     expect(panels[1]!.bars[0]).toMatchObject({ verdict: 'worse', note: 'goal not met: under 1 s' });
+  });
+});
+
+describe('WAL from EXPLAIN', () => {
+  it('reads the top node of EXPLAIN (ANALYZE, WAL, FORMAT JSON)', () => {
+    expect(explainWalSql('INSERT INTO t VALUES (1)')).toBe('EXPLAIN (ANALYZE, WAL, TIMING OFF, COSTS OFF, FORMAT JSON) INSERT INTO t VALUES (1)');
+    expect(walBytesOfExplain([{ Plan: { 'Node Type': 'ModifyTable', 'WAL Bytes': 4096, Plans: [{ 'WAL Bytes': 0 }] } }])).toBe(4096);
+    expect(() => walBytesOfExplain([{ Plan: {} }])).toThrow(/WAL Bytes/);
   });
 });

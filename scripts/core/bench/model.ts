@@ -18,7 +18,7 @@ export interface BulkLoad {
   rows: number;
   seconds: number;
   rowsPerSecond: number;
-  /** pg_wal_lsn_diff over the statement, divided by the rows. */
+  /** The statement's own WAL (EXPLAIN ANALYZE's WAL Bytes, immune to other sessions), divided by the rows. */
   walBytesPerRow: number;
 }
 
@@ -41,7 +41,10 @@ export interface InsertThroughput {
   seconds: number;
   transactions: number;
   perSecond: number;
+  /** pg_wal_lsn_diff over the window, divided by the transactions: server-wide, so see otherSessionsActive. */
   walBytesPerInsert: number;
+  /** Share (0-1) of 200 ms samples in which sessions not of this run were active on the server. */
+  otherSessionsActive: number;
 }
 
 /** Generating ids alone, with no table: `SELECT count(expr) FROM generate_series(1, n)`. */

@@ -84,9 +84,13 @@ SELECT CASE WHEN i > $1::int - greatest($1::int / 100, 1) THEN 'pending' ELSE 'd
 FROM generate_series(1, $1::int) AS i`;
 }
 
-/** One single-row insert transaction, as an application makes them ($1: payload). */
+/**
+ * One single-row insert transaction, as an application makes them ($1: hashed into the payload). The
+ * row is as wide as the bulk-loaded ones: a narrower row would fit into the few bytes each bulk-loaded
+ * heap page has left, land on a random old page and log a full-page image for every insert.
+ */
 export function singleInsertSql(schema: string, generator: Generator): string {
-  return `INSERT INTO ${qualified(schema, tableName(generator))} (status, payload) VALUES ('pending', $1)`;
+  return `INSERT INTO ${qualified(schema, tableName(generator))} (status, payload) VALUES ('pending', md5($1::text))`;
 }
 
 /** The seed's polling query. */
@@ -137,3 +141,23 @@ export const WAL_LSN_SQL = `SELECT pg_current_wal_insert_lsn()::text AS lsn`;
 
 /** Bytes of WAL between two positions ($1, $2). */
 export const WAL_DIFF_SQL = `SELECT pg_wal_lsn_diff($2::pg_lsn, $1::pg_lsn)::float8 AS bytes`;
+
+/**
+ * Runs a statement under EXPLAIN ANALYZE with WAL counters: the WAL this backend wrote for it alone,
+ * unlike an LSN difference, which counts every session's writes on a shared server.
+ */
+export function explainWalSql(sql: string): string {
+  return `EXPLAIN (ANALYZE, WAL, TIMING OFF, COSTS OFF, FORMAT JSON) ${sql}`;
+}
+
+/** The WAL bytes of the top plan node (it includes its children's) from EXPLAIN's JSON. */
+export function walBytesOfExplain(plan: unknown): number {
+  const row = Array.isArray(plan) ? (plan[0] as { Plan?: Record<string, unknown> } | undefined) : undefined;
+  const bytes = row?.Plan?.['WAL Bytes'];
+  if (typeof bytes !== 'number') throw new Error('EXPLAIN output has no WAL Bytes (PostgreSQL 13 or later is needed)');
+  return bytes;
+}
+
+/** Client sessions doing work that are not this run's ($1: the run's application_name). */
+export const OTHER_ACTIVITY_SQL = `SELECT count(*)::int AS n FROM pg_stat_activity
+WHERE backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid() AND application_name <> $1`;
