@@ -5,17 +5,23 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ExitCode, PgstrapError } from './core/errors.ts';
 import type { EngineChoice } from './core/config/types.ts';
-import { benchCommand } from './commands/bench.ts';
-import { doctorCommand } from './commands/doctor.ts';
-import { envCommand } from './commands/env.ts';
-import { startCommand, statusCommand, stopCommand } from './commands/lifecycle.ts';
-import { migrateCommand, migrateDownCommand, migrateNewCommand, migrateStatusCommand, type MigrateFlags } from './commands/migrate.ts';
+import type { MigrateFlags } from './commands/migrate.ts';
 import { printJson, type CommonOptions } from './commands/options.ts';
-import { setupCommand } from './commands/setup.ts';
-import { verifyCommand } from './commands/verify.ts';
 import { errorJson, renderError } from './ui/errors.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
+
+// Each command's module loads only when that command runs: loading every command's dependencies (listr2,
+// execa, the benchmarks) took longer than a warm doctor or setup does in total.
+const commands = {
+  bench: () => import('./commands/bench.ts'),
+  doctor: () => import('./commands/doctor.ts'),
+  env: () => import('./commands/env.ts'),
+  lifecycle: () => import('./commands/lifecycle.ts'),
+  migrate: () => import('./commands/migrate.ts'),
+  setup: () => import('./commands/setup.ts'),
+  verify: () => import('./commands/verify.ts'),
+};
 
 /** One verb: its summary for --help, its own flags, and the function that does the work. */
 interface CommandSpec {
@@ -53,47 +59,47 @@ function migrateFlags(values: Values): MigrateFlags {
 }
 
 export const COMMANDS: Record<string, CommandSpec> = {
-  setup: { summary: 'Initialise and start the cluster, create databases, enable extensions, uuidv7(), migrations, verify', run: (c) => setupCommand(c) },
-  start: { summary: 'Start the project-local cluster (initialising it if needed)', run: (c) => startCommand(c) },
-  stop: { summary: 'Stop the project-local cluster', run: (c) => stopCommand(c) },
-  status: { summary: 'Show whether the cluster runs, with pid, port, version, data directory and log file', run: (c) => statusCommand(c) },
-  env: { summary: 'Print export lines for PGHOST, PGPORT, PGUSER, PGDATABASE, PGDATA, PGPASSFILE and DATABASE_URL', run: (c) => envCommand(c) },
-  verify: { summary: 'Check uuidv7() in every database: strategy, 10,000 ids, a key default, and the SQL fallback', run: (c) => verifyCommand(c) },
+  setup: { summary: 'Initialise and start the cluster, create databases, enable extensions, uuidv7(), migrations, verify', run: async (c) => (await commands.setup()).setupCommand(c) },
+  start: { summary: 'Start the project-local cluster (initialising it if needed)', run: async (c) => (await commands.lifecycle()).startCommand(c) },
+  stop: { summary: 'Stop the project-local cluster', run: async (c) => (await commands.lifecycle()).stopCommand(c) },
+  status: { summary: 'Show whether the cluster runs, with pid, port, version, data directory and log file', run: async (c) => (await commands.lifecycle()).statusCommand(c) },
+  env: { summary: 'Print export lines for PGHOST, PGPORT, PGUSER, PGDATABASE, PGDATA, PGPASSFILE and DATABASE_URL', run: async (c) => (await commands.env()).envCommand(c) },
+  verify: { summary: 'Check uuidv7() in every database: strategy, 10,000 ids, a key default, and the SQL fallback', run: async (c) => (await commands.verify()).verifyCommand(c) },
   doctor: {
     summary: 'Check the toolchain, config, cluster, connections and databases; name the fix for each problem',
     usage: '[--fix] [--strict]',
     options: { fix: { type: 'boolean' }, strict: { type: 'boolean' } },
-    run: (c, v) => doctorCommand(c, { fix: v.fix === true, strict: v.strict === true }),
+    run: async (c, v) => (await commands.doctor()).doctorCommand(c, { fix: v.fix === true, strict: v.strict === true }),
   },
   migrate: {
     summary: 'Apply pending migrations (each in its own transaction), then migrations.command',
     usage: '[--dry-run] [--accept VERSION]... [--retry VERSION]... [--database NAME] [--lock-timeout SECONDS]',
     options: MIGRATE_OPTIONS,
-    run: (c, v) => migrateCommand(c, migrateFlags(v)),
+    run: async (c, v) => (await commands.migrate()).migrateCommand(c, migrateFlags(v)),
   },
   'migrate:status': {
     summary: 'List applied, pending and drifted migrations per database; exit 6 when not up to date',
     usage: '[--database NAME]',
     options: { database: { type: 'string' } },
-    run: (c, v) => migrateStatusCommand(c, migrateFlags(v)),
+    run: async (c, v) => (await commands.migrate()).migrateStatusCommand(c, migrateFlags(v)),
   },
   'migrate:new': {
     summary: 'Create the next migration file: migrations/<timestamp>_<name>.sql',
     usage: '<name> [--database NAME]',
     options: { database: { type: 'string' } },
-    run: (c, v, p) => migrateNewCommand(c, migrateFlags(v), p),
+    run: async (c, v, p) => (await commands.migrate()).migrateNewCommand(c, migrateFlags(v), p),
   },
   'migrate:down': {
     summary: 'Revert the last applied migration with its down section',
     usage: '[--dry-run] [--database NAME] [--lock-timeout SECONDS]',
     options: { 'dry-run': { type: 'boolean' }, database: { type: 'string' }, 'lock-timeout': { type: 'string' } },
-    run: (c, v) => migrateDownCommand(c, migrateFlags(v)),
+    run: async (c, v) => (await commands.migrate()).migrateDownCommand(c, migrateFlags(v)),
   },
   bench: {
     summary: 'Measure what UUIDv7 keys buy against v4 on this server (table, --json, SVG chart); --all adds setup, doctor and migration figures',
     usage: '[--rows N] [--driver auto|node|pgbench] [--chart FILE] [--all] [--yes] [--json]',
     options: { rows: { type: 'string' }, driver: { type: 'string' }, chart: { type: 'string' }, all: { type: 'boolean' }, yes: { type: 'boolean' } },
-    run: (c, v) => benchCommand(c, { rows: v.rows as string | undefined, driver: v.driver as string | undefined, chart: v.chart as string | undefined, all: v.all as boolean | undefined, yes: v.yes as boolean | undefined }),
+    run: async (c, v) => (await commands.bench()).benchCommand(c, { rows: v.rows as string | undefined, driver: v.driver as string | undefined, chart: v.chart as string | undefined, all: v.all as boolean | undefined, yes: v.yes as boolean | undefined }),
   },
 };
 

@@ -1,8 +1,7 @@
 /** Whether a TCP port on 127.0.0.1 is free, and which process holds it when it is not. */
 import fs from 'node:fs/promises';
 import net from 'node:net';
-import { which } from 'zx';
-import { run } from './process.ts';
+import { findOnPath, run } from './process.ts';
 
 /** True when nothing listens on 127.0.0.1:`port` (checked by binding it for a moment). */
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -17,7 +16,7 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 export async function describePortHolder(port: number): Promise<string | undefined> {
   const viaProc = await holderFromProc(port);
   if (viaProc) return viaProc;
-  const lsof = await which('lsof', { nothrow: true });
+  const lsof = findOnPath('lsof');
   if (lsof) {
     const result = await run(lsof, ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc'], { reject: false, timeoutMs: 5000 });
     const pid = /^p(\d+)/m.exec(String(result.stdout))?.[1];

@@ -2,10 +2,9 @@
  * The `system` engine's binaries: `PG_BIN` (what `nix develop` sets), else `pg_config --bindir` on PATH.
  */
 import fs from 'node:fs';
-import { which } from 'zx';
 import { ExitCode, PgstrapError } from '../core/errors.ts';
 import { missingPrograms, probeVersion, type PostgresBinaries } from './binaries.ts';
-import { run } from './process.ts';
+import { findOnPath, run } from './process.ts';
 
 /** Where a system PostgreSQL was looked for, for messages. */
 export interface SystemSearch {
@@ -20,7 +19,7 @@ export async function findSystemBinaries(env: NodeJS.ProcessEnv = process.env): 
   const candidates: Array<{ binDir: string; origin: string }> = [];
   if (env.PG_BIN) candidates.push({ binDir: env.PG_BIN, origin: 'PG_BIN' });
   else {
-    const pgConfig = await which('pg_config', { nothrow: true, path: env.PATH });
+    const pgConfig = findOnPath('pg_config', env.PATH);
     if (pgConfig) {
       const result = await run(pgConfig, ['--bindir'], { reject: false, timeoutMs: 10_000 });
       if (result.exitCode === 0) candidates.push({ binDir: String(result.stdout).trim(), origin: `pg_config on PATH (${pgConfig})` });

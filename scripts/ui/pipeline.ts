@@ -1,5 +1,4 @@
 /** Runs steps as a listr2 task list: live on a terminal, a line per step off one, silent for --json. */
-import { Listr } from 'listr2';
 import { toReport, type StepReport } from '../core/report.ts';
 import type { RunContext, Step } from '../steps/step.ts';
 import type { OutputMode } from './output.ts';
@@ -15,6 +14,8 @@ function outcomeSuffix(report: StepReport): string {
 /** Runs `steps` in order; stops at the first error, which is rethrown for the CLI to render. */
 export async function runSteps(steps: Step[], ctx: Omit<RunContext, 'log'>, mode: OutputMode): Promise<StepReport[]> {
   const reports: StepReport[] = ctx.reports;
+  // Loaded on first use, so commands that never run steps (doctor, env, status) do not pay for it.
+  const { Listr } = await import('listr2');
   const list = new Listr(
     steps.map((step) => ({
       title: step.title,
