@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runKeyBench, runSetupFigures } from '../../bench/run.ts';
-import { keyBenchPanels, renderChart } from '../core/bench/chart.ts';
+import { keyBenchFooter, keyBenchPanels, renderChart } from '../core/bench/chart.ts';
 import { figurePanels, renderFigureTable, setupFigureList } from '../core/bench/figures.ts';
 import type { Figure, SetupFigures } from '../core/bench/model.ts';
 import { ratiosAgainstV4 } from '../core/bench/metrics.ts';
@@ -53,7 +53,8 @@ export async function benchCommand(options: CommonOptions, flags: BenchFlags): P
   const chartFile = path.resolve(flags.chart ?? path.join(config.stateDir, 'bench.svg'));
   fs.mkdirSync(path.dirname(chartFile), { recursive: true });
   const panels = [...keyBenchPanels(report), ...figurePanels(figures)];
-  fs.writeFileSync(chartFile, renderChart({ title: 'What UUIDv7 keys buy on this server', subtitle: runLine(report), panels }));
+  const command = `npm run bench -- --rows ${keyOptions.rows}${flags.all ? ' --all' : ''}`;
+  fs.writeFileSync(chartFile, renderChart({ title: 'What UUIDv7 keys buy on this server', subtitle: runLine(report), panels, footer: keyBenchFooter(report, command) }));
   if (mode === 'json') {
     printJson({ ok: true, engine: describeEngine(target), database, chart: chartFile, keys: report, ratios: ratiosAgainstV4(report), ...(flags.all ? { setup, figures } : {}) });
   } else {

@@ -1,6 +1,6 @@
 /** The bench's pure parts: percentiles, ratios, flags, SQL names, the table and the SVG chart. */
 import { describe, expect, it } from 'vitest';
-import { keyBenchPanels, renderChart, verdictOf, type Chart } from '../../scripts/core/bench/chart.ts';
+import { keyBenchFooter, keyBenchPanels, renderChart, verdictOf, type Chart } from '../../scripts/core/bench/chart.ts';
 import { figurePanels, renderFigureTable, setupFigureList } from '../../scripts/core/bench/figures.ts';
 import type { GeneratorResult, KeyBenchReport } from '../../scripts/core/bench/model.ts';
 import { formatValue, measuredMetrics, ratiosAgainstV4 } from '../../scripts/core/bench/metrics.ts';
@@ -175,6 +175,14 @@ describe('SVG chart', () => {
     expect(svg).toMatch(/<rect x="[\d.]+" y="[\d.]+" width="2" height="22"/);
     expect(keyBenchPanels(report()).flatMap((p) => p.bars).some((b) => b.label.includes('<fallback>'))).toBe(true);
     expect(renderChart({ title: '', subtitle: '', panels: keyBenchPanels(report()) })).toContain('uuidv7() (SQL &lt;fallback&gt; &amp; co)');
+  });
+
+  it('ends with a footer that says how to read the colours and how to reproduce the run', () => {
+    const footer = keyBenchFooter({ ...report(), notes: ['single-row inserts driven by node, 4 clients, 5 s each'] }, 'npm run bench -- --rows 1000');
+    expect(footer[0]).toContain('green is better');
+    expect(footer[1]).toBe('single-row inserts driven by node, 4 clients, 5 s each. Reproduce: npm run bench -- --rows 1000');
+    const svg = renderChart({ title: 't', subtitle: 's', panels: keyBenchPanels(report()), footer });
+    expect(svg).toContain('class="foot">single-row inserts driven by node');
   });
 
   it('colours a ratio by whether it is better, worse or about the same', () => {

@@ -30,6 +30,8 @@ export interface Chart {
   title: string;
   subtitle: string;
   panels: Panel[];
+  /** Lines under the panels: how to read the colours, how to reproduce. */
+  footer?: string[] | undefined;
 }
 
 /** Colour-blind-safe colours (Okabe-Ito), one per series. */
@@ -124,8 +126,10 @@ export function renderChart(chart: Chart): string {
     row.forEach((panel, col) => body.push(...renderPanel(panel, MARGIN + col * (PANEL_WIDTH + GAP), y, layout)));
     y += Math.max(...row.map(panelHeight)) + GAP;
   }
+  const footer = chart.footer ?? [];
+  footer.forEach((line, i) => body.push(`<text x="${MARGIN}" y="${n(y + 4 + i * 18)}" class="foot">${escapeXml(line)}</text>`));
   const width = MARGIN * 2 + columns * PANEL_WIDTH + (columns - 1) * GAP;
-  const height = y - GAP + MARGIN;
+  const height = y - GAP + MARGIN + footer.length * 18;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${n(height)}" viewBox="0 0 ${width} ${n(height)}" font-family="Helvetica, Arial, sans-serif">`,
     '<style>',
@@ -133,6 +137,7 @@ export function renderChart(chart: Chart): string {
     '.title{font-size:14px;font-weight:bold;fill:#1f2328}.unit{font-weight:normal;fill:#57606a}',
     '.hint{font-size:11px;fill:#8c959f}.label{font-size:12px;fill:#1f2328}.value{font-size:12px;fill:#1f2328}',
     '.na{font-size:12px;fill:#8c959f;font-style:italic}',
+    '.foot{font-size:12px;fill:#57606a}',
     '.better{fill:#1a7f37;font-weight:bold}.worse{fill:#cf222e;font-weight:bold}.same{fill:#57606a}',
     '</style>',
     `<rect width="100%" height="100%" fill="#f6f8fa"/>`,
@@ -148,6 +153,16 @@ export function renderChart(chart: Chart): string {
 export function verdictOf(r: number | null, better: 'lower' | 'higher'): Bar['verdict'] {
   if (r === null || Math.abs(r - 1) < 0.03) return 'same';
   return (r < 1) === (better === 'lower') ? 'better' : 'worse';
+}
+
+/** The footer for a key-benchmark chart: how to read it and how to get it again. */
+export function keyBenchFooter(report: KeyBenchReport, command: string): string[] {
+  const reference = referenceResult(report)?.generator.label ?? 'v4';
+  const load = report.machine.loadAverage.map((x) => x.toFixed(2)).join(' ');
+  return [
+    `Ratios against ${reference}: green is better, red is worse, grey within 3%. Load average at the end (1, 5, 15 min): ${load}.`,
+    `${report.notes.find((n) => n.startsWith('single-row inserts driven by')) ?? ''}. Reproduce: ${command}`,
+  ];
 }
 
 /** The primary-key benchmark as panels: one per measured metric, one bar per generator. */
