@@ -1,0 +1,111 @@
+/**
+ * `npm run bench:uuidv7`: on one server, in one run, 1,000,000 ids from pgstrap's SQL fallback against
+ * gen_random_uuid() (and pg_uuidv7 or native uuidv7() where the database has them), then 1,000,000 rows
+ * inserted with each as the primary-key default: time and index size side by side, with ratios.
+ * Works in a scratch schema of the project's first database (run `npm run setup` first) or of --url's.
+ * Not a timed test: figures to read, on a quiet machine.
+ */
+import type pg from 'pg';
+import { messageOf } from '../scripts/core/errors.ts';
+import { quoteIdent } from '../scripts/core/identifiers.ts';
+import {
+  createKeyTableSql,
+  formatGenerationReport,
+  generateSql,
+  indexSizeSql,
+  insertKeysSql,
+  median,
+  type GenerationCandidate,
+  type GenerationFigures,
+  type GenerationReport,
+} from '../scripts/core/uuidv7/generation-bench.ts';
+import { installFallbackSql } from '../scripts/core/uuidv7/sql.ts';
+import { withClient } from '../scripts/db/client.ts';
+import { openProject } from '../scripts/commands/options.ts';
+import { connectionFor } from '../scripts/engines/target.ts';
+
+/** How much to measure. */
+export interface GenerationOptions {
+  rows: number;
+  /** Generation runs per candidate (the median is reported); inserts run once. */
+  repeats: number;
+  log?: (line: string) => void;
+}
+
+async function seconds(fn: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/** The candidates this database offers, the baseline first. */
+async function candidates(client: pg.Client, schema: string): Promise<GenerationCandidate[]> {
+  const list: GenerationCandidate[] = [
+    { id: 'v4', label: 'gen_random_uuid() (v4)', expression: 'gen_random_uuid()' },
+    { id: 'fallback', label: 'pgstrap SQL fallback uuidv7()', expression: `${quoteIdent(schema)}.uuidv7()` },
+  ];
+  const { rows } = await client.query<{ ext: string | null; native: boolean }>(
+    `SELECT (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_uuidv7') AS ext,
+            to_regprocedure('pg_catalog.uuidv7()') IS NOT NULL AS native`,
+  );
+  if (rows[0]!.ext) list.push({ id: 'pg_uuidv7', label: 'pg_uuidv7 uuid_generate_v7()', expression: `${quoteIdent(rows[0]!.ext)}.uuid_generate_v7()` });
+  if (rows[0]!.native) list.push({ id: 'native', label: 'native uuidv7() (PostgreSQL 18)', expression: 'pg_catalog.uuidv7()' });
+  return list;
+}
+
+/**
+ * Measures on `client`'s database in a scratch schema it drops afterwards, whatever happens. Generation
+ * runs are interleaved across candidates so that a noisy moment hits them all alike.
+ */
+export async function measureUuidv7Generation(client: pg.Client, options: GenerationOptions): Promise<GenerationReport> {
+  const log = options.log ?? (() => {});
+  const schema = `pgstrap_bench_uuidv7_${process.pid}`;
+  const { rows: version } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+  await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+  try {
+    await client.query(installFallbackSql(schema));
+    const list = await candidates(client, schema);
+    const times = new Map<string, number[]>(list.map((c) => [c.id, []]));
+    for (let run = 0; run < options.repeats; run++) {
+      for (const c of list) {
+        const s = await seconds(() => client.query(generateSql(c.expression), [options.rows]));
+        times.get(c.id)!.push(s);
+        log(`generate ${c.label}: ${s.toFixed(2)} s`);
+      }
+    }
+    const figures: GenerationFigures[] = [];
+    for (const c of list) {
+      await client.query(createKeyTableSql(schema, c));
+      const insertSeconds = await seconds(() => client.query(insertKeysSql(schema, c), [options.rows]));
+      const indexBytes = Number((await client.query<{ bytes: string }>(indexSizeSql(schema, c))).rows[0]!.bytes);
+      log(`insert ${c.label}: ${insertSeconds.toFixed(2)} s, index ${(indexBytes / 1048576).toFixed(1)} MB`);
+      figures.push({ id: c.id, label: c.label, generateSeconds: median(times.get(c.id)!), insertSeconds, indexBytes });
+    }
+    return { server: `PostgreSQL ${version[0]!.v}`, rows: options.rows, repeats: options.repeats, figures };
+  } finally {
+    await client.query(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`).catch(() => {});
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const url = argv.includes('--url') ? argv[argv.indexOf('--url') + 1] : undefined;
+  const rows = argv.includes('--rows') ? Number(argv[argv.indexOf('--rows') + 1]) : 1_000_000;
+  const project = await openProject({ url });
+  const database = project.target.databases[0]!.name;
+  try {
+    const report = await withClient(connectionFor(project.target, database), (client) =>
+      measureUuidv7Generation(client, { rows, repeats: 3, log: (line) => process.stderr.write(`  ${line}\n`) }),
+    );
+    process.stdout.write(`${formatGenerationReport(report)}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`bench:uuidv7 failed: ${messageOf(error)}\n(is the cluster running? npm run setup)\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1]?.endsWith('uuidv7-generation.ts')) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
