@@ -39,8 +39,8 @@ function serverError(error: unknown): ServerError {
 }
 
 /**
- * Applies `source` and records it. `resumeFrom` (0-based statement index) continues a non-transactional
- * file that stopped half way; its tracking row exists already.
+ * Applies `source` and records it; returns the milliseconds it took. `resumeFrom` (0-based statement index)
+ * continues a non-transactional file that stopped half way; its tracking row exists already.
  */
 export async function applyMigration(client: pg.Client, source: MigrationSource, database: string, resumeFrom?: number): Promise<number> {
   const started = performance.now();

@@ -49,9 +49,14 @@ describe('kill -9 during a migration', () => {
     });
     const error = await killDuring(db);
     expect(error.message).toMatch(/^crash_tx\/2_long\.sql:2:1: the connection to the server was lost/);
-    expect(await query(cluster.target, 'crash_tx', `SELECT to_regclass('first')::text AS a, to_regclass('second')::text AS b`)).toEqual([{ a: 'first', b: null }]);
-    expect((await getMigrationStatus(cluster.target, [db]))[0]!.pending.map((p) => p.version)).toEqual(['2', '3']);
-    expect((await migrateDatabase(cluster.target, db)).changes).toHaveLength(2);
+    // Nothing of the file that was running; the file before it committed without a flush (see runner.ts), so
+    // the crash may have taken it too, but only together with its tracking row.
+    const [state] = await query(cluster.target, 'crash_tx', `SELECT to_regclass('first') IS NOT NULL AS first, to_regclass('second') IS NOT NULL AS second,
+      (SELECT count(*)::int FROM pgstrap_migrations.history WHERE version = '1') AS recorded`);
+    expect(state).toMatchObject({ second: false, recorded: state!.first ? 1 : 0 });
+    const pending = (await getMigrationStatus(cluster.target, [db]))[0]!.pending.map((p) => p.version);
+    expect(pending).toEqual(state!.first ? ['2', '3'] : ['1', '2', '3']);
+    expect((await migrateDatabase(cluster.target, db)).changes).toHaveLength(pending.length);
     expect((await getMigrationStatus(cluster.target, [db]))[0]).toMatchObject({ pending: [], drifted: [] });
   });
 

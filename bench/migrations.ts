@@ -1,0 +1,188 @@
+/**
+ * Migration speed, side by side on one server: 1,000 small SQL files applied to an empty database by
+ * pgstrap's runner and by node-pg-migrate (each file in its own transaction, and its CLI's default of one
+ * transaction for the batch), then `migrate:status` on the 1,000 applied files. Goals: apply at least as
+ * fast as node-pg-migrate; status under 300 ms.
+ *
+ * `npm run bench:migrations` runs it on a throwaway embedded cluster; `measureMigrations` runs it on any target.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runner as nodePgMigrate } from 'node-pg-migrate';
+import { resolveConfig } from '../scripts/core/config/validate.ts';
+import type { ResolvedDatabase } from '../scripts/core/config/types.ts';
+import { quoteIdent } from '../scripts/core/identifiers.ts';
+import { median } from '../scripts/core/bench/stats.ts';
+import { withClient } from '../scripts/db/client.ts';
+import { isPortFree } from '../scripts/engines/port.ts';
+import { selectTarget } from '../scripts/engines/select.ts';
+import { connectionFor, describeEngine, maintenanceDatabase, type Target } from '../scripts/engines/target.ts';
+import { getMigrationStatus, migrateDatabase } from '../scripts/migrations/runner.ts';
+import { initialiseStep, settingsStep, startStep } from '../scripts/steps/cluster.ts';
+import type { RunContext } from '../scripts/steps/step.ts';
+
+/** How much to measure. */
+export interface MigrationBenchOptions {
+  /** Migration files. Default 1,000. */
+  files?: number;
+  /** Fresh-database apply runs per runner (the median counts). Default 3. */
+  runs?: number;
+  /** Status calls on the applied files (the median counts). Default 10. */
+  statusRuns?: number;
+  log?: (line: string) => void;
+}
+
+/** The figures, in milliseconds. */
+export interface MigrationBenchReport {
+  engine: string;
+  files: number;
+  apply: {
+    pgstrap: number[];
+    nodePgMigrate: number[];
+    nodePgMigrateSingleTransaction: number[];
+    /** Medians. */
+    median: { pgstrap: number; nodePgMigrate: number; nodePgMigrateSingleTransaction: number };
+    /** node-pg-migrate's median over pgstrap's: above 1 means pgstrap is faster. */
+    speedup: number;
+    speedupSingleTransaction: number;
+  };
+  status: { runs: number[]; first: number; median: number };
+  goals: { applyAtLeastAsFast: boolean; statusUnder300ms: boolean };
+}
+
+/** A small migration, as teams write them: a table with a key and a row. */
+function migrationText(i: number): string {
+  return `CREATE TABLE bench_${i} (id bigint PRIMARY KEY, note text NOT NULL);\nINSERT INTO bench_${i} VALUES (1, 'file ${i}');\n`;
+}
+
+/** Writes `count` files named `00001_bench_1.sql`... which both runners order the same way. */
+function writeFiles(dir: string, count: number): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (let i = 1; i <= count; i++) fs.writeFileSync(path.join(dir, `${String(i).padStart(5, '0')}_bench_${i}.sql`), migrationText(i));
+}
+
+async function timedMs(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return Math.round((performance.now() - started) * 10) / 10;
+}
+
+/** Runs the benchmark on `target` in scratch databases it drops afterwards. */
+export async function measureMigrations(target: Target, options: MigrationBenchOptions = {}): Promise<MigrationBenchReport> {
+  const files = options.files ?? 1000;
+  const runs = options.runs ?? 3;
+  const statusRuns = options.statusRuns ?? 10;
+  const log = options.log ?? (() => {});
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-migrations-'));
+  writeFiles(dir, files);
+  const admin = connectionFor(target, maintenanceDatabase(target));
+  const created: string[] = [];
+  const freshDatabase = async (label: string): Promise<string> => {
+    const name = `pgstrap_bench_${process.pid}_${label}`;
+    await withClient(admin, async (c) => {
+      await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+      await c.query(`CREATE DATABASE ${quoteIdent(name)}`);
+    });
+    created.push(name);
+    return name;
+  };
+  const apply = { pgstrap: [] as number[], nodePgMigrate: [] as number[], nodePgMigrateSingleTransaction: [] as number[] };
+  let statusDb: ResolvedDatabase | undefined;
+  try {
+    for (let run = 1; run <= runs; run++) {
+      const runners: Array<[keyof typeof apply, (db: string) => Promise<unknown>]> = [
+        ['pgstrap', (db) => migrateDatabase(target, { name: db, migrations: { directory: dir, builtIn: true, command: undefined } })],
+        ['nodePgMigrate', (db) => nodePgMigrate({ databaseUrl: connectionFor(target, db), dir, direction: 'up', migrationsTable: 'pgmigrations', count: Infinity, log: () => {} })],
+        ['nodePgMigrateSingleTransaction', (db) => nodePgMigrate({ databaseUrl: connectionFor(target, db), dir, direction: 'up', migrationsTable: 'pgmigrations', count: Infinity, singleTransaction: true, log: () => {} })],
+      ];
+      // Rotate the order so no runner always gets the warmest cache.
+      for (let k = 0; k < runners.length; k++) {
+        const [label, applyAll] = runners[(k + run - 1) % runners.length]!;
+        const db = await freshDatabase(`${label.toLowerCase()}_${run}`);
+        log(`run ${run}/${runs}: ${label} applies ${files} files`);
+        apply[label].push(await timedMs(() => applyAll(db)));
+        if (label === 'pgstrap' && run === runs) statusDb = { name: db, migrations: { directory: dir, builtIn: true, command: undefined } };
+      }
+    }
+    log(`migrate:status on ${files} applied files, ${statusRuns} times`);
+    const status: number[] = [];
+    for (let i = 0; i < statusRuns; i++) {
+      let upToDate = false;
+      status.push(await timedMs(async () => {
+        const [s] = await getMigrationStatus(target, [statusDb!]);
+        upToDate = s!.applied.length === files && s!.pending.length === 0 && s!.drifted.length === 0;
+      }));
+      if (!upToDate) throw new Error('the status bench expected every file applied');
+    }
+    const med = { pgstrap: median(apply.pgstrap), nodePgMigrate: median(apply.nodePgMigrate), nodePgMigrateSingleTransaction: median(apply.nodePgMigrateSingleTransaction) };
+    const statusMedian = median(status);
+    return {
+      engine: describeEngine(target),
+      files,
+      apply: {
+        ...apply,
+        median: med,
+        speedup: Math.round((med.nodePgMigrate / med.pgstrap) * 100) / 100,
+        speedupSingleTransaction: Math.round((med.nodePgMigrateSingleTransaction / med.pgstrap) * 100) / 100,
+      },
+      status: { runs: status, first: status[0]!, median: statusMedian },
+      goals: { applyAtLeastAsFast: med.pgstrap <= med.nodePgMigrate, statusUnder300ms: statusMedian < 300 },
+    };
+  } finally {
+    await withClient(admin, async (c) => {
+      for (const name of created) await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+    }).catch(() => {});
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The report as lines of text. */
+export function renderMigrationBench(report: MigrationBenchReport): string {
+  const { apply, status } = report;
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  return [
+    `${report.files} migration files on ${report.engine}, median of ${apply.pgstrap.length} runs each:`,
+    `  pgstrap migrate (a transaction per file)              ${s(apply.median.pgstrap).padStart(8)}  (${apply.pgstrap.map(s).join(', ')})`,
+    `  node-pg-migrate (a transaction per file)              ${s(apply.median.nodePgMigrate).padStart(8)}  (${apply.nodePgMigrate.map(s).join(', ')})  ${apply.speedup}x pgstrap's time`,
+    `  node-pg-migrate --single-transaction (its CLI default) ${s(apply.median.nodePgMigrateSingleTransaction).padStart(7)}  (${apply.nodePgMigrateSingleTransaction.map(s).join(', ')})  ${apply.speedupSingleTransaction}x pgstrap's time`,
+    `  migrate:status on ${report.files} applied files: median ${status.median} ms, first ${status.first} ms (in-process, connection included)`,
+    `goals: apply at least as fast as node-pg-migrate: ${report.goals.applyAtLeastAsFast ? 'met' : 'NOT met'}; status under 300 ms: ${report.goals.statusUnder300ms ? 'met' : 'NOT met'}`,
+  ].join('\n');
+}
+
+/** The first free port from `base` on. */
+async function freePortFrom(base: number): Promise<number> {
+  for (let port = base; port < base + 200; port++) if (await isPortFree(port)) return port;
+  throw new Error(`no free port in ${base}..${base + 199}`);
+}
+
+/** Runs the benchmark on a throwaway embedded cluster and removes it. */
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-cluster-'));
+  // 0755: the server user must reach the state folder inside it when we run as root.
+  fs.chmodSync(dir, 0o755);
+  fs.symlinkSync(path.resolve(import.meta.dirname, '../node_modules'), path.join(dir, 'node_modules'));
+  const config = resolveConfig({ engine: 'embedded', port: await freePortFrom(5600), databases: ['bench'] }, { file: undefined, projectDir: dir });
+  const target = await selectTarget(config, { env: { ...process.env, PGSTRAP_URL: undefined } });
+  if (target.kind === 'external') throw new Error('expected the embedded engine');
+  try {
+    const ctx: RunContext = { config, target, reports: [], log: () => {} };
+    for (const step of [initialiseStep, settingsStep, startStep]) await step.run(ctx);
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const report = await measureMigrations(target, { log });
+    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else process.stdout.write(`${renderMigrationBench(report)}\n`);
+  } finally {
+    await target.cluster.stop().catch(() => {});
+    if (target.layout.relocated) fs.rmSync(target.layout.runtimeDir, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === import.meta.filename) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}
