@@ -45,3 +45,15 @@ export function settingsForExtensions(config: ResolvedConfig, isInstalled?: (nam
   if (preload.length > 0) result[PRELOAD_SETTING] = preload.join(',');
   return result;
 }
+
+/** For each setting the declared extensions need, which of them need it: the "why" of a settings change. */
+export function settingReasons(config: ResolvedConfig): Record<string, string[]> {
+  const reasons: Record<string, string[]> = {};
+  const add = (setting: string, name: string) => (reasons[setting] ??= []).push(name);
+  for (const { ext, entry } of catalogued(config.extensions)) {
+    if (entry.preload !== undefined) add(PRELOAD_SETTING, ext.name);
+    for (const setting of Object.keys(entry.settings)) add(setting, ext.name);
+    if (entry.singleDatabaseSetting !== undefined) add(entry.singleDatabaseSetting, ext.name);
+  }
+  return reasons;
+}

@@ -10,7 +10,7 @@ import {
   unknownSettings,
   type SettingDefinition,
 } from '../core/server-settings.ts';
-import { settingsForExtensions } from '../core/extension-settings.ts';
+import { settingReasons, settingsForExtensions } from '../core/extension-settings.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
 import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
 import { withClient } from '../db/client.ts';
@@ -111,7 +111,10 @@ export const settingsStep: Step = {
       if (plan.restart) ctx.restartReason = plan.changes.filter((c) => c.restart).map((c) => c.name).join(', ');
       else await withClient(connectionFor(target, 'postgres'), (c) => c.query('SELECT pg_reload_conf()'));
     }
-    return { changes: plan.changes.map(describeSettingChange) };
+    // Say why: which declared extensions need each changed setting.
+    const reasons = settingReasons(ctx.config);
+    const notes = plan.changes.flatMap((c) => (reasons[c.name] ? [`${c.name}: needed by ${reasons[c.name]!.join(', ')}`] : []));
+    return { changes: plan.changes.map(describeSettingChange), notes };
   },
 };
 

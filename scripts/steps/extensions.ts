@@ -3,7 +3,8 @@
  * change when a required one is missing, then applies each database's changes in one transaction.
  */
 import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../core/config/types.ts';
-import { ExitCode, messageOf, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { partialFailure } from '../core/partial-failure.ts';
 import { findExtension } from '../core/extensions/catalogue.ts';
 import {
   describeExtensionAction,
@@ -172,12 +173,12 @@ export const extensionsStep: Step = {
           }),
         );
       } catch (error) {
-        throw new PgstrapError({
+        throw partialFailure({
           code: 'extension.failed',
-          message: `enabling extensions in ${database} failed, so that database was left as it was: ${messageOf(error)}`,
-          details: changes.length > 0 ? ['already done (committed):', ...changes.map((c) => `  ${c}`)] : ['nothing was changed in any database'],
+          what: 'enabling extensions',
+          database,
+          done: changes,
           remedy: 'Fix the cause above and run `npm run setup` again; it continues from what is done.',
-          exit: ExitCode.database,
           cause: error,
         });
       }

@@ -1,4 +1,5 @@
 /** Gives every managed database a uuidv7(): native on 18+, a pg_uuidv7 wrapper, or the SQL fallback. */
+import { partialFailure } from '../core/partial-failure.ts';
 import { RECORD_STRATEGY_SQL } from '../core/uuidv7/sql.ts';
 import { planUuidv7, UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
 import { withClient, withTransaction } from '../db/client.ts';
@@ -23,10 +24,21 @@ export const uuidv7Step: Step = {
         }
         for (const line of plan.changes) ctx.log(`${db.name}: ${line}`);
         // All or nothing per database: a failure leaves its previous uuidv7() in place.
-        await withTransaction(client, async () => {
-          for (const sql of plan.statements) await client.query(sql);
-          if (plan.record) await client.query(RECORD_STRATEGY_SQL, [plan.strategy, plan.strategy === 'native' ? null : UUIDV7_SCHEMA, state.serverVersionNum]);
-        });
+        try {
+          await withTransaction(client, async () => {
+            for (const sql of plan.statements) await client.query(sql);
+            if (plan.record) await client.query(RECORD_STRATEGY_SQL, [plan.strategy, plan.strategy === 'native' ? null : UUIDV7_SCHEMA, state.serverVersionNum]);
+          });
+        } catch (error) {
+          throw partialFailure({
+            code: 'uuidv7.failed',
+            what: `providing uuidv7() (${plan.strategy})`,
+            database: db.name,
+            done: changes,
+            remedy: 'Fix the cause above (often: the role may not create functions in schema public) and run `npm run setup` again.',
+            cause: error,
+          });
+        }
         changes.push(...plan.changes.map((c) => `${db.name}: ${c}`));
       });
     }

@@ -62,6 +62,11 @@ describe.skipIf(skip !== undefined)(`Debian PostgreSQL 15 with pg_cron and wal2j
       "wal_level: (unset) -> 'logical' (needs a restart)",
       "shared_preload_libraries: (unset) -> 'pg_cron,pg_stat_statements' (needs a restart)",
     ]);
+    expect(byId.settings!.notes).toEqual([
+      'cron.database_name: needed by pg_cron',
+      'wal_level: needed by wal2json',
+      'shared_preload_libraries: needed by pg_cron, pg_stat_statements',
+    ]);
     expect(byId.start!.changes).toEqual([expect.stringMatching(/^restarted the server \(cron\.database_name, wal_level, shared_preload_libraries take effect only at start\)/)]);
     expect(await startTime(target)).not.toBe(before);
     expect(byId.extensions!.changes).toEqual([

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PgstrapError } from '../../scripts/core/errors.ts';
 import { installFallbackSql } from '../../scripts/core/uuidv7/sql.ts';
 import { withClient } from '../../scripts/db/client.ts';
 import { readUuidv7Strategy } from '../../scripts/db/uuidv7.ts';
@@ -110,5 +111,20 @@ describe('PostgreSQL 18: native uuidv7()', () => {
     await query(target, 'moved', 'INSERT INTO items (n) SELECT generate_series(1, 10)');
     expect(await query(target, 'moved', "SELECT count(*)::int AS n FROM items WHERE substr(id::text, 15, 1) = '7'")).toEqual([{ n: 10 }]);
     expect((await runStepsQuietly([uuidv7Step], cfg, target))[0]!.changes).toEqual([]);
+  });
+
+  it('applies nothing half: a database whose CREATE EXTENSION fails keeps none of its changes, and the error lists the others', async () => {
+    const both = ['moved', 'moved_nodeps'];
+    const cfg = config({ extensions: [{ name: 'citext', databases: both }, { name: 'hstore', databases: both }] });
+    const target = await managedTarget({ ...project, config: cfg });
+    // A type in the way makes CREATE EXTENSION hstore fail in the second database only.
+    await query(target, 'moved_nodeps', 'CREATE TYPE public.hstore AS (x int)');
+    const error = (await runStepsQuietly([extensionsStep], cfg, target).catch((e: unknown) => e)) as PgstrapError;
+    expect(error).toMatchObject({ code: 'extension.failed', exit: 5 });
+    expect(error.message).toMatch(/^enabling extensions in moved_nodeps failed, so that database was left as it was: type "hstore" already exists/);
+    expect(error.details).toEqual(['already done (committed):', '  moved: created extension citext', '  moved: created extension hstore']);
+    expect(await query(target, 'moved_nodeps', "SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'citext'")).toEqual([{ n: 0 }]);
+    await query(target, 'moved_nodeps', 'DROP TYPE public.hstore');
+    expect((await runStepsQuietly([extensionsStep], cfg, target))[0]!.changes).toEqual(['moved_nodeps: created extension citext', 'moved_nodeps: created extension hstore']);
   });
 });
