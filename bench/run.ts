@@ -1,12 +1,18 @@
 /** Runs the benchmarks as a task list and returns their figures; the command prints them. */
 import type { ResolvedConfig } from '../scripts/core/config/types.ts';
-import type { GeneratorResult, KeyBenchReport, SetupFigures } from '../scripts/core/bench/model.ts';
+import { setupFigureList } from '../scripts/core/bench/figures.ts';
+import type { Figure, GeneratorResult, KeyBenchReport, SetupFigures } from '../scripts/core/bench/model.ts';
 import { formatValue } from '../scripts/core/bench/metrics.ts';
 import type { KeyBenchOptions } from '../scripts/core/bench/options.ts';
-import type { ConnectionTarget } from '../scripts/db/client.ts';
+import type { GenerationReport } from '../scripts/core/uuidv7/generation-bench.ts';
+import { withClient, type ConnectionTarget } from '../scripts/db/client.ts';
+import { connectionFor, type Target } from '../scripts/engines/target.ts';
 import type { Step } from '../scripts/steps/step.ts';
+import { measureDoctor, type DoctorFigures } from './doctor.ts';
+import { measureMigrations, type MigrationBenchReport } from './migrations.ts';
 import { withBenchSession } from './session.ts';
 import { measureSetup } from './setup-figures.ts';
+import { measureUuidv7Generation } from './uuidv7-generation.ts';
 import { describeServer, keyBenchReport, measureGenerator, planKeyBench } from './uuid-keys.ts';
 
 /** Runs steps as a task list (the pipeline's renderer in the CLI, a quiet loop in tests). */
@@ -43,18 +49,142 @@ export async function runKeyBench(connection: ConnectionTarget, options: KeyBenc
   });
 }
 
-/** Setup speed (cold against the floor, warm) as one task; the figures it returns. */
-export async function runSetupFigures(config: ResolvedConfig, runSteps: StepRunner, options: { coldRuns: number; warmRuns: number } = { coldRuns: 2, warmRuns: 5 }): Promise<SetupFigures> {
-  let figures: SetupFigures | undefined;
-  await runSteps([
+/** Warm doctor (bench/doctor.ts) as figures, with its goal: under 1 s. */
+export function doctorFigureList(doctor: DoctorFigures): Figure[] {
+  const group = 'Warm doctor (Node start included)';
+  const health = doctor.healthy ? '' : ' (project not healthy: not the warm path)';
+  return [
+    { group, label: 'npm run doctor', value: doctor.npm.median, unit: 's', goal: { text: `under 1 s${health}`, met: doctor.goals.warmUnder1s } },
+    { group, label: 'node scripts/cli.ts doctor', value: doctor.node.median, unit: 's' },
+  ];
+}
+
+/** Migrations (bench/migrations.ts) as figures, with their goals: as fast as node-pg-migrate, status under 300 ms. */
+export function migrationFigureList(report: MigrationBenchReport): Figure[] {
+  const apply = `Applying ${report.files.toLocaleString('en-US')} migration files`;
+  const status = `migrate:status on ${report.files.toLocaleString('en-US')} applied files`;
+  return [
+    {
+      group: apply,
+      label: 'pgstrap migrate',
+      value: report.apply.median.pgstrap / 1000,
+      unit: 's',
+      goal: { text: `at least as fast as node-pg-migrate (it takes ${report.apply.speedup}x)`, met: report.goals.applyAtLeastAsFast },
+    },
+    { group: apply, label: 'node-pg-migrate', value: report.apply.median.nodePgMigrate / 1000, unit: 's' },
+    { group: apply, label: 'node-pg-migrate --single-transaction', value: report.apply.median.nodePgMigrateSingleTransaction / 1000, unit: 's' },
+    { group: status, label: 'npm run migrate:status', value: report.status.median, unit: 'ms', goal: { text: 'under 300 ms', met: report.goals.statusUnder300ms } },
+  ];
+}
+
+/** uuidv7 generation (bench/uuidv7-generation.ts) as figures, with its goal: the fallback within 1.5x of v4. */
+export function generationFigureList(report: GenerationReport): Figure[] {
+  const n = report.rows.toLocaleString('en-US');
+  const base = report.figures[0];
+  const out: Figure[] = [];
+  for (const f of report.figures) {
+    const r = base ? f.generateSeconds / base.generateSeconds : Number.NaN;
+    const goal = f.id === 'fallback' ? { text: `within 1.5x of gen_random_uuid() (is ${r.toFixed(2)}x)`, met: r <= 1.5 } : undefined;
+    out.push({ group: `Generating ${n} ids (median of ${report.repeats})`, label: f.label, value: f.generateSeconds, unit: 's', goal });
+  }
+  for (const f of report.figures) out.push({ group: `Inserting ${n} rows, key as the default`, label: f.label, value: f.insertSeconds, unit: 's' });
+  for (const f of report.figures) out.push({ group: `Primary-key index after ${n} inserts`, label: f.label, value: f.indexBytes / 1024 / 1024, unit: 'MB' });
+  return out;
+}
+
+/** Everything `--all` adds to the key benchmark. */
+export interface AllFigures {
+  setup: SetupFigures;
+  doctor?: DoctorFigures | undefined;
+  migrations?: MigrationBenchReport | undefined;
+  generation?: GenerationReport | undefined;
+  figures: Figure[];
+  notes: string[];
+}
+
+/**
+ * The other performance figures, one task each: setup (scratch embedded projects), warm doctor and
+ * migrations (the project-local cluster only: they create databases), uuidv7 generation (the target).
+ */
+export async function runAllFigures(config: ResolvedConfig, target: Target, runSteps: StepRunner): Promise<AllFigures> {
+  const out: Partial<AllFigures> & { figures: Figure[]; notes: string[] } = { figures: [], notes: [] };
+  const steps: Step[] = [
     {
       id: 'bench.setup',
       title: 'Measure cold npm run setup against bench/floor.sh, and warm npm run setup',
       run: async (ctx) => {
-        figures = await measureSetup(config, { ...options, log: ctx.log });
-        return { changes: [`cold ${formatValue(figures.coldSetup.median, 's')} vs floor ${formatValue(figures.floor.median, 's')}, warm ${formatValue(figures.warmSetup.median, 's')}`] };
+        const setup = await measureSetup(config, { coldRuns: 2, warmRuns: 5, log: ctx.log });
+        out.setup = setup;
+        out.figures.push(...setupFigureList(setup));
+        return { changes: [`cold ${formatValue(setup.coldSetup.median, 's')} vs floor ${formatValue(setup.floor.median, 's')}, warm ${formatValue(setup.warmSetup.median, 's')}`] };
       },
     },
-  ]);
-  return figures!;
+    {
+      id: 'bench.doctor',
+      title: 'Measure warm npm run doctor',
+      skip: () => (target.kind === 'external' ? 'doctor is measured on the project-local cluster only' : undefined),
+      run: async (ctx) => {
+        const doctor = await measureDoctor({ runs: 5, config: config.file, log: ctx.log });
+        out.doctor = doctor;
+        out.figures.push(...doctorFigureList(doctor));
+        return { changes: [`median ${formatValue(doctor.npm.median, 's')}`] };
+      },
+    },
+    {
+      id: 'bench.migrations',
+      title: 'Measure migrations against node-pg-migrate',
+      skip: () => (target.kind === 'external' ? 'migrations are measured on the project-local cluster only (they create scratch databases)' : undefined),
+      run: async (ctx) => {
+        const migrations = await measureMigrations(target, { log: ctx.log });
+        out.migrations = migrations;
+        out.figures.push(...migrationFigureList(migrations));
+        return { changes: [`pgstrap ${formatValue(migrations.apply.median.pgstrap / 1000, 's')}, node-pg-migrate ${formatValue(migrations.apply.median.nodePgMigrate / 1000, 's')}`] };
+      },
+    },
+    {
+      id: 'bench.uuidv7',
+      title: 'Measure uuidv7 generation and 1,000,000-row inserts',
+      run: async (ctx) => {
+        const generation = await withClient(connectionFor(target, target.databases[0]!.name), (client) =>
+          measureUuidv7Generation(client, { rows: 1_000_000, repeats: 3, log: ctx.log }),
+        );
+        out.generation = generation;
+        out.figures.push(...generationFigureList(generation));
+        return { changes: [generation.figures.map((f) => `${f.label} ${formatValue(f.generateSeconds, 's')}`).join(', ')] };
+      },
+    },
+  ];
+  if (target.kind === 'external') out.notes.push('doctor and migrations are measured on the project-local cluster only, so not on this external server');
+  await runInterruptibly(steps, runSteps);
+  return out as AllFigures;
+}
+
+/**
+ * Runs steps so that Ctrl-C stops between steps, after the current one has removed what it made
+ * (scratch projects and their clusters, scratch databases and schemas): a child killed by the same
+ * Ctrl-C fails its step, whose clean-up then runs. A second Ctrl-C exits at once.
+ */
+async function runInterruptibly(steps: Step[], runSteps: StepRunner): Promise<void> {
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\nSIGINT: stopping once the current step has cleaned up (Ctrl-C again to exit at once)\n');
+  };
+  process.on('SIGINT', onSignal);
+  const guarded = steps.map((step) => ({
+    ...step,
+    run: async (ctx: Parameters<Step['run']>[0]) => {
+      if (interrupted) throw new Error('interrupted');
+      return step.run(ctx);
+    },
+  }));
+  try {
+    await runSteps(guarded);
+  } catch (error) {
+    if (!interrupted) throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+  if (interrupted) process.exit(130);
 }

@@ -1,10 +1,9 @@
 /** `npm run bench`: what UUIDv7 keys buy on this server, as a table, JSON and an SVG chart. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { runKeyBench, runSetupFigures } from '../../bench/run.ts';
+import { runAllFigures, runKeyBench, type AllFigures } from '../../bench/run.ts';
 import { keyBenchFooter, keyBenchPanels, renderChart } from '../core/bench/chart.ts';
-import { figurePanels, renderFigureTable, setupFigureList } from '../core/bench/figures.ts';
-import type { Figure, SetupFigures } from '../core/bench/model.ts';
+import { figurePanels, renderFigureTable } from '../core/bench/figures.ts';
 import { ratiosAgainstV4 } from '../core/bench/metrics.ts';
 import { parseBenchFlags, type BenchFlags } from '../core/bench/options.ts';
 import { renderTable, runLine } from '../core/bench/table.ts';
@@ -44,22 +43,18 @@ export async function benchCommand(options: CommonOptions, flags: BenchFlags): P
   if (mode !== 'json') process.stdout.write(`pgstrap bench: ${describeEngine(target)}, database ${database}\n`);
   const runList = (steps: Step[]) => runSteps(steps, { config, target, reports: [] }, mode);
   const report = await runKeyBench(connectionFor(target, database), keyOptions, runList);
-  let setup: SetupFigures | undefined;
-  const figures: Figure[] = [];
-  if (flags.all) {
-    setup = await runSetupFigures(config, runList);
-    figures.push(...setupFigureList(setup));
-  }
+  const all: AllFigures | undefined = flags.all ? await runAllFigures(config, target, runList) : undefined;
+  const figures = all?.figures ?? [];
   const chartFile = path.resolve(flags.chart ?? path.join(config.stateDir, 'bench.svg'));
   fs.mkdirSync(path.dirname(chartFile), { recursive: true });
   const panels = [...keyBenchPanels(report), ...figurePanels(figures)];
   const command = `npm run bench -- --rows ${keyOptions.rows}${flags.all ? ' --all' : ''}`;
   fs.writeFileSync(chartFile, renderChart({ title: 'What UUIDv7 keys buy on this server', subtitle: runLine(report), panels, footer: keyBenchFooter(report, command) }));
   if (mode === 'json') {
-    printJson({ ok: true, engine: describeEngine(target), database, chart: chartFile, keys: report, ratios: ratiosAgainstV4(report), ...(flags.all ? { setup, figures } : {}) });
+    printJson({ ok: true, engine: describeEngine(target), database, chart: chartFile, keys: report, ratios: ratiosAgainstV4(report), ...(all ? { all } : {}) });
   } else {
     process.stdout.write(`\n${renderTable(report)}\n\n`);
-    for (const note of report.notes) process.stdout.write(`note: ${note}\n`);
+    for (const note of [...report.notes, ...(all?.notes ?? [])]) process.stdout.write(`note: ${note}\n`);
     if (figures.length > 0) process.stdout.write(`\n${renderFigureTable(figures)}\n`);
     process.stdout.write(`\nChart: ${chartFile}\n`);
   }
