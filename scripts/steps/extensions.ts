@@ -2,7 +2,7 @@
  * Enables the declared extensions in each database: reads what the server has, plans, stops before any
  * change when a required one is missing, then applies each database's changes in one transaction.
  */
-import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../core/config/types.ts';
+import type { ResolvedConfig, ResolvedExtension } from '../core/config/types.ts';
 import { ExitCode, PgstrapError } from '../core/errors.ts';
 import { partialFailure } from '../core/partial-failure.ts';
 import { findExtension } from '../core/extensions/catalogue.ts';
@@ -26,19 +26,12 @@ import {
 import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, type ManagedTarget, type Target } from '../engines/target.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
+import { declaredForTarget } from '../core/extensions/targeted.ts';
 import { desiredSettings } from './cluster.ts';
 import type { RunContext, Step } from './step.ts';
 
-/**
- * The declarations in terms of the target's databases: an external URL that names a database manages
- * it with the declaration of the configured database of that name, else the first one.
- */
-export function declaredForTarget(config: ResolvedConfig, databases: readonly ResolvedDatabase[]): ResolvedExtension[] {
-  const standsFor = (name: string) => (config.databases.some((d) => d.name === name) ? name : config.databases[0]?.name);
-  return config.extensions
-    .map((ext) => ({ ...ext, databases: databases.map((d) => d.name).filter((name) => ext.databases.includes(standsFor(name) ?? '')) }))
-    .filter((ext) => ext.databases.length > 0);
-}
+/** Re-exported: doctor imports it from here. */
+export { declaredForTarget };
 
 /**
  * Reads the server-wide facts the planner needs, checking output plugins with a slot in `slotDatabase`

