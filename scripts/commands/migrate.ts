@@ -10,6 +10,7 @@ import { describeEngine, type Target } from '../engines/target.ts';
 import { createMigrationFile } from '../migrations/files.ts';
 import { getMigrationStatus, planRevert, type DatabaseMigrationStatus } from '../migrations/runner.ts';
 import { createMigrationsStep, createRevertStep } from '../steps/migrations.ts';
+import { errorJson } from '../ui/errors.ts';
 import { openProject, printJson, type CommonOptions, type Project } from './options.ts';
 import { runPipeline } from './setup.ts';
 
@@ -68,9 +69,13 @@ function printDryRun(project: Project, statuses: DatabaseMigrationStatus[], flag
     const db = project.target.databases.find((d) => d.name === s.database)!;
     return { status: s, accept, retry, remaining, command: db.migrations.command };
   });
+  const blocked = plans.find((p) => p.remaining.length > 0);
+  const blockedError = blocked ? driftDetected(blocked.status.database, blocked.remaining) : undefined;
   if (project.mode === 'json') {
+    // One document: the plan and, when drift would stop the run, the error.
     printJson({
-      ok: plans.every((p) => p.remaining.length === 0),
+      ok: blockedError === undefined,
+      ...(blockedError ? { error: errorJson(blockedError) } : {}),
       dryRun: true,
       databases: plans.map((p) => ({
         database: p.status.database,
@@ -97,10 +102,9 @@ function printDryRun(project: Project, statuses: DatabaseMigrationStatus[], flag
       if (p.command !== undefined) out.push(`${db}: then would run \`${displayCommand(p.command)}\``);
     }
     process.stdout.write(`${out.join('\n')}\n`);
+    if (blockedError) throw blockedError;
   }
-  const blocked = plans.find((p) => p.remaining.length > 0);
-  if (blocked) throw driftDetected(blocked.status.database, blocked.remaining);
-  return ExitCode.ok;
+  return blockedError ? blockedError.exit : ExitCode.ok;
 }
 
 /** Column-aligned rows. */

@@ -1,7 +1,9 @@
 /** The tracking table: one row per applied migration, in its own schema so it never mixes with the app's. */
 import os from 'node:os';
 import type pg from 'pg';
+import { messageOf } from '../core/errors.ts';
 import { quoteIdent } from '../core/identifiers.ts';
+import { trackingTableFailed } from '../core/migrations/errors.ts';
 import type { AppliedMigration } from '../core/migrations/plan.ts';
 import type { MigrationSource } from '../core/migrations/source.ts';
 
@@ -24,7 +26,15 @@ export function appliedBy(): string {
 }
 
 /** Creates the schema and table when missing; run under the migration lock, since concurrent CREATEs race. */
-export async function ensureHistoryTable(client: pg.Client): Promise<void> {
+export async function ensureHistoryTable(client: pg.Client, database: string): Promise<void> {
+  try {
+    await createHistoryTable(client);
+  } catch (error) {
+    throw trackingTableFailed(database, `${HISTORY_SCHEMA}.${HISTORY_TABLE}`, messageOf(error), error);
+  }
+}
+
+async function createHistoryTable(client: pg.Client): Promise<void> {
   if (await historyExists(client)) return;
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(HISTORY_SCHEMA)}`);
   await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (

@@ -105,7 +105,7 @@ export async function migrateDatabase(target: Target, db: ResolvedDatabase, opti
   const lockOptions = { timeoutSeconds: options.lockTimeoutSeconds, onWait: (holder: string | undefined) => log(`${db.name}: waiting for another migration runner${holder ? ` (${holder})` : ''}`) };
   return withMigrationLock(connection, db.name, lockOptions, () =>
     withClient({ ...connection, application_name: 'pgstrap migrate' }, async (client) => {
-      await ensureHistoryTable(client);
+      await ensureHistoryTable(client, db.name);
       // Read after taking the lock: a runner that waited sees what the other one applied.
       const plan = planMigrations(files, await readHistory(client));
       const { accept, retry, remaining } = resolveDrift(plan.drifted, options);

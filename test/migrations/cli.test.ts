@@ -67,6 +67,9 @@ describe('migrate commands', () => {
     expect(stderr).toContain(`fix: Restore the file (git checkout) if the change was a mistake. If it was intended, accept it: \`npm run migrate -- --accept ${version}\``);
     expect(stderr.match(/migrate\.drift/g)).toHaveLength(1);
     expect((await cli('migrate:status')).exitCode).toBe(ExitCode.pending);
+    const dry = await cli('migrate', '--dry-run', '--json');
+    expect(dry.exitCode).toBe(ExitCode.database);
+    expect(JSON.parse(String(dry.stdout))).toMatchObject({ ok: false, dryRun: true, error: { code: 'migrate.drift' } });
     const typo = await cli('migrate', '--accept', '123');
     expect(typo.exitCode).toBe(ExitCode.usage);
     expect(String(typo.stderr)).toContain(`[migrate.nothing-to-accept] --accept 123: no such migration drifted in any database`);

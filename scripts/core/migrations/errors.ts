@@ -113,6 +113,17 @@ export function duplicateVersion(directory: string, a: string, b: string): Pgstr
   });
 }
 
+/** The tracking table cannot be created or read, usually for want of privileges. */
+export function trackingTableFailed(database: string, table: string, reason: string, cause: unknown): PgstrapError {
+  return new PgstrapError({
+    code: 'migrate.tracking-table',
+    message: `database ${database}: cannot create or read the tracking table ${table}: ${reason}`,
+    remedy: `Run as a role that may create a schema in ${database} (its owner), or have one create it for this role: CREATE SCHEMA ${table.split('.')[0]} AUTHORIZATION <role>.`,
+    exit: ExitCode.database,
+    cause,
+  });
+}
+
 /** A `.sql` file whose name has no version, which a runner would otherwise skip in silence. */
 export function unversionedFile(directory: string, fileName: string): PgstrapError {
   return new PgstrapError({
