@@ -4,7 +4,8 @@
  * transaction for the batch), then `migrate:status` on the 1,000 applied files. Goals: apply at least as
  * fast as node-pg-migrate; status under 300 ms.
  *
- * `npm run bench:migrations` runs it on a throwaway embedded cluster; `measureMigrations` runs it on any target.
+ * `npm run bench:migrations [-- --runs N --files N --json]` runs it on a throwaway embedded cluster;
+ * `measureMigrations` runs it on any target.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -175,7 +176,11 @@ async function main(): Promise<void> {
     const ctx: RunContext = { config, target, reports: [], log: () => {} };
     for (const step of [initialiseStep, settingsStep, startStep]) await step.run(ctx);
     const log = (line: string) => process.stderr.write(`${line}\n`);
-    const report = await measureMigrations(target, { log });
+    const flag = (name: string) => {
+      const i = process.argv.indexOf(name);
+      return i === -1 ? undefined : Number(process.argv[i + 1]);
+    };
+    const report = await measureMigrations(target, { log, files: flag('--files'), runs: flag('--runs') });
     if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else process.stdout.write(`${renderMigrationBench(report)}\n`);
   } finally {

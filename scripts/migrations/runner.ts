@@ -48,7 +48,7 @@ export interface MigrateOptions extends Resolutions {
 }
 
 /** A pending file as status shows it. */
-export function toPending(source: MigrationSource): PendingMigration {
+function toPending(source: MigrationSource): PendingMigration {
   const { version, name, path, transactional } = source;
   return { version, name, path, transactional, hasDown: (source.down?.length ?? 0) > 0 };
 }
@@ -60,6 +60,8 @@ function filesOf(target: Target, db: ResolvedDatabase): MigrationSource[] {
 
 /** Reads one database's plan without changing anything (no lock, no tracking table created). */
 export async function planDatabase(target: Target, db: ResolvedDatabase): Promise<MigrationPlan> {
+  // With the built-in runner off, rows it left from before are history, not files gone missing.
+  if (!db.migrations.builtIn) return { applied: [], pending: [], drifted: [] };
   const files = filesOf(target, db);
   return withClient(connectionFor(target, db.name), async (client) => planMigrations(files, await readHistory(client), (await lockHolder(client)) !== undefined));
 }
