@@ -1,4 +1,5 @@
 /** The one way pgstrap runs a program: `[program, args]` data, never a shell string. */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Options, Result } from 'execa';
@@ -48,4 +49,39 @@ export function findOnPath(name: string, pathEnv: string | undefined = process.e
     }
   }
   return undefined;
+}
+
+/** What probe() captured: execa's result fields the probes read. */
+export interface ProbeResult {
+  /** The exit code; -1 when the program could not start or was killed by the timeout. */
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a short read-only program (`postgres --version`, `pg_config --bindir`, `test -x` as the server user)
+ * and captures its output; never throws. It uses node:child_process rather than execa because these run on
+ * every command, warm ones included, and execa's module graph (some 140 files through tsx's loader) costs
+ * more than the whole rest of a warm doctor or setup.
+ */
+export function probe(program: string, args: readonly string[], options: Pick<RunOptions, 'as' | 'timeoutMs'> = {}): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    execFile(
+      program,
+      [...args],
+      {
+        timeout: options.timeoutMs,
+        // As in run(): a directory the server user can enter.
+        cwd: options.as ? '/' : undefined,
+        ...(options.as ? { uid: options.as.uid, gid: options.as.gid } : {}),
+      },
+      (error, stdout, stderr) => {
+        const code = (error as { code?: unknown } | null)?.code;
+        const exitCode = error === null ? 0 : typeof code === 'number' ? code : -1;
+        // execa strips the final newline; callers parse the text the same way either way.
+        resolve({ exitCode, stdout: String(stdout).replace(/\r?\n$/, ''), stderr: String(stderr).replace(/\r?\n$/, '') });
+      },
+    ).stdin?.end();
+  });
 }
