@@ -43,7 +43,7 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 /** A throwaway project: package.json with the setup script, the config, node_modules linked to this repo's. */
 function makeScratchProject(source: ResolvedConfig, port: number): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-setup-'));
   // 0755: the server user must reach the state folder inside it when we run as root.
   fs.chmodSync(dir, 0o755);
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));

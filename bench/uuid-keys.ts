@@ -12,7 +12,9 @@ import {
   WAL_DIFF_SQL,
   WAL_LSN_SQL,
   bulkInsertSql,
+  createPollingIndexSql,
   createTableSql,
+  dropPollingIndexSql,
   explainWalSql,
   generationSql,
   keyCheckSql,
@@ -182,7 +184,7 @@ export async function measureGenerator(
         fragmentation = stats.fragmentation;
       }
 
-      log(`timing ${options.queries} polling queries and ${options.queries} keyset pages`);
+      log(`timing ${options.queries} polling queries (without and with an index on status), ${options.queries} keyset pages`);
       const polling = await latencies(client, `poll_${generator.id}`, pollingSql(schema, generator), options.queries, () => []);
       let last = ZERO_UUID;
       const keyset = await latencies(client, `keyset_${generator.id}`, keysetSql(schema, generator), options.queries, (rows) => {
@@ -190,6 +192,11 @@ export async function measureGenerator(
         last = rows.length === 50 ? rows[rows.length - 1]!.id : ZERO_UUID;
         return [last];
       });
+
+      // The shipped llm_requests migration indexes (status, id DESC) for exactly this query: measure that too.
+      await client.query(createPollingIndexSql(schema, generator));
+      const pollingIndexed = await latencies(client, `poll_idx_${generator.id}`, pollingSql(schema, generator), options.queries, () => []);
+      await client.query(dropPollingIndexSql(schema, generator));
 
       const driver = chooseDriver(options);
       log(`single-row inserts for ${options.insertSeconds} s with ${options.clients} clients (${driver.name})`);
@@ -220,6 +227,7 @@ export async function measureGenerator(
           otherSessionsActive: busy,
         },
         polling,
+        pollingIndexed,
         keyset,
         generation: { ids: options.generationIds, seconds: generationSeconds, nanosecondsPerId: (generationSeconds * 1e9) / options.generationIds },
       };

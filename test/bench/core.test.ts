@@ -99,6 +99,7 @@ function result(id: string, label: string, version: 4 | 7, scale: number, densit
     index: { bytes: 4 * 1024 * 1024 * scale, leafDensity: density, leafFragmentation: density === null ? null : 10, correlation: version === 7 ? 1 : 0.01 },
     inserts: { driver: 'node', clients: 4, seconds: 5, transactions: 5000 / scale, perSecond: 1000 / scale, walBytesPerInsert: 1024 * scale, otherSessionsActive: 0 },
     polling: latency,
+    pollingIndexed: latency,
     keyset: latency,
     generation: { ids: 1e6, seconds: scale, nanosecondsPerId: 1000 * scale },
   };

@@ -98,6 +98,16 @@ export function pollingSql(schema: string, generator: Generator): string {
   return `SELECT * FROM ${qualified(schema, tableName(generator))} WHERE status = 'pending' ORDER BY id DESC LIMIT 50`;
 }
 
+/** The polling index the shipped llm_requests migration has: (status, id DESC). */
+export function createPollingIndexSql(schema: string, generator: Generator): string {
+  return `CREATE INDEX ${quoteIdent(`${tableName(generator)}_polling`)} ON ${qualified(schema, tableName(generator))} (status, id DESC)`;
+}
+
+/** Drops it again, so the single-row inserts maintain the primary key alone, as in the seeds' runs. */
+export function dropPollingIndexSql(schema: string, generator: Generator): string {
+  return `DROP INDEX ${qualified(schema, `${tableName(generator)}_polling`)}`;
+}
+
 /** One keyset page after $1. */
 export function keysetSql(schema: string, generator: Generator): string {
   return `SELECT * FROM ${qualified(schema, tableName(generator))} WHERE id > $1 ORDER BY id LIMIT 50`;
