@@ -108,6 +108,16 @@ function flakeFact(config: ResolvedConfig): FlakeFact | undefined {
   return { inSync: result.ok, file: result.file, missing: result.missing, extra: result.extra, stale: result.stale, fix: result.fix };
 }
 
+/** The embedded binaries for the configured major: those in use, or the fallback's. */
+function embeddedFact(config: ResolvedConfig, inUse: PostgresBinaries | undefined): DoctorFacts['embedded'] {
+  if (inUse?.engine === 'embedded') return { ok: true, binaries: binariesFact(inUse) };
+  try {
+    return { ok: true, binaries: binariesFact(verifyEmbeddedBinaries(config.postgresMajor, config.projectDir)) };
+  } catch (error) {
+    return { ok: false, error: errorFact(error) };
+  }
+}
+
 /** Log lines that say why a server stopped or did not start. */
 const LOG_ERROR = /\b(FATAL|PANIC|ERROR):/;
 
@@ -116,7 +126,7 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
   const status = cluster.status();
   // The listener check binds the port for a moment: only when our server does not already hold it.
   const portFree = status.running && status.port === config.port ? undefined : await isPortFree(config.port);
-  const portHolder = portFree === false && !status.running ? await describePortHolder(config.port) : undefined;
+  const portHolder = portFree === false ? await describePortHolder(config.port) : undefined;
   const uid = process.getuid?.() ?? 0;
   return {
     initialised: status.initialised,
@@ -269,6 +279,7 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
     target = await selectTarget(config, { engine: options.engine, url: options.url, env });
   } catch (error) {
     facts.engine = { ok: false, error: errorFact(error) };
+    facts.embedded = embeddedFact(config, undefined);
     return { facts, config, target: undefined };
   }
   const managed = target.kind === 'external' ? undefined : target;
@@ -281,14 +292,7 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
     binaries: managed ? binariesFact(managed.binaries) : undefined,
     mayCreateDatabases: target.kind === 'external' ? target.mayCreateDatabases : true,
   };
-  if (managed?.binaries.engine === 'embedded') facts.embedded = { ok: true, binaries: binariesFact(managed.binaries) };
-  else {
-    try {
-      facts.embedded = { ok: true, binaries: binariesFact(verifyEmbeddedBinaries(config.postgresMajor, config.projectDir)) };
-    } catch (error) {
-      facts.embedded = { ok: false, error: errorFact(error) };
-    }
-  }
+  facts.embedded = embeddedFact(config, managed?.binaries);
   if (managed) {
     facts.cluster = await clusterFacts(managed, config);
     facts.passwordFiles = facts.cluster.initialised ? [fileFact(managed.layout.passwordFile), fileFact(managed.layout.pgpassFile)] : [];

@@ -18,6 +18,12 @@ function octal(mode: number): string {
 function portCheck(c: ClusterFacts): Check {
   const id = 'cluster.port';
   if (c.running && c.port !== undefined && c.port !== c.configuredPort) {
+    // The restart would move the server to the configured port, so that port must be free too.
+    if (c.portFree === false) {
+      return check(id, 'cluster', 'fail', `the server listens on ${c.port}; the config says ${c.configuredPort}, which ${c.portHolder ?? 'another process'} holds`, {
+        fix: `Stop ${c.portHolder ?? 'that process'} and run ${RESTART_COMMAND}, or set port back to ${c.port} in the config`,
+      });
+    }
     return check(id, 'cluster', 'warn', `the server listens on ${c.port}, the config says ${c.configuredPort} (changed since it started)`, { fix: RESTART_COMMAND });
   }
   if (c.running) return check(id, 'cluster', 'ok', `127.0.0.1:${c.configuredPort} is this cluster's (pid ${c.pid})`);

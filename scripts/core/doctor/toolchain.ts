@@ -8,7 +8,15 @@ import { satisfiesNodeRange } from './node-range.ts';
 /** Inside `nix develop`, under direnv, or neither. */
 function shellCheck(facts: DoctorFacts): Check {
   const { nixShell, direnvDir } = facts.environment;
-  if (nixShell) return check('toolchain.shell', 'toolchain', 'ok', `inside nix develop (IN_NIX_SHELL=${nixShell}): the flake's PostgreSQL with every declared extension`);
+  if (nixShell) {
+    // The dev shell sets PG_BIN to the flake's PostgreSQL; falling back to the embedded one loses its extensions.
+    if (facts.engine?.ok && facts.engine.kind === 'embedded') {
+      return check('toolchain.shell', 'toolchain', 'warn', `inside nix develop, but pgstrap uses the embedded PostgreSQL (${facts.engine.choice})`, {
+        fix: "Leave the shell and run nix develop again from the project, so PG_BIN names the flake's PostgreSQL",
+      });
+    }
+    return check('toolchain.shell', 'toolchain', 'ok', `inside nix develop (IN_NIX_SHELL=${nixShell}): the flake's PostgreSQL with every declared extension`);
+  }
   if (direnvDir) return check('toolchain.shell', 'toolchain', 'ok', `direnv loaded ${direnvDir.replace(/^-/, '')} (no Nix shell: the orchestrator's environment)`);
   return check('toolchain.shell', 'toolchain', 'ok', 'neither nix develop nor direnv: plain shell (nix develop gives the extensions contrib lacks)');
 }
