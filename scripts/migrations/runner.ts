@@ -58,12 +58,17 @@ function filesOf(target: Target, db: ResolvedDatabase): MigrationSource[] {
   return db.migrations.builtIn ? readMigrations(db.migrations.directory, target.config.projectDir) : [];
 }
 
-/** Reads one database's plan without changing anything (no lock, no tracking table created). */
-export async function planDatabase(target: Target, db: ResolvedDatabase): Promise<MigrationPlan> {
+/** One database's plan, read on a connection the caller already holds (doctor reuses its own). */
+export async function readMigrationPlan(client: pg.Client, db: ResolvedDatabase, projectDir: string): Promise<MigrationPlan> {
   // With the built-in runner off, rows it left from before are history, not files gone missing.
   if (!db.migrations.builtIn) return { applied: [], pending: [], drifted: [] };
-  const files = filesOf(target, db);
-  return withClient(connectionFor(target, db.name), async (client) => planMigrations(files, await readHistory(client), (await lockHolder(client)) !== undefined));
+  const files = readMigrations(db.migrations.directory, projectDir);
+  return planMigrations(files, await readHistory(client), (await lockHolder(client)) !== undefined);
+}
+
+/** Reads one database's plan without changing anything (no lock, no tracking table created). */
+export async function planDatabase(target: Target, db: ResolvedDatabase): Promise<MigrationPlan> {
+  return withClient(connectionFor(target, db.name), (client) => readMigrationPlan(client, db, target.config.projectDir));
 }
 
 /** Per database: applied, pending and drifted migrations. Read-only; doctor and `migrate:status` use it. */

@@ -174,6 +174,20 @@ describe('built-in runner', () => {
     expect((await slow).changes).toHaveLength(1);
   });
 
+  it('shows a no-transaction file another runner is running as in progress, not dead', async () => {
+    const db = await cluster.database('inprogress', { '1_slow.sql': '-- pgstrap:no-transaction\nCREATE TABLE a (id int);\nSELECT pg_sleep(2);\n' });
+    const slow = migrateDatabase(cluster.target, db);
+    let drifted: unknown[] = [];
+    for (let i = 0; i < 40 && drifted.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      drifted = (await getMigrationStatus(cluster.target, [db]))[0]!.drifted;
+    }
+    // statementsDone is 0 or 1, depending on when status looked.
+    expect(drifted).toMatchObject([{ kind: 'half-applied', version: '1', name: 'slow', statementsTotal: 2, inProgress: true }]);
+    await slow;
+    expect((await getMigrationStatus(cluster.target, [db]))[0]).toMatchObject({ pending: [], drifted: [] });
+  });
+
   it('refuses migrate:down where the last file has no down section', async () => {
     const db = await cluster.database('nodown', { '1_a.sql': 'CREATE TABLE a (id int);\n-- pgstrap:down\nDROP TABLE a;\n', '2_b.sql': 'CREATE TABLE b (id int);\n' });
     await migrateDatabase(cluster.target, db);
