@@ -75,6 +75,7 @@ describe('parseMigrationSource', () => {
     expect(() => source('1_x.sql', '-- pgstrap:no-transation\nSELECT 1;')).toThrow(/unknown directive/);
     expect(() => source('1_x.sql', 'BEGIN;\nSELECT 1;\nCOMMIT;')).toThrow(/1_x.sql:1:1: "BEGIN;" controls the transaction/);
     expect(source('1_x.sql', '-- pgstrap:no-transaction\nBEGIN;\nSELECT 1;\nCOMMIT;').up).toHaveLength(3);
+    expect(() => source('1_x.sql', 'SELECT 1;\nCOPY t (a) FROM stdin;\n1\n\\.\n')).toThrow(/1_x.sql:2:1: COPY ... FROM stdin needs psql/);
   });
 });
 

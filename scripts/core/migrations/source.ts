@@ -14,6 +14,7 @@ export const NO_TRANSACTION_DIRECTIVE = '-- pgstrap:no-transaction';
 export const DOWN_MARKER = '-- pgstrap:down';
 
 const DIRECTIVE = /^--\s*pgstrap:\s*(\S*)\s*$/i;
+const COPY_FROM_STDIN = /^copy\b[^;]*\bfrom\s+stdin\b/i;
 const TRANSACTION_CONTROL = /^(begin|commit|rollback|abort|end|start\s+transaction)\b/i;
 
 /** A parsed migration file. Statement offsets index `text`. */
@@ -58,6 +59,11 @@ export function parseMigrationSource(name: MigrationName, path: string, rawText:
     } else {
       throw invalid(path, text, comment.offset, `unknown directive "pgstrap:${match[1]}"`, `Use \`${NO_TRANSACTION_DIRECTIVE}\` (header) or \`${DOWN_MARKER}\`.`);
     }
+  }
+  // psql feeds the lines after COPY ... FROM stdin to the server; here they would be parsed as SQL.
+  const copy = statements.find((s) => COPY_FROM_STDIN.test(s.text));
+  if (copy) {
+    throw invalid(path, text, copy.offset, 'COPY ... FROM stdin needs psql to send the data that follows it', 'Load the rows with INSERT ... VALUES, or COPY from a file the server can read.');
   }
   const up = statements.filter((s) => downAt === undefined || s.offset < downAt);
   const down = downAt === undefined ? undefined : statements.filter((s) => s.offset > downAt!);
