@@ -19,7 +19,7 @@ export const uuidv7Step: Step = {
         const plan = planUuidv7(state);
         notes.push(...plan.notes.map((n) => `${db.name}: ${n}`));
         if (plan.statements.length === 0 && !plan.record) {
-          notes.push(`${db.name}: uuidv7() strategy ${plan.strategy}`);
+          if (plan.managed) notes.push(`${db.name}: uuidv7() strategy ${plan.strategy}`);
           return;
         }
         for (const line of plan.changes) ctx.log(`${db.name}: ${line}`);

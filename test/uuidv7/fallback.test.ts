@@ -87,6 +87,22 @@ function suite(name: string, raw: Parameters<typeof makeProject>[0], env: Record
         expect(rows[0].v1only).toBeNull();
       });
     });
+
+    it("leaves a team's own uuidv7() alone, and reports its disorder as a fact", async () => {
+      // The kind of function the seed documents copied from the web: v7 layout, random inside the millisecond.
+      await withClient(connectionFor(target, 'app'), async (c) => {
+        await c.query('DROP FUNCTION public.uuidv7(); DELETE FROM pgstrap.uuidv7_strategy');
+        await c.query(`CREATE FUNCTION public.uuidv7() RETURNS uuid LANGUAGE sql VOLATILE AS $$
+          SELECT (lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
+            || '7' || substr(md5(random()::text), 1, 3) || '8' || substr(md5(random()::text), 1, 15))::uuid $$`);
+      });
+      const [uuidv7, verify] = await runStepsQuietly([uuidv7Step, verifyStep], project.config, target);
+      expect(uuidv7!.changes).toEqual([]);
+      expect(uuidv7!.notes).toEqual([expect.stringMatching(/^app: public\.uuidv7\(\) exists and was not created by pgstrap: left as it is/)]);
+      expect(verify!.notes[0]).toMatch(/^app: uuidv7\(\) strategy not recorded .*[1-9]\d* of 9999 consecutive pairs out of order; expected/);
+      expect(verify!.notes[1]).toMatch(/^app: SQL fallback \(installed in a rolled-back transaction\): passes the same checks/);
+      expect(await withClient(connectionFor(target, 'app'), readUuidv7Strategy)).toBeUndefined();
+    });
   });
 }
 

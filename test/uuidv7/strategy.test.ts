@@ -83,7 +83,7 @@ describe('verify verdicts', () => {
 
   it('reports disorder as a fact where order is not promised, and fails it where it is', () => {
     const shuffled = { ...good, outOfOrder: 4990 };
-    expect(judgeBatch(shuffled, 10000, false)).toMatchObject({ failures: [], facts: [expect.any(String), expect.stringContaining('4990 of 9999 consecutive pairs out of order: expected')] });
+    expect(judgeBatch(shuffled, 10000, false)).toMatchObject({ failures: [], facts: [expect.any(String), expect.stringContaining('4990 of 9999 consecutive pairs out of order; expected')] });
     expect(judgeBatch(shuffled, 10000, true).failures).toEqual([expect.stringContaining('promises order')]);
   });
 

@@ -77,7 +77,7 @@ export function judgeBatch(result: BatchResult, expected: number, promisesOrder:
   if (promisesOrder && result.outOfOrder > 0) failures.push(`${order}, though this strategy promises order within a session`);
   const facts = [
     `${result.total} ids: version 7, RFC variant, unique, within ${result.maxSkewSeconds.toFixed(3)} s of the server clock`,
-    promisesOrder ? `in order (${order})` : `${order}: expected, as ids are random inside a millisecond`,
+    promisesOrder ? `in order (${order})` : `${order}; expected: this generator does not promise order inside a millisecond`,
   ];
   return { failures, facts };
 }

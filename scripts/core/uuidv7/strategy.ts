@@ -70,6 +70,8 @@ export interface Uuidv7Plan {
   notes: string[];
   /** Write the strategy record (RECORD_STRATEGY_SQL) after the statements. */
   record: boolean;
+  /** False when a uuidv7() pgstrap did not create is in effect: the strategy is then not in use. */
+  managed: boolean;
 }
 
 function isManaged(fn: FunctionState | undefined): boolean {
@@ -128,5 +130,5 @@ export function planUuidv7(state: Uuidv7State, schema: string = UUIDV7_SCHEMA): 
     statements.unshift(createStrategyTableSql());
     changes.push(`recorded strategy ${strategy}${state.recorded ? ` (was ${state.recorded})` : ''}`);
   }
-  return { strategy, statements, changes, notes, record: writeRecord };
+  return { strategy, statements, changes, notes, record: writeRecord, managed: manageable };
 }
