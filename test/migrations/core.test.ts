@@ -1,6 +1,7 @@
 /** Pure migration logic: checksums that survive editors, names, directives, plans and error positions. */
 import { describe, expect, it } from 'vitest';
 import { decodeSqlBytes, normaliseSql, sqlChecksum } from '../../scripts/core/migrations/checksum.ts';
+import { environmentForUrl, withDatabase } from '../../scripts/core/migrations/command-env.ts';
 import { statementFailed } from '../../scripts/core/migrations/errors.ts';
 import { compareVersions, nextVersion, parseMigrationFileName, slugify } from '../../scripts/core/migrations/naming.ts';
 import { planMigrations, type AppliedMigration } from '../../scripts/core/migrations/plan.ts';
@@ -131,5 +132,21 @@ describe('statementFailed', () => {
 
   it('counts columns in characters, as PostgreSQL does', () => {
     expect(lineColumn('a\n😀b', 5)).toEqual({ line: 2, column: 3 });
+  });
+});
+
+describe('environmentForUrl', () => {
+  it('gives the app migrator DATABASE_URL and PG* for one database, password and sslmode included', () => {
+    const url = withDatabase(new URL('postgresql://deploy:p%40ss%3Aword@db.example.com:6432/postgres?sslmode=require'), 'app_test');
+    expect(environmentForUrl(url)).toEqual({
+      DATABASE_URL: 'postgresql://deploy:p%40ss%3Aword@db.example.com:6432/app_test?sslmode=require',
+      PGHOST: 'db.example.com',
+      PGPORT: '6432',
+      PGDATABASE: 'app_test',
+      PGUSER: 'deploy',
+      PGPASSWORD: 'p@ss:word',
+      PGSSLMODE: 'require',
+    });
+    expect(environmentForUrl(new URL('postgres://[::1]/app'))).toMatchObject({ PGHOST: '::1', PGPORT: '5432', PGDATABASE: 'app' });
   });
 });
