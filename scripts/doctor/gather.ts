@@ -118,9 +118,6 @@ function embeddedFact(config: ResolvedConfig, inUse: PostgresBinaries | undefine
   }
 }
 
-/** Log lines that say why a server stopped or did not start. */
-const LOG_ERROR = /\b(FATAL|PANIC|ERROR):/;
-
 async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Promise<ClusterFacts> {
   const { cluster, layout } = target;
   const status = cluster.status();
@@ -137,7 +134,7 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
     stalePid: status.stalePid,
     dataDir: fileFact(layout.dataDir),
     logFile: layout.logFile,
-    logErrors: status.running ? [] : tailFile(layout.logFile, 200).filter((l) => LOG_ERROR.test(l)).slice(-8),
+    logTail: status.running ? [] : tailFile(layout.logFile, 200),
     configuredPort: config.port,
     portFree,
     portHolder,

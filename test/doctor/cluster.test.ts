@@ -161,4 +161,22 @@ describe('doctor on a managed cluster', () => {
     expect(result.checks.some((c) => c.group === 'cluster')).toBe(false);
     expect(path.isAbsolute(p.configFile)).toBe(true);
   });
+
+  it('shows the log file and its last error lines when the server is down; npm run db:start rewrites the broken file and starts it', async () => {
+    const target = await managedTarget(p.project);
+    await target.cluster.stop();
+    // A setting PostgreSQL does not know, as a hand edit of the managed file would leave it.
+    fs.appendFileSync(path.join(target.layout.dataDir, 'pgstrap.conf'), "no_such_setting = '1'\n");
+    // pg_ctl start alone (db:start would first rewrite the managed file from the config).
+    await expect(target.cluster.start(p.project.config.port)).rejects.toThrow(/did not start/);
+    const log = checkOf(await doctor(p), 'cluster.log');
+    expect(log.status).toBe('warn');
+    expect(log.message).toContain(target.layout.logFile);
+    expect(log.details.join('\n')).toMatch(/no_such_setting/);
+    expect(log.fix).toContain(`tail -n 50 ${target.layout.logFile}`);
+    // The hint's command: db:start rewrites pgstrap.conf from the config, then starts.
+    const start = await runCli(['start', '--config', p.configFile], { cwd: p.project.dir });
+    expect(start.exitCode, String(start.stderr)).toBe(0);
+    expect(checkOf(await doctor(p), 'cluster.log')).toMatchObject({ status: 'ok', details: [] });
+  });
 });

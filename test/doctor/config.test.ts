@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { satisfiesNodeRange } from '../../scripts/core/doctor/node-range.ts';
 import { settingMatches } from '../../scripts/core/doctor/setting-values.ts';
+import { lastErrors } from '../../scripts/core/doctor/cluster.ts';
 import { summarise, check } from '../../scripts/core/doctor/model.ts';
 import { runCli } from '../support/project.ts';
 import { checkOf, doctor, doctorProject, hintCommands, runFix, type DoctorProject } from './support.ts';
@@ -83,6 +84,17 @@ describe('doctor check model (pure)', () => {
     expect(settingMatches('on', setting('on', undefined, 'bool'))).toBe(true);
     expect(settingMatches('true', setting('on', undefined, 'bool'))).toBe(true);
     expect(settingMatches('logical', setting('logical', undefined, 'enum'))).toBe(true);
+  });
+
+  it('picks the log lines of the process that logged the last FATAL', () => {
+    const tail = [
+      '10:00 UTC [11] LOG:  database system is shut down',
+      '10:01 UTC [12] LOG:  unrecognized configuration parameter "x" in file "pgstrap.conf" line 6',
+      '10:01 UTC [12] FATAL:  configuration file "pgstrap.conf" contains errors',
+    ];
+    expect(lastErrors(tail)).toEqual(tail.slice(1));
+    expect(lastErrors(['[5] ERROR:  boom', '[6] LOG:  fine'])).toEqual(['[5] ERROR:  boom']);
+    expect(lastErrors(['[6] LOG:  fine'])).toEqual([]);
   });
 
   it('fails on warnings only under --strict, and runs the backticked command of a hint', () => {

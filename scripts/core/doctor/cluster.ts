@@ -11,6 +11,17 @@ export const RESTART_COMMAND = 'npm run db:stop && npm run db:start';
 /** Settings pgstrap writes for where the server listens; the port check covers them. */
 const LISTEN_KEYS = new Set(['port', 'listen_addresses', 'unix_socket_directories']);
 
+/**
+ * The lines that say why the server stopped or did not start: those of the process that logged the last
+ * FATAL or PANIC (its LOG, DETAIL and HINT lines name the cause, e.g. an unknown setting), else the ERROR lines.
+ */
+export function lastErrors(tail: readonly string[], count = 8): string[] {
+  const fatal = [...tail].reverse().find((l) => /\b(FATAL|PANIC):/.test(l));
+  const pid = fatal && /\[(\d+)\]/.exec(fatal)?.[0];
+  const lines = pid ? tail.filter((l) => l.includes(pid)) : tail.filter((l) => /\bERROR:/.test(l));
+  return lines.slice(-count);
+}
+
 function octal(mode: number): string {
   return `0${mode.toString(8).padStart(3, '0')}`;
 }
@@ -84,11 +95,12 @@ function clusterChecks(c: ClusterFacts, binariesMajor: number | undefined): Chec
         }),
   );
   checks.push(portCheck(c));
-  if (c.running || c.logErrors.length === 0) checks.push(check('cluster.log', 'cluster', 'ok', `log: ${c.logFile}`));
+  const errors = c.running ? [] : lastErrors(c.logTail);
+  if (errors.length === 0) checks.push(check('cluster.log', 'cluster', 'ok', `log: ${c.logFile}`));
   else {
     checks.push(
       check('cluster.log', 'cluster', 'warn', `the server is down; the last errors in ${c.logFile}:`, {
-        details: c.logErrors,
+        details: errors,
         fix: `Fix what the log names (tail -n 50 ${c.logFile}), then npm run db:start`,
       }),
     );

@@ -56,8 +56,8 @@ export interface ClusterFacts {
   stalePid: number | undefined;
   dataDir: FileFact;
   logFile: string;
-  /** The log's last error lines (FATAL, PANIC, ERROR, LOG lines about shutdown), read only when the server is down. */
-  logErrors: string[];
+  /** The log's last lines, read only when the server is down. */
+  logTail: string[];
   configuredPort: number;
   /** Whether anything listens on 127.0.0.1:configuredPort; undefined when not probed (our server holds it). */
   portFree: boolean | undefined;
