@@ -11,13 +11,7 @@ export async function withClient<T>(target: ConnectionTarget, fn: (client: pg.Cl
   try {
     await client.connect();
   } catch (error) {
-    throw new PgstrapError({
-      code: 'db.connect-failed',
-      message: `cannot connect to ${describeTarget(target)}: ${(error as Error).message}`,
-      remedy: 'Is the server running? npm run db:status shows it; npm run doctor explains what is wrong.',
-      exit: ExitCode.cluster,
-      cause: error,
-    });
+    throw connectError(target, error);
   }
   // A dropped connection must not crash the process; the pending query rejects instead.
   client.on('error', () => {});
@@ -26,6 +20,19 @@ export async function withClient<T>(target: ConnectionTarget, fn: (client: pg.Cl
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+/** A connect failure with the remedy that fits its cause (no server, no database, wrong password). */
+function connectError(target: ConnectionTarget, error: unknown): PgstrapError {
+  const code = (error as { code?: string }).code;
+  const base = { message: `cannot connect to ${describeTarget(target)}: ${(error as Error).message}`, exit: ExitCode.cluster, cause: error };
+  if (code === '3D000') {
+    return new PgstrapError({ ...base, code: 'db.missing-database', remedy: 'npm run setup creates the configured databases (for an external server, create it or use a URL without a database).' });
+  }
+  if (code === '28P01' || code === '28000') {
+    return new PgstrapError({ ...base, code: 'db.auth-failed', remedy: 'Check the user and password in the URL; for the local cluster, .pgstrap/password holds the superuser password.' });
+  }
+  return new PgstrapError({ ...base, code: 'db.connect-failed', remedy: 'Is the server running? npm run db:status shows it; npm run doctor explains what is wrong.' });
 }
 
 /** Runs `fn` in a transaction: COMMIT on success, ROLLBACK on any error. */
