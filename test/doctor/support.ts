@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { runDoctor, type DoctorRun } from '../../scripts/commands/doctor.ts';
+import { runDoctor, type DoctorRun } from '../../scripts/doctor/run.ts';
 import type { PgstrapConfig } from '../../scripts/core/config/types.ts';
 import type { Check } from '../../scripts/core/doctor/model.ts';
 import { run } from '../../scripts/engines/process.ts';
