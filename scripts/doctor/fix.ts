@@ -12,15 +12,18 @@ import { SETUP_STEPS } from '../commands/setup.ts';
 import { runSteps } from '../ui/pipeline.ts';
 import type { OutputMode } from '../ui/output.ts';
 
-/** The setup steps (by id) each repair runs; the cluster steps come along wherever a server is needed. */
+/**
+ * The setup steps (by id) each repair runs. Only `start` brings the cluster steps: the other repairs come
+ * from checks that run only against a running server, and the loop in run.ts checks again between rounds.
+ */
 const STEPS_FOR: Record<Repair, string[]> = {
   flake: ['nix-extensions'],
   permissions: [],
   start: ['cluster', 'settings', 'start'],
-  databases: ['cluster', 'settings', 'start', 'databases'],
-  extensions: ['cluster', 'settings', 'start', 'databases', 'extensions'],
-  uuidv7: ['cluster', 'settings', 'start', 'databases', 'extensions', 'uuidv7'],
-  migrations: ['cluster', 'settings', 'start', 'databases', 'extensions', 'uuidv7', 'migrations'],
+  databases: ['databases'],
+  extensions: ['extensions'],
+  uuidv7: ['uuidv7'],
+  migrations: ['migrations'],
 };
 
 /** chmod 700 on a data directory wider than PostgreSQL accepts, 600 on the password files. */

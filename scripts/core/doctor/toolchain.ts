@@ -67,7 +67,7 @@ function catalogueCheck(config: ResolvedConfig): Check | undefined {
     ...unknown.map((n) => `${n}: not in pgstrap's catalogue (a team's own extension? check its CREATE EXTENSION name)`),
     ...unavailable.map((e) => `${e.name}: ${e.why}`),
   ];
-  if (details.length === 0) return check('config.extensions', 'config', 'ok', `${config.extensions.length} declared extensions, all known to the catalogue`);
+  if (details.length === 0) return check('config.extensions', 'config', 'ok', `${config.extensions.length === 1 ? 'the declared extension is' : `all ${config.extensions.length} declared extensions are`} known to the catalogue`);
   const names = [...unknown, ...unavailable.map((e) => e.name)];
   return check('config.extensions', 'config', 'warn', `${names.join(', ')}: ${unknown.length > 0 ? 'unknown' : 'not buildable by nixpkgs'}`, {
     details,
