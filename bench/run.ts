@@ -1,7 +1,7 @@
 /** Runs the benchmarks as a task list and returns their figures; the command prints them. */
 import type { ResolvedConfig } from '../scripts/core/config/types.ts';
 import { setupFigureList } from '../scripts/core/bench/figures.ts';
-import type { Figure, GeneratorResult, KeyBenchReport, SetupFigures } from '../scripts/core/bench/model.ts';
+import type { Figure, GeneratorResult, InsertThroughput, KeyBenchReport, SetupFigures } from '../scripts/core/bench/model.ts';
 import { formatValue } from '../scripts/core/bench/metrics.ts';
 import type { KeyBenchOptions } from '../scripts/core/bench/options.ts';
 import type { GenerationReport } from '../scripts/core/uuidv7/generation-bench.ts';
@@ -13,17 +13,16 @@ import { measureMigrations, type MigrationBenchReport } from './migrations.ts';
 import { withBenchSession } from './session.ts';
 import { measureSetup } from './setup-figures.ts';
 import { measureUuidv7Generation } from './uuidv7-generation.ts';
-import { describeServer, keyBenchReport, measureGenerator, planKeyBench } from './uuid-keys.ts';
+import { describeServer, keyBenchReport, measureGenerator, measureInserts, planKeyBench } from './uuid-keys.ts';
 
 /** Runs steps as a task list (the pipeline's renderer in the CLI, a quiet loop in tests). */
 export type StepRunner = (steps: Step[]) => Promise<unknown>;
 
 /** The line a finished generator's task shows. */
-function summaryOf(result: GeneratorResult): string {
+function summaryOf(result: Omit<GeneratorResult, 'inserts'>): string {
   return [
     `bulk ${formatValue(result.bulk.seconds, 's')}`,
     `index ${formatValue(result.index.bytes / 1024 / 1024, 'MB')}`,
-    `${formatValue(result.inserts.perSecond, 'inserts/s')}`,
     `poll p50 ${formatValue(result.polling.p50, 'ms')}`,
   ].join(', ');
 }
@@ -33,18 +32,28 @@ export async function runKeyBench(connection: ConnectionTarget, options: KeyBenc
   return withBenchSession(connection, async (session) => {
     const plan = await planKeyBench(session);
     const server = await describeServer(session);
-    const results: GeneratorResult[] = [];
+    const measured: Array<Omit<GeneratorResult, 'inserts'>> = [];
+    let inserts = new Map<string, InsertThroughput>();
     const steps: Step[] = plan.generators.map((generator) => ({
       id: `bench.${generator.id}`,
       title: `Measure ${generator.label}`,
       run: async (ctx) => {
         const result = await measureGenerator(session, plan, generator, options, ctx.log);
-        results.push(result);
+        measured.push(result);
         // A single "change" is what the task list shows after the title.
         return { changes: [summaryOf(result)] };
       },
     }));
+    steps.push({
+      id: 'bench.inserts',
+      title: `Time single-row inserts, the generators taking turns in ${options.insertRounds} rounds`,
+      run: async (ctx) => {
+        inserts = await measureInserts(session, plan.generators, options, ctx.log);
+        return { changes: [plan.generators.map((g) => `${g.id} ${formatValue(inserts.get(g.id)!.perSecond, 'tx/s')}`).join(', ')] };
+      },
+    });
     await runSteps(steps);
+    const results: GeneratorResult[] = measured.map((m) => ({ ...m, inserts: inserts.get(m.generator.id)! }));
     return keyBenchReport(options, server, plan, results);
   });
 }

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import type pg from 'pg';
-import type { Generator, GeneratorResult, KeyBenchReport } from '../scripts/core/bench/model.ts';
+import type { Generator, GeneratorResult, InsertThroughput, KeyBenchReport } from '../scripts/core/bench/model.ts';
 import {
   CORRELATION_SQL,
   OTHER_ACTIVITY_SQL,
@@ -151,14 +151,14 @@ async function latencies(client: pg.Client, name: string, text: string, count: n
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
-/** Measures one generator on its own table, then drops the table. */
+/** Measures one generator on its own table (kept for the insert rounds; the schema's drop removes it). */
 export async function measureGenerator(
   session: BenchSession,
   plan: KeyBenchPlan,
   generator: Generator,
   options: KeyBenchOptions,
   log: (line: string) => void,
-): Promise<GeneratorResult> {
+): Promise<Omit<GeneratorResult, 'inserts'>> {
   const schema = session.schema;
   return session.withClient(async (client) => {
     await client.query(createTableSql(schema, generator));
@@ -198,15 +198,6 @@ export async function measureGenerator(
       const pollingIndexed = await latencies(client, `poll_idx_${generator.id}`, pollingSql(schema, generator), options.queries, () => []);
       await client.query(dropPollingIndexSql(schema, generator));
 
-      const driver = chooseDriver(options);
-      log(`single-row inserts for ${options.insertSeconds} s with ${options.clients} clients (${driver.name})`);
-      await checkpoint(client);
-      const lsn = await walPosition(client);
-      const sampler = sampleOtherActivity(session);
-      const inserts = await driver.run(session, singleInsertSql(schema, generator), options).finally(() => sampler.stop());
-      const insertWal = await walBytes(client, lsn);
-      const busy = await sampler.result;
-
       log(`generating ${options.generationIds.toLocaleString('en-US')} ids`);
       started = performance.now();
       await client.query(generationSql(generator), [options.generationIds]);
@@ -217,25 +208,65 @@ export async function measureGenerator(
         keys: { checked: check.checked, wrongVersion: check.wrong_version, wrongVariant: check.wrong_variant },
         bulk: { rows: options.rows, seconds, rowsPerSecond: options.rows / seconds, walBytesPerRow: bulkWal / options.rows },
         index: { bytes, leafDensity: density, leafFragmentation: fragmentation, correlation },
-        inserts: {
-          driver: driver.name,
-          clients: options.clients,
-          seconds: inserts.seconds,
-          transactions: inserts.transactions,
-          perSecond: inserts.transactions / inserts.seconds,
-          walBytesPerInsert: inserts.transactions > 0 ? insertWal / inserts.transactions : 0,
-          otherSessionsActive: busy,
-        },
         polling,
         pollingIndexed,
         keyset,
         generation: { ids: options.generationIds, seconds: generationSeconds, nanosecondsPerId: (generationSeconds * 1e9) / options.generationIds },
       };
-    } finally {
-      // One table at a time: the next generator gets the cache and the disk to itself.
+    } catch (error) {
       await client.query(`DROP TABLE IF EXISTS ${qualified(schema, tableName(generator))}`).catch(() => {});
+      throw error;
     }
   });
+}
+
+/**
+ * Single-row insert throughput into the bulk-loaded tables, the generators taking turns in rounds (each
+ * round starting with another one), so that a noisy moment on a shared machine, such as another
+ * process's fsyncs, falls on all of them alike. Each window starts after a CHECKPOINT, as the bulk load did.
+ */
+export async function measureInserts(
+  session: BenchSession,
+  generators: Generator[],
+  options: KeyBenchOptions,
+  log: (line: string) => void,
+): Promise<Map<string, InsertThroughput>> {
+  const driver = chooseDriver(options);
+  const window = options.insertSeconds / options.insertRounds;
+  const totals = new Map(generators.map((g) => [g.id, { transactions: 0, seconds: 0, wal: 0, busy: 0, rounds: [] as number[] }]));
+  await session.withClient(async (client) => {
+    for (let round = 0; round < options.insertRounds; round += 1) {
+      for (let k = 0; k < generators.length; k += 1) {
+        const generator = generators[(round + k) % generators.length]!;
+        log(`round ${round + 1}/${options.insertRounds}: ${generator.label}, ${options.clients} clients (${driver.name})`);
+        await checkpoint(client);
+        const lsn = await walPosition(client);
+        const sampler = sampleOtherActivity(session);
+        const result = await driver.run(session, singleInsertSql(session.schema, generator), options.clients, window).finally(() => sampler.stop());
+        const total = totals.get(generator.id)!;
+        total.wal += await walBytes(client, lsn);
+        total.busy += (await sampler.result) / options.insertRounds;
+        total.transactions += result.transactions;
+        total.seconds += result.seconds;
+        total.rounds.push(Math.round(result.transactions / result.seconds));
+      }
+    }
+  });
+  return new Map(
+    [...totals].map(([id, t]) => [
+      id,
+      {
+        driver: driver.name,
+        clients: options.clients,
+        seconds: t.seconds,
+        transactions: t.transactions,
+        perSecond: t.transactions / t.seconds,
+        perSecondByRound: t.rounds,
+        walBytesPerInsert: t.transactions > 0 ? t.wal / t.transactions : 0,
+        otherSessionsActive: t.busy,
+      },
+    ]),
+  );
 }
 
 /**
@@ -261,12 +292,13 @@ function sampleOtherActivity(session: BenchSession): { stop(): void; result: Pro
 }
 
 /** The insert driver for these options. */
-function chooseDriver(options: KeyBenchOptions): { name: 'node' | 'pgbench'; run(session: BenchSession, sql: string, o: KeyBenchOptions): Promise<DriverResult> } {
+function chooseDriver(options: KeyBenchOptions): { name: 'node' | 'pgbench'; run(session: BenchSession, sql: string, clients: number, seconds: number): Promise<DriverResult> } {
   const pgbench = options.driver === 'node' ? undefined : findPgbench(options.binDir);
   if (pgbench) {
-    return { name: 'pgbench', run: (session, sql, o) => pgbenchInserts(pgbench, session.connection, sql, o.clients, o.insertSeconds) };
+    // pgbench -T takes whole seconds.
+    return { name: 'pgbench', run: (session, sql, clients, seconds) => pgbenchInserts(pgbench, session.connection, sql, clients, Math.max(1, Math.round(seconds))) };
   }
-  return { name: 'node', run: (session, sql, o) => nodeInserts(session, sql, o.clients, o.insertSeconds) };
+  return { name: 'node', run: (session, sql, clients, seconds) => nodeInserts(session, sql, clients, seconds) };
 }
 
 /** Server facts that change the figures. */
@@ -299,7 +331,7 @@ export function keyBenchReport(
     generators: results,
     notes: [
       ...plan.notes,
-      ...drivers.map((d) => `single-row inserts driven by ${d}, ${options.clients} clients, ${options.insertSeconds} s each`),
+      ...drivers.map((d) => `single-row inserts driven by ${d}, ${options.clients} clients, ${options.insertSeconds} s each in ${options.insertRounds} rounds taking turns`),
       ...results
         .filter((r) => r.inserts.otherSessionsActive > 0)
         .map((r) => `${r.generator.label}: other sessions were working on the server in ${Math.round(r.inserts.otherSessionsActive * 100)}% of samples during its timed inserts; their WAL is counted in its WAL per insert`),

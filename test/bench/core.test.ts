@@ -1,7 +1,7 @@
 /** The bench's pure parts: percentiles, ratios, flags, SQL names, the table and the SVG chart. */
 import { describe, expect, it } from 'vitest';
 import { keyBenchFooter, keyBenchPanels, renderChart, verdictOf, type Chart } from '../../scripts/core/bench/chart.ts';
-import { figurePanels, renderFigureTable, setupFigureList } from '../../scripts/core/bench/figures.ts';
+import { figurePanels, renderFigureMarkdown, renderFigureTable, setupFigureList } from '../../scripts/core/bench/figures.ts';
 import type { GeneratorResult, KeyBenchReport } from '../../scripts/core/bench/model.ts';
 import { formatValue, measuredMetrics, ratiosAgainstV4 } from '../../scripts/core/bench/metrics.ts';
 import { DEFAULT_KEY_BENCH, parseBenchFlags } from '../../scripts/core/bench/options.ts';
@@ -97,7 +97,7 @@ function result(id: string, label: string, version: 4 | 7, scale: number, densit
     keys: { checked: 1000, wrongVersion: 0, wrongVariant: 0 },
     bulk: { rows: 1000, seconds: 2 * scale, rowsPerSecond: 500 / scale, walBytesPerRow: 200 * scale },
     index: { bytes: 4 * 1024 * 1024 * scale, leafDensity: density, leafFragmentation: density === null ? null : 10, correlation: version === 7 ? 1 : 0.01 },
-    inserts: { driver: 'node', clients: 4, seconds: 5, transactions: 5000 / scale, perSecond: 1000 / scale, walBytesPerInsert: 1024 * scale, otherSessionsActive: 0 },
+    inserts: { driver: 'node', clients: 4, seconds: 5, transactions: 5000 / scale, perSecond: 1000 / scale, perSecondByRound: [1000 / scale], walBytesPerInsert: 1024 * scale, otherSessionsActive: 0 },
     polling: latency,
     pollingIndexed: latency,
     keyset: latency,
@@ -210,6 +210,12 @@ describe('--all figures', () => {
     const text = renderFigureTable(setupFigureList(setup));
     expect(text).toMatch(/npm run setup\s+1\.40 s\s+met: within 1\.5x of the floor \(is 1\.40x\)/);
     expect(text).toMatch(/npm run setup\s+1\.20 s\s+NOT met: under 1 s/);
+  });
+
+  it('renders a Markdown table for the README', () => {
+    const md = renderFigureMarkdown(setupFigureList(setup)).split('\n');
+    expect(md[1]).toBe('|---|---|---:|---|');
+    expect(md[4]).toBe('| Warm setup, nothing to do (Node start included) | npm run setup | 1.20 s | **not met**: under 1 s |');
   });
 
   it('draws a panel per group, in colours no generator uses', () => {

@@ -14,7 +14,7 @@ import type { KeyBenchOptions } from '../../scripts/core/bench/options.ts';
 import { connectionFor, readPassword, type ManagedTarget } from '../../scripts/engines/target.ts';
 import { REPO_ROOT, makeProject, managedTarget, query, runCli, runStepsQuietly, testEnv, type TestProject } from '../support/project.ts';
 
-const SMALL: KeyBenchOptions = { rows: 2000, insertSeconds: 0.5, clients: 2, queries: 20, generationIds: 10_000, driver: 'node' };
+const SMALL: KeyBenchOptions = { rows: 2000, insertSeconds: 0.6, insertRounds: 2, clients: 2, queries: 20, generationIds: 10_000, driver: 'node' };
 
 let project: TestProject;
 let target: ManagedTarget;
@@ -54,7 +54,7 @@ describe('npm run bench on the embedded engine', () => {
       // The embedded engine ships contrib, so pgstattuple gives density and fragmentation.
       expect(result.index.leafDensity).toEqual(expect.any(Number));
       expect(result.index.leafFragmentation).toEqual(expect.any(Number));
-      expect(result.inserts).toMatchObject({ driver: 'node', clients: 2, transactions: expect.any(Number) });
+      expect(result.inserts).toMatchObject({ driver: 'node', clients: 2, transactions: expect.any(Number), perSecondByRound: [expect.any(Number), expect.any(Number)] });
       expect(result.inserts.transactions).toBeGreaterThan(0);
       for (const latency of [result.polling, result.pollingIndexed, result.keyset]) {
         expect(latency).toMatchObject({ count: 20, p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) });

@@ -50,3 +50,13 @@ export function figurePanels(figures: Figure[]): Panel[] {
   }
   return [...panels.values()];
 }
+
+/** The figures as a Markdown table, for the README. */
+export function renderFigureMarkdown(figures: Figure[]): string {
+  const escape = (cell: string) => cell.replaceAll('|', '\\|');
+  return [
+    '| figure | what | value | goal |',
+    '|---|---|---:|---|',
+    ...figures.map((f) => `| ${escape(f.group)} | ${escape(f.label)} | ${formatValue(f.value, f.unit)} | ${f.goal ? `${f.goal.met ? 'met' : '**not met**'}: ${escape(f.goal.text)}` : ''} |`),
+  ].join('\n');
+}

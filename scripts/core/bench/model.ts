@@ -41,6 +41,8 @@ export interface InsertThroughput {
   seconds: number;
   transactions: number;
   perSecond: number;
+  /** Each round's rate, to show how steady the machine was. */
+  perSecondByRound: number[];
   /** pg_wal_lsn_diff over the window, divided by the transactions: server-wide, so see otherSessionsActive. */
   walBytesPerInsert: number;
   /** Share (0-1) of 200 ms samples in which sessions not of this run were active on the server. */

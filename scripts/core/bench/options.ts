@@ -5,8 +5,10 @@ import { ExitCode, PgstrapError } from '../errors.ts';
 export interface KeyBenchOptions {
   /** Rows bulk-loaded per generator. */
   rows: number;
-  /** Seconds of single-row inserts per generator. */
+  /** Seconds of single-row inserts per generator, over all rounds. */
   insertSeconds: number;
+  /** Rounds the generators take turns in, so machine noise falls on all alike. */
+  insertRounds: number;
   /** Concurrent clients for the single-row inserts. */
   clients: number;
   /** Timed executions of each polling query. */
@@ -22,7 +24,8 @@ export interface KeyBenchOptions {
 /** Sized to finish in about a minute on a 2-core machine with three generators. */
 export const DEFAULT_KEY_BENCH: KeyBenchOptions = {
   rows: 500_000,
-  insertSeconds: 5,
+  insertSeconds: 6,
+  insertRounds: 3,
   clients: 4,
   queries: 200,
   generationIds: 1_000_000,
