@@ -91,4 +91,13 @@ describe('doctor on databases', () => {
     await runFix(p, drifted);
     expect(checkOf(await doctor(p), 'db.app.migrations').status).toBe('ok');
   });
+
+  it('warns while the settings of the config are not in pgstrap.conf or not in effect; npm run setup applies them', async () => {
+    p.configure({ databases: ['app'], extensions: ['pgcrypto'], settings: { work_mem: '8MB', log_min_duration_statement: '250ms' } });
+    const stale = checkOf(await doctor(p), 'cluster.settings');
+    // The earlier test's pg_stat_statements preload is gone from the config too.
+    expect(stale).toMatchObject({ status: 'warn', message: 'pgstrap.conf differs from the config: work_mem, log_min_duration_statement, shared_preload_libraries', fix: 'npm run setup' });
+    await runFix(p, stale);
+    expect(checkOf(await doctor(p), 'cluster.settings')).toMatchObject({ status: 'ok', message: 'in effect: work_mem, log_min_duration_statement' });
+  });
 });

@@ -97,9 +97,9 @@ export function toolchainChecks(facts: DoctorFacts): Check[] {
   if (facts.config.ok) {
     const config = facts.config.value;
     checks.push(postgresCheck(facts), embeddedCheck(facts, config));
-    const file = config.file ?? 'no config file (defaults)';
     const summary = `${config.databases.length} database${config.databases.length === 1 ? '' : 's'}, ${config.extensions.length} extension${config.extensions.length === 1 ? '' : 's'}`;
-    checks.push(check('config.valid', 'config', 'ok', `${file} is valid: ${summary}`), catalogueCheck(config), flakeCheck(facts));
+    const valid = config.file ? `${config.file} is valid: ${summary}` : `no extensions.config.ts: the defaults apply (${summary})`;
+    checks.push(check('config.valid', 'config', 'ok', valid), catalogueCheck(config), flakeCheck(facts));
   } else {
     const { error } = facts.config;
     checks.push(check('config.valid', 'config', 'fail', error.message, { details: error.details, fix: error.remedy }));
