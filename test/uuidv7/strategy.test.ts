@@ -40,7 +40,9 @@ describe('uuidv7 strategy', () => {
   it('switches the fallback to a pg_uuidv7 wrapper once the extension is there', () => {
     const plan = planUuidv7(state({ pgUuidv7Schema: 'ext', uuidv7: managed(fallbackBody()), extract, recorded: 'fallback' }));
     expect(plan.statements.join('\n')).toContain('SELECT "ext".uuid_generate_v7()');
-    expect(plan.changes).toContain('recorded strategy pg_uuidv7 (was fallback)');
+    expect(plan.changes).toEqual(["replaced public.uuidv7(): it now calls pg_uuidv7's uuid_generate_v7()", 'recorded strategy pg_uuidv7 (was fallback)']);
+    const upgraded = planUuidv7(state({ uuidv7: managed('SELECT an_older_body()'), extract, recorded: 'fallback' }));
+    expect(upgraded.changes).toEqual(["replaced public.uuidv7(), pgstrap's SQL fallback (no pg_uuidv7, PostgreSQL before 18)"]);
     expect(planUuidv7(state({ pgUuidv7Schema: 'ext', uuidv7: managed(wrapperBody('ext')), extract, recorded: 'pg_uuidv7' })).statements).toEqual([]);
   });
 

@@ -108,11 +108,11 @@ export function planUuidv7(state: Uuidv7State, schema: string = UUIDV7_SCHEMA): 
   } else if (strategy === 'pg_uuidv7') {
     if (!sameBody(fn, wrapperBody(state.pgUuidv7Schema!))) {
       statements.push(installWrapperSql(schema, state.pgUuidv7Schema!));
-      changes.push(`created ${schema}.uuidv7() calling pg_uuidv7's uuid_generate_v7()`);
+      changes.push(fn ? `replaced ${schema}.uuidv7(): it now calls pg_uuidv7's uuid_generate_v7()` : `created ${schema}.uuidv7() calling pg_uuidv7's uuid_generate_v7()`);
     }
   } else if (!sameBody(fn, fallbackBody())) {
     statements.push(installFallbackSql(schema));
-    changes.push(`created ${schema}.uuidv7(), pgstrap's SQL fallback (no pg_uuidv7, PostgreSQL before 18)`);
+    changes.push(`${fn ? 'replaced' : 'created'} ${schema}.uuidv7(), pgstrap's SQL fallback (no pg_uuidv7, PostgreSQL before 18)`);
   }
   // The timestamp reader exists on every version (installFallbackSql and installWrapperSql include it).
   const installsExtract = statements.some((s) => s.includes('uuidv7_extract_timestamp'));
