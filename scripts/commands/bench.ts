@@ -47,7 +47,8 @@ export async function benchCommand(options: CommonOptions, flags: BenchFlags): P
   const figures = all?.figures ?? [];
   const chartFile = path.resolve(flags.chart ?? path.join(config.stateDir, 'bench.svg'));
   fs.mkdirSync(path.dirname(chartFile), { recursive: true });
-  const panels = [...keyBenchPanels(report), ...figurePanels(figures)];
+  const keySection = figures.length > 0 ? `Primary keys: ${report.rows.toLocaleString('en-US')} rows per generator` : undefined;
+  const panels = [...keyBenchPanels(report, keySection), ...figurePanels(figures)];
   const command = `npm run bench -- --rows ${keyOptions.rows}${flags.all ? ' --all' : ''}`;
   fs.writeFileSync(chartFile, renderChart({ title: 'What UUIDv7 keys buy on this server', subtitle: runLine(report), panels, footer: keyBenchFooter(report, command) }));
   if (mode === 'json') {

@@ -186,6 +186,13 @@ describe('SVG chart', () => {
     expect(svg).toContain('class="foot">single-row inserts driven by node');
   });
 
+  it('puts a section heading above the panel that starts a section', () => {
+    const panels = [...keyBenchPanels(report(), 'Primary keys'), ...figurePanels([{ group: 'g', label: 'l', value: 1, unit: 's' }], 'More')];
+    expect(panels.filter((p) => p.section).map((p) => p.section)).toEqual(['Primary keys', 'More']);
+    const svg = renderChart({ title: 't', subtitle: 's', panels });
+    expect(svg.match(/class="h2"/g)).toHaveLength(2);
+  });
+
   it('colours a ratio by whether it is better, worse or about the same', () => {
     expect(verdictOf(0.5, 'lower')).toBe('better');
     expect(verdictOf(0.5, 'higher')).toBe('worse');

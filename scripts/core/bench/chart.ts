@@ -19,6 +19,8 @@ export interface Bar {
 
 /** One metric: a title, a unit and its bars. */
 export interface Panel {
+  /** Starts a new section under this heading, on a new row. */
+  section?: string | undefined;
   title: string;
   unit: string;
   better: 'lower' | 'higher';
@@ -117,14 +119,23 @@ export function renderChart(chart: Chart): string {
   const layout = layoutFor(chart.panels);
   const PANEL_WIDTH = layout.panelWidth;
   const columns = Math.min(COLUMNS, Math.max(1, chart.panels.length));
-  const rows: Panel[][] = [];
-  for (let i = 0; i < chart.panels.length; i += columns) rows.push(chart.panels.slice(i, i + columns));
+  // Rows of up to `columns` panels; a panel with a section heading starts a new row under it.
+  const rows: Array<{ heading?: string | undefined; panels: Panel[] }> = [];
+  for (const panel of chart.panels) {
+    const last = rows[rows.length - 1];
+    if (!last || panel.section !== undefined || last.panels.length === columns) rows.push({ heading: panel.section, panels: [panel] });
+    else last.panels.push(panel);
+  }
   const head = 64;
   const body: string[] = [];
   let y = MARGIN + head;
   for (const row of rows) {
-    row.forEach((panel, col) => body.push(...renderPanel(panel, MARGIN + col * (PANEL_WIDTH + GAP), y, layout)));
-    y += Math.max(...row.map(panelHeight)) + GAP;
+    if (row.heading !== undefined) {
+      body.push(`<text x="${MARGIN}" y="${n(y + 16)}" class="h2">${escapeXml(row.heading)}</text>`);
+      y += 28;
+    }
+    row.panels.forEach((panel, col) => body.push(...renderPanel(panel, MARGIN + col * (PANEL_WIDTH + GAP), y, layout)));
+    y += Math.max(...row.panels.map(panelHeight)) + GAP;
   }
   const footer = chart.footer ?? [];
   footer.forEach((line, i) => body.push(`<text x="${MARGIN}" y="${n(y + 4 + i * 18)}" class="foot">${escapeXml(line)}</text>`));
@@ -133,6 +144,7 @@ export function renderChart(chart: Chart): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${n(height)}" viewBox="0 0 ${width} ${n(height)}" font-family="Helvetica, Arial, sans-serif">`,
     '<style>',
+    '.h2{font-size:16px;font-weight:bold;fill:#1f2328}',
     '.h1{font-size:20px;font-weight:bold;fill:#1f2328}.sub{font-size:13px;fill:#57606a}',
     '.title{font-size:14px;font-weight:bold;fill:#1f2328}.unit{font-weight:normal;fill:#57606a}',
     '.hint{font-size:11px;fill:#8c959f}.label{font-size:12px;fill:#1f2328}.value{font-size:12px;fill:#1f2328}',
@@ -166,11 +178,12 @@ export function keyBenchFooter(report: KeyBenchReport, command: string): string[
 }
 
 /** The primary-key benchmark as panels: one per measured metric, one bar per generator. */
-export function keyBenchPanels(report: KeyBenchReport): Panel[] {
+export function keyBenchPanels(report: KeyBenchReport, section?: string): Panel[] {
   const reference = referenceResult(report);
   const ratios = ratiosAgainstV4(report);
   const short = reference?.generator.id ?? 'v4';
-  return measuredMetrics(report).map((metric) => ({
+  return measuredMetrics(report).map((metric, i) => ({
+    section: i === 0 ? section : undefined,
     title: metric.title,
     unit: metric.unit,
     better: metric.better,

@@ -33,16 +33,18 @@ export function renderFigureTable(figures: Figure[]): string {
 }
 
 /** One panel per group (and unit), one bar per figure; a goal shows as the bar's note. */
-export function figurePanels(figures: Figure[]): Panel[] {
+export function figurePanels(figures: Figure[], section = 'Setup, doctor, migrations and uuidv7 generation (--all)'): Panel[] {
   const panels = new Map<string, Panel>();
+  let first = true;
   for (const figure of figures) {
     const key = `${figure.group}\u0000${figure.unit}`;
-    const panel = panels.get(key) ?? { title: figure.group, unit: figure.unit, better: 'lower', bars: [] };
+    const panel = panels.get(key) ?? { section: first ? section : undefined, title: figure.group, unit: figure.unit, better: 'lower', bars: [] };
+    first = false;
     panel.bars.push({
       label: figure.label,
       value: figure.value,
       // Colours after the key generators' (0-2), so a setup bar never looks like a generator.
-      series: FIGURE_SERIES + panel.bars.length,
+      series: figure.series ?? FIGURE_SERIES + panel.bars.length,
       note: figure.goal ? `goal ${figure.goal.met ? 'met' : 'not met'}: ${figure.goal.text}` : undefined,
       verdict: figure.goal ? (figure.goal.met ? 'better' : 'worse') : undefined,
     });

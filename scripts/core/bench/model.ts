@@ -122,6 +122,8 @@ export interface Figure {
   label: string;
   value: number;
   unit: string;
+  /** Palette index, so a generator keeps its colour from the key panels; default: its place in the group. */
+  series?: number | undefined;
   /** The goal it is held to, e.g. `within 1.5x of the floor`, and whether this run met it. */
   goal?: { text: string; met: boolean } | undefined;
 }
