@@ -101,7 +101,7 @@ function whyMissing(ext: ResolvedExtension, entry: CatalogueEntry | undefined, s
   if (!server.available.has(ext.name)) {
     const renamed = entry?.nixInstallsAs !== undefined && server.available.has(entry.nixInstallsAs);
     if (renamed) return `${ext.name} is not available ${on}, but ${entry!.nixInstallsAs} is: nixpkgs' build installs it under that name; declare ${entry!.nixInstallsAs}`;
-    return `${ext.name} is not available ${on} (not in pg_available_extensions)`;
+    return `${ext.name} is not available ${on} (it has no ${ext.name}.control)`;
   }
   if (ext.version !== undefined && server.versions !== undefined && !(server.versions.get(ext.name) ?? []).includes(ext.version)) {
     return `${ext.name} version ${ext.version} is not available ${on} (it has ${(server.versions.get(ext.name) ?? []).join(', ') || 'no versions'})`;
