@@ -2,8 +2,9 @@
  * The doctor's effects: reads the environment, the config, the cluster's files and the servers, and
  * returns plain facts for scripts/core/doctor/ to judge. Nothing here changes anything.
  *
- * Speed matters (warm doctor under a second, Node start included): no process is spawned on the happy
- * path, every connection opens at once, and each database gets exactly one connection.
+ * Speed matters (warm doctor under a second, Node start included): the only programs run are engine
+ * selection's short probes (through node:child_process, not execa), every connection opens at once, and
+ * each database gets exactly one connection.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,7 +25,6 @@ import type {
   DatabaseFacts,
   DoctorFacts,
   EnvironmentFacts,
-  ErrorFact,
   FileFact,
   FlakeFact,
   MigrationFact,
@@ -62,10 +62,6 @@ export interface Gathered {
   facts: DoctorFacts;
   config: ResolvedConfig | undefined;
   target: Target | undefined;
-}
-
-function errorFact(error: unknown): ErrorFact {
-  return errorJson(error);
 }
 
 function binariesFact(b: PostgresBinaries): BinariesFact {
@@ -114,7 +110,7 @@ function embeddedFact(config: ResolvedConfig, inUse: PostgresBinaries | undefine
   try {
     return { ok: true, binaries: binariesFact(verifyEmbeddedBinaries(config.postgresMajor, config.projectDir)) };
   } catch (error) {
-    return { ok: false, error: errorFact(error) };
+    return { ok: false, error: errorJson(error) };
   }
 }
 
@@ -266,7 +262,7 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
   try {
     config = await loadConfig({ cwd, explicitPath: options.config });
   } catch (error) {
-    facts.config = { ok: false, error: errorFact(error) };
+    facts.config = { ok: false, error: errorJson(error) };
     return { facts, config: undefined, target: undefined };
   }
   facts.config = { ok: true, value: config };
@@ -277,7 +273,7 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
   try {
     target = await selectTarget(config, { engine: options.engine, url: options.url, env });
   } catch (error) {
-    facts.engine = { ok: false, error: errorFact(error) };
+    facts.engine = { ok: false, error: errorJson(error) };
     facts.embedded = embeddedFact(config, undefined);
     return { facts, config, target: undefined };
   }
