@@ -19,7 +19,7 @@ import { databasesStep } from '../../scripts/steps/databases.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
 import { verifyStep } from '../../scripts/steps/verify.ts';
-import { freePort, query, runStepsQuietly, testEnv } from '../support/project.ts';
+import { freePort, makeProject, query, runCli, runStepsQuietly, testEnv } from '../support/project.ts';
 
 const STEPS = [extensionsCheckStep, databasesStep, extensionsStep, uuidv7Step, verifyStep];
 
@@ -100,6 +100,20 @@ describe('PGlite as an external server', () => {
       await c.query('INSERT INTO seed (n) SELECT generate_series(1, 100)');
       expect((await c.query('SELECT count(*)::int AS n FROM seed')).rows[0].n).toBe(100);
     });
+  });
+
+  it('npm run verify --json reports the strategy and the checks, and changes nothing', async () => {
+    // A project folder without a config file: the defaults apply, the URL names the database.
+    const project = await makeProject();
+    try {
+      const result = await runCli(['verify', '--json', '--url', url], { cwd: project.dir });
+      expect(result.exitCode, String(result.stdout) + String(result.stderr)).toBe(0);
+      const doc = JSON.parse(String(result.stdout));
+      expect(doc).toMatchObject({ ok: true, changed: false, steps: [{ id: 'verify', status: 'unchanged' }] });
+      expect(doc.steps[0].notes[0]).toMatch(/^postgres: uuidv7\(\) strategy pg_uuidv7; 10000 ids/);
+    } finally {
+      await project.remove();
+    }
   });
 
   it('changes nothing on a second run', async () => {
