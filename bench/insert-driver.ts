@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parsePgbenchTransactions, pgbenchScript } from '../scripts/core/bench/pgbench.ts';
 import { ExitCode, PgstrapError } from '../scripts/core/errors.ts';
 import type { ConnectionTarget } from '../scripts/db/client.ts';
 import { run } from '../scripts/engines/process.ts';
@@ -50,12 +51,6 @@ export function findPgbench(binDir: string | undefined, env = process.env): stri
   return candidates.find((c): c is string => Boolean(c) && fs.existsSync(c!));
 }
 
-/** pgbench's count of committed transactions, from its summary. */
-export function parsePgbenchTransactions(stdout: string): number | undefined {
-  const match = /number of transactions actually processed:\s*(\d+)/.exec(stdout);
-  return match ? Number(match[1]) : undefined;
-}
-
 /** libpq connection arguments for pgbench, from the same target pg connects to. */
 function pgbenchConnection(connection: ConnectionTarget): { args: string[]; env: Record<string, string> } {
   const env: Record<string, string> = connection.application_name ? { PGAPPNAME: connection.application_name } : {};
@@ -65,12 +60,12 @@ function pgbenchConnection(connection: ConnectionTarget): { args: string[]; env:
   return { args, env };
 }
 
-/** Runs pgbench with a one-statement script (random() for the parameter: pgbench scripts take none). */
+/** Runs pgbench with a one-statement script for `seconds` (whole seconds: pgbench -T takes no fraction). */
 export async function pgbenchInserts(pgbench: string, connection: ConnectionTarget, sql: string, clients: number, seconds: number): Promise<DriverResult> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-pgbench-'));
   try {
     const script = path.join(dir, 'insert.sql');
-    fs.writeFileSync(script, `${sql.replace('$1', 'random()')};\n`);
+    fs.writeFileSync(script, pgbenchScript(sql));
     const { args, env } = pgbenchConnection(connection);
     const jobs = Math.max(1, Math.min(clients, os.availableParallelism()));
     const result = await run(pgbench, ['-n', '-M', 'prepared', '-c', String(clients), '-j', String(jobs), '-T', String(seconds), '-f', script, ...args], {

@@ -9,6 +9,8 @@ import { benchSchemaName, dropSchemaSql, explainWalSql, isBenchSchemaName, walBy
 import { mean, median, percentile, ratio, summarise } from '../../scripts/core/bench/stats.ts';
 import { renderMarkdownTable, renderTable } from '../../scripts/core/bench/table.ts';
 import { isPgstrapError } from '../../scripts/core/errors.ts';
+import { findPgbench } from '../../bench/insert-driver.ts';
+import { parsePgbenchTransactions, pgbenchScript } from '../../scripts/core/bench/pgbench.ts';
 
 describe('percentile', () => {
   it('interpolates between ranks (type 7), like numpy', () => {
@@ -238,5 +240,19 @@ describe('WAL from EXPLAIN', () => {
     expect(explainWalSql('INSERT INTO t VALUES (1)')).toBe('EXPLAIN (ANALYZE, WAL, TIMING OFF, COSTS OFF, FORMAT JSON) INSERT INTO t VALUES (1)');
     expect(walBytesOfExplain([{ Plan: { 'Node Type': 'ModifyTable', 'WAL Bytes': 4096, Plans: [{ 'WAL Bytes': 0 }] } }])).toBe(4096);
     expect(() => walBytesOfExplain([{ Plan: {} }])).toThrow(/WAL Bytes/);
+  });
+});
+
+describe('pgbench driver', () => {
+  it("reads pgbench's count of committed transactions", () => {
+    const out = 'transaction type: insert.sql\nscaling factor: 1\nnumber of clients: 4\nnumber of transactions actually processed: 27411\nlatency average = 0.874 ms\ntps = 4568.2 (without initial connection time)\n';
+    expect(parsePgbenchTransactions(out)).toBe(27411);
+    expect(parsePgbenchTransactions('pgbench: error: connection failed')).toBeUndefined();
+    expect(pgbenchScript("INSERT INTO t VALUES ('pending', md5($1::text))")).toBe("INSERT INTO t VALUES ('pending', md5(random()::text));\n");
+  });
+
+  it('prefers PGBENCH, then the server bin folder, and finds none where none exists', () => {
+    expect(findPgbench(undefined, { PGBENCH: process.execPath, PATH: '' })).toBe(process.execPath);
+    expect(findPgbench('/nonexistent/bin', { PATH: '/nonexistent' }) ?? 'none').toMatch(/^(none|\/usr\/lib\/postgresql\/\d+\/bin\/pgbench)$/);
   });
 });
