@@ -118,12 +118,14 @@ export interface AllFigures {
  */
 export async function runAllFigures(config: ResolvedConfig, target: Target, runSteps: StepRunner): Promise<AllFigures> {
   const out: Partial<AllFigures> & { figures: Figure[]; notes: string[] } = { figures: [], notes: [] };
+  // Aborted on Ctrl-C, so a step that can stop between its runs does not finish them all first.
+  const interrupt = new AbortController();
   const steps: Step[] = [
     {
       id: 'bench.setup',
       title: 'Measure cold npm run setup against bench/floor.sh, and warm npm run setup',
       run: async (ctx) => {
-        const setup = await measureSetup(config, { coldRuns: 2, warmRuns: 5, log: ctx.log });
+        const setup = await measureSetup(config, { coldRuns: 2, warmRuns: 5, log: ctx.log, signal: interrupt.signal });
         out.setup = setup;
         out.figures.push(...setupFigureList(setup));
         return { changes: [`cold ${formatValue(setup.coldSetup.median, 's')} vs floor ${formatValue(setup.floor.median, 's')}, warm ${formatValue(setup.warmSetup.median, 's')}`] };
@@ -165,7 +167,7 @@ export async function runAllFigures(config: ResolvedConfig, target: Target, runS
     },
   ];
   if (target.kind === 'external') out.notes.push('doctor and migrations are measured on the project-local cluster only, so not on this external server');
-  await runInterruptibly(steps, runSteps);
+  await runInterruptibly(steps, runSteps, interrupt);
   return out as AllFigures;
 }
 
@@ -174,11 +176,12 @@ export async function runAllFigures(config: ResolvedConfig, target: Target, runS
  * (scratch projects and their clusters, scratch databases and schemas): a child killed by the same
  * Ctrl-C fails its step, whose clean-up then runs. A second Ctrl-C exits at once.
  */
-async function runInterruptibly(steps: Step[], runSteps: StepRunner): Promise<void> {
+async function runInterruptibly(steps: Step[], runSteps: StepRunner, interrupt: AbortController): Promise<void> {
   let interrupted = false;
   const onSignal = () => {
     if (interrupted) process.exit(130);
     interrupted = true;
+    interrupt.abort();
     process.stderr.write('\nSIGINT: stopping once the current step has cleaned up (Ctrl-C again to exit at once)\n');
   };
   process.on('SIGINT', onSignal);

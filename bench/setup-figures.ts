@@ -23,6 +23,8 @@ export interface SetupFigureOptions {
   coldRuns: number;
   warmRuns: number;
   log?: (line: string) => void;
+  /** Stops between runs once aborted (Ctrl-C); what was started is still removed. */
+  signal?: AbortSignal | undefined;
 }
 
 /** The first free port from `base` on: clear of the project's own cluster and of each other. */
@@ -126,17 +128,21 @@ export async function measureSetup(source: ResolvedConfig, options: SetupFigureO
   const warmNode: number[] = [];
   const databases = source.databases.map((d) => d.name);
   let engine = '';
+  const stopIfAborted = () => options.signal?.throwIfAborted();
   for (let i = 0; i < options.coldRuns; i += 1) {
+    stopIfAborted();
     const dir = makeScratchProject(source, await freePortNear(source.port + 200));
     try {
       const target = await scratchTarget(dir);
       engine = `embedded PostgreSQL ${target.binaries.version}`;
       log(`floor run ${i + 1}/${options.coldRuns}: initdb, pg_ctl start, CREATE DATABASE ${databases.join(', ')}`);
       floor.push(await floorRun(target, databases));
+      stopIfAborted();
       log(`cold npm run setup ${i + 1}/${options.coldRuns}`);
       cold.push(await timed(() => npmRun(dir, 'setup')));
       if (i === options.coldRuns - 1) {
         for (let w = 0; w < options.warmRuns; w += 1) {
+          stopIfAborted();
           log(`warm npm run setup ${w + 1}/${options.warmRuns}`);
           warm.push(await timed(() => npmRun(dir, 'setup')));
           warmNode.push(
