@@ -16,7 +16,6 @@ import {
   createTableSql,
   dropPollingIndexSql,
   explainWalSql,
-  generationSql,
   keyCheckSql,
   keysetSql,
   indexSizeSql,
@@ -30,21 +29,13 @@ import {
 import type { KeyBenchOptions } from '../scripts/core/bench/options.ts';
 import { summarise } from '../scripts/core/bench/stats.ts';
 import { messageOf } from '../scripts/core/errors.ts';
-import { STATE_SCHEMA, STRATEGY_TABLE, installFallbackSql } from '../scripts/core/uuidv7/sql.ts';
+import { generateSql } from '../scripts/core/uuidv7/generation-bench.ts';
+import { installFallbackSql } from '../scripts/core/uuidv7/sql.ts';
+import { readUuidv7Strategy } from '../scripts/db/uuidv7.ts';
+import { chooseGenerators } from '../scripts/core/bench/generators.ts';
 import { quoteIdent } from '../scripts/core/identifiers.ts';
 import { findPgbench, nodeInserts, pgbenchInserts, type DriverResult } from './insert-driver.ts';
 import type { BenchSession } from './session.ts';
-
-/** The generator that every other is compared with. */
-export const V4: Generator = { id: 'v4', label: 'v4 gen_random_uuid()', expression: 'gen_random_uuid()', version: 4 };
-
-/** The strategy setup recorded for this database (`native`, `pg_uuidv7`, `fallback`), or null. */
-async function recordedStrategy(client: pg.Client): Promise<string | null> {
-  const table = `${quoteIdent(STATE_SCHEMA)}.${quoteIdent(STRATEGY_TABLE)}`;
-  const exists = (await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table])).rows[0]!.ok;
-  if (!exists) return null;
-  return (await client.query<{ strategy: string }>(`SELECT strategy FROM ${table}`)).rows[0]?.strategy ?? null;
-}
 
 /** The generators measured on this database, and why any is missing. */
 export interface KeyBenchPlan {
@@ -59,39 +50,20 @@ export interface KeyBenchPlan {
 export async function planKeyBench(session: BenchSession): Promise<KeyBenchPlan> {
   const notes: string[] = [];
   return session.withClient(async (client) => {
-    const generators: Generator[] = [V4];
-    let strategy = await recordedStrategy(client);
+    const strategy = await readUuidv7Strategy(client);
     const hasUuidv7 = (await client.query<{ ok: boolean }>(`SELECT to_regprocedure('uuidv7()') IS NOT NULL AS ok`)).rows[0]!.ok;
     const pgUuidv7 = (
       await client.query<{ schema: string }>(
         `SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_uuidv7'`,
       )
     ).rows[0];
-    strategy ??= hasUuidv7 ? 'unknown' : null;
-
     // The fallback goes into the bench schema even where it is not the strategy, so it is always compared.
     await client.query(installFallbackSql(session.schema));
-    const same = strategy === 'fallback';
-    if (hasUuidv7 && !same) {
-      generators.push({ id: 'uuidv7', label: `uuidv7() (${strategy})`, expression: 'uuidv7()', version: 7 });
-    } else if (!hasUuidv7) {
-      notes.push('this database has no uuidv7(): npm run setup installs it');
-    }
-    // When the strategy is the fallback, uuidv7() and the bench's copy run the same SQL: measure it once.
-    if (same) notes.push("uuidv7() here is the SQL fallback, so it is measured once, as the bench schema's copy");
-    generators.push({
-      id: 'fallback',
-      label: same ? 'uuidv7() (SQL fallback)' : 'SQL fallback',
-      expression: `${quoteIdent(session.schema)}.uuidv7()`,
-      version: 7,
-    });
-    if (pgUuidv7) {
-      generators.push({ id: 'pg_uuidv7', label: 'pg_uuidv7 uuid_generate_v7()', expression: `${quoteIdent(pgUuidv7.schema)}.uuid_generate_v7()`, version: 7 });
-    } else {
-      notes.push('pg_uuidv7 is not installed in this database, so uuid_generate_v7() is not measured');
-    }
+    const chosen = chooseGenerators({ strategy: strategy ?? null, hasUuidv7, pgUuidv7Schema: pgUuidv7?.schema ?? null, benchSchema: session.schema });
+    const { generators } = chosen;
+    notes.push(...chosen.notes);
     const pgstattupleSchema = await ensurePgstattuple(session, client, notes);
-    return { generators, strategy, pgstattupleSchema, notes };
+    return { generators, strategy: chosen.strategy, pgstattupleSchema, notes };
   });
 }
 
@@ -200,7 +172,7 @@ export async function measureGenerator(
 
       log(`generating ${options.generationIds.toLocaleString('en-US')} ids`);
       started = performance.now();
-      await client.query(generationSql(generator), [options.generationIds]);
+      await client.query(generateSql(generator.expression), [options.generationIds]);
       const generationSeconds = (performance.now() - started) / 1000;
 
       return {

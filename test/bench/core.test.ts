@@ -1,5 +1,6 @@
 /** The bench's pure parts: percentiles, ratios, flags, SQL names, the table and the SVG chart. */
 import { describe, expect, it } from 'vitest';
+import { chooseGenerators } from '../../scripts/core/bench/generators.ts';
 import { keyBenchFooter, keyBenchPanels, renderChart, verdictOf, type Chart } from '../../scripts/core/bench/chart.ts';
 import { figurePanels, renderFigureMarkdown, renderFigureTable, setupFigureList } from '../../scripts/core/bench/figures.ts';
 import type { GeneratorResult, KeyBenchReport } from '../../scripts/core/bench/model.ts';
@@ -254,5 +255,36 @@ describe('pgbench driver', () => {
   it('prefers PGBENCH, then the server bin folder, and finds none where none exists', () => {
     expect(findPgbench(undefined, { PGBENCH: process.execPath, PATH: '' })).toBe(process.execPath);
     expect(findPgbench('/nonexistent/bin', { PATH: '/nonexistent' }) ?? 'none').toMatch(/^(none|\/usr\/lib\/postgresql\/\d+\/bin\/pgbench)$/);
+  });
+});
+
+describe('generators', () => {
+  const benchSchema = 'pgstrap_bench_1_abcdef';
+
+  it('measures the fallback once when it is the strategy', () => {
+    const { generators, notes } = chooseGenerators({ strategy: 'fallback', hasUuidv7: true, pgUuidv7Schema: null, benchSchema });
+    expect(generators.map((g) => [g.id, g.label, g.expression, g.version])).toEqual([
+      ['v4', 'v4 gen_random_uuid()', 'gen_random_uuid()', 4],
+      ['fallback', 'uuidv7() (SQL fallback)', '"pgstrap_bench_1_abcdef".uuidv7()', 7],
+    ]);
+    expect(notes.join('\n')).toMatch(/measured once[\s\S]*pg_uuidv7 is not installed/);
+  });
+
+  it('compares the native function, the fallback and pg_uuidv7 where they all exist', () => {
+    const { generators } = chooseGenerators({ strategy: 'native', hasUuidv7: true, pgUuidv7Schema: 'ext schema', benchSchema });
+    expect(generators.map((g) => `${g.id}: ${g.expression}`)).toEqual([
+      'v4: gen_random_uuid()',
+      'uuidv7: uuidv7()',
+      'fallback: "pgstrap_bench_1_abcdef".uuidv7()',
+      'pg_uuidv7: "ext schema".uuid_generate_v7()',
+    ]);
+    expect(generators[1]!.label).toBe('uuidv7() (native)');
+  });
+
+  it('says so when the database has no uuidv7() yet', () => {
+    const { generators, strategy, notes } = chooseGenerators({ strategy: null, hasUuidv7: false, pgUuidv7Schema: null, benchSchema });
+    expect(generators.map((g) => g.id)).toEqual(['v4', 'fallback']);
+    expect(strategy).toBeNull();
+    expect(notes[0]).toMatch(/no uuidv7\(\): npm run setup installs it/);
   });
 });

@@ -113,11 +113,6 @@ export function keysetSql(schema: string, generator: Generator): string {
   return `SELECT * FROM ${qualified(schema, tableName(generator))} WHERE id > $1 ORDER BY id LIMIT 50`;
 }
 
-/** The generation cost alone: $1 ids, no table. */
-export function generationSql(generator: Generator): string {
-  return `SELECT count(${generator.expression}) AS n FROM generate_series(1, $1::int)`;
-}
-
 /** Counts keys whose version nibble or RFC 9562 variant bits are wrong ($1: the expected version). */
 export function keyCheckSql(schema: string, generator: Generator): string {
   return `SELECT count(*)::int AS checked,
