@@ -118,3 +118,29 @@ describe('npm run bench on the embedded engine', () => {
     expect(await leftovers()).toEqual([]);
   });
 });
+
+describe('npm run bench on PostgreSQL 18 (embedded), where uuidv7() is native', () => {
+  let project18: TestProject;
+  let target18: ManagedTarget;
+
+  beforeAll(async () => {
+    project18 = await makeProject({ postgresMajor: 18, engine: 'embedded', databases: ['app'] });
+    target18 = await managedTarget(project18);
+    await runStepsQuietly(SETUP_STEPS, project18.config, target18);
+  });
+  afterAll(async () => project18?.remove());
+
+  it('compares v4, the native uuidv7() and the SQL fallback, all keys valid', async () => {
+    const report = await runKeyBench(connectionFor(target18, 'app'), SMALL, (steps) => runStepsQuietly(steps, project18.config, target18));
+    expect(report.server).toMatch(/^PostgreSQL 18\./);
+    expect(report.strategy).toBe('native');
+    expect(report.generators.map((g) => [g.generator.id, g.generator.label])).toEqual([
+      ['v4', 'v4 gen_random_uuid()'],
+      ['uuidv7', 'uuidv7() (native)'],
+      ['fallback', 'SQL fallback'],
+    ]);
+    for (const result of report.generators) expect(result.keys).toEqual({ checked: 2000, wrongVersion: 0, wrongVariant: 0 });
+    const schemas = await query(target18, 'app', `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'pgstrap\\_bench\\_%'`);
+    expect(schemas).toEqual([]);
+  });
+});
