@@ -8,12 +8,15 @@ import type pg from 'pg';
 import type { Generator, GeneratorResult, InsertThroughput, KeyBenchReport } from '../scripts/core/bench/model.ts';
 import {
   CORRELATION_SQL,
+  EXTENSION_SCHEMA_SQL,
+  HAS_UUIDV7_SQL,
   OTHER_ACTIVITY_SQL,
   WAL_DIFF_SQL,
   WAL_LSN_SQL,
   bulkInsertSql,
   createPollingIndexSql,
   createTableSql,
+  dropTableSql,
   dropPollingIndexSql,
   explainWalSql,
   keyCheckSql,
@@ -21,19 +24,19 @@ import {
   indexSizeSql,
   pgstatindexSql,
   pollingSql,
-  qualified,
   singleInsertSql,
   tableName,
+  vacuumAnalyzeSql,
   walBytesOfExplain,
 } from '../scripts/core/bench/sql.ts';
+import { chooseGenerators } from '../scripts/core/bench/generators.ts';
 import type { KeyBenchOptions } from '../scripts/core/bench/options.ts';
 import { summarise } from '../scripts/core/bench/stats.ts';
 import { messageOf } from '../scripts/core/errors.ts';
+import { quoteIdent } from '../scripts/core/identifiers.ts';
 import { generateSql } from '../scripts/core/uuidv7/generation-bench.ts';
 import { installFallbackSql } from '../scripts/core/uuidv7/sql.ts';
 import { readUuidv7Strategy } from '../scripts/db/uuidv7.ts';
-import { chooseGenerators } from '../scripts/core/bench/generators.ts';
-import { quoteIdent } from '../scripts/core/identifiers.ts';
 import { findPgbench, nodeInserts, pgbenchInserts, type DriverResult } from './insert-driver.ts';
 import type { BenchSession } from './session.ts';
 
@@ -51,29 +54,24 @@ export async function planKeyBench(session: BenchSession): Promise<KeyBenchPlan>
   const notes: string[] = [];
   return session.withClient(async (client) => {
     const strategy = await readUuidv7Strategy(client);
-    const hasUuidv7 = (await client.query<{ ok: boolean }>(`SELECT to_regprocedure('uuidv7()') IS NOT NULL AS ok`)).rows[0]!.ok;
-    const pgUuidv7 = (
-      await client.query<{ schema: string }>(
-        `SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_uuidv7'`,
-      )
-    ).rows[0];
+    const hasUuidv7 = (await client.query<{ ok: boolean }>(HAS_UUIDV7_SQL)).rows[0]!.ok;
+    const pgUuidv7 = (await client.query<{ schema: string }>(EXTENSION_SCHEMA_SQL, ['pg_uuidv7'])).rows[0];
     // The fallback goes into the bench schema even where it is not the strategy, so it is always compared.
     await client.query(installFallbackSql(session.schema));
     const chosen = chooseGenerators({ strategy: strategy ?? null, hasUuidv7, pgUuidv7Schema: pgUuidv7?.schema ?? null, benchSchema: session.schema });
     const { generators } = chosen;
     notes.push(...chosen.notes);
     const pgstattupleSchema = await ensurePgstattuple(session, client, notes);
+    if (!(await checkpoint(client))) {
+      notes.push('CHECKPOINT is not allowed for this role (it needs pg_checkpoint): WAL per insert then depends on where the server\'s own checkpoints fall');
+    }
     return { generators, strategy: chosen.strategy, pgstattupleSchema, notes };
   });
 }
 
 /** pgstattuple's schema: where it is installed, else created in the bench schema (and dropped with it). */
 async function ensurePgstattuple(session: BenchSession, client: pg.Client, notes: string[]): Promise<string | null> {
-  const installed = (
-    await client.query<{ schema: string }>(
-      `SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pgstattuple'`,
-    )
-  ).rows[0];
+  const installed = (await client.query<{ schema: string }>(EXTENSION_SCHEMA_SQL, ['pgstattuple'])).rows[0];
   if (installed) return installed.schema;
   const available = (await client.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'pgstattuple'`)).rowCount;
   if (!available) {
@@ -145,7 +143,7 @@ export async function measureGenerator(
       log('checking keys, vacuuming, reading the index');
       const check = (await client.query<{ checked: number; wrong_version: number; wrong_variant: number }>(keyCheckSql(schema, generator), [generator.version])).rows[0]!;
       // VACUUM sets hint bits and the visibility map, so every generator's queries start from the same state.
-      await client.query(`VACUUM (ANALYZE) ${qualified(schema, tableName(generator))}`);
+      await client.query(vacuumAnalyzeSql(schema, generator));
       const bytes = Number((await client.query<{ bytes: string }>(indexSizeSql(schema, generator))).rows[0]!.bytes);
       const correlation = (await client.query<{ correlation: number }>(CORRELATION_SQL, [schema, tableName(generator)])).rows[0]?.correlation ?? null;
       let density: number | null = null;
@@ -186,7 +184,7 @@ export async function measureGenerator(
         generation: { ids: options.generationIds, seconds: generationSeconds, nanosecondsPerId: (generationSeconds * 1e9) / options.generationIds },
       };
     } catch (error) {
-      await client.query(`DROP TABLE IF EXISTS ${qualified(schema, tableName(generator))}`).catch(() => {});
+      await client.query(dropTableSql(schema, generator)).catch(() => {});
       throw error;
     }
   });

@@ -51,6 +51,12 @@ JOIN pg_class dc ON d.classid = 'pg_class'::regclass AND d.objid = dc.oid
 JOIN pg_namespace dns ON dns.oid = dc.relnamespace AND dns.nspname <> $1
 WHERE d.deptype = 'n'`;
 
+/** The schema an extension is installed in ($1: its name); no row when it is not installed. */
+export const EXTENSION_SCHEMA_SQL = `SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1`;
+
+/** Whether uuidv7() resolves on the search path (native, pgstrap's wrapper or fallback). */
+export const HAS_UUIDV7_SQL = `SELECT to_regprocedure('uuidv7()') IS NOT NULL AS ok`;
+
 /** The table name for one generator, e.g. `keys_v4`. */
 export function tableName(generator: Generator): string {
   return `keys_${generator.id}`;
@@ -133,9 +139,14 @@ export function pgstatindexSql(extensionSchema: string, schema: string, generato
 FROM ${quoteIdent(extensionSchema)}.pgstatindex(${quoteLiteral(index)}::regclass)`;
 }
 
-/** ANALYZE, so pg_stats has the key column's correlation. */
-export function analyzeSql(schema: string, generator: Generator): string {
-  return `ANALYZE ${qualified(schema, tableName(generator))}`;
+/** VACUUM (ANALYZE): hint bits and the visibility map set, so every generator's queries start alike; pg_stats filled. */
+export function vacuumAnalyzeSql(schema: string, generator: Generator): string {
+  return `VACUUM (ANALYZE) ${qualified(schema, tableName(generator))}`;
+}
+
+/** Drops one generator's table (after a failed measurement; the schema's drop removes the rest). */
+export function dropTableSql(schema: string, generator: Generator): string {
+  return `DROP TABLE IF EXISTS ${qualified(schema, tableName(generator))}`;
 }
 
 /** The key column's physical-order correlation ($1: schema, $2: table). */
