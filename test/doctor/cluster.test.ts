@@ -133,6 +133,21 @@ describe('doctor on a managed cluster', () => {
     expect(checkOf(after, 'connect.password-file').status).toBe('ok');
   });
 
+  it('fails connect.tcp when the password file does not match the server, and says how to reset it', async () => {
+    const { layout } = await managedTarget(p.project);
+    const saved = fs.readFileSync(layout.passwordFile, 'utf8');
+    fs.writeFileSync(layout.passwordFile, 'not-the-password\n');
+    try {
+      const tcp = checkOf(await doctor(p), 'connect.tcp');
+      expect(tcp.status).toBe('fail');
+      expect(tcp.message).toContain('the server rejects the password in the password file');
+      expect(tcp.fix).toContain('ALTER ROLE postgres PASSWORD');
+    } finally {
+      fs.writeFileSync(layout.passwordFile, saved);
+    }
+    expect(checkOf(await doctor(p), 'connect.tcp').status).toBe('ok');
+  });
+
   it('--fix starts the cluster and enables the extension, then checks again and exits 0', async () => {
     const target = await managedTarget(p.project);
     await query(target, 'app', 'DROP EXTENSION pgcrypto');
