@@ -12,6 +12,8 @@ export interface StepReport {
   changes: string[];
   /** Facts worth knowing that are not changes: a missing optional extension, a relocation. */
   notes: string[];
+  /** Wall time the step took. */
+  durationMs: number;
 }
 
 /** What a step returns; the runner adds id and title. */
@@ -22,11 +24,11 @@ export interface StepOutcome {
 }
 
 /** The status a step's outcome implies when it does not set one. */
-export function toReport(id: string, title: string, outcome: StepOutcome): StepReport {
+export function toReport(id: string, title: string, outcome: StepOutcome, durationMs = 0): StepReport {
   const changes = outcome.changes ?? [];
   const notes = outcome.notes ?? [];
   const status = outcome.status ?? (changes.length > 0 ? 'changed' : 'unchanged');
-  return { id, title, status, changes, notes };
+  return { id, title, status, changes, notes, durationMs: Math.round(durationMs) };
 }
 
 /** True when no step changed anything. */

@@ -76,14 +76,13 @@ export const verifyStep: Step = {
   id: 'verify',
   title: 'Verify uuidv7()',
   async run(ctx) {
-    const failures: string[] = [];
-    const notes: string[] = [];
-    for (const db of ctx.target.databases) {
-      ctx.log(`${db.name}: drawing ${VERIFY_BATCH} ids`);
-      const result = await withClient(connectionFor(ctx.target, db.name), (client) => verifyDatabase(client, db.name));
-      failures.push(...result.failures);
-      notes.push(...result.notes);
-    }
+    ctx.log(`drawing ${VERIFY_BATCH} ids in ${ctx.target.databases.map((d) => d.name).join(', ')}`);
+    // One connection per database, concurrently: the server checks them in parallel, and nothing is shared.
+    const results = await Promise.all(
+      ctx.target.databases.map((db) => withClient(connectionFor(ctx.target, db.name), (client) => verifyDatabase(client, db.name))),
+    );
+    const failures = results.flatMap((r) => r.failures);
+    const notes = results.flatMap((r) => r.notes);
     if (failures.length > 0) {
       throw new PgstrapError({
         code: 'verify.failed',

@@ -30,10 +30,11 @@ export async function runSteps(steps: Step[], ctx: Omit<RunContext, 'log'>, mode
         runCtx.log = (line: string) => {
           task.output = line;
         };
-        const report = toReport(step.id, step.title, await step.run(runCtx));
+        const started = performance.now();
+        const report = toReport(step.id, step.title, await step.run(runCtx), performance.now() - started);
         reports.push(report);
-        const lines = [...(report.changes.length > 1 ? report.changes : []), ...report.notes.map((n) => `note: ${n}`)];
-        if (lines.length > 0) task.output = lines.join('\n');
+        // Steps log their plan as they apply it, so only the notes are added here.
+        if (report.notes.length > 0) task.output = report.notes.map((n) => `note: ${n}`).join('\n');
         task.title = `${step.title}${outcomeSuffix(report)}`;
       },
       rendererOptions: { persistentOutput: true },
