@@ -1,6 +1,6 @@
 /**
  * Warm doctor wall time, Node start included: spawns the CLI N times against a healthy project and reports the
- * median, as `npm run --silent doctor` (what a developer types) and as `node --import tsx scripts/cli.ts doctor`.
+ * median, as `npm run --silent doctor` (what a developer types) and as `node scripts/pgstrap.mjs doctor` (without npm).
  * The goal (issue 5) is under 1 s. `npm run bench -- --all` calls measureDoctor; run alone:
  *
  *   node --import tsx bench/doctor.ts [--runs N] [--config FILE]
@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Timing } from '../scripts/core/bench/model.ts';
 import { median } from '../scripts/core/bench/stats.ts';
+import { installRoot } from '../scripts/install-root.ts';
 
 /** The repository root: its package.json has the doctor script, its scripts/cli.ts is the CLI. */
-const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+const REPO_ROOT = installRoot();
 
 /** What to measure. */
 export interface DoctorBenchOptions {
@@ -59,14 +60,14 @@ export async function measureDoctor(options: DoctorBenchOptions = {}): Promise<D
   const log = options.log ?? (() => {});
   const configArgs = options.config ? ['--config', path.resolve(options.config)] : [];
   const npmArgs = ['run', '--silent', 'doctor', ...(configArgs.length > 0 ? ['--', ...configArgs] : [])];
-  const nodeArgs = ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/cli.ts'), 'doctor', ...configArgs];
+  const nodeArgs = [path.join(REPO_ROOT, 'scripts/pgstrap.mjs'), 'doctor', ...configArgs];
   const npm: number[] = [];
   const node: number[] = [];
   const exitCodes = new Set<number>();
   for (let i = 0; i <= runs; i += 1) {
     const [npmSeconds, npmCode] = await timedSpawn('npm', npmArgs, REPO_ROOT);
     const [nodeSeconds, nodeCode] = await timedSpawn(process.execPath, nodeArgs, REPO_ROOT);
-    // The first round warms the file cache and tsx's transform cache; it is not counted.
+    // The first round warms the file cache and builds the CLI bundle if a source changed; it is not counted.
     if (i === 0) continue;
     log(`doctor run ${i}/${runs}: npm ${npmSeconds.toFixed(3)} s, node ${nodeSeconds.toFixed(3)} s`);
     npm.push(npmSeconds);
@@ -89,7 +90,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const figures = await measureDoctor({ runs: values.runs ? Number(values.runs) : 10, config: values.config, log: (l) => process.stderr.write(`${l}\n`) });
   const show = (t: Timing) => `median ${t.median.toFixed(3)} s (min ${Math.min(...t.runs).toFixed(3)}, max ${Math.max(...t.runs).toFixed(3)}, ${t.runs.length} runs)`;
   process.stdout.write(`npm run --silent doctor                 ${show(figures.npm)}\n`);
-  process.stdout.write(`node --import tsx scripts/cli.ts doctor ${show(figures.node)}\n`);
+  process.stdout.write(`node scripts/pgstrap.mjs doctor ${show(figures.node)}\n`);
   process.stdout.write(`goal: warm doctor under 1 s: ${figures.goals.warmUnder1s ? 'met' : 'NOT met'}\n`);
   if (!figures.healthy) process.stdout.write(`note: doctor exited ${figures.exitCodes.join(', ')}: the project is not healthy (npm run doctor says why), so this is not the warm path\n`);
 }

@@ -22,6 +22,7 @@ import { connectionFor, describeEngine, maintenanceDatabase, type Target } from 
 import { getMigrationStatus, migrateDatabase } from '../scripts/migrations/runner.ts';
 import { initialiseStep, settingsStep, startStep } from '../scripts/steps/cluster.ts';
 import type { RunContext } from '../scripts/steps/step.ts';
+import { installRoot } from '../scripts/install-root.ts';
 
 /** How much to measure. */
 export interface MigrationBenchOptions {
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-cluster-'));
   // 0755: the server user must reach the state folder inside it when we run as root.
   fs.chmodSync(dir, 0o755);
-  fs.symlinkSync(path.resolve(import.meta.dirname, '../node_modules'), path.join(dir, 'node_modules'));
+  fs.symlinkSync(path.join(installRoot(), 'node_modules'), path.join(dir, 'node_modules'));
   const config = resolveConfig({ engine: 'embedded', port: await freePortFrom(5600), databases: ['bench'] }, { file: undefined, projectDir: dir });
   const target = await selectTarget(config, { env: { ...process.env, PGSTRAP_URL: undefined } });
   if (target.kind === 'external') throw new Error('expected the embedded engine');

@@ -124,6 +124,11 @@ function usageError(message: string): PgstrapError {
 
 /** Parses argv and runs one command; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // A closed pipe (`npm run db:status | head`) ends the output, not with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+    throw error;
+  });
   const [name, ...rest] = argv;
   const json = rest.includes('--json');
   try {

@@ -13,9 +13,17 @@ export const CONFIG_FILES = [
   'extensions.config.mjs',
 ] as const;
 
-// The CLI runs under tsx, so a native import() loads TypeScript without cosmiconfig's slower compiler.
+// Under tsx (tests, `node --import tsx`) import() loads TypeScript itself; from the bundled CLI, Node cannot,
+// so the config (and whatever it imports) is bundled by esbuild once and cached until it changes.
 const importModule: Loader = async (filepath) => {
-  const mod = (await import(pathToFileURL(filepath).href)) as { default?: unknown };
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(filepath).href)) as { default?: unknown };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+    const { cacheDirOf, ensureBundle } = await import('../bundle.mjs');
+    mod = (await import(pathToFileURL(await ensureBundle(filepath, cacheDirOf(path.dirname(filepath)))).href)) as { default?: unknown };
+  }
   return mod.default ?? mod;
 };
 

@@ -1,7 +1,9 @@
 /** The command line as a user meets it: exit codes, --json, env, status, errors rendered once. */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../scripts/core/errors.ts';
-import { makeProject, runCli, type TestProject } from '../support/project.ts';
+import { makeProject, REPO_ROOT, runCli, type TestProject } from '../support/project.ts';
 
 let project: TestProject;
 
@@ -80,5 +82,31 @@ describe('pgstrap CLI', () => {
     const flag = await runCli(['setup', '--jsno'], { cwd: project.dir });
     expect(flag.exitCode).toBe(ExitCode.usage);
     expect(String(flag.stderr)).toContain("Unknown option '--jsno'");
+  });
+
+  it('loads a TypeScript config, and sees an edit to it on the next run', async () => {
+    const ts = await makeProject();
+    try {
+      const write = (port: number) =>
+        fs.writeFileSync(
+          path.join(ts.dir, 'extensions.config.ts'),
+          [
+            `import { defineConfig } from ${JSON.stringify(path.join(REPO_ROOT, 'scripts/index.ts'))};`,
+            `const port: number = ${port};`,
+            `export default defineConfig({ port, databases: ['shop'] });`,
+          ].join('\n'),
+        );
+      write(6001);
+      const first = await runCli(['env', '--json'], { cwd: ts.dir });
+      expect(first.exitCode, String(first.stderr)).toBe(0);
+      expect(JSON.parse(String(first.stdout))).toMatchObject({ PGPORT: '6001', PGDATABASE: 'shop' });
+      // A different mtime, as an editor's save gives.
+      write(6002);
+      fs.utimesSync(path.join(ts.dir, 'extensions.config.ts'), new Date(), new Date(Date.now() + 2000));
+      const second = await runCli(['env', '--json'], { cwd: ts.dir });
+      expect(JSON.parse(String(second.stdout))).toMatchObject({ PGPORT: '6002' });
+    } finally {
+      await ts.remove();
+    }
   });
 });

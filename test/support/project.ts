@@ -129,9 +129,9 @@ export async function debianPostgres(major: number): Promise<{ binDir: string } 
   return version?.major === major ? { binDir } : { skip: `${binDir} does not hold PostgreSQL ${major}` };
 }
 
-/** Runs the CLI in a child process, as a user would. */
+/** Runs the CLI in a child process, as a user would: through the launcher npm scripts call. */
 export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }) {
-  return run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/cli.ts'), ...args], {
+  return run(process.execPath, [path.join(REPO_ROOT, 'scripts/pgstrap.mjs'), ...args], {
     cwd: options.cwd,
     env: { ...testEnv(), CI: 'true', NO_COLOR: '1', ...options.env },
     reject: false,

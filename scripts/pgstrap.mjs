@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+/**
+ * The launcher every npm script calls: it runs scripts/cli.ts from one bundled file, rebuilt whenever a
+ * source changes. Loading ~80 TypeScript modules through tsx's hooks costs about half a second per command,
+ * longer than a warm setup or doctor takes in total.
+ */
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cacheDirOf, ensureBundle } from './bundle.mjs';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const bundle = await ensureBundle(path.join(root, 'scripts', 'cli.ts'), cacheDirOf(root));
+const { main } = await import(pathToFileURL(bundle).href);
+process.exitCode = await main(process.argv.slice(2));
