@@ -1,6 +1,6 @@
 /** Runs the benchmarks as a task list and returns their figures; the command prints them. */
 import type { ResolvedConfig } from '../scripts/core/config/types.ts';
-import { setupFigureList } from '../scripts/core/bench/figures.ts';
+import { doctorFigureList, generationFigureList, migrationFigureList, setupFigureList } from '../scripts/core/bench/figures.ts';
 import type { Figure, GeneratorResult, InsertThroughput, KeyBenchReport, SetupFigures } from '../scripts/core/bench/model.ts';
 import { formatValue } from '../scripts/core/bench/metrics.ts';
 import type { KeyBenchOptions } from '../scripts/core/bench/options.ts';
@@ -56,50 +56,6 @@ export async function runKeyBench(connection: ConnectionTarget, options: KeyBenc
     const results: GeneratorResult[] = measured.map((m) => ({ ...m, inserts: inserts.get(m.generator.id)! }));
     return keyBenchReport(options, server, plan, results);
   });
-}
-
-/** Warm doctor (bench/doctor.ts) as figures, with its goal: under 1 s. */
-export function doctorFigureList(doctor: DoctorFigures): Figure[] {
-  const group = 'Warm doctor (Node start included)';
-  const health = doctor.healthy ? '' : ' (project not healthy: not the warm path)';
-  return [
-    { group, label: 'npm run doctor', value: doctor.npm.median, unit: 's', goal: { text: `under 1 s${health}`, met: doctor.goals.warmUnder1s } },
-    { group, label: 'node scripts/cli.ts doctor', value: doctor.node.median, unit: 's' },
-  ];
-}
-
-/** Migrations (bench/migrations.ts) as figures, with their goals: as fast as node-pg-migrate, status under 300 ms. */
-export function migrationFigureList(report: MigrationBenchReport): Figure[] {
-  const apply = `Applying ${report.files.toLocaleString('en-US')} migration files`;
-  const status = `migrate:status on ${report.files.toLocaleString('en-US')} applied files`;
-  return [
-    {
-      group: apply,
-      label: 'pgstrap migrate',
-      value: report.apply.median.pgstrap / 1000,
-      unit: 's',
-      goal: { text: `at least as fast as node-pg-migrate (it takes ${report.apply.speedup}x)`, met: report.goals.applyAtLeastAsFast },
-    },
-    { group: apply, label: 'node-pg-migrate', value: report.apply.median.nodePgMigrate / 1000, unit: 's' },
-    { group: apply, label: 'node-pg-migrate --single-transaction', value: report.apply.median.nodePgMigrateSingleTransaction / 1000, unit: 's' },
-    { group: status, label: 'npm run migrate:status', value: report.status.median, unit: 'ms', goal: { text: 'under 300 ms', met: report.goals.statusUnder300ms } },
-  ];
-}
-
-/** uuidv7 generation (bench/uuidv7-generation.ts) as figures, with its goal: the fallback within 1.5x of v4. */
-export function generationFigureList(report: GenerationReport): Figure[] {
-  const n = report.rows.toLocaleString('en-US');
-  const base = report.figures[0];
-  const out: Figure[] = [];
-  // series i: the key panels' colours, v4 first, the fallback second, then the others.
-  report.figures.forEach((f, i) => {
-    const r = base ? f.generateSeconds / base.generateSeconds : Number.NaN;
-    const goal = f.id === 'fallback' ? { text: `within 1.5x of gen_random_uuid() (is ${r.toFixed(2)}x)`, met: r <= 1.5 } : undefined;
-    out.push({ group: `Generating ${n} ids (median of ${report.repeats})`, label: f.label, value: f.generateSeconds, unit: 's', goal, series: i });
-  });
-  report.figures.forEach((f, i) => out.push({ group: `Inserting ${n} rows, key as the default`, label: f.label, value: f.insertSeconds, unit: 's', series: i }));
-  report.figures.forEach((f, i) => out.push({ group: `Primary-key index after ${n} inserts`, label: f.label, value: f.indexBytes / 1024 / 1024, unit: 'MB', series: i }));
-  return out;
 }
 
 /** Everything `--all` adds to the key benchmark. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { chooseGenerators } from '../../scripts/core/bench/generators.ts';
 import { keyBenchFooter, keyBenchPanels, renderChart, verdictOf, type Chart } from '../../scripts/core/bench/chart.ts';
-import { figurePanels, renderFigureMarkdown, renderFigureTable, setupFigureList } from '../../scripts/core/bench/figures.ts';
+import { doctorFigureList, figurePanels, generationFigureList, migrationFigureList, renderFigureMarkdown, renderFigureTable, setupFigureList } from '../../scripts/core/bench/figures.ts';
 import type { GeneratorResult, KeyBenchReport } from '../../scripts/core/bench/model.ts';
 import { formatValue, measuredMetrics, ratiosAgainstV4 } from '../../scripts/core/bench/metrics.ts';
 import { DEFAULT_KEY_BENCH, parseBenchFlags } from '../../scripts/core/bench/options.ts';
@@ -226,6 +226,35 @@ describe('--all figures', () => {
     const md = renderFigureMarkdown(setupFigureList(setup)).split('\n');
     expect(md[1]).toBe('|---|---|---:|---|');
     expect(md[4]).toBe('| Warm setup, nothing to do (Node start included) | npm run setup | 1.20 s | **not met**: under 1 s |');
+  });
+
+  it('maps doctor, migrations and uuidv7 generation to figures with their goals', () => {
+    const doctor = doctorFigureList({ npm: { runs: [0.8], median: 0.8 }, node: { runs: [0.6], median: 0.6 }, healthy: false, goals: { warmUnder1s: true } });
+    expect(doctor[0]).toMatchObject({ label: 'npm run doctor', value: 0.8, goal: { text: 'under 1 s (project not healthy: not the warm path)', met: true } });
+    const migrations = migrationFigureList({
+      files: 1000,
+      apply: { median: { pgstrap: 1500, nodePgMigrate: 1800, nodePgMigrateSingleTransaction: 1200 }, speedup: 1.2 },
+      status: { median: 48 },
+      goals: { applyAtLeastAsFast: true, statusUnder300ms: true },
+    });
+    expect(migrations.map((f) => [f.label, f.value, f.unit])).toEqual([
+      ['pgstrap migrate', 1.5, 's'],
+      ['node-pg-migrate', 1.8, 's'],
+      ['node-pg-migrate --single-transaction', 1.2, 's'],
+      ['npm run migrate:status', 48, 'ms'],
+    ]);
+    const generation = generationFigureList({
+      rows: 1_000_000,
+      repeats: 3,
+      figures: [
+        { id: 'v4', label: 'v4', generateSeconds: 1, insertSeconds: 5, indexBytes: 40 * 1024 * 1024 },
+        { id: 'fallback', label: 'fallback', generateSeconds: 2, insertSeconds: 5.5, indexBytes: 30 * 1024 * 1024 },
+      ],
+    });
+    expect(generation.find((f) => f.goal)?.goal).toEqual({ text: 'within 1.5x of gen_random_uuid() (is 2.00x)', met: false });
+    // The generators keep the key panels' colours: v4 grey (0), the fallback blue (1).
+    expect(generation.map((f) => f.series)).toEqual([0, 1, 0, 1, 0, 1]);
+    expect(generation.at(-1)).toMatchObject({ group: 'Primary-key index after 1,000,000 inserts', value: 30, unit: 'MB' });
   });
 
   it('draws a panel per group, in colours no generator uses', () => {

@@ -1,6 +1,6 @@
 /** The `--all` figures (setup, doctor, migrations, uuidv7 generation) as a table and chart panels. Pure. */
 import type { Panel } from './chart.ts';
-import type { Figure, SetupFigures } from './model.ts';
+import type { Figure, SetupFigures, Timing } from './model.ts';
 import { formatRatio, formatValue } from './metrics.ts';
 
 const FIGURE_SERIES = 3;
@@ -21,6 +21,73 @@ export function setupFigureList(setup: SetupFigures): Figure[] {
     { group: warm, label: 'npm run setup', value: setup.warmSetup.median, unit: 's', goal: { text: 'under 1 s', met: setup.goals.warmUnder1s } },
     { group: warm, label: 'node scripts/cli.ts setup', value: setup.warmSetupNode.median, unit: 's' },
   ];
+}
+
+/** What --all reads from bench/doctor.ts's measureDoctor (seconds). */
+export interface DoctorTimings {
+  npm: Timing;
+  node: Timing;
+  healthy: boolean;
+  goals: { warmUnder1s: boolean };
+}
+
+/** What --all reads from bench/migrations.ts's measureMigrations (milliseconds). */
+export interface MigrationTimings {
+  files: number;
+  apply: { median: { pgstrap: number; nodePgMigrate: number; nodePgMigrateSingleTransaction: number }; speedup: number };
+  status: { median: number };
+  goals: { applyAtLeastAsFast: boolean; statusUnder300ms: boolean };
+}
+
+/** What --all reads from bench/uuidv7-generation.ts's measureUuidv7Generation (seconds, bytes); v4 first. */
+export interface GenerationTimings {
+  rows: number;
+  repeats: number;
+  figures: Array<{ id: string; label: string; generateSeconds: number; insertSeconds: number; indexBytes: number }>;
+}
+
+/** Warm doctor (bench/doctor.ts) as figures, with its goal: under 1 s. */
+export function doctorFigureList(doctor: DoctorTimings): Figure[] {
+  const group = 'Warm doctor (Node start included)';
+  const health = doctor.healthy ? '' : ' (project not healthy: not the warm path)';
+  return [
+    { group, label: 'npm run doctor', value: doctor.npm.median, unit: 's', goal: { text: `under 1 s${health}`, met: doctor.goals.warmUnder1s } },
+    { group, label: 'node scripts/cli.ts doctor', value: doctor.node.median, unit: 's' },
+  ];
+}
+
+/** Migrations (bench/migrations.ts) as figures, with their goals: as fast as node-pg-migrate, status under 300 ms. */
+export function migrationFigureList(report: MigrationTimings): Figure[] {
+  const apply = `Applying ${report.files.toLocaleString('en-US')} migration files`;
+  const status = `migrate:status on ${report.files.toLocaleString('en-US')} applied files`;
+  return [
+    {
+      group: apply,
+      label: 'pgstrap migrate',
+      value: report.apply.median.pgstrap / 1000,
+      unit: 's',
+      goal: { text: `at least as fast as node-pg-migrate (it takes ${report.apply.speedup}x)`, met: report.goals.applyAtLeastAsFast },
+    },
+    { group: apply, label: 'node-pg-migrate', value: report.apply.median.nodePgMigrate / 1000, unit: 's' },
+    { group: apply, label: 'node-pg-migrate --single-transaction', value: report.apply.median.nodePgMigrateSingleTransaction / 1000, unit: 's' },
+    { group: status, label: 'npm run migrate:status', value: report.status.median, unit: 'ms', goal: { text: 'under 300 ms', met: report.goals.statusUnder300ms } },
+  ];
+}
+
+/** uuidv7 generation (bench/uuidv7-generation.ts) as figures, with its goal: the fallback within 1.5x of v4. */
+export function generationFigureList(report: GenerationTimings): Figure[] {
+  const n = report.rows.toLocaleString('en-US');
+  const base = report.figures[0];
+  const out: Figure[] = [];
+  // series i: the key panels' colours, v4 first, the fallback second, then the others.
+  report.figures.forEach((f, i) => {
+    const r = base ? f.generateSeconds / base.generateSeconds : Number.NaN;
+    const goal = f.id === 'fallback' ? { text: `within 1.5x of gen_random_uuid() (is ${r.toFixed(2)}x)`, met: r <= 1.5 } : undefined;
+    out.push({ group: `Generating ${n} ids (median of ${report.repeats})`, label: f.label, value: f.generateSeconds, unit: 's', goal, series: i });
+  });
+  report.figures.forEach((f, i) => out.push({ group: `Inserting ${n} rows, key as the default`, label: f.label, value: f.insertSeconds, unit: 's', series: i }));
+  report.figures.forEach((f, i) => out.push({ group: `Primary-key index after ${n} inserts`, label: f.label, value: f.indexBytes / 1024 / 1024, unit: 'MB', series: i }));
+  return out;
 }
 
 /** A fixed-width table of figures, grouped, with each goal and whether it was met. */
