@@ -3,6 +3,8 @@
  * shape, valid keys from every generator, and nothing left behind, also after a failed step, Ctrl-C and
  * on an external server without --yes. Figures are not asserted: they depend on the machine.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +110,34 @@ describe('npm run bench on the embedded engine', () => {
     expect(String(result.stderr)).toMatch(/SIGINT: dropping pgstrap_bench_\d+_[0-9a-f]{6}/);
     expect(await leftovers()).toEqual([]);
   });
+
+  it('cleans up on Ctrl-C during --all: the scratch setup projects and their servers are gone too', async () => {
+    project.writeConfigFile({ databases: ['app'], port: project.config.port });
+    // A temp folder of its own (0755: the server user works in it), so other tests' scratch folders do not count.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-test-'));
+    fs.chmodSync(tmp, 0o755);
+    const child = execa(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/cli.ts'), 'bench', '--all', '--rows', '2000', '--driver', 'node'], {
+      cwd: project.dir,
+      env: { ...testEnv(), CI: 'true', NO_COLOR: '1', TMPDIR: tmp },
+      reject: false,
+      stdin: 'ignore',
+      buffer: true,
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const deadline = Date.now() + 120_000;
+    while (!/cold npm run setup 1\/2/.test(output) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(output).toMatch(/cold npm run setup 1\/2/);
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    expect(await leftovers()).toEqual([]);
+    // (tsx keeps its transform cache there too.)
+    expect(fs.readdirSync(tmp).filter((name) => name.startsWith('pgstrap-'))).toEqual([]);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }, 180_000);
 
   it('refuses an external server unless told --yes', async () => {
     const password = encodeURIComponent(readPassword(target.layout) ?? '');
