@@ -14,9 +14,10 @@ import { isPortFree } from '../scripts/engines/port.ts';
 import { run } from '../scripts/engines/process.ts';
 import { selectTarget } from '../scripts/engines/select.ts';
 import type { ManagedTarget } from '../scripts/engines/target.ts';
+import { installRoot } from '../scripts/install-root.ts';
 
 /** The repository root, whose node_modules and CLI the throwaway projects use. */
-const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+const REPO_ROOT = installRoot();
 
 /** How many runs of each. */
 export interface SetupFigureOptions {
@@ -49,7 +50,7 @@ function makeScratchProject(source: ResolvedConfig, port: number): string {
   // 0755: the server user must reach the state folder inside it when we run as root.
   fs.chmodSync(dir, 0o755);
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  const cli = `node --import tsx ${JSON.stringify(path.join(REPO_ROOT, 'scripts/cli.ts'))}`;
+  const cli = `node ${JSON.stringify(path.join(REPO_ROOT, 'scripts/pgstrap.mjs'))}`;
   const pkg = { name: 'pgstrap-bench-project', private: true, type: 'module', scripts: { setup: `${cli} setup`, 'db:stop': `${cli} stop` } };
   fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   const config = {
@@ -146,7 +147,7 @@ export async function measureSetup(source: ResolvedConfig, options: SetupFigureO
           log(`warm npm run setup ${w + 1}/${options.warmRuns}`);
           warm.push(await timed(() => npmRun(dir, 'setup')));
           warmNode.push(
-            await timed(() => run(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/cli.ts'), 'setup'], { cwd: dir, env: { ...process.env, CI: 'true' } })),
+            await timed(() => run(process.execPath, [path.join(REPO_ROOT, 'scripts/pgstrap.mjs'), 'setup'], { cwd: dir, env: { ...process.env, CI: 'true' } })),
           );
         }
       }
