@@ -70,7 +70,8 @@ export const initialiseStep: Step = {
       return { notes };
     }
     ctx.log(`initdb ${target.layout.dataDir}`);
-    await target.cluster.initialise(await targetSettings(ctx.config, target));
+    // Only where to listen: the settings step writes the rest after checking every name, before the first start.
+    await target.cluster.initialise(listenSettings(ctx.config.port, target.layout.socketDir));
     writePgpass(target.layout, ctx.config);
     return { changes: [`initialised ${target.layout.dataDir} with ${target.binaries.origin}`], notes };
   },

@@ -27,14 +27,18 @@ export async function runSteps(steps: Step[], ctx: Omit<RunContext, 'log'>, mode
           return;
         }
         const runCtx = ctx as RunContext;
+        const logged = new Set<string>();
         runCtx.log = (line: string) => {
+          logged.add(line);
           task.output = line;
         };
         const started = performance.now();
         const report = toReport(step.id, step.title, await step.run(runCtx), performance.now() - started);
         reports.push(report);
-        // Steps log their plan as they apply it, so only the notes are added here.
-        if (report.notes.length > 0) task.output = report.notes.map((n) => `note: ${n}`).join('\n');
+        // A step may have logged its plan in the very words of its changes; show each line once.
+        const unseen = report.changes.length > 1 ? report.changes.filter((c) => !logged.has(c)) : [];
+        const lines = [...unseen, ...report.notes.map((n) => `note: ${n}`)];
+        if (lines.length > 0) task.output = lines.join('\n');
         task.title = `${step.title}${outcomeSuffix(report)}`;
       },
       rendererOptions: { persistentOutput: true },

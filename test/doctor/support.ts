@@ -80,7 +80,7 @@ export async function runFix(p: DoctorProject, check: Check): Promise<void> {
     const npm = /^npm run (?:--silent )?(\S+)(?: -- (.*))?$/.exec(command);
     if (npm) {
       const script = SCRIPTS[npm[1]!];
-      const cli = script && /scripts\/cli\.ts (\S+)$/.exec(script);
+      const cli = script && /scripts\/pgstrap\.mjs (\S+)$/.exec(script);
       expect(cli, `${npm[1]} is not a pgstrap script`).toBeTruthy();
       const args = npm[2] ? npm[2].split(/\s+/) : [];
       const result = await runCli([cli![1]!, ...args, '--config', p.configFile], { cwd: p.project.dir });

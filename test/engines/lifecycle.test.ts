@@ -28,7 +28,8 @@ describe('managed cluster on the embedded engine', () => {
   it('sets up from cold: initdb, settings, start, databases', async () => {
     const { target, changed } = await changesOf();
     expect(target.kind).toBe('embedded');
-    expect(changed).toEqual(['cluster', 'start', 'databases']);
+    // initdb writes where to listen; the settings step adds work_mem after checking its name, before the start.
+    expect(changed).toEqual(['cluster', 'settings', 'start', 'databases']);
     const rows = await query<{ datname: string }>(target, 'postgres', "SELECT datname FROM pg_database WHERE datname LIKE 'app%' ORDER BY 1");
     expect(rows.map((r) => r.datname)).toEqual(['app', 'app_test']);
     const [settings] = await query<{ work_mem: string; listen: string; major: string }>(
@@ -163,3 +164,22 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('a cold setup with a mistyped setting', () => {
+  it('stops before the first start, naming the setting, and the next run recovers once it is fixed', async () => {
+    const cold = await makeProject({ settings: { wrok_mem: '8MB' } });
+    try {
+      const target = await managedTarget(cold);
+      const error = await runStepsQuietly(CLUSTER_STEPS, cold.config, target).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'config.unknown-setting', details: [expect.stringContaining('settings.wrok_mem')] });
+      expect(target.cluster.status().running).toBe(false);
+      delete cold.config.settings.wrok_mem;
+      cold.config.settings.work_mem = '8MB';
+      await runStepsQuietly(CLUSTER_STEPS, cold.config, target);
+      const [row] = await query<{ v: string }>(target, 'app', "SELECT current_setting('work_mem') AS v");
+      expect(row?.v).toBe('8MB');
+    } finally {
+      await cold.remove();
+    }
+  });
+});
