@@ -14,7 +14,6 @@ import { loadConfig } from '../config/load.ts';
 import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../core/config/types.ts';
 import { parseLibraryList } from '../core/extension-settings.ts';
 import { findExtension } from '../core/extensions/catalogue.ts';
-import { installedChecker } from '../core/extensions/installed.ts';
 import { neededSettingNames, type ServerExtensionFacts } from '../core/extensions/plan.ts';
 import { planMigrations } from '../core/migrations/plan.ts';
 import { isPgstrapError, messageOf } from '../core/errors.ts';
@@ -38,12 +37,11 @@ import { readUuidv7Strategy } from '../db/uuidv7.ts';
 import type { PostgresBinaries } from '../engines/binaries.ts';
 import { tailFile } from '../engines/cluster.ts';
 import { verifyEmbeddedBinaries } from '../engines/embedded.ts';
-import { readInstalledFiles } from '../engines/extension-files.ts';
 import { describePortHolder, isPortFree } from '../engines/port.ts';
 import { selectTarget } from '../engines/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type ManagedTarget, type Target } from '../engines/target.ts';
 import type { CommonOptions } from '../commands/options.ts';
-import { desiredSettings } from '../steps/cluster.ts';
+import { targetSettings } from '../steps/cluster.ts';
 import { declaredForTarget } from '../steps/extensions.ts';
 import { checkNixExtensions, hasFlake } from '../steps/nix-extensions.ts';
 import { readMigrations } from '../migrations/files.ts';
@@ -137,7 +135,7 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
     owner: target.user ? { uid: target.user.uid, name: target.user.name } : { uid, name: os.userInfo().username },
     managedConf: status.initialised ? cluster.readManagedConf() : {},
     // As the settings step computes it: preloads only for libraries these binaries have installed.
-    desiredConf: desiredSettings(config, layout.socketDir, installedChecker(await readInstalledFiles(target.binaries))),
+    desiredConf: await targetSettings(config, target),
   };
 }
 

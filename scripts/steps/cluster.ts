@@ -39,7 +39,7 @@ export function desiredSettings(config: ResolvedConfig, socketDir: string, isIns
 }
 
 /** desiredSettings for a managed target, counting only the extensions its binaries have installed. */
-async function targetSettings(config: ResolvedConfig, target: ManagedTarget): Promise<Record<string, string>> {
+export async function targetSettings(config: ResolvedConfig, target: ManagedTarget): Promise<Record<string, string>> {
   return desiredSettings(config, target.layout.socketDir, installedChecker(await readInstalledFiles(target.binaries, extraSearchDirs(config.settings))));
 }
 
