@@ -16,7 +16,7 @@ import type { ResolvedDatabase } from '../scripts/core/config/types.ts';
 import { quoteIdent } from '../scripts/core/identifiers.ts';
 import { median } from '../scripts/core/bench/stats.ts';
 import { withClient } from '../scripts/db/client.ts';
-import { isPortFree } from '../scripts/engines/port.ts';
+import { firstFreePort } from '../scripts/engines/port.ts';
 import { selectTarget } from '../scripts/engines/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, type Target } from '../scripts/engines/target.ts';
 import { getMigrationStatus, migrateDatabase } from '../scripts/migrations/runner.ts';
@@ -158,19 +158,13 @@ export function renderMigrationBench(report: MigrationBenchReport): string {
   ].join('\n');
 }
 
-/** The first free port from `base` on. */
-async function freePortFrom(base: number): Promise<number> {
-  for (let port = base; port < base + 200; port++) if (await isPortFree(port)) return port;
-  throw new Error(`no free port in ${base}..${base + 199}`);
-}
-
 /** Runs the benchmark on a throwaway embedded cluster and removes it. */
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-cluster-'));
   // 0755: the server user must reach the state folder inside it when we run as root.
   fs.chmodSync(dir, 0o755);
   fs.symlinkSync(path.join(installRoot(), 'node_modules'), path.join(dir, 'node_modules'));
-  const config = resolveConfig({ engine: 'embedded', port: await freePortFrom(5600), databases: ['bench'] }, { file: undefined, projectDir: dir });
+  const config = resolveConfig({ engine: 'embedded', port: await firstFreePort(5600), databases: ['bench'] }, { file: undefined, projectDir: dir });
   const target = await selectTarget(config, { env: { ...process.env, PGSTRAP_URL: undefined } });
   if (target.kind === 'external') throw new Error('expected the embedded engine');
   try {

@@ -10,7 +10,7 @@ import type { ResolvedConfig } from '../scripts/core/config/types.ts';
 import type { SetupFigures, Timing } from '../scripts/core/bench/model.ts';
 import { median } from '../scripts/core/bench/stats.ts';
 import { ExitCode, PgstrapError } from '../scripts/core/errors.ts';
-import { isPortFree } from '../scripts/engines/port.ts';
+import { firstFreePort } from '../scripts/engines/port.ts';
 import { run } from '../scripts/engines/process.ts';
 import { selectTarget } from '../scripts/engines/select.ts';
 import type { ManagedTarget } from '../scripts/engines/target.ts';
@@ -26,12 +26,6 @@ export interface SetupFigureOptions {
   log?: (line: string) => void;
   /** Stops between runs once aborted (Ctrl-C); what was started is still removed. */
   signal?: AbortSignal | undefined;
-}
-
-/** The first free port from `base` on: clear of the project's own cluster and of each other. */
-async function freePortNear(base: number): Promise<number> {
-  for (let port = base; port < base + 200; port += 1) if (await isPortFree(port)) return port;
-  throw new PgstrapError({ code: 'bench.no-port', message: `no free port in ${base}..${base + 199}`, remedy: 'Free one, or run the bench later.', exit: ExitCode.environment });
 }
 
 function timing(runs: number[]): Timing {
@@ -108,7 +102,7 @@ async function floorRun(target: ManagedTarget, databases: string[]): Promise<num
     fs.chownSync(dir, target.user.uid, target.user.gid);
     fs.chownSync(socket, target.user.uid, target.user.gid);
   }
-  const port = await freePortNear(target.config.port + 100);
+  const port = await firstFreePort(target.config.port + 100);
   const bin = target.binaries.binDir;
   try {
     return await timed(() =>
@@ -132,7 +126,7 @@ export async function measureSetup(source: ResolvedConfig, options: SetupFigureO
   const stopIfAborted = () => options.signal?.throwIfAborted();
   for (let i = 0; i < options.coldRuns; i += 1) {
     stopIfAborted();
-    const dir = makeScratchProject(source, await freePortNear(source.port + 200));
+    const dir = makeScratchProject(source, await firstFreePort(source.port + 200));
     try {
       const target = await scratchTarget(dir);
       engine = `embedded PostgreSQL ${target.binaries.version}`;

@@ -12,9 +12,9 @@ import {
   createKeyTableSql,
   formatGenerationReport,
   generateSql,
-  indexSizeSql,
+  benchTable,
+  PRIMARY_KEY_SIZE_SQL,
   insertKeysSql,
-  median,
   type GenerationCandidate,
   type GenerationFigures,
   type GenerationReport,
@@ -23,6 +23,7 @@ import { installFallbackSql } from '../scripts/core/uuidv7/sql.ts';
 import { withClient } from '../scripts/db/client.ts';
 import { openProject } from '../scripts/commands/options.ts';
 import { connectionFor } from '../scripts/engines/target.ts';
+import { median } from '../scripts/core/bench/stats.ts';
 
 /** How much to measure. */
 export interface GenerationOptions {
@@ -77,7 +78,7 @@ export async function measureUuidv7Generation(client: pg.Client, options: Genera
     for (const c of list) {
       await client.query(createKeyTableSql(schema, c));
       const insertSeconds = await seconds(() => client.query(insertKeysSql(schema, c), [options.rows]));
-      const indexBytes = Number((await client.query<{ bytes: string }>(indexSizeSql(schema, c))).rows[0]!.bytes);
+      const indexBytes = Number((await client.query<{ bytes: string }>(PRIMARY_KEY_SIZE_SQL, [benchTable(schema, c.id)])).rows[0]!.bytes);
       log(`insert ${c.label}: ${insertSeconds.toFixed(2)} s, index ${(indexBytes / 1048576).toFixed(1)} MB`);
       figures.push({ id: c.id, label: c.label, generateSeconds: median(times.get(c.id)!), insertSeconds, indexBytes });
     }

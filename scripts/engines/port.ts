@@ -1,6 +1,7 @@
 /** Whether a TCP port on 127.0.0.1 is free, and which process holds it when it is not. */
 import fs from 'node:fs/promises';
 import net from 'node:net';
+import { ExitCode, PgstrapError } from '../core/errors.ts';
 import { findOnPath, run } from './process.ts';
 
 /** True when nothing listens on 127.0.0.1:`port` (checked by binding it for a moment). */
@@ -9,6 +10,17 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
     const server = net.createServer();
     server.once('error', () => resolve(false));
     server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** The first port from `base` on (within `span`) that nothing listens on. */
+export async function firstFreePort(base: number, span = 200): Promise<number> {
+  for (let port = base; port < base + span; port += 1) if (await isPortFree(port)) return port;
+  throw new PgstrapError({
+    code: 'port.none-free',
+    message: `no free TCP port on 127.0.0.1 in ${base}..${base + span - 1}`,
+    remedy: 'Stop servers you no longer need, or try again later.',
+    exit: ExitCode.environment,
   });
 }
 

@@ -53,17 +53,9 @@ export function insertKeysSql(schema: string, candidate: GenerationCandidate): s
   return `INSERT INTO ${benchTable(schema, candidate.id)} (n) SELECT generate_series(1, $1::int)`;
 }
 
-/** The primary-key index's size. */
-export function indexSizeSql(schema: string, candidate: GenerationCandidate): string {
-  return `SELECT pg_relation_size(indexrelid)::bigint AS bytes FROM pg_index WHERE indrelid = '${benchTable(schema, candidate.id).replaceAll("'", "''")}'::regclass AND indisprimary`;
-}
-
-/** The median of a non-empty list. */
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+/** The primary-key index's size; $1 is the table's qualified name (benchTable). */
+export const PRIMARY_KEY_SIZE_SQL =
+  'SELECT pg_relation_size(indexrelid)::bigint AS bytes FROM pg_index WHERE indrelid = $1::regclass AND indisprimary';
 
 /** The report as a table with ratios to the baseline, and the 1.5x goal's verdict for the fallback. */
 export function formatGenerationReport(report: GenerationReport): string {
