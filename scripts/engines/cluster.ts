@@ -52,6 +52,33 @@ function isPostmaster(pid: number): boolean {
   }
 }
 
+/** A file's size in bytes, 0 when it does not exist. */
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** What a file holds from byte `offset` on ('' when it does not exist). */
+function readFrom(file: string, offset: number): string {
+  try {
+    return fs.readFileSync(file).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** A file's lines, or undefined when it does not exist (yet). */
+function readLines(file: string): string[] | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The last `count` lines of a log file, for error messages. */
 export function tailFile(file: string, count = 15): string[] {
   try {
@@ -108,12 +135,8 @@ export class Cluster {
     };
     if (!base.initialised) return base;
     base.dataMajor = Number(fs.readFileSync(path.join(dataDir, 'PG_VERSION'), 'utf8').trim());
-    let lines: string[];
-    try {
-      lines = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n');
-    } catch {
-      return base;
-    }
+    const lines = readLines(path.join(dataDir, 'postmaster.pid'));
+    if (!lines) return base;
     const pid = Number(lines[0]);
     if (!Number.isInteger(pid) || pid <= 0 || !isPostmaster(pid)) return { ...base, stalePid: Number.isInteger(pid) ? pid : -1 };
     return { ...base, running: true, pid, port: Number(lines[3]) || undefined, socketDir: lines[4]?.trim() || undefined };
@@ -212,21 +235,44 @@ export class Cluster {
     for (const name of fs.readdirSync(this.layout.socketDir)) {
       if (name === `.s.PGSQL.${port}.lock` || name === `.s.PGSQL.${port}`) fs.rmSync(path.join(this.layout.socketDir, name), { force: true });
     }
+    const logOffset = fileSize(this.layout.logFile);
+    // pg_ctl's own --wait polls every 100 ms; watching postmaster.pid ourselves is ready ~80 ms sooner.
     const result = await run(
       this.program('pg_ctl'),
-      ['start', '--pgdata', this.layout.dataDir, '--log', this.layout.logFile, '--wait', `--timeout=${START_TIMEOUT_SECONDS}`, '--silent'],
-      { as: this.user, reject: false, timeoutMs: (START_TIMEOUT_SECONDS + 10) * 1000 },
+      ['start', '--pgdata', this.layout.dataDir, '--log', this.layout.logFile, '--no-wait', '--silent'],
+      { as: this.user, reject: false, timeoutMs: 30_000 },
     );
-    if (result.exitCode !== 0 || !this.status().running) {
+    const failure = result.exitCode !== 0 ? `pg_ctl exited ${result.exitCode}` : await this.waitUntilReady(logOffset);
+    if (failure !== undefined) {
       throw new PgstrapError({
         code: 'cluster.start-failed',
-        message: `PostgreSQL did not start (pg_ctl exited ${result.exitCode}); the log says:`,
+        message: `PostgreSQL did not start (${failure}); the log says:`,
         details: [...String(result.stderr).trim().split('\n').filter(Boolean), ...tailFile(this.layout.logFile)],
         remedy: `Fix what the log names (${this.layout.logFile}), then run npm run db:start.`,
         exit: ExitCode.cluster,
       });
     }
     return { recoveredStalePid };
+  }
+
+  /**
+   * Waits until postmaster.pid says `ready`; returns why it never will (a FATAL in the log, the server
+   * gone) or undefined once it accepts connections.
+   */
+  private async waitUntilReady(logOffset: number): Promise<string | undefined> {
+    const pidFile = path.join(this.layout.dataDir, 'postmaster.pid');
+    const deadline = Date.now() + START_TIMEOUT_SECONDS * 1000;
+    while (Date.now() < deadline) {
+      const lines = readLines(pidFile);
+      if (lines) {
+        const pid = Number(lines[0]);
+        if (lines[7]?.trim() === 'ready' && isPostmaster(pid)) return undefined;
+        if (pid > 0 && !isPostmaster(pid)) return `the server (pid ${pid}) exited while starting`;
+      }
+      if (/\b(FATAL|PANIC):/.test(readFrom(this.layout.logFile, logOffset))) return 'it logged a FATAL error';
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return `not ready after ${START_TIMEOUT_SECONDS} s`;
   }
 
   /** Stops the server (fast mode: active transactions roll back); a no-op when it is down. */
