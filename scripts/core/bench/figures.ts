@@ -19,7 +19,7 @@ export function setupFigureList(setup: SetupFigures): Figure[] {
       goal: { text: `within 1.5x of the floor (is ${formatRatio(setup.coldRatio)})`, met: setup.goals.coldWithin1_5xFloor },
     },
     { group: warm, label: 'npm run setup', value: setup.warmSetup.median, unit: 's', goal: { text: 'under 1 s', met: setup.goals.warmUnder1s } },
-    { group: warm, label: 'node scripts/cli.ts setup', value: setup.warmSetupNode.median, unit: 's' },
+    { group: warm, label: 'node scripts/pgstrap.mjs setup', value: setup.warmSetupNode.median, unit: 's' },
   ];
 }
 
@@ -52,7 +52,7 @@ export function doctorFigureList(doctor: DoctorTimings): Figure[] {
   const health = doctor.healthy ? '' : ' (project not healthy: not the warm path)';
   return [
     { group, label: 'npm run doctor', value: doctor.npm.median, unit: 's', goal: { text: `under 1 s${health}`, met: doctor.goals.warmUnder1s } },
-    { group, label: 'node scripts/cli.ts doctor', value: doctor.node.median, unit: 's' },
+    { group, label: 'node scripts/pgstrap.mjs doctor', value: doctor.node.median, unit: 's' },
   ];
 }
 
@@ -70,7 +70,7 @@ export function migrationFigureList(report: MigrationTimings): Figure[] {
     },
     { group: apply, label: 'node-pg-migrate', value: report.apply.median.nodePgMigrate / 1000, unit: 's' },
     { group: apply, label: 'node-pg-migrate --single-transaction', value: report.apply.median.nodePgMigrateSingleTransaction / 1000, unit: 's' },
-    { group: status, label: 'npm run migrate:status', value: report.status.median, unit: 'ms', goal: { text: 'under 300 ms', met: report.goals.statusUnder300ms } },
+    { group: status, label: 'migrate:status, in process', value: report.status.median, unit: 'ms', goal: { text: 'under 300 ms', met: report.goals.statusUnder300ms } },
   ];
 }
 
