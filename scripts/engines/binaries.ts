@@ -1,7 +1,7 @@
 /** A PostgreSQL installation's server programs, and what they say about themselves. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { probe, run } from './process.ts';
+import { run } from './process.ts';
 
 /** Server programs pgstrap needs in one directory. */
 export const SERVER_PROGRAMS = ['initdb', 'pg_ctl', 'postgres'] as const;
@@ -33,7 +33,7 @@ export function parseServerVersion(text: string): { version: string; major: numb
 
 /** Asks `postgres --version` which version a bin directory holds. */
 export async function probeVersion(binDir: string): Promise<{ version: string; major: number } | undefined> {
-  const result = await probe(path.join(binDir, 'postgres'), ['--version'], { timeoutMs: 10_000 });
+  const result = await run(path.join(binDir, 'postgres'), ['--version'], { timeoutMs: 10_000, reject: false });
   return result.exitCode === 0 ? parseServerVersion(String(result.stdout)) : undefined;
 }
 

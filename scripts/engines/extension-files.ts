@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { PostgresBinaries } from './binaries.ts';
-import { probe } from './process.ts';
+import { run } from './process.ts';
 
 /** What an installation holds. */
 export interface InstalledFiles {
@@ -22,7 +22,7 @@ export interface InstalledFiles {
 async function fromPgConfig(binDir: string): Promise<{ sharedir: string; pkglibdir: string } | undefined> {
   const pgConfig = path.join(binDir, 'pg_config');
   if (!fs.existsSync(pgConfig)) return undefined;
-  const result = await probe(pgConfig, ['--sharedir', '--pkglibdir'], { timeoutMs: 10_000 });
+  const result = await run(pgConfig, ['--sharedir', '--pkglibdir'], { timeoutMs: 10_000, reject: false });
   const [sharedir, pkglibdir] = String(result.stdout).trim().split('\n');
   return result.exitCode === 0 && sharedir && pkglibdir ? { sharedir, pkglibdir } : undefined;
 }

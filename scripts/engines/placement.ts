@@ -10,12 +10,12 @@ import type { ResolvedConfig } from '../core/config/types.ts';
 import { ExitCode, PgstrapError } from '../core/errors.ts';
 import { clusterLayout, projectTag, type ClusterLayout } from '../core/layout.ts';
 import type { PostgresBinaries } from './binaries.ts';
-import { probe } from './process.ts';
+import { run } from './process.ts';
 import type { ServerUser } from './server-user.ts';
 
 /** True when `user` can traverse to `dir` (and read/execute `file` in it, when given). */
 async function canReach(user: ServerUser, target: string): Promise<boolean> {
-  const result = await probe('test', ['-x', target], { as: user, timeoutMs: 10_000 });
+  const result = await run('test', ['-x', target], { as: user, timeoutMs: 10_000, reject: false });
   return result.exitCode === 0;
 }
 

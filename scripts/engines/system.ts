@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { ExitCode, PgstrapError } from '../core/errors.ts';
 import { missingPrograms, probeVersion, type PostgresBinaries } from './binaries.ts';
-import { findOnPath, probe } from './process.ts';
+import { findOnPath, run } from './process.ts';
 
 /** Where a system PostgreSQL was looked for, for messages. */
 export interface SystemSearch {
@@ -21,7 +21,7 @@ export async function findSystemBinaries(env: NodeJS.ProcessEnv = process.env): 
   else {
     const pgConfig = findOnPath('pg_config', env.PATH);
     if (pgConfig) {
-      const result = await probe(pgConfig, ['--bindir'], { timeoutMs: 10_000 });
+      const result = await run(pgConfig, ['--bindir'], { timeoutMs: 10_000, reject: false });
       if (result.exitCode === 0) candidates.push({ binDir: String(result.stdout).trim(), origin: `pg_config on PATH (${pgConfig})` });
       else reasons.push(`${pgConfig} --bindir failed`);
     } else reasons.push('PG_BIN is not set and no pg_config is on PATH');

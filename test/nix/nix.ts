@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Result } from 'execa';
+import type { RunResult as Result } from '../../scripts/engines/process.ts';
 import type { NixExtensionsSpec } from '../../scripts/core/nix-extensions.ts';
 import { run } from '../../scripts/engines/process.ts';
 import { REPO_ROOT } from '../support/project.ts';
