@@ -104,11 +104,13 @@
             touch "$out"
           '';
 
-      # What `nix flake init -t` copies: the orchestrator and its Nix files, not this repository's
-      # own tests, benchmarks or CI.
+      # What `nix flake init -t` copies: the orchestrator (with the bench it runs) and its Nix files,
+      # not this repository's own tests or CI.
       templateFiles = [
         ".envrc"
         ".gitignore"
+        # `npm run bench` is a product command; its measurements live here.
+        "bench"
         "extensions.config.ts"
         "flake.lock"
         "flake.nix"

@@ -209,7 +209,7 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
     await expect(evalJson(home, flake, 'packages.x86_64-linux.postgres.name')).rejects.toThrow(/no_such_extension/);
   });
 
-  it('`nix flake init -t` copies the orchestrator and its Nix files, not this repository\'s tests', async () => {
+  it('`nix flake init -t` copies the orchestrator, its bench and its Nix files, not this repository\'s tests', async () => {
     const flake = copyFlake(home.dir, specFor({ extensions: ['vector'] }), {
       'scripts/cli.ts': '// cli\n',
       'extensions.config.ts': 'export default {};\n',
@@ -224,7 +224,7 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
     expect(result.exitCode, String(result.stderr)).toBe(0);
     const files = fs.readdirSync(target, { recursive: true }).map(String).sort();
     expect(files).toEqual(
-      ['.envrc', 'extensions.config.ts', 'flake.lock', 'flake.nix', 'nix', 'nix/extensions.json', 'nix/shell-hook.sh', 'package.json', 'scripts', 'scripts/cli.ts'].sort(),
+      ['.envrc', 'bench', 'bench/run.ts', 'extensions.config.ts', 'flake.lock', 'flake.nix', 'nix', 'nix/extensions.json', 'nix/shell-hook.sh', 'package.json', 'scripts', 'scripts/cli.ts'].sort(),
     );
   });
 
