@@ -116,27 +116,30 @@ describe('npm run bench on the embedded engine', () => {
     // A temp folder of its own (0755: the server user works in it), so other tests' scratch folders do not count.
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-test-'));
     fs.chmodSync(tmp, 0o755);
-    const child = execa(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/cli.ts'), 'bench', '--all', '--rows', '2000', '--driver', 'node'], {
-      cwd: project.dir,
-      env: { ...testEnv(), CI: 'true', NO_COLOR: '1', TMPDIR: tmp },
-      reject: false,
-      stdin: 'ignore',
-      buffer: true,
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const deadline = Date.now() + 120_000;
-    while (!/cold npm run setup 1\/2/.test(output) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(output).toMatch(/cold npm run setup 1\/2/);
-    child.kill('SIGINT');
-    const result = await child;
-    expect(result.exitCode).toBe(130);
-    expect(await leftovers()).toEqual([]);
-    // (tsx keeps its transform cache there too.)
-    expect(fs.readdirSync(tmp).filter((name) => name.startsWith('pgstrap-'))).toEqual([]);
-    fs.rmSync(tmp, { recursive: true, force: true });
+    try {
+      const child = execa(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/cli.ts'), 'bench', '--all', '--rows', '2000', '--driver', 'node'], {
+        cwd: project.dir,
+        env: { ...testEnv(), CI: 'true', NO_COLOR: '1', TMPDIR: tmp },
+        reject: false,
+        stdin: 'ignore',
+        buffer: true,
+      });
+      let output = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      const deadline = Date.now() + 120_000;
+      while (!/cold npm run setup 1\/2/.test(output) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(output).toMatch(/cold npm run setup 1\/2/);
+      child.kill('SIGINT');
+      const result = await child;
+      expect(result.exitCode).toBe(130);
+      expect(await leftovers()).toEqual([]);
+      // (tsx keeps its transform cache there too.)
+      expect(fs.readdirSync(tmp).filter((name) => name.startsWith('pgstrap-'))).toEqual([]);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   }, 180_000);
 
   it('refuses an external server unless told --yes', async () => {
