@@ -13,7 +13,10 @@ import type { Step } from '../steps/step.ts';
 import { runSteps } from '../ui/pipeline.ts';
 import { openProject, printJson, type CommonOptions, type Project } from './options.ts';
 
-/** The pipeline, in order. Extension, uuidv7, migration and verify steps follow the databases. */
+/**
+ * The pipeline, in order: what needs no server (the flake list, required extensions), the cluster,
+ * databases, extensions, uuidv7(), migrations, and verification last.
+ */
 export const SETUP_STEPS: Step[] = [nixExtensionsStep, extensionsCheckStep, initialiseStep, settingsStep, startStep, databasesStep, extensionsStep, uuidv7Step, migrationsStep, verifyStep];
 
 /** The steps `db:start` runs: the cluster part of setup. */

@@ -14,11 +14,15 @@ export interface StepReport {
   notes: string[];
   /** Wall time the step took. */
   durationMs: number;
+  /** What an unchanged step found, e.g. `passed`. */
+  verdict: string | undefined;
 }
 
 /** What a step returns; the runner adds id and title. */
 export interface StepOutcome {
   status?: StepStatus;
+  /** Says what an unchanged step found, for steps that check rather than change (default: up to date). */
+  verdict?: string;
   changes?: string[];
   notes?: string[];
 }
@@ -28,7 +32,7 @@ export function toReport(id: string, title: string, outcome: StepOutcome, durati
   const changes = outcome.changes ?? [];
   const notes = outcome.notes ?? [];
   const status = outcome.status ?? (changes.length > 0 ? 'changed' : 'unchanged');
-  return { id, title, status, changes, notes, durationMs: Math.round(durationMs) };
+  return { id, title, status, changes, notes, durationMs: Math.round(durationMs), verdict: outcome.verdict };
 }
 
 /** True when no step changed anything. */

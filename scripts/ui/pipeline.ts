@@ -6,7 +6,7 @@ import type { OutputMode } from './output.ts';
 /** A short suffix for a finished step's title. */
 function outcomeSuffix(report: StepReport): string {
   if (report.status === 'skipped') return '';
-  if (report.changes.length === 0) return report.status === 'warning' ? ' (warning)' : ' (up to date)';
+  if (report.changes.length === 0) return report.status === 'warning' ? ' (warning)' : ` (${report.verdict ?? 'up to date'})`;
   if (report.changes.length === 1) return `: ${report.changes[0]}`;
   return `: ${report.changes.length} changes`;
 }
