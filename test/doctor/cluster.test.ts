@@ -9,22 +9,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor } from '../../scripts/doctor/run.ts';
 import { readPassword } from '../../scripts/engines/target.ts';
-import { managedTarget, query, runCli, testEnv } from '../support/project.ts';
+import { killPostmaster, managedTarget, query, runCli, testEnv } from '../support/project.ts';
 import { checkOf, doctor, runFix, setUpProject, type DoctorProject } from './support.ts';
 
 let p: DoctorProject;
-
-async function waitUntilGone(pid: number): Promise<void> {
-  for (let i = 0; i < 100; i += 1) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`pid ${pid} is still alive`);
-}
 
 beforeAll(async () => {
   p = await setUpProject({ databases: ['app'], extensions: ['pgcrypto'] });
@@ -66,9 +54,7 @@ describe('doctor on a managed cluster', () => {
 
   it('warns about a stale postmaster.pid after kill -9; its fix recovers and starts the server', async () => {
     const target = await managedTarget(p.project);
-    const pid = target.cluster.status().pid!;
-    process.kill(pid, 'SIGKILL');
-    await waitUntilGone(pid);
+    const pid = await killPostmaster(target);
     const result = await doctor(p);
     const stale = checkOf(result, 'cluster.stale-pid');
     expect(stale.status).toBe('warn');

@@ -7,7 +7,7 @@ import { isPgstrapError, type PgstrapError } from '../../scripts/core/errors.ts'
 import { SETUP_STEPS } from '../../scripts/commands/setup.ts';
 import { databasesStep } from '../../scripts/steps/databases.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';
-import { makeProject, managedTarget, query, runStepsQuietly, type TestProject } from '../support/project.ts';
+import { killPostmaster, makeProject, managedTarget, query, runStepsQuietly, type TestProject } from '../support/project.ts';
 
 const CLUSTER_STEPS = [initialiseStep, settingsStep, startStep, databasesStep];
 
@@ -109,10 +109,7 @@ describe('managed cluster on the embedded engine', () => {
 
   it('recovers the stale postmaster.pid a kill -9 leaves behind', async () => {
     const target = await managedTarget(project);
-    const pid = target.cluster.status().pid!;
-    process.kill(pid, 'SIGKILL');
-    // Backends notice the postmaster's death and exit on their own.
-    await waitFor(() => !isAlive(pid));
+    const pid = await killPostmaster(target);
     const status = target.cluster.status();
     expect(status).toMatchObject({ running: false, stalePid: pid });
     const { reports } = await changesOf();
@@ -147,23 +144,6 @@ describe('managed cluster on the embedded engine', () => {
     expect(order.every((index, i) => index >= 0 && (i === 0 || index > order[i - 1]!))).toBe(true);
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('a cold setup with a mistyped setting', () => {
   it('stops before the first start, naming the setting, and the next run recovers once it is fixed', async () => {

@@ -4,7 +4,7 @@ import { PgstrapError } from '../../scripts/core/errors.ts';
 import type { ResolvedDatabase } from '../../scripts/core/config/types.ts';
 import { getMigrationStatus, migrateDatabase } from '../../scripts/migrations/runner.ts';
 import { startStep } from '../../scripts/steps/cluster.ts';
-import { query, runStepsQuietly } from '../support/project.ts';
+import { killPostmaster, query, runStepsQuietly } from '../support/project.ts';
 import { startMigrationCluster, type MigrationCluster } from './support.ts';
 
 let cluster: MigrationCluster;
@@ -28,11 +28,8 @@ async function killDuring(db: ResolvedDatabase): Promise<PgstrapError> {
     if (sleeping.length > 0) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  const pid = cluster.target.cluster.status().pid!;
-  process.kill(pid, 'SIGKILL');
+  await killPostmaster(cluster.target);
   const error = await run;
-  // Backends notice the postmaster's death and exit; the start step needs the pid gone.
-  for (let i = 0; i < 200 && cluster.target.cluster.status().running; i++) await new Promise((r) => setTimeout(r, 50));
   expect(error).toBeInstanceOf(PgstrapError);
   // The stale postmaster.pid is recovered by the start step, as `npm run db:start` does.
   await runStepsQuietly([startStep], cluster.project.config, cluster.target);

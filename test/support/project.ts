@@ -138,3 +138,21 @@ export async function runCli(args: string[], options: { cwd: string; env?: Recor
     timeoutMs: 180_000,
   });
 }
+
+/** Kills a managed cluster's postmaster with SIGKILL (a crash) and waits until it is gone; returns its pid. */
+export async function killPostmaster(target: ManagedTarget, timeoutMs = 10_000): Promise<number> {
+  const pid = target.cluster.status().pid;
+  if (pid === undefined) throw new Error('the cluster is not running');
+  process.kill(pid, 'SIGKILL');
+  // Backends notice the postmaster's death and exit on their own; the pid must be gone before a restart.
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return pid;
+    }
+    if (Date.now() > deadline) throw new Error(`pid ${pid} is still alive ${timeoutMs} ms after SIGKILL`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
