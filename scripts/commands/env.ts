@@ -1,19 +1,14 @@
 /** `npm run --silent env`: shell exports for the project's cluster (or the --url server). */
 import { ExitCode } from '../core/errors.ts';
+import { environmentForUrl, withDatabase } from '../core/migrations/command-env.ts';
 import { clientEnvironment, renderExports } from '../engines/client-env.ts';
 import type { Target } from '../engines/target.ts';
 import { openProject, printJson, type CommonOptions } from './options.ts';
 
-/** PG* variables for an external URL (its password stays inside DATABASE_URL). */
+/** PG* variables for an external URL; the password stays inside DATABASE_URL, out of the shell's variables. */
 function externalEnvironment(target: Extract<Target, { kind: 'external' }>): Record<string, string> {
-  const url = target.url;
-  return {
-    PGHOST: url.hostname,
-    PGPORT: url.port || '5432',
-    PGUSER: decodeURIComponent(url.username),
-    PGDATABASE: target.databases[0]!.name,
-    DATABASE_URL: url.toString(),
-  };
+  const { PGPASSWORD: _password, ...vars } = environmentForUrl(withDatabase(target.url, target.databases[0]!.name));
+  return vars;
 }
 
 /** Prints `export` lines (or JSON with --json). */

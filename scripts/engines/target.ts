@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { ResolvedConfig, ResolvedDatabase } from '../core/config/types.ts';
 import type { ClusterLayout } from '../core/layout.ts';
+import { withDatabase } from '../core/migrations/command-env.ts';
 import type { ConnectionTarget } from '../db/client.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import type { Cluster } from './cluster.ts';
@@ -47,11 +48,7 @@ export function readPassword(layout: ClusterLayout): string | undefined {
 
 /** How to connect to `database` on the target as its admin: the socket for managed clusters. */
 export function connectionFor(target: Target, database: string): ConnectionTarget {
-  if (target.kind === 'external') {
-    const url = new URL(target.url.toString());
-    url.pathname = `/${encodeURIComponent(database)}`;
-    return { connectionString: url.toString() };
-  }
+  if (target.kind === 'external') return { connectionString: withDatabase(target.url, database).toString() };
   const status = target.cluster.status();
   return {
     host: status.socketDir ?? target.layout.socketDir,
