@@ -30,7 +30,7 @@ function summaryOf(result: Omit<GeneratorResult, 'inserts'>): string {
 /** The primary-key benchmark on one database: one task per generator, clean-up whatever happens. */
 export async function runKeyBench(connection: ConnectionTarget, options: KeyBenchOptions, runSteps: StepRunner): Promise<KeyBenchReport> {
   return withBenchSession(connection, async (session) => {
-    const plan = await planKeyBench(session);
+    const plan = await planKeyBench(session, options.fallbackRandom);
     const server = await describeServer(session);
     const measured: Array<Omit<GeneratorResult, 'inserts'>> = [];
     let inserts = new Map<string, InsertThroughput>();
@@ -114,7 +114,7 @@ export async function runAllFigures(config: ResolvedConfig, target: Target, runS
       title: 'Measure uuidv7 generation and 1,000,000-row inserts',
       run: async (ctx) => {
         const generation = await withClient(connectionFor(target, target.databases[0]!.name), (client) =>
-          measureUuidv7Generation(client, { rows: 1_000_000, repeats: 3, log: ctx.log }),
+          measureUuidv7Generation(client, { rows: 1_000_000, repeats: 3, fallbackRandom: config.uuidv7.fallbackRandom, log: ctx.log }),
         );
         out.generation = generation;
         out.figures.push(...generationFigureList(generation));

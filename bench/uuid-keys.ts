@@ -35,7 +35,7 @@ import { summarise } from '../scripts/core/bench/stats.ts';
 import { messageOf } from '../scripts/core/errors.ts';
 import { quoteIdent } from '../scripts/core/identifiers.ts';
 import { generateSql } from '../scripts/core/uuidv7/generation-bench.ts';
-import { installFallbackSql } from '../scripts/core/uuidv7/sql.ts';
+import { installFallbackSql, type FallbackRandom } from '../scripts/core/uuidv7/sql.ts';
 import { readUuidv7Strategy } from '../scripts/db/uuidv7.ts';
 import { findPgbench, nodeInserts, pgbenchInserts, type DriverResult } from './insert-driver.ts';
 import type { BenchSession } from './session.ts';
@@ -50,14 +50,14 @@ export interface KeyBenchPlan {
 }
 
 /** Reads what the database offers, installs the SQL fallback and pgstattuple in the bench schema. */
-export async function planKeyBench(session: BenchSession): Promise<KeyBenchPlan> {
+export async function planKeyBench(session: BenchSession, fallbackRandom: FallbackRandom): Promise<KeyBenchPlan> {
   const notes: string[] = [];
   return session.withClient(async (client) => {
     const strategy = await readUuidv7Strategy(client);
     const hasUuidv7 = (await client.query<{ ok: boolean }>(HAS_UUIDV7_SQL)).rows[0]!.ok;
     const pgUuidv7 = (await client.query<{ schema: string }>(EXTENSION_SCHEMA_SQL, ['pg_uuidv7'])).rows[0];
     // The fallback goes into the bench schema even where it is not the strategy, so it is always compared.
-    await client.query(installFallbackSql(session.schema));
+    await client.query(installFallbackSql(session.schema, fallbackRandom));
     const chosen = chooseGenerators({ strategy: strategy ?? null, hasUuidv7, pgUuidv7Schema: pgUuidv7?.schema ?? null, benchSchema: session.schema });
     const { generators } = chosen;
     notes.push(...chosen.notes);

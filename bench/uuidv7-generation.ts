@@ -1,6 +1,7 @@
 /**
- * `npm run bench:uuidv7`: on one server, in one run, 1,000,000 ids from pgstrap's SQL fallback against
- * gen_random_uuid() (and pg_uuidv7 or native uuidv7() where the database has them), then 1,000,000 rows
+ * `npm run bench:uuidv7`: on one server, in one run, 1,000,000 ids from pgstrap's SQL fallback (the
+ * configured one and the other FallbackRandom) against gen_random_uuid() (and pg_uuidv7 or native
+ * uuidv7() where the database has them), then 1,000,000 rows
  * inserted with each as the primary-key default: time and index size side by side, with ratios.
  * Works in a scratch schema of the project's first database (run `npm run setup` first) or of --url's.
  * Not a timed test: figures to read, on a quiet machine.
@@ -19,7 +20,7 @@ import {
   type GenerationFigures,
   type GenerationReport,
 } from '../scripts/core/uuidv7/generation-bench.ts';
-import { installFallbackSql } from '../scripts/core/uuidv7/sql.ts';
+import { FALLBACK_RANDOM_CHOICES, installFallbackSql, type FallbackRandom } from '../scripts/core/uuidv7/sql.ts';
 import { withClient } from '../scripts/db/client.ts';
 import { openProject } from '../scripts/commands/options.ts';
 import { connectionFor } from '../scripts/engines/target.ts';
@@ -30,6 +31,8 @@ export interface GenerationOptions {
   rows: number;
   /** Generation runs per candidate (the median is reported); inserts run once. */
   repeats: number;
+  /** The configured fallback (uuidv7.fallbackRandom): measured as `fallback`, against the goal; the other as `fallback_<choice>`. */
+  fallbackRandom: FallbackRandom;
   log?: (line: string) => void;
 }
 
@@ -39,12 +42,21 @@ async function seconds(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-/** The candidates this database offers, the baseline first. */
-async function candidates(client: pg.Client, schema: string): Promise<GenerationCandidate[]> {
-  const list: GenerationCandidate[] = [
-    { id: 'v4', label: 'gen_random_uuid() (v4)', expression: 'gen_random_uuid()' },
-    { id: 'fallback', label: 'pgstrap SQL fallback uuidv7()', expression: `${quoteIdent(schema)}.uuidv7()` },
-  ];
+/** The schema the bench installs a fallback in: one per FallbackRandom, the configured one in `schema`. */
+function fallbackSchema(schema: string, random: FallbackRandom, configured: FallbackRandom): string {
+  return random === configured ? schema : `${schema}_${random}`;
+}
+
+/** The candidates this database offers, the baseline first, then the configured fallback and the other one. */
+async function candidates(client: pg.Client, schema: string, configured: FallbackRandom): Promise<GenerationCandidate[]> {
+  const list: GenerationCandidate[] = [{ id: 'v4', label: 'gen_random_uuid() (v4)', expression: 'gen_random_uuid()' }];
+  for (const random of [configured, ...FALLBACK_RANDOM_CHOICES.filter((r) => r !== configured)]) {
+    list.push({
+      id: random === configured ? 'fallback' : `fallback_${random}`,
+      label: `SQL fallback, ${random}${random === configured ? ' (configured)' : ''}`,
+      expression: `${quoteIdent(fallbackSchema(schema, random, configured))}.uuidv7()`,
+    });
+  }
   const { rows } = await client.query<{ ext: string | null; native: boolean }>(
     `SELECT (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_uuidv7') AS ext,
             to_regprocedure('pg_catalog.uuidv7()') IS NOT NULL AS native`,
@@ -62,10 +74,13 @@ export async function measureUuidv7Generation(client: pg.Client, options: Genera
   const log = options.log ?? (() => {});
   const schema = `pgstrap_bench_uuidv7_${process.pid}`;
   const { rows: version } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
-  await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+  const schemas = FALLBACK_RANDOM_CHOICES.map((random) => [random, fallbackSchema(schema, random, options.fallbackRandom)] as const);
   try {
-    await client.query(installFallbackSql(schema));
-    const list = await candidates(client, schema);
+    for (const [random, name] of schemas) {
+      await client.query(`CREATE SCHEMA ${quoteIdent(name)}`);
+      await client.query(installFallbackSql(name, random));
+    }
+    const list = await candidates(client, schema, options.fallbackRandom);
     const times = new Map<string, number[]>(list.map((c) => [c.id, []]));
     for (let run = 0; run < options.repeats; run++) {
       for (const c of list) {
@@ -84,7 +99,7 @@ export async function measureUuidv7Generation(client: pg.Client, options: Genera
     }
     return { server: `PostgreSQL ${version[0]!.v}`, rows: options.rows, repeats: options.repeats, figures };
   } finally {
-    await client.query(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`).catch(() => {});
+    for (const [, name] of schemas) await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`).catch(() => {});
   }
 }
 
@@ -94,8 +109,9 @@ async function main(argv: string[]): Promise<number> {
   const project = await openProject({ url });
   const database = project.target.databases[0]!.name;
   try {
+    const fallbackRandom = project.config.uuidv7.fallbackRandom;
     const report = await withClient(connectionFor(project.target, database), (client) =>
-      measureUuidv7Generation(client, { rows, repeats: 3, log: (line) => process.stderr.write(`  ${line}\n`) }),
+      measureUuidv7Generation(client, { rows, repeats: 3, fallbackRandom, log: (line) => process.stderr.write(`  ${line}\n`) }),
     );
     process.stdout.write(`${formatGenerationReport(report)}\n`);
     return 0;

@@ -39,6 +39,7 @@ export async function benchCommand(options: CommonOptions, flags: BenchFlags): P
   const { config, target, mode } = await openProject(options);
   verifyBenchTarget(target, Boolean(flags.yes));
   if (target.kind !== 'external') keyOptions.binDir = target.binaries.binDir;
+  keyOptions.fallbackRandom = config.uuidv7.fallbackRandom;
   const database = target.databases[0]!.name;
   if (mode !== 'json') process.stdout.write(`pgstrap bench: ${describeEngine(target)}, database ${database}\n`);
   const runList = (steps: Step[]) => runSteps(steps, { config, target, reports: [] }, mode);

@@ -1,6 +1,6 @@
 /** What a database has of uuidv7(): the recorded strategy and pgstrap's functions. */
 import type pg from 'pg';
-import { STATE_SCHEMA, STRATEGY_TABLE } from '../core/uuidv7/sql.ts';
+import { fallbackRandomOf, STATE_SCHEMA, STRATEGY_TABLE, type FallbackRandom } from '../core/uuidv7/sql.ts';
 import { UUIDV7_STRATEGIES, type FunctionState, type Uuidv7State, type Uuidv7Strategy } from '../core/uuidv7/strategy.ts';
 import { quoteIdent } from '../core/identifiers.ts';
 import { serverVersionNum } from './inspect.ts';
@@ -40,4 +40,10 @@ export async function readUuidv7State(client: pg.Client, schema: string): Promis
     extract: await readFunction(client, schema, 'uuidv7_extract_timestamp', 'uuid'),
     recorded: await readUuidv7Strategy(client),
   };
+}
+
+/** Which of pgstrap's SQL fallbacks `<schema>.uuidv7()` is, or undefined when it is not one. */
+export async function readFallbackRandom(client: pg.Client, schema: string): Promise<FallbackRandom | undefined> {
+  const fn = await readFunction(client, schema, 'uuidv7', '');
+  return fn ? fallbackRandomOf(fn.source) : undefined;
 }

@@ -33,7 +33,8 @@ import type {
 } from '../core/doctor/facts.ts';
 import { describeTarget, withClient, type ConnectionTarget } from '../db/client.ts';
 import { checkOutputPlugin, readAvailableExtensions, readAvailableVersions, readInstalledExtensions, readSettingValues } from '../db/extensions.ts';
-import { readUuidv7Strategy } from '../db/uuidv7.ts';
+import { readFallbackRandom, readUuidv7Strategy } from '../db/uuidv7.ts';
+import { UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
 import type { PostgresBinaries } from '../engines/binaries.ts';
 import { tailFile } from '../engines/cluster.ts';
 import { verifyEmbeddedBinaries } from '../engines/embedded.ts';
@@ -198,11 +199,12 @@ async function serverFacts(target: Target, settingNames: string[], declared: Res
 /** The recorded strategy and two ids from a quick call. */
 async function readUuidv7(client: pg.Client): Promise<Uuidv7Fact> {
   const strategy = await readUuidv7Strategy(client);
+  const fallbackRandom = strategy === 'fallback' ? await readFallbackRandom(client, UUIDV7_SCHEMA) : undefined;
   try {
     const { rows } = await client.query<{ a: string; b: string }>('SELECT uuidv7()::text AS a, uuidv7()::text AS b');
-    return { strategy, sample: [rows[0]!.a, rows[0]!.b], error: undefined };
+    return { strategy, fallbackRandom, sample: [rows[0]!.a, rows[0]!.b], error: undefined };
   } catch (error) {
-    return { strategy, sample: undefined, error: messageOf(error) };
+    return { strategy, fallbackRandom, sample: undefined, error: messageOf(error) };
   }
 }
 

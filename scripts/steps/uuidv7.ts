@@ -13,13 +13,16 @@ export const uuidv7Step: Step = {
   async run(ctx) {
     const changes: string[] = [];
     const notes: string[] = [];
+    const random = ctx.config.uuidv7.fallbackRandom;
+    let fastFallbackOnExternal = false;
     for (const db of ctx.target.databases) {
       await withClient(connectionFor(ctx.target, db.name), async (client) => {
         const state = await readUuidv7State(client, UUIDV7_SCHEMA);
-        const plan = planUuidv7(state);
+        const plan = planUuidv7(state, random);
         notes.push(...plan.notes.map((n) => `${db.name}: ${n}`));
+        if (plan.managed && plan.strategy === 'fallback' && random === 'fast' && ctx.target.kind === 'external') fastFallbackOnExternal = true;
         if (plan.statements.length === 0 && !plan.record) {
-          if (plan.managed) notes.push(`${db.name}: uuidv7() strategy ${plan.strategy}`);
+          if (plan.managed) notes.push(`${db.name}: uuidv7() strategy ${plan.description}`);
           return;
         }
         for (const line of plan.changes) ctx.log(`${db.name}: ${line}`);
@@ -41,6 +44,12 @@ export const uuidv7Step: Step = {
         }
         changes.push(...plan.changes.map((c) => `${db.name}: ${c}`));
       });
+    }
+    // A shared server is where guessable ids could matter: say so once, with the way out.
+    if (fastFallbackOnExternal) {
+      notes.push(
+        "the SQL fallback's ids are unique and in order, but their random bits come from random(), so they are not unguessable: set uuidv7: { fallbackRandom: 'strong' } if they must be (about twice the generation cost), or install pg_uuidv7",
+      );
     }
     return { changes, notes };
   },

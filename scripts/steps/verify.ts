@@ -17,10 +17,10 @@ import {
   VERIFY_BATCH,
   type BatchVerdict,
 } from '../core/uuidv7/checks.ts';
-import { installFallbackSql } from '../core/uuidv7/sql.ts';
-import { promisesOrder, UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
+import { FALLBACK_RANDOM_WORDS, installFallbackSql, type FallbackRandom } from '../core/uuidv7/sql.ts';
+import { describeStrategy, promisesOrder, UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
 import { withClient } from '../db/client.ts';
-import { readUuidv7Strategy } from '../db/uuidv7.ts';
+import { readFallbackRandom, readUuidv7Strategy } from '../db/uuidv7.ts';
 import { connectionFor } from '../engines/target.ts';
 import type { Step } from './step.ts';
 
@@ -50,24 +50,26 @@ async function checkGenerator(client: pg.Client, generator: string, extractSchem
 }
 
 /** The verdicts for one database: the strategy in effect, then the fallback. */
-async function verifyDatabase(client: pg.Client, database: string): Promise<{ failures: string[]; notes: string[] }> {
+async function verifyDatabase(client: pg.Client, database: string, random: FallbackRandom): Promise<{ failures: string[]; notes: string[] }> {
   const strategy = await readUuidv7Strategy(client);
+  const described = strategy === undefined ? undefined : describeStrategy(strategy, strategy === 'fallback' ? await readFallbackRandom(client, UUIDV7_SCHEMA) : undefined);
   const failures: string[] = [];
   const notes: string[] = [];
   // A uuidv7() pgstrap did not record (a team's own) promises nothing: its disorder is reported, not failed.
   const inUse = await inRolledBackTransaction(client, () => checkGenerator(client, 'uuidv7()', UUIDV7_SCHEMA, strategy !== undefined && promisesOrder(strategy)));
-  notes.push(`${database}: uuidv7() strategy ${strategy ?? 'not recorded (npm run setup records it)'}; ${inUse.facts.join('; ')}`);
+  notes.push(`${database}: uuidv7() strategy ${described ?? 'not recorded (npm run setup records it)'}; ${inUse.facts.join('; ')}`);
   failures.push(...inUse.failures.map((f) => `${database}: uuidv7(): ${f}`));
   // The fallback, even where it is not in use: a team learns it works on a server without the extension.
   // Where it is the strategy, the check above ran this very SQL (the uuidv7 step keeps the body identical).
   if (strategy === 'fallback') return { failures, notes };
+  // The configured fallback: the one setup would install if this server lost its extension.
   const schema = `pgstrap_verify_${process.pid}`;
   const fallback = await inRolledBackTransaction(client, async () => {
     await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-    await client.query(installFallbackSql(schema));
+    await client.query(installFallbackSql(schema, random));
     return checkGenerator(client, `${quoteIdent(schema)}.uuidv7()`, schema, true);
   }).catch((error: unknown) => ({ failures: [`installing it failed: ${messageOf(error)}`], facts: [] }) as BatchVerdict);
-  notes.push(`${database}: SQL fallback (installed in a rolled-back transaction): ${fallback.failures.length === 0 ? 'passes the same checks' : 'FAILS'}${fallback.facts.length ? `; ${fallback.facts[0]}` : ''}`);
+  notes.push(`${database}: SQL fallback, ${FALLBACK_RANDOM_WORDS[random]} (installed in a rolled-back transaction): ${fallback.failures.length === 0 ? 'passes the same checks' : 'FAILS'}${fallback.facts.length ? `; ${fallback.facts[0]}` : ''}`);
   failures.push(...fallback.failures.map((f) => `${database}: SQL fallback: ${f}`));
   return { failures, notes };
 }
@@ -79,7 +81,9 @@ export const verifyStep: Step = {
     ctx.log(`drawing ${VERIFY_BATCH} ids in ${ctx.target.databases.map((d) => d.name).join(', ')}`);
     // One connection per database, concurrently: the server checks them in parallel, and nothing is shared.
     const results = await Promise.all(
-      ctx.target.databases.map((db) => withClient(connectionFor(ctx.target, db.name), (client) => verifyDatabase(client, db.name))),
+      ctx.target.databases.map((db) =>
+        withClient(connectionFor(ctx.target, db.name), (client) => verifyDatabase(client, db.name, ctx.config.uuidv7.fallbackRandom)),
+      ),
     );
     const failures = results.flatMap((r) => r.failures);
     const notes = results.flatMap((r) => r.notes);

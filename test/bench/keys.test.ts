@@ -11,12 +11,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runKeyBench } from '../../bench/run.ts';
 import { BenchSession, withBenchSession } from '../../bench/session.ts';
 import { measureGenerator, planKeyBench } from '../../bench/uuid-keys.ts';
+import { measureUuidv7Generation } from '../../bench/uuidv7-generation.ts';
+import { formatGenerationReport } from '../../scripts/core/uuidv7/generation-bench.ts';
+import { withClient } from '../../scripts/db/client.ts';
 import { SETUP_STEPS } from '../../scripts/commands/setup.ts';
 import type { KeyBenchOptions } from '../../scripts/core/bench/options.ts';
 import { connectionFor, readPassword, type ManagedTarget } from '../../scripts/engines/target.ts';
 import { REPO_ROOT, makeProject, managedTarget, query, runCli, runStepsQuietly, testEnv, type TestProject } from '../support/project.ts';
 
-const SMALL: KeyBenchOptions = { rows: 2000, insertSeconds: 0.6, insertRounds: 2, clients: 2, queries: 20, generationIds: 10_000, driver: 'node' };
+const SMALL: KeyBenchOptions = { rows: 2000, insertSeconds: 0.6, insertRounds: 2, clients: 2, queries: 20, generationIds: 10_000, driver: 'node', fallbackRandom: 'fast' };
 
 let project: TestProject;
 let target: ManagedTarget;
@@ -43,6 +46,18 @@ async function leftovers(): Promise<string[]> {
 const runQuietly = (steps: Parameters<typeof runStepsQuietly>[0]) => runStepsQuietly(steps, project.config, target);
 
 describe('npm run bench on the embedded engine', () => {
+  it('bench:uuidv7 times v4, the configured SQL fallback and the other one, with the goal for the configured one, then leaves nothing', async () => {
+    const report = await withClient(connectionFor(target, 'app'), (client) => measureUuidv7Generation(client, { rows: 2000, repeats: 2, fallbackRandom: 'strong' }));
+    expect(report.figures.map((f) => [f.id, f.label])).toEqual([
+      ['v4', 'gen_random_uuid() (v4)'],
+      ['fallback', 'SQL fallback, strong (configured)'],
+      ['fallback_fast', 'SQL fallback, fast'],
+    ]);
+    for (const f of report.figures) expect(f.indexBytes).toBeGreaterThan(0);
+    expect(formatGenerationReport(report)).toMatch(/goal: SQL fallback, strong \(configured\) generation within 1\.5x of gen_random_uuid\(\): \d+\.\d\dx, (met|NOT met)$/);
+    expect(await leftovers()).toEqual([]);
+  });
+
   it('measures every generator with valid keys and the documented report shape, then leaves nothing', async () => {
     const report = await runKeyBench(connectionFor(target, 'app'), SMALL, runQuietly);
     expect(report).toMatchObject({ rows: 2000, server: expect.stringMatching(/^PostgreSQL 17\./), machine: { cpus: expect.any(Number) } });
@@ -74,7 +89,7 @@ describe('npm run bench on the embedded engine', () => {
   it('drops its schema when a step fails', async () => {
     await expect(
       withBenchSession(connectionFor(target, 'app'), async (session) => {
-        const plan = await planKeyBench(session);
+        const plan = await planKeyBench(session, 'fast');
         expect(await leftovers()).toContain(session.schema);
         const broken = { id: 'broken', label: 'broken', expression: 'no_such_generator()', version: 7 as const };
         await measureGenerator(session, plan, broken, SMALL, () => {});

@@ -30,6 +30,7 @@ describe('resolveConfig', () => {
       databases: [{ name: 'app' }],
       extensions: [],
       settings: {},
+      uuidv7: { fallbackRandom: 'fast' },
     });
     expect(config.migrations.directory).toBe(path.join('/project', 'migrations'));
   });
@@ -71,6 +72,13 @@ describe('resolveConfig', () => {
 
   it('suggests the right spelling of a mistyped key', () => {
     expect(problems({ Port: 5 })[0]).toContain('did you mean "port"?');
+  });
+
+  it("takes uuidv7.fallbackRandom 'fast' or 'strong', and names the key when it is anything else", () => {
+    expect(resolveConfig({ uuidv7: { fallbackRandom: 'strong' } }, source).uuidv7).toEqual({ fallbackRandom: 'strong' });
+    expect(problems({ uuidv7: { fallbackRandom: 'crypto' } })).toEqual([`uuidv7.fallbackRandom: must be one of 'fast', 'strong', got "crypto"`]);
+    expect(problems({ uuidv7: { fallbackRandon: 'strong' } })).toEqual(['uuidv7.fallbackRandon: unknown key (did you mean "fallbackRandom"?)']);
+    expect(problems({ uuidv7: 'strong' })).toEqual([`uuidv7: must be an object like { fallbackRandom: 'strong' }, got "strong"`]);
   });
 
   it('counts identifier length in bytes, not characters', () => {

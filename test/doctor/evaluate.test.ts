@@ -86,6 +86,20 @@ describe('doctor verdicts from facts', () => {
     expect(group?.status).toBe('ok');
   });
 
+  it("names the fallback's random bits, and warns when they are not the ones the config asks for", () => {
+    const withUuidv7 = (fallbackRandom: 'fast' | 'strong') =>
+      facts({
+        server: server({ version: '17.5', versionNum: 170005 }),
+        databases: [{ name: 'app', connection: { ok: true, where: 'app', error: undefined, sqlState: undefined }, installed: new Map(), uuidv7: { strategy: 'fallback', fallbackRandom, sample: ['019a0000-0000-7000-8000-000000000001', '019a0000-0000-7000-8000-000000000002'], error: undefined }, migrations: undefined }],
+      });
+    expect(byId(evaluateDoctor(withUuidv7('fast')).checks, 'db.app.uuidv7')).toMatchObject({ status: 'ok', message: "uuidv7() (pgstrap's SQL fallback, random bits from random()) returns version-7 ids" });
+    expect(byId(evaluateDoctor(withUuidv7('strong')).checks, 'db.app.uuidv7')).toMatchObject({
+      status: 'warn',
+      message: "uuidv7() (pgstrap's SQL fallback, random bits from gen_random_uuid()) returns version-7 ids, but the config asks for uuidv7.fallbackRandom: 'fast'",
+      fix: 'npm run setup',
+    });
+  });
+
   it('checks an external server: version against the config, missing extensions, the uuidv7 path, no cluster checks', () => {
     const external = facts({
       engine: { ok: true, kind: 'external', description: 'external server db:5432', choice: '--url', binaries: undefined, mayCreateDatabases: true },
@@ -94,7 +108,16 @@ describe('doctor verdicts from facts', () => {
     const { checks } = evaluateDoctor(external);
     expect(byId(checks, 'external.version')).toMatchObject({ status: 'warn', message: 'PostgreSQL 16.4; the config declares postgresMajor 17' });
     expect(byId(checks, 'external.extensions')).toMatchObject({ status: 'warn', message: 'lacks vector (optional)' });
-    expect(byId(checks, 'external.uuidv7')?.message).toContain('SQL fallback');
+    expect(byId(checks, 'external.uuidv7')).toMatchObject({
+      status: 'ok',
+      message: "uuidv7() here: pgstrap's SQL fallback, random bits from random() (no pg_uuidv7 here)",
+      details: [expect.stringContaining("not unguessable; if they must be: uuidv7: { fallbackRandom: 'strong' }")],
+    });
+    const strong = resolveConfig({ databases: ['app'], uuidv7: { fallbackRandom: 'strong' } }, { file: '/p/extensions.config.ts', projectDir: '/p' });
+    expect(byId(evaluateDoctor({ ...external, config: { ok: true, value: strong } }).checks, 'external.uuidv7')).toMatchObject({
+      message: "uuidv7() here: pgstrap's SQL fallback, random bits from gen_random_uuid() (no pg_uuidv7 here)",
+      details: [],
+    });
     expect(checks.some((c) => c.group === 'cluster' || c.group === 'connectivity')).toBe(false);
     const unreachable = evaluateDoctor({ ...external, server: server({ connection: { ok: false, where: 'db', error: 'ECONNREFUSED', sqlState: undefined } }) });
     expect(byId(unreachable.checks, 'external.reachable')?.status).toBe('fail');

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withClient } from '../../scripts/db/client.ts';
 import { readUuidv7Strategy } from '../../scripts/db/uuidv7.ts';
-import { connectionFor, type ManagedTarget } from '../../scripts/engines/target.ts';
+import { FALLBACK_CLOCK_SETTING } from '../../scripts/core/uuidv7/sql.ts';
+import { connectionFor, readPassword, type ExternalTarget, type ManagedTarget } from '../../scripts/engines/target.ts';
 import { databasesStep } from '../../scripts/steps/databases.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
@@ -26,6 +27,8 @@ SELECT count(*) FILTER (WHERE id <= prev)::int AS out_of_order,
        count(DISTINCT id)::int AS distinct_ids
 FROM s`;
 
+const right17 = (id: string) => id.slice(-17);
+
 function suite(name: string, raw: Parameters<typeof makeProject>[0], env: Record<string, string> = {}) {
   describe(name, () => {
     let project: TestProject;
@@ -41,8 +44,8 @@ function suite(name: string, raw: Parameters<typeof makeProject>[0], env: Record
       const reports = await runStepsQuietly(STEPS, project.config, target);
       const byId = Object.fromEntries(reports.map((r) => [r.id, r]));
       expect(byId.extensions!.notes[0]).toMatch(/^optional extension pg_uuidv7 skipped in app: .*To get it: .*postgresql_\d+\.pkgs\.pg_uuidv7/);
-      expect(byId.uuidv7!.changes).toEqual(["app: created public.uuidv7(), pgstrap's SQL fallback (no pg_uuidv7, PostgreSQL before 18)", 'app: recorded strategy fallback']);
-      expect(byId.verify!.notes).toEqual([expect.stringMatching(/^app: uuidv7\(\) strategy fallback; 10000 ids: .*in order \(0 of 9999 consecutive pairs out of order\)/)]);
+      expect(byId.uuidv7!.changes).toEqual(["app: created public.uuidv7(), pgstrap's SQL fallback (no pg_uuidv7, PostgreSQL before 18), random bits from random()", 'app: recorded strategy fallback']);
+      expect(byId.verify!.notes).toEqual([expect.stringMatching(/^app: uuidv7\(\) strategy fallback \(random bits from random\(\)\); 10000 ids: .*in order \(0 of 9999 consecutive pairs out of order\)/)]);
       expect(await withClient(connectionFor(target, 'app'), readUuidv7Strategy)).toBe('fallback');
       expect((await runStepsQuietly(STEPS, project.config, target)).flatMap((r) => r.changes)).toEqual([]);
     });
@@ -55,7 +58,7 @@ function suite(name: string, raw: Parameters<typeof makeProject>[0], env: Record
         expect(rows[0].same_ms).toBeGreaterThan(50000);
         // A clock that does not move: with the session's last value a second ahead of the clock, every id
         // comes from last + 1, and order still holds (the same path two ids in one microsecond take).
-        await c.query("SELECT set_config('pgstrap.uuidv7_last', ((date_part('epoch', clock_timestamp()) + 1) * 4096000)::bigint::text, false)");
+        await c.query("SELECT set_config($1, ((date_part('epoch', clock_timestamp()) + 1) * 4096000)::bigint::text, false)", [FALLBACK_CLOCK_SETTING]);
         const { rows: frozen } = await c.query(ORDER_SQL.replace('100000', '10000'));
         expect(frozen[0]).toMatchObject({ out_of_order: 0, distinct_ids: 10000 });
         expect(frozen[0].same_ms).toBeGreaterThan(9000);
@@ -72,6 +75,55 @@ function suite(name: string, raw: Parameters<typeof makeProject>[0], env: Record
         const { rows: inserted } = await c.query('SELECT count(*) FILTER (WHERE id <= prev)::int AS out_of_order FROM (SELECT id, lag(id) OVER (ORDER BY n) AS prev FROM t) s');
         expect(inserted[0].out_of_order).toBe(0);
       });
+    });
+
+    it('draws different ids in two sessions that setseed() seeded alike', async () => {
+      // random() repeats after setseed(); the fallback XORs in the backend pid, so sessions still differ.
+      const halves = (db: string) =>
+        withClient(connectionFor(target, db), async (c) => {
+          await c.query('SELECT setseed(0.5)');
+          return (await c.query('SELECT array_agg(right(uuidv7()::text, 17)) AS h FROM generate_series(1, 1000)')).rows[0].h as string[];
+        });
+      const [a, b] = await Promise.all([halves('app'), halves('app')]);
+      expect(new Set(a).size).toBe(1000);
+      expect(a!.filter((h) => new Set(b).has(h))).toEqual([]);
+      // In one session the seed repeats the random() draws, yet the clock keeps the ids apart.
+      await withClient(connectionFor(target, 'app'), async (c) => {
+        const { rows } = await c.query("SELECT setseed(0.5), uuidv7()::text AS a UNION ALL SELECT setseed(0.5), uuidv7()::text");
+        expect(rows[0].a).not.toBe(rows[1].a);
+        expect(right17(rows[0].a)).toBe(right17(rows[1].a));
+      });
+    });
+
+    it("switches to gen_random_uuid()'s bits with uuidv7.fallbackRandom: 'strong', keeping order, and back", async () => {
+      const strong = { ...project.config, uuidv7: { fallbackRandom: 'strong' as const } };
+      const [uuidv7, verify] = await runStepsQuietly([uuidv7Step, verifyStep], strong, target);
+      expect(uuidv7!.changes).toEqual(["app: replaced public.uuidv7(): the SQL fallback now takes its random bits from gen_random_uuid() (uuidv7.fallbackRandom: 'strong', was 'fast')"]);
+      expect(verify!.notes).toEqual([expect.stringMatching(/^app: uuidv7\(\) strategy fallback \(random bits from gen_random_uuid\(\)\); 10000 ids: .*in order \(0 of 9999/)]);
+      await withClient(connectionFor(target, 'app'), async (c) => {
+        expect((await c.query("SELECT prosrc FROM pg_proc WHERE oid = 'public.uuidv7()'::regprocedure")).rows[0].prosrc).toContain('gen_random_uuid()');
+        expect((await c.query(ORDER_SQL)).rows[0]).toMatchObject({ out_of_order: 0, distinct_ids: 100000 });
+      });
+      expect((await runStepsQuietly([uuidv7Step], strong, target)).flatMap((r) => r.changes)).toEqual([]);
+      const [back] = await runStepsQuietly([uuidv7Step], project.config, target);
+      expect(back!.changes).toEqual(["app: replaced public.uuidv7(): the SQL fallback now takes its random bits from random() (uuidv7.fallbackRandom: 'fast', was 'strong')"]);
+    });
+
+    it("says on a server reached by URL that 'fast' ids are not unguessable, and not with 'strong'", async () => {
+      const external = (config: typeof project.config): ExternalTarget => ({
+        kind: 'external',
+        url: new URL(`postgresql://postgres:${encodeURIComponent(readPassword(target.layout)!)}@127.0.0.1:${project.config.port}/app`),
+        config,
+        databases: config.databases,
+        mayCreateDatabases: false,
+        choice: '--url',
+      });
+      const [fast] = await runStepsQuietly([uuidv7Step], project.config, external(project.config));
+      expect(fast!.notes).toEqual([expect.stringMatching(/^app: uuidv7\(\) strategy fallback \(random bits from random\(\)\)$/), expect.stringMatching(/not unguessable: set uuidv7: \{ fallbackRandom: 'strong' \}/)]);
+      const strong = { ...project.config, uuidv7: { fallbackRandom: 'strong' as const } };
+      const [toStrong] = await runStepsQuietly([uuidv7Step], strong, external(strong));
+      expect(toStrong!.notes).toEqual([]);
+      await runStepsQuietly([uuidv7Step], project.config, target);
     });
 
     it('works for a role that is not a superuser, and reads its timestamps', async () => {
@@ -100,7 +152,7 @@ function suite(name: string, raw: Parameters<typeof makeProject>[0], env: Record
       expect(uuidv7!.changes).toEqual([]);
       expect(uuidv7!.notes).toEqual([expect.stringMatching(/^app: public\.uuidv7\(\) exists and was not created by pgstrap: left as it is/)]);
       expect(verify!.notes[0]).toMatch(/^app: uuidv7\(\) strategy not recorded .*[1-9]\d* of 9999 consecutive pairs out of order; expected/);
-      expect(verify!.notes[1]).toMatch(/^app: SQL fallback \(installed in a rolled-back transaction\): passes the same checks/);
+      expect(verify!.notes[1]).toMatch(/^app: SQL fallback, random bits from random\(\) \(installed in a rolled-back transaction\): passes the same checks/);
       expect(await withClient(connectionFor(target, 'app'), readUuidv7Strategy)).toBeUndefined();
     });
   });

@@ -92,7 +92,7 @@ describe('PostgreSQL 18: native uuidv7()', () => {
     const target = await managedTarget({ ...project, config: cfg });
     for (const db of ['moved', 'moved_nodeps']) {
       await withClient(connectionFor(target, db), async (c) => {
-        await c.query(installFallbackSql('public'));
+        await c.query(installFallbackSql('public', 'fast'));
         // What setup on 17 left, as a dump restored on 18 brings it.
         await c.query("UPDATE pgstrap.uuidv7_strategy SET strategy = 'fallback', function_schema = 'public', server_version_num = 170000");
       });

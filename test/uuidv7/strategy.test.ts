@@ -4,6 +4,7 @@ import { judgeBatch, type BatchResult } from '../../scripts/core/uuidv7/checks.t
 import {
   extractTimestampBody,
   fallbackBody,
+  fallbackRandomOf,
   installFallbackSql,
   MANAGED_MARKER,
   NATIVE_WRAPPER_BODY,
@@ -28,36 +29,48 @@ describe('uuidv7 strategy', () => {
   });
 
   it('installs the fallback and records it, then has nothing to do', () => {
-    const first = planUuidv7(state({}));
+    const first = planUuidv7(state({}), 'fast');
     expect(first.strategy).toBe('fallback');
     expect(first.record).toBe(true);
     expect(first.statements.join('\n')).toContain('CREATE OR REPLACE FUNCTION "public".uuidv7()');
     expect(first.changes).toEqual([expect.stringContaining('SQL fallback'), 'recorded strategy fallback']);
-    const second = planUuidv7(state({ uuidv7: managed(fallbackBody()), extract, recorded: 'fallback' }));
+    expect(first.changes[0]).toMatch(/random bits from random\(\)$/);
+    expect(first.description).toBe('fallback (random bits from random())');
+    const second = planUuidv7(state({ uuidv7: managed(fallbackBody('fast')), extract, recorded: 'fallback' }), 'fast');
     expect(second).toMatchObject({ statements: [], changes: [], record: false });
   });
 
   it('switches the fallback to a pg_uuidv7 wrapper once the extension is there', () => {
-    const plan = planUuidv7(state({ pgUuidv7Schema: 'ext', uuidv7: managed(fallbackBody()), extract, recorded: 'fallback' }));
+    const plan = planUuidv7(state({ pgUuidv7Schema: 'ext', uuidv7: managed(fallbackBody('fast')), extract, recorded: 'fallback' }), 'fast');
     expect(plan.statements.join('\n')).toContain('SELECT "ext".uuid_generate_v7()');
     expect(plan.changes).toEqual(["replaced public.uuidv7(): it now calls pg_uuidv7's uuid_generate_v7()", 'recorded strategy pg_uuidv7 (was fallback)']);
-    const upgraded = planUuidv7(state({ uuidv7: managed('SELECT an_older_body()'), extract, recorded: 'fallback' }));
-    expect(upgraded.changes).toEqual(["replaced public.uuidv7(), pgstrap's SQL fallback (no pg_uuidv7, PostgreSQL before 18)"]);
-    expect(planUuidv7(state({ pgUuidv7Schema: 'ext', uuidv7: managed(wrapperBody('ext')), extract, recorded: 'pg_uuidv7' })).statements).toEqual([]);
+    const upgraded = planUuidv7(state({ uuidv7: managed('SELECT an_older_body()'), extract, recorded: 'fallback' }), 'fast');
+    expect(upgraded.changes).toEqual(["replaced public.uuidv7(), pgstrap's SQL fallback (no pg_uuidv7, PostgreSQL before 18), random bits from random()"]);
+    expect(planUuidv7(state({ pgUuidv7Schema: 'ext', uuidv7: managed(wrapperBody('ext')), extract, recorded: 'pg_uuidv7' }), 'fast').statements).toEqual([]);
+  });
+
+  it('replaces the fallback when uuidv7.fallbackRandom changes, then has nothing to do', () => {
+    const fast = state({ uuidv7: managed(fallbackBody('fast')), extract, recorded: 'fallback' });
+    const toStrong = planUuidv7(fast, 'strong');
+    expect(toStrong.statements.join('\n')).toContain('pg_catalog.gen_random_uuid()');
+    expect(toStrong.changes).toEqual(["replaced public.uuidv7(): the SQL fallback now takes its random bits from gen_random_uuid() (uuidv7.fallbackRandom: 'strong', was 'fast')"]);
+    expect(toStrong.description).toBe('fallback (random bits from gen_random_uuid())');
+    expect(planUuidv7(state({ uuidv7: managed(fallbackBody('strong')), extract, recorded: 'fallback' }), 'strong').statements).toEqual([]);
+    expect(planUuidv7(fast, 'fast').statements).toEqual([]);
   });
 
   it('leaves no shadowing copy on 18: drops the wrapper, or makes it call the native one when defaults name it', () => {
-    const dropped = planUuidv7(state({ serverVersionNum: 180000, uuidv7: managed(fallbackBody()), extract, recorded: 'fallback' }));
+    const dropped = planUuidv7(state({ serverVersionNum: 180000, uuidv7: managed(fallbackBody('fast')), extract, recorded: 'fallback' }), 'fast');
     expect(dropped.statements).toContain('DROP FUNCTION IF EXISTS "public".uuidv7();');
-    const kept = planUuidv7(state({ serverVersionNum: 180000, uuidv7: managed(fallbackBody(), 2), extract, recorded: 'fallback' }));
+    const kept = planUuidv7(state({ serverVersionNum: 180000, uuidv7: managed(fallbackBody('fast'), 2), extract, recorded: 'fallback' }), 'fast');
     expect(kept.statements.join('\n')).toContain(NATIVE_WRAPPER_BODY);
     expect(kept.changes[0]).toMatch(/calls the native uuidv7\(\) \(2 column defaults name it/);
-    const native = planUuidv7(state({ serverVersionNum: 180000, uuidv7: managed(NATIVE_WRAPPER_BODY, 2), extract, recorded: 'native' }));
+    const native = planUuidv7(state({ serverVersionNum: 180000, uuidv7: managed(NATIVE_WRAPPER_BODY, 2), extract, recorded: 'native' }), 'fast');
     expect(native.statements).toEqual([]);
   });
 
   it('never replaces a uuidv7() pgstrap did not create', () => {
-    const plan = planUuidv7(state({ uuidv7: { source: 'SELECT gen_random_uuid()', comment: undefined, dependents: 0 } }));
+    const plan = planUuidv7(state({ uuidv7: { source: 'SELECT gen_random_uuid()', comment: undefined, dependents: 0 } }), 'fast');
     expect(plan.statements.join('\n')).not.toContain('uuidv7()');
     expect(plan.record).toBe(false);
     expect(plan.notes[0]).toMatch(/was not created by pgstrap: left as it is/);
@@ -66,11 +79,23 @@ describe('uuidv7 strategy', () => {
 
 describe('SQL text', () => {
   it('creates the fallback and the timestamp reader in the schema given, quoted', () => {
-    const sql = installFallbackSql('my "schema"');
+    const sql = installFallbackSql('my "schema"', 'fast');
     expect(sql).toContain('CREATE OR REPLACE FUNCTION "my ""schema""".uuidv7() RETURNS uuid');
     expect(sql).toContain('CREATE OR REPLACE FUNCTION "my ""schema""".uuidv7_extract_timestamp(id uuid) RETURNS timestamptz');
     // One SQL expression, so the planner inlines it; no PL/pgSQL.
     expect(sql).not.toMatch(/plpgsql/i);
+    expect(sql).toContain("SQL fallback, random bits from random() (managed by pgstrap)");
+  });
+
+  it('tells the two fallbacks apart by their body, and nothing else for one', () => {
+    expect(fallbackRandomOf(fallbackBody('fast'))).toBe('fast');
+    expect(fallbackRandomOf(`\n${fallbackBody('strong')}\n`)).toBe('strong');
+    expect(fallbackRandomOf('SELECT gen_random_uuid()')).toBeUndefined();
+    // Only the random half differs: the clock, the setting and the layout are shared.
+    const [fast, strong] = [fallbackBody('fast').split('\n'), fallbackBody('strong').split('\n')];
+    expect(fast.slice(0, -1)).toEqual(strong.slice(0, -1));
+    expect(fast.at(-1)).toContain('pg_catalog.random()');
+    expect(fast.at(-1)).not.toContain('gen_random_uuid');
   });
 });
 

@@ -1,5 +1,6 @@
 /** The bench's flags, validated once into options. Pure. */
 import { ExitCode, PgstrapError } from '../errors.ts';
+import { DEFAULT_FALLBACK_RANDOM, type FallbackRandom } from '../uuidv7/sql.ts';
 
 /** How much the primary-key benchmark measures. */
 export interface KeyBenchOptions {
@@ -19,6 +20,8 @@ export interface KeyBenchOptions {
   driver: 'auto' | 'node' | 'pgbench';
   /** The server's bin folder, where pgbench may live. */
   binDir?: string | undefined;
+  /** The SQL fallback measured (the config's uuidv7.fallbackRandom), so it is the one uuidv7() runs. */
+  fallbackRandom: FallbackRandom;
 }
 
 /** Sized to finish in about a minute on a 2-core machine with three generators. */
@@ -30,6 +33,7 @@ export const DEFAULT_KEY_BENCH: KeyBenchOptions = {
   queries: 200,
   generationIds: 1_000_000,
   driver: 'auto',
+  fallbackRandom: DEFAULT_FALLBACK_RANDOM,
 };
 
 /** The raw flags `npm run bench` takes. */

@@ -1,4 +1,5 @@
 /** The shape of `extensions.config.ts`: what a team writes, and what pgstrap resolves it to. */
+import type { FallbackRandom } from '../uuidv7/sql.ts';
 
 /** How pgstrap finds the server it manages. */
 export type EngineChoice = 'auto' | 'system' | 'embedded' | 'external';
@@ -35,6 +36,17 @@ export interface MigrationsConfig {
   command?: string | string[];
 }
 
+/** How uuidv7() is provided. */
+export interface Uuidv7Config {
+  /**
+   * Where the SQL fallback (PostgreSQL 13-17 without pg_uuidv7) takes its 62 random bits. `fast`
+   * (default): random(), about the cost of gen_random_uuid(); unique and in order, but not unguessable.
+   * `strong`: gen_random_uuid(), unguessable, about twice the cost. Native uuidv7() and pg_uuidv7 are
+   * always strong.
+   */
+  fallbackRandom?: FallbackRandom;
+}
+
 /** What a team writes in `extensions.config.ts`. Every field has a default. */
 export interface PgstrapConfig {
   /** PostgreSQL major version. Default 17. */
@@ -63,6 +75,8 @@ export interface PgstrapConfig {
   settings?: Record<string, string | number | boolean>;
   /** Migrations applied to every database. */
   migrations?: MigrationsConfig;
+  /** uuidv7() options. */
+  uuidv7?: Uuidv7Config;
 }
 
 /** A database after defaults. */
@@ -107,6 +121,7 @@ export interface ResolvedConfig {
   extensions: ResolvedExtension[];
   settings: Record<string, string>;
   migrations: ResolvedMigrations;
+  uuidv7: { fallbackRandom: FallbackRandom };
 }
 
 /** Typed helper for `extensions.config.ts`; returns its argument. */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ExitCode, PgstrapError } from '../errors.ts';
 import { isPlainIdentifier, MAX_IDENTIFIER_BYTES } from '../identifiers.ts';
 import { extensionConfigProblems } from '../extensions/rules.ts';
+import { DEFAULT_FALLBACK_RANDOM, FALLBACK_RANDOM_CHOICES, type FallbackRandom } from '../uuidv7/sql.ts';
 import type {
   EngineChoice,
   MigrationsConfig,
@@ -26,11 +27,12 @@ export const SUPPORTED_MAJORS = { min: 13, max: 18 } as const;
 const ENGINES: readonly EngineChoice[] = ['auto', 'system', 'embedded', 'external'];
 const TOP_LEVEL_KEYS = [
   'postgresMajor', 'engine', 'url', 'port', 'superuser', 'stateDir', 'dataDir', 'socketDir', 'runAs',
-  'databases', 'extensions', 'settings', 'migrations',
+  'databases', 'extensions', 'settings', 'migrations', 'uuidv7',
 ] as const;
 const EXTENSION_KEYS = ['name', 'required', 'databases', 'schema', 'version'] as const;
 const DATABASE_KEYS = ['name', 'migrations'] as const;
 const MIGRATION_KEYS = ['directory', 'builtIn', 'command'] as const;
+const UUIDV7_KEYS = ['fallbackRandom'] as const;
 const RESERVED_DATABASES = new Set(['template0', 'template1']);
 /** Settings pgstrap owns; a team sets them through the named config key instead. */
 export const MANAGED_SETTINGS: Record<string, string> = {
@@ -145,6 +147,22 @@ function resolveMigrations(
     builtIn: builtIn ?? fallback.builtIn,
     command,
   };
+}
+
+function resolveUuidv7(raw: unknown, problems: Problems): ResolvedConfig['uuidv7'] {
+  const resolved = { fallbackRandom: DEFAULT_FALLBACK_RANDOM };
+  if (raw === undefined) return resolved;
+  if (!isDict(raw)) {
+    problems.add('uuidv7', `must be an object like { fallbackRandom: 'strong' }, got ${describe(raw)}`);
+    return resolved;
+  }
+  checkKeys(raw, UUIDV7_KEYS, 'uuidv7', problems);
+  const random = raw.fallbackRandom;
+  if (random !== undefined) {
+    if ((FALLBACK_RANDOM_CHOICES as readonly unknown[]).includes(random)) resolved.fallbackRandom = random as FallbackRandom;
+    else problems.add('uuidv7.fallbackRandom', `must be one of ${FALLBACK_RANDOM_CHOICES.map((c) => `'${c}'`).join(', ')}, got ${describe(random)}`);
+  }
+  return resolved;
 }
 
 function checkDatabaseName(name: string, at: string, problems: Problems): void {
@@ -320,6 +338,7 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
   const databases = resolveDatabases(input.databases, migrations, source, problems);
   const extensions = resolveExtensions(input.extensions, databases, problems);
   const settings = resolveSettings(input.settings, problems);
+  const uuidv7 = resolveUuidv7(input.uuidv7, problems);
   const rawExtensions: unknown[] = Array.isArray(input.extensions) ? input.extensions : [];
   const extensionKey = (name: string) => `extensions[${rawExtensions.findIndex((e) => e === name || (isDict(e) && e.name === name))}]`;
   for (const p of extensionConfigProblems(extensions, settings, extensionKey)) problems.add(p.key, p.message);
@@ -350,5 +369,6 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
     extensions,
     settings,
     migrations,
+    uuidv7,
   };
 }

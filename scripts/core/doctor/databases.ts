@@ -6,6 +6,7 @@ import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { findExtension } from '../extensions/catalogue.ts';
 import { planExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
 import { driftDetected } from '../migrations/errors.ts';
+import { FALLBACK_RANDOM_WORDS, type FallbackRandom } from '../uuidv7/sql.ts';
 import { NATIVE_UUIDV7_VERSION_NUM } from '../uuidv7/strategy.ts';
 import type { DatabaseFacts, MigrationFact, ServerFacts, Uuidv7Fact } from './facts.ts';
 import { check, databaseGroup, type Check } from './model.ts';
@@ -48,10 +49,11 @@ function extensionChecks(db: DatabaseFacts, declared: readonly ResolvedExtension
     });
 }
 
-function uuidv7Check(db: string, fact: Uuidv7Fact): Check {
+function uuidv7Check(db: string, fact: Uuidv7Fact, configured: FallbackRandom): Check {
   const id = `db.${db}.uuidv7`;
   const group = databaseGroup(db);
-  const via = fact.strategy ? ` (${STRATEGY_WORDS[fact.strategy]})` : '';
+  const random = fact.fallbackRandom ? `, ${FALLBACK_RANDOM_WORDS[fact.fallbackRandom]}` : '';
+  const via = fact.strategy ? ` (${STRATEGY_WORDS[fact.strategy]}${random})` : '';
   if (fact.sample === undefined) {
     return check(id, group, 'fail', `uuidv7() does not work: ${fact.error ?? 'no result'}`, { fix: 'npm run setup', repair: 'uuidv7' });
   }
@@ -59,6 +61,9 @@ function uuidv7Check(db: string, fact: Uuidv7Fact): Check {
   if (wrong.length > 0) return check(id, group, 'fail', `uuidv7()${via} returned ${wrong[0]}, not a version-7 UUID`, { fix: 'npm run setup', repair: 'uuidv7' });
   if (new Set(fact.sample).size !== fact.sample.length) return check(id, group, 'fail', `uuidv7()${via} returned the same id twice`, { fix: 'npm run verify' });
   if (!fact.strategy) return check(id, group, 'warn', 'uuidv7() returns version-7 ids, but it is not one pgstrap set up', { fix: 'npm run setup', repair: 'uuidv7' });
+  if (fact.strategy === 'fallback' && fact.fallbackRandom !== configured) {
+    return check(id, group, 'warn', `uuidv7()${via} returns version-7 ids, but the config asks for uuidv7.fallbackRandom: '${configured}'`, { fix: 'npm run setup', repair: 'uuidv7' });
+  }
   return check(id, group, 'ok', `uuidv7()${via} returns version-7 ids`);
 }
 
@@ -82,7 +87,13 @@ function migrationsCheck(db: string, fact: MigrationFact): Check {
 }
 
 /** The checks of every database the target manages. */
-export function databaseChecks(databases: readonly DatabaseFacts[], declared: readonly ResolvedExtension[], server: ServerExtensionFacts | undefined, mayCreate: boolean): Check[] {
+export function databaseChecks(
+  databases: readonly DatabaseFacts[],
+  declared: readonly ResolvedExtension[],
+  server: ServerExtensionFacts | undefined,
+  mayCreate: boolean,
+  fallbackRandom: FallbackRandom,
+): Check[] {
   const present = databases.filter((db) => db.connection.ok);
   const plan = server
     ? planExtensions(declared, server, present.map((db) => ({ database: db.name, installed: db.installed })))
@@ -101,7 +112,7 @@ export function databaseChecks(databases: readonly DatabaseFacts[], declared: re
     }
     const checks = [check(id, group, 'ok', 'exists')];
     if (plan) checks.push(...extensionChecks(db, declared, plan));
-    if (db.uuidv7) checks.push(uuidv7Check(db.name, db.uuidv7));
+    if (db.uuidv7) checks.push(uuidv7Check(db.name, db.uuidv7, fallbackRandom));
     if (db.migrations) checks.push(migrationsCheck(db.name, db.migrations));
     return checks;
   });
@@ -139,6 +150,15 @@ export function externalChecks(server: ServerFacts, config: ResolvedConfig, decl
   const extension = available.has('pg_uuidv7') && declared.some((e) => e.name === 'pg_uuidv7');
   const strategy = native ? 'native' : extension ? 'pg_uuidv7' : 'fallback';
   const note = strategy === 'fallback' ? (available.has('pg_uuidv7') ? ' (pg_uuidv7 is offered but not declared)' : ' (no pg_uuidv7 here)') : '';
-  checks.push(check('external.uuidv7', 'external', 'ok', `uuidv7() here: ${STRATEGY_WORDS[strategy]}${note}`));
+  const random = strategy === 'fallback' ? `, ${FALLBACK_RANDOM_WORDS[config.uuidv7.fallbackRandom]}` : '';
+  checks.push(
+    check('external.uuidv7', 'external', 'ok', `uuidv7() here: ${STRATEGY_WORDS[strategy]}${random}${note}`, {
+      // Not a fault: a shared server is where a team should know its ids are guessable, and the way out.
+      details:
+        strategy === 'fallback' && config.uuidv7.fallbackRandom === 'fast'
+          ? ["ids will be unique and in order, but not unguessable; if they must be: uuidv7: { fallbackRandom: 'strong' } in the config (about twice the generation cost), or pg_uuidv7 on the server"]
+          : [],
+    }),
+  );
   return checks;
 }

@@ -5,6 +5,7 @@
 import type { EngineChoice, ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import type { ServerExtensionFacts } from '../extensions/plan.ts';
 import type { Drift } from '../migrations/plan.ts';
+import type { FallbackRandom } from '../uuidv7/sql.ts';
 import type { Uuidv7Strategy } from '../uuidv7/strategy.ts';
 
 /** An error met while gathering, kept as data (a PgstrapError's fields, or a foreign error's message). */
@@ -107,6 +108,8 @@ export interface ServerFacts {
 export interface Uuidv7Fact {
   /** The strategy setup recorded in the database, if any. */
   strategy: Uuidv7Strategy | undefined;
+  /** Which of pgstrap's SQL fallbacks uuidv7() is, when it is one. */
+  fallbackRandom: FallbackRandom | undefined;
   /** Two ids from a quick call; undefined when the call failed. */
   sample: string[] | undefined;
   error: string | undefined;

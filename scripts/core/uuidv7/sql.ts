@@ -4,8 +4,12 @@
  */
 import { quoteIdent, quoteLiteral } from '../identifiers.ts';
 
-/** The custom setting that holds a session's last timestamp, so ids stay in order when the clock does not move. */
-export const FALLBACK_CLOCK_SETTING = 'pgstrap.uuidv7_last';
+/**
+ * The custom setting that holds a session's last timestamp, so ids stay in order when the clock does not
+ * move. Short on purpose: each id looks the name up five times, and at 19 characters the hashing and
+ * comparing of it was 9% of the fallback's instructions.
+ */
+export const FALLBACK_CLOCK_SETTING = 'pgstrap.v7';
 
 /** Marks a function as pgstrap's, so it is replaced or dropped only when pgstrap created it. */
 export const MANAGED_MARKER = 'managed by pgstrap';
@@ -15,18 +19,42 @@ export const STATE_SCHEMA = 'pgstrap';
 export const STRATEGY_TABLE = 'uuidv7_strategy';
 
 /**
+ * Where the SQL fallback's 62 random bits come from. Native uuidv7() and pg_uuidv7 always use the
+ * server's cryptographic generator; the fallback lets a team choose, because in SQL the choice costs:
+ * - `fast` (default): two draws of random(), the server's per-connection generator (seeded from the
+ *   operating system's cryptographic source when the connection starts, xoshiro256** from PostgreSQL 15).
+ *   Generation costs about what gen_random_uuid() does. Ids are unique and in order, but someone who sees
+ *   enough ids made by one connection could predict that connection's next ones.
+ * - `strong`: half of a gen_random_uuid() (the cryptographic generator), so ids cannot be guessed; about
+ *   twice the cost of gen_random_uuid(), as it pays for gen_random_uuid() and then for the layout.
+ */
+export type FallbackRandom = 'fast' | 'strong';
+export const FALLBACK_RANDOM_CHOICES: readonly FallbackRandom[] = ['fast', 'strong'];
+export const DEFAULT_FALLBACK_RANDOM: FallbackRandom = 'fast';
+
+/**
+ * The last 8 bytes of the id: the RFC variant (10) and 62 random bits. `fast` XORs in the backend pid so
+ * that two sessions whose random() was seeded alike by setseed() still draw different bits.
+ */
+function randomHalfSql(random: FallbackRandom): string {
+  return random === 'strong'
+    ? 'pg_catalog.substr(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()), 9)'
+    : 'pg_catalog.int8send(((((pg_catalog.random() * 4294967296)::bigint << 30) # (pg_catalog.random() * 4294967296)::bigint # pg_catalog.pg_backend_pid()) & 4611686018427387903) | -9223372036854775808)';
+}
+
+/**
  * The fallback body. One inlinable SQL expression (no PL/pgSQL call overhead), laid out like
  * PostgreSQL 18's uuidv7(): 48-bit Unix milliseconds, version 7, a 12-bit sub-millisecond fraction
- * in rand_a, then 62 random bits with the RFC variant (taken from gen_random_uuid()).
+ * in rand_a, then the variant and 62 random bits (see FallbackRandom).
  *
  * The session's last value, in 1/4096 ms units, lives in a session-level custom setting: the next id
  * takes max(clock, last + 1), so ids are strictly increasing within a session even when the clock
- * (microsecond resolution) has not moved. The CASE stores it first (WHEN is evaluated before THEN),
- * then builds the first 8 bytes from it: milliseconds, version 7, the 12-bit fraction; the last 8 come
- * from gen_random_uuid() (a cryptographic generator, RFC variant included). Bytes rather than text:
- * measured 15-20% faster here, and one uuid_in either way.
+ * (microsecond resolution) has not moved. The CASE stores it first (WHEN is evaluated before THEN; the
+ * order of a function's arguments is not defined), then builds the first 8 bytes from it: milliseconds,
+ * version 7, the 12-bit fraction. Bytes rather than text: text functions are multibyte-aware and cost
+ * about as much again.
  */
-export function fallbackBody(): string {
+export function fallbackBody(random: FallbackRandom): string {
   const setting = quoteLiteral(FALLBACK_CLOCK_SETTING);
   const last = `pg_catalog.current_setting(${setting})::bigint`;
   return [
@@ -34,8 +62,13 @@ export function fallbackBody(): string {
     "    GREATEST((pg_catalog.date_part('epoch', pg_catalog.clock_timestamp()) * 4096000)::bigint,",
     `      COALESCE(NULLIF(pg_catalog.current_setting(${setting}, true), '')::bigint + 1, 0))::text, false) IS NOT NULL`,
     `  THEN pg_catalog.encode(pg_catalog.int8send(((${last} >> 12) << 16) | 28672 | (${last} & 4095))`,
-    "    || pg_catalog.substr(pg_catalog.uuid_send(pg_catalog.gen_random_uuid()), 9), 'hex')::uuid END",
+    `    || ${randomHalfSql(random)}, 'hex')::uuid END`,
   ].join('\n');
+}
+
+/** Which FallbackRandom a function body is, or undefined when it is neither of pgstrap's fallbacks. */
+export function fallbackRandomOf(source: string): FallbackRandom | undefined {
+  return FALLBACK_RANDOM_CHOICES.find((random) => fallbackBody(random).trim() === source.trim());
 }
 
 /** The body of uuidv7_extract_timestamp(uuid): the first 48 bits are Unix milliseconds. */
@@ -61,15 +94,21 @@ export function extractTimestampSql(schema: string): string {
   ].join('\n');
 }
 
+/** How reports name each FallbackRandom. */
+export const FALLBACK_RANDOM_WORDS: Record<FallbackRandom, string> = {
+  fast: 'random bits from random()',
+  strong: 'random bits from gen_random_uuid()',
+};
+
 /** SQL that creates `<schema>.uuidv7()` (the SQL fallback) and `<schema>.uuidv7_extract_timestamp(uuid)`. */
-export function installFallbackSql(schema: string): string {
+export function installFallbackSql(schema: string, random: FallbackRandom): string {
   const fn = `${quoteIdent(schema)}.uuidv7()`;
   return [
     // VOLATILE and PARALLEL UNSAFE (set_config is): the planner then inlines the body into each call site.
     `CREATE OR REPLACE FUNCTION ${fn} RETURNS uuid LANGUAGE sql VOLATILE PARALLEL UNSAFE AS $pgstrap$`,
-    fallbackBody(),
+    fallbackBody(random),
     '$pgstrap$;',
-    `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(`RFC 9562 version 7 UUID, in order within a session: SQL fallback (${MANAGED_MARKER}).`)};`,
+    `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(`RFC 9562 version 7 UUID, in order within a session: SQL fallback, ${FALLBACK_RANDOM_WORDS[random]} (${MANAGED_MARKER}).`)};`,
     extractTimestampSql(schema),
   ].join('\n');
 }

@@ -7,8 +7,11 @@ import {
   dropWrapperSql,
   extractTimestampBody,
   extractTimestampSql,
+  FALLBACK_RANDOM_WORDS,
   fallbackBody,
+  fallbackRandomOf,
   installFallbackSql,
+  type FallbackRandom,
   installWrapperSql,
   MANAGED_MARKER,
   NATIVE_WRAPPER_BODY,
@@ -65,6 +68,8 @@ export interface Uuidv7State {
 /** What to run in one database, and what to say about it. */
 export interface Uuidv7Plan {
   strategy: Uuidv7Strategy;
+  /** The strategy in words for reports, e.g. 'fallback (random bits from random())'. */
+  description: string;
   statements: string[];
   changes: string[];
   notes: string[];
@@ -82,8 +87,16 @@ function sameBody(fn: FunctionState | undefined, body: string): boolean {
   return fn !== undefined && fn.source.trim() === body.trim();
 }
 
-/** The statements that bring a database to its strategy; nothing when it is there already. */
-export function planUuidv7(state: Uuidv7State, schema: string = UUIDV7_SCHEMA): Uuidv7Plan {
+/** A strategy in words: the fallback names where its random bits come from. */
+export function describeStrategy(strategy: Uuidv7Strategy, fallbackRandom: FallbackRandom | undefined): string {
+  return strategy === 'fallback' && fallbackRandom ? `fallback (${FALLBACK_RANDOM_WORDS[fallbackRandom]})` : strategy;
+}
+
+/**
+ * The statements that bring a database to its strategy; nothing when it is there already. `fallbackRandom`
+ * (the config's uuidv7.fallbackRandom) picks the SQL fallback's body.
+ */
+export function planUuidv7(state: Uuidv7State, fallbackRandom: FallbackRandom, schema: string = UUIDV7_SCHEMA): Uuidv7Plan {
   const strategy = chooseStrategy(state.serverVersionNum, state.pgUuidv7Schema);
   const statements: string[] = [];
   const changes: string[] = [];
@@ -110,9 +123,15 @@ export function planUuidv7(state: Uuidv7State, schema: string = UUIDV7_SCHEMA): 
       statements.push(installWrapperSql(schema, state.pgUuidv7Schema!));
       changes.push(fn ? `replaced ${schema}.uuidv7(): it now calls pg_uuidv7's uuid_generate_v7()` : `created ${schema}.uuidv7() calling pg_uuidv7's uuid_generate_v7()`);
     }
-  } else if (!sameBody(fn, fallbackBody())) {
-    statements.push(installFallbackSql(schema));
-    changes.push(`${fn ? 'replaced' : 'created'} ${schema}.uuidv7(), pgstrap's SQL fallback (no pg_uuidv7, PostgreSQL before 18)`);
+  } else if (!sameBody(fn, fallbackBody(fallbackRandom))) {
+    statements.push(installFallbackSql(schema, fallbackRandom));
+    const words = FALLBACK_RANDOM_WORDS[fallbackRandom];
+    const was = fn ? fallbackRandomOf(fn.source) : undefined;
+    changes.push(
+      was
+        ? `replaced ${schema}.uuidv7(): the SQL fallback now takes its ${words} (uuidv7.fallbackRandom: '${fallbackRandom}', was '${was}')`
+        : `${fn ? 'replaced' : 'created'} ${schema}.uuidv7(), pgstrap's SQL fallback (no pg_uuidv7, PostgreSQL before 18), ${words}`,
+    );
   }
   // The timestamp reader exists on every version (installFallbackSql and installWrapperSql include it).
   const installsExtract = statements.some((s) => s.includes('uuidv7_extract_timestamp'));
@@ -130,5 +149,6 @@ export function planUuidv7(state: Uuidv7State, schema: string = UUIDV7_SCHEMA): 
     statements.unshift(createStrategyTableSql());
     changes.push(`recorded strategy ${strategy}${state.recorded ? ` (was ${state.recorded})` : ''}`);
   }
-  return { strategy, statements, changes, notes, record: writeRecord, managed: manageable };
+  const description = describeStrategy(strategy, strategy === 'fallback' ? fallbackRandom : undefined);
+  return { strategy, description, statements, changes, notes, record: writeRecord, managed: manageable };
 }
