@@ -10,7 +10,7 @@ import { withClient } from '../db/client.ts';
 import { connectionFor, type Target } from '../engines/target.ts';
 import { applyMigration, revertMigration } from './apply.ts';
 import { readMigrations } from './files.ts';
-import { deleteHistory, ensureHistoryTable, readHistory, markApplied } from './history.ts';
+import { deleteHistory, ensureHistoryTable, historyExists, readHistory, markApplied } from './history.ts';
 import { lockHolder, withMigrationLock } from './lock.ts';
 
 /** A file not applied yet, as status and plans show it. */
@@ -112,6 +112,8 @@ export async function migrateDatabase(target: Target, db: ResolvedDatabase, opti
   const lockOptions = { timeoutSeconds: options.lockTimeoutSeconds, onWait: (holder: string | undefined) => log(`${db.name}: waiting for another migration runner${holder ? ` (${holder})` : ''}`) };
   return withMigrationLock(connection, db.name, lockOptions, () =>
     withClient({ ...connection, application_name: 'pgstrap migrate' }, async (client) => {
+      // No files and no history: nothing to track, so no tracking schema appears in the database either.
+      if (files.length === 0 && !(await historyExists(client))) return { database: db.name, changes: [] };
       await ensureHistoryTable(client, db.name);
       // Read after taking the lock: a runner that waited sees what the other one applied.
       const plan = planMigrations(files, await readHistory(client));

@@ -61,6 +61,15 @@ describe('built-in runner', () => {
     expect((await migrateDatabase(cluster.target, db)).changes).toHaveLength(1);
   });
 
+  it('leaves no tracking schema in a database whose folder has no migrations, and tracks once a file appears', async () => {
+    const db = await cluster.database('empty', {});
+    expect((await migrateDatabase(cluster.target, db)).changes).toEqual([]);
+    expect(await rows('empty', "SELECT to_regnamespace('pgstrap_migrations')::text AS s")).toEqual([{ s: null }]);
+    cluster.write(db, { '1_first.sql': 'CREATE TABLE first (id int);\n' });
+    expect((await migrateDatabase(cluster.target, db)).changes).toEqual([expect.stringMatching(/^applied 1_first\.sql to empty/)]);
+    expect(await rows('empty', 'SELECT version FROM pgstrap_migrations.history')).toEqual([{ version: '1' }]);
+  });
+
   it('stops at a failing file: earlier files stay, the failing one leaves nothing, the error points at the line', async () => {
     const db = await cluster.database('failing', {
       '1_first.sql': 'CREATE TABLE first (id int);\n',

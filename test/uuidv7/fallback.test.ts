@@ -24,7 +24,8 @@ WITH g AS (SELECT n, uuidv7() AS id FROM generate_series(1, 100000) AS n),
 s AS (SELECT id, lag(id) OVER (ORDER BY n) AS prev FROM g)
 SELECT count(*) FILTER (WHERE id <= prev)::int AS out_of_order,
        count(*) FILTER (WHERE left(id::text, 13) = left(prev::text, 13))::int AS same_ms,
-       count(DISTINCT id)::int AS distinct_ids
+       count(DISTINCT id)::int AS distinct_ids,
+       count(*) FILTER (WHERE substr(id::text, 15, 1) <> '7' OR substr(id::text, 20, 1) NOT IN ('8', '9', 'a', 'b'))::int AS not_v7
 FROM s`;
 
 const right17 = (id: string) => id.slice(-17);
@@ -53,14 +54,20 @@ function suite(name: string, raw: Parameters<typeof makeProject>[0], env: Record
     it('keeps ids in order within a session, even when the clock does not move', async () => {
       await withClient(connectionFor(target, 'app'), async (c) => {
         const { rows } = await c.query(ORDER_SQL);
-        expect(rows[0]).toMatchObject({ out_of_order: 0, distinct_ids: 100000 });
+        expect(rows[0]).toMatchObject({ out_of_order: 0, distinct_ids: 100000, not_v7: 0 });
         // Most pairs share their millisecond: there, the seed's web-copied function had half of them out of order.
         expect(rows[0].same_ms).toBeGreaterThan(50000);
-        // A clock that does not move: with the session's last value a second ahead of the clock, every id
-        // comes from last + 1, and order still holds (the same path two ids in one microsecond take).
-        await c.query("SELECT set_config($1, ((date_part('epoch', clock_timestamp()) + 1) * 4096000)::bigint::text, false)", [FALLBACK_CLOCK_SETTING]);
+        // A clock that does not move: with the session's last id a second ahead of the clock, every id
+        // comes from last + 1 (the path every id after the first in a millisecond takes), and the 12-bit
+        // counter carries into the millisecond twice in 10,000 ids: order still holds.
+        await c.query("SELECT set_config($1, ((floor((date_part('epoch', clock_timestamp()) + 1) * 1000)::bigint << 16) | 61440)::text, false)", [FALLBACK_CLOCK_SETTING]);
         const { rows: frozen } = await c.query(ORDER_SQL.replace('100000', '10000'));
-        expect(frozen[0]).toMatchObject({ out_of_order: 0, distinct_ids: 10000 });
+        expect(frozen[0]).toMatchObject({ out_of_order: 0, distinct_ids: 10000, not_v7: 0 });
+        // 10,000 ids at 4,096 a millisecond moved the session's clock on by 3 ms, no more (the second it was
+        // set ahead by, less the time the ids took).
+        const { rows: ahead } = await c.query('SELECT extract(epoch FROM uuidv7_extract_timestamp(uuidv7()) - clock_timestamp())::float8 AS lead');
+        expect(ahead[0].lead).toBeGreaterThan(0.5);
+        expect(ahead[0].lead).toBeLessThan(1.004);
         expect(frozen[0].same_ms).toBeGreaterThan(9000);
         const ids: string[] = [];
         for (let i = 0; i < 200; i++) {
@@ -102,7 +109,7 @@ function suite(name: string, raw: Parameters<typeof makeProject>[0], env: Record
       expect(verify!.notes).toEqual([expect.stringMatching(/^app: uuidv7\(\) strategy fallback \(random bits from gen_random_uuid\(\)\); 10000 ids: .*in order \(0 of 9999/)]);
       await withClient(connectionFor(target, 'app'), async (c) => {
         expect((await c.query("SELECT prosrc FROM pg_proc WHERE oid = 'public.uuidv7()'::regprocedure")).rows[0].prosrc).toContain('gen_random_uuid()');
-        expect((await c.query(ORDER_SQL)).rows[0]).toMatchObject({ out_of_order: 0, distinct_ids: 100000 });
+        expect((await c.query(ORDER_SQL)).rows[0]).toMatchObject({ out_of_order: 0, distinct_ids: 100000, not_v7: 0 });
       });
       expect((await runStepsQuietly([uuidv7Step], strong, target)).flatMap((r) => r.changes)).toEqual([]);
       const [back] = await runStepsQuietly([uuidv7Step], project.config, target);
