@@ -55,7 +55,7 @@ function randomHalfSql(random: FallbackRandom): string {
  * and clearing bit 15 turns 0xF into the version, 7. Every value is used once, so no evaluation order
  * is relied on (the order of a function's arguments is not defined) and set_config's own result is the
  * id's first half: one setting read and one write per id. (PostgreSQL 18's sub-millisecond fraction
- * needs the clock twice; it measured 10% slower.) Bytes rather than text: text functions are
+ * needs the clock twice: 10% more instructions.) Bytes rather than text: text functions are
  * multibyte-aware and cost about as much again.
  */
 export function fallbackBody(random: FallbackRandom): string {
