@@ -1,6 +1,6 @@
 /** Gives every managed database a uuidv7(): native on 18+, a pg_uuidv7 wrapper, or the SQL fallback. */
 import { partialFailure } from '../core/partial-failure.ts';
-import { RECORD_STRATEGY_SQL } from '../core/uuidv7/sql.ts';
+import { FAST_RANDOM_CAVEAT, RECORD_STRATEGY_SQL } from '../core/uuidv7/sql.ts';
 import { planUuidv7, UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
 import { withClient, withTransaction } from '../db/client.ts';
 import { readUuidv7State } from '../db/uuidv7.ts';
@@ -46,11 +46,7 @@ export const uuidv7Step: Step = {
       });
     }
     // A shared server is where guessable ids could matter: say so once, with the way out.
-    if (fastFallbackOnExternal) {
-      notes.push(
-        "the SQL fallback's ids are unique and in order, but their random bits come from random(), so they are not unguessable: set uuidv7: { fallbackRandom: 'strong' } if they must be (about twice the generation cost), or install pg_uuidv7",
-      );
-    }
+    if (fastFallbackOnExternal) notes.push(FAST_RANDOM_CAVEAT);
     return { changes, notes };
   },
 };

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import { FAST_RANDOM_CAVEAT } from '../../scripts/core/uuidv7/sql.ts';
 import { lastErrors } from '../../scripts/core/doctor/cluster.ts';
 import { evaluateDoctor } from '../../scripts/core/doctor/evaluate.ts';
 import type { ClusterFacts, DoctorFacts, ServerFacts } from '../../scripts/core/doctor/facts.ts';
@@ -111,7 +112,7 @@ describe('doctor verdicts from facts', () => {
     expect(byId(checks, 'external.uuidv7')).toMatchObject({
       status: 'ok',
       message: "uuidv7() here: pgstrap's SQL fallback, random bits from random() (no pg_uuidv7 here)",
-      details: [expect.stringContaining("not unguessable; if they must be: uuidv7: { fallbackRandom: 'strong' }")],
+      details: [FAST_RANDOM_CAVEAT],
     });
     const strong = resolveConfig({ databases: ['app'], uuidv7: { fallbackRandom: 'strong' } }, { file: '/p/extensions.config.ts', projectDir: '/p' });
     expect(byId(evaluateDoctor({ ...external, config: { ok: true, value: strong } }).checks, 'external.uuidv7')).toMatchObject({

@@ -6,7 +6,7 @@ import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { findExtension } from '../extensions/catalogue.ts';
 import { planExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
 import { driftDetected } from '../migrations/errors.ts';
-import { FALLBACK_RANDOM_WORDS, type FallbackRandom } from '../uuidv7/sql.ts';
+import { FALLBACK_RANDOM_WORDS, FAST_RANDOM_CAVEAT, type FallbackRandom } from '../uuidv7/sql.ts';
 import { NATIVE_UUIDV7_VERSION_NUM } from '../uuidv7/strategy.ts';
 import type { DatabaseFacts, MigrationFact, ServerFacts, Uuidv7Fact } from './facts.ts';
 import { check, databaseGroup, type Check } from './model.ts';
@@ -154,10 +154,7 @@ export function externalChecks(server: ServerFacts, config: ResolvedConfig, decl
   checks.push(
     check('external.uuidv7', 'external', 'ok', `uuidv7() here: ${STRATEGY_WORDS[strategy]}${random}${note}`, {
       // Not a fault: a shared server is where a team should know its ids are guessable, and the way out.
-      details:
-        strategy === 'fallback' && config.uuidv7.fallbackRandom === 'fast'
-          ? ["ids will be unique and in order, but not unguessable; if they must be: uuidv7: { fallbackRandom: 'strong' } in the config (about twice the generation cost), or pg_uuidv7 on the server"]
-          : [],
+      details: strategy === 'fallback' && config.uuidv7.fallbackRandom === 'fast' ? [FAST_RANDOM_CAVEAT] : [],
     }),
   );
   return checks;

@@ -96,6 +96,10 @@ export function extractTimestampSql(schema: string): string {
   ].join('\n');
 }
 
+/** What setup and doctor say where the `fast` fallback serves a shared server, with the way out. */
+export const FAST_RANDOM_CAVEAT =
+  "the SQL fallback's ids are unique and in order, but their random bits come from random(), so they are not unguessable: if they must be, set uuidv7: { fallbackRandom: 'strong' } (about twice the generation cost) or install pg_uuidv7";
+
 /** How reports name each FallbackRandom. */
 export const FALLBACK_RANDOM_WORDS: Record<FallbackRandom, string> = {
   fast: 'random bits from random()',
