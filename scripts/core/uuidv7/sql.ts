@@ -106,29 +106,31 @@ export const FALLBACK_RANDOM_WORDS: Record<FallbackRandom, string> = {
   strong: 'random bits from gen_random_uuid()',
 };
 
-/** SQL that creates `<schema>.uuidv7()` (the SQL fallback) and `<schema>.uuidv7_extract_timestamp(uuid)`. */
-export function installFallbackSql(schema: string, random: FallbackRandom): string {
+/**
+ * `CREATE OR REPLACE FUNCTION <schema>.uuidv7()` with a body and a comment (which carries MANAGED_MARKER).
+ * Always VOLATILE: each call must give a new id, and the planner still inlines a VOLATILE SQL body.
+ */
+function uuidv7FunctionSql(schema: string, parallel: 'SAFE' | 'UNSAFE', body: string, comment: string): string {
   const fn = `${quoteIdent(schema)}.uuidv7()`;
   return [
-    // VOLATILE and PARALLEL UNSAFE (set_config is): the planner then inlines the body into each call site.
-    `CREATE OR REPLACE FUNCTION ${fn} RETURNS uuid LANGUAGE sql VOLATILE PARALLEL UNSAFE AS $pgstrap$`,
-    fallbackBody(random),
+    `CREATE OR REPLACE FUNCTION ${fn} RETURNS uuid LANGUAGE sql VOLATILE PARALLEL ${parallel} AS $pgstrap$`,
+    body,
     '$pgstrap$;',
-    `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(`RFC 9562 version 7 UUID, in order within a session: SQL fallback, ${FALLBACK_RANDOM_WORDS[random]} (${MANAGED_MARKER}).`)};`,
-    extractTimestampSql(schema),
+    `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(`${comment} (${MANAGED_MARKER}).`)};`,
   ].join('\n');
+}
+
+/** SQL that creates `<schema>.uuidv7()` (the SQL fallback) and `<schema>.uuidv7_extract_timestamp(uuid)`. */
+export function installFallbackSql(schema: string, random: FallbackRandom): string {
+  // PARALLEL UNSAFE: set_config is.
+  const comment = `RFC 9562 version 7 UUID, in order within a session: SQL fallback, ${FALLBACK_RANDOM_WORDS[random]}`;
+  return [uuidv7FunctionSql(schema, 'UNSAFE', fallbackBody(random), comment), extractTimestampSql(schema)].join('\n');
 }
 
 /** SQL that creates `<schema>.uuidv7()` calling pg_uuidv7's uuid_generate_v7() from `extensionSchema`. */
 export function installWrapperSql(schema: string, extensionSchema: string): string {
-  const fn = `${quoteIdent(schema)}.uuidv7()`;
-  return [
-    `CREATE OR REPLACE FUNCTION ${fn} RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE AS $pgstrap$`,
-    wrapperBody(extensionSchema),
-    '$pgstrap$;',
-    `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(`RFC 9562 version 7 UUID from the pg_uuidv7 extension (${MANAGED_MARKER}).`)};`,
-    extractTimestampSql(schema),
-  ].join('\n');
+  const comment = 'RFC 9562 version 7 UUID from the pg_uuidv7 extension';
+  return [uuidv7FunctionSql(schema, 'SAFE', wrapperBody(extensionSchema), comment), extractTimestampSql(schema)].join('\n');
 }
 
 /** The body of the pg_uuidv7 wrapper. */
@@ -144,13 +146,7 @@ export const NATIVE_WRAPPER_BODY = 'SELECT pg_catalog.uuidv7()';
  * column defaults depend on it and it cannot be dropped: no second generator is left behind.
  */
 export function nativeWrapperSql(schema: string): string {
-  const fn = `${quoteIdent(schema)}.uuidv7()`;
-  return [
-    `CREATE OR REPLACE FUNCTION ${fn} RETURNS uuid LANGUAGE sql VOLATILE PARALLEL SAFE AS $pgstrap$`,
-    NATIVE_WRAPPER_BODY,
-    '$pgstrap$;',
-    `COMMENT ON FUNCTION ${fn} IS ${quoteLiteral(`Calls the native uuidv7(); kept because column defaults name it (${MANAGED_MARKER}).`)};`,
-  ].join('\n');
+  return uuidv7FunctionSql(schema, 'SAFE', NATIVE_WRAPPER_BODY, 'Calls the native uuidv7(); kept because column defaults name it');
 }
 
 /** SQL that drops pgstrap's `<schema>.uuidv7()` (native uuidv7() exists from PostgreSQL 18). */
