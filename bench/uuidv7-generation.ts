@@ -42,21 +42,29 @@ async function seconds(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-/** The schema the bench installs a fallback in: one per FallbackRandom, the configured one in `schema`. */
-function fallbackSchema(schema: string, random: FallbackRandom, configured: FallbackRandom): string {
-  return random === configured ? schema : `${schema}_${random}`;
+/** A SQL fallback to measure, installed in a schema of its own. */
+interface FallbackCandidate extends GenerationCandidate {
+  random: FallbackRandom;
+  schema: string;
 }
 
-/** The candidates this database offers, the baseline first, then the configured fallback and the other one. */
-async function candidates(client: pg.Client, schema: string, configured: FallbackRandom): Promise<GenerationCandidate[]> {
-  const list: GenerationCandidate[] = [{ id: 'v4', label: 'gen_random_uuid() (v4)', expression: 'gen_random_uuid()' }];
-  for (const random of [configured, ...FALLBACK_RANDOM_CHOICES.filter((r) => r !== configured)]) {
-    list.push({
+/** Both fallbacks, the configured one first: it is `fallback`, the one the goal is for, in `schema`. */
+function fallbackCandidates(schema: string, configured: FallbackRandom): FallbackCandidate[] {
+  return [configured, ...FALLBACK_RANDOM_CHOICES.filter((r) => r !== configured)].map((random) => {
+    const own = random === configured ? schema : `${schema}_${random}`;
+    return {
+      random,
+      schema: own,
       id: random === configured ? 'fallback' : `fallback_${random}`,
       label: `SQL fallback, ${random}${random === configured ? ' (configured)' : ''}`,
-      expression: `${quoteIdent(fallbackSchema(schema, random, configured))}.uuidv7()`,
-    });
-  }
+      expression: `${quoteIdent(own)}.uuidv7()`,
+    };
+  });
+}
+
+/** The database's own generators besides v4: pg_uuidv7 and native uuidv7() where it has them. */
+async function serverCandidates(client: pg.Client): Promise<GenerationCandidate[]> {
+  const list: GenerationCandidate[] = [];
   const { rows } = await client.query<{ ext: string | null; native: boolean }>(
     `SELECT (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_uuidv7') AS ext,
             to_regprocedure('pg_catalog.uuidv7()') IS NOT NULL AS native`,
@@ -74,13 +82,14 @@ export async function measureUuidv7Generation(client: pg.Client, options: Genera
   const log = options.log ?? (() => {});
   const schema = `pgstrap_bench_uuidv7_${process.pid}`;
   const { rows: version } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
-  const schemas = FALLBACK_RANDOM_CHOICES.map((random) => [random, fallbackSchema(schema, random, options.fallbackRandom)] as const);
+  const fallbacks = fallbackCandidates(schema, options.fallbackRandom);
   try {
-    for (const [random, name] of schemas) {
-      await client.query(`CREATE SCHEMA ${quoteIdent(name)}`);
-      await client.query(installFallbackSql(name, random));
+    for (const f of fallbacks) {
+      await client.query(`CREATE SCHEMA ${quoteIdent(f.schema)}`);
+      await client.query(installFallbackSql(f.schema, f.random));
     }
-    const list = await candidates(client, schema, options.fallbackRandom);
+    const v4: GenerationCandidate = { id: 'v4', label: 'gen_random_uuid() (v4)', expression: 'gen_random_uuid()' };
+    const list = [v4, ...fallbacks, ...(await serverCandidates(client))];
     const times = new Map<string, number[]>(list.map((c) => [c.id, []]));
     for (let run = 0; run < options.repeats; run++) {
       for (const c of list) {
@@ -99,7 +108,7 @@ export async function measureUuidv7Generation(client: pg.Client, options: Genera
     }
     return { server: `PostgreSQL ${version[0]!.v}`, rows: options.rows, repeats: options.repeats, figures };
   } finally {
-    for (const [, name] of schemas) await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`).catch(() => {});
+    for (const f of fallbacks) await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(f.schema)} CASCADE`).catch(() => {});
   }
 }
 
