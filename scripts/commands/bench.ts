@@ -11,7 +11,7 @@ import { ExitCode, PgstrapError } from '../core/errors.ts';
 import { connectionFor, describeEngine, type Target } from '../engines/target.ts';
 import type { Step } from '../steps/step.ts';
 import { runSteps } from '../ui/pipeline.ts';
-import { openProject, printJson, type CommonOptions } from './options.ts';
+import { printJson, withProject, type CommonOptions, type Project } from './options.ts';
 
 /** Refuses a server pgstrap does not own unless told --yes, and a stopped cluster. */
 function verifyBenchTarget(target: Target, yes: boolean): void {
@@ -36,7 +36,10 @@ function verifyBenchTarget(target: Target, yes: boolean): void {
 /** Runs the benchmark and prints it; writes the chart to --chart or <stateDir>/bench.svg. */
 export async function benchCommand(options: CommonOptions, flags: BenchFlags): Promise<ExitCode> {
   const keyOptions = parseBenchFlags(flags);
-  const { config, target, mode } = await openProject(options);
+  return withProject(options, 'bench', (project) => bench(project, flags, keyOptions));
+}
+
+async function bench({ config, target, mode }: Project, flags: BenchFlags, keyOptions: ReturnType<typeof parseBenchFlags>): Promise<ExitCode> {
   verifyBenchTarget(target, Boolean(flags.yes));
   if (target.kind !== 'external') keyOptions.binDir = target.binaries.binDir;
   keyOptions.fallbackRandom = config.uuidv7.fallbackRandom;

@@ -1,7 +1,8 @@
 /** `db:start`, `db:stop`, `db:status`: the cluster alone. */
 import { ExitCode, PgstrapError } from '../core/errors.ts';
+import type { ClusterStatus, LiveServer } from '../engines/cluster.ts';
 import { describeEngine, type ManagedTarget, type Target } from '../engines/target.ts';
-import { openProject, printJson, type CommonOptions } from './options.ts';
+import { openProject, printJson, withProject, type CommonOptions } from './options.ts';
 import { runPipeline, START_STEPS } from './setup.ts';
 
 function requireManaged(target: Target, verb: string): ManagedTarget {
@@ -16,18 +17,31 @@ function requireManaged(target: Target, verb: string): ManagedTarget {
 
 /** Initialises the cluster if needed and starts it. */
 export async function startCommand(options: CommonOptions): Promise<ExitCode> {
-  const project = await openProject(options);
-  requireManaged(project.target, 'start');
-  return (await runPipeline(project, START_STEPS)).exit;
+  return withProject(options, 'db:start', async (project) => {
+    requireManaged(project.target, 'start');
+    return (await runPipeline(project, START_STEPS)).exit;
+  });
 }
 
 /** Stops the cluster (fast shutdown). */
 export async function stopCommand(options: CommonOptions): Promise<ExitCode> {
-  const { target, mode } = await openProject(options);
-  const stopped = await requireManaged(target, 'stop').cluster.stop();
-  if (mode === 'json') printJson({ ok: true, stopped });
-  else process.stdout.write(stopped ? 'Stopped the cluster.\n' : 'Nothing to do: the cluster is not running.\n');
-  return ExitCode.ok;
+  return withProject(options, 'db:stop', async ({ target, mode }) => {
+    const stopped = await requireManaged(target, 'stop').cluster.stop();
+    if (mode === 'json') printJson({ ok: true, stopped });
+    else process.stdout.write(stopped ? 'Stopped the cluster.\n' : 'Nothing to do: the cluster is not running.\n');
+    return ExitCode.ok;
+  });
+}
+
+/** One line for db:status: what the data directory and its server are doing, and what to run about it. */
+function describeState(status: ClusterStatus, orphan: LiveServer | undefined): string {
+  if (orphan) return `the data directory is gone while its server (pid ${orphan.pid}) still runs: stop it (kill -INT ${orphan.pid}), then npm run setup`;
+  if (status.standalonePid !== undefined) return `a standalone backend (pid ${status.standalonePid}) is using the data directory`;
+  if (status.partial) return 'half made by an interrupted run (npm run setup moves it aside and makes it anew)';
+  if (!status.initialised) return 'not initialised (npm run setup creates it)';
+  if (status.running) return `running (pid ${status.pid})`;
+  if (status.stalePid !== undefined) return `stopped, with a stale postmaster.pid (pid ${status.stalePid}); npm run db:start recovers it`;
+  return 'stopped (npm run db:start starts it)';
 }
 
 /** Reports whether the cluster runs; exit 0 when it does, 1 when it does not. */
@@ -35,6 +49,7 @@ export async function statusCommand(options: CommonOptions): Promise<ExitCode> {
   const { target, mode } = await openProject(options);
   const managed = requireManaged(target, 'report the status of');
   const status = managed.cluster.status();
+  const orphan = status.initialised ? undefined : await managed.cluster.liveServerElsewhere(managed.config.port);
   const facts = {
     engine: describeEngine(managed),
     running: status.running,
@@ -47,16 +62,13 @@ export async function statusCommand(options: CommonOptions): Promise<ExitCode> {
     logFile: status.logFile,
     stalePid: status.stalePid ?? null,
     runAs: managed.user?.name ?? null,
+    standalonePid: status.standalonePid ?? null,
+    partial: status.partial,
+    orphanPid: orphan?.pid ?? null,
   };
   if (mode === 'json') printJson(facts);
   else {
-    const state = !status.initialised
-      ? 'not initialised (npm run setup creates it)'
-      : status.running
-        ? `running (pid ${status.pid})`
-        : status.stalePid !== undefined
-          ? `stopped, with a stale postmaster.pid (pid ${status.stalePid}); npm run db:start recovers it`
-          : 'stopped (npm run db:start starts it)';
+    const state = describeState(status, orphan);
     const rows: Array<[string, string]> = [
       ['state', state],
       ['engine', facts.engine],

@@ -1,6 +1,7 @@
 /** Options every command shares, and how a command opens the project they point at. */
 import { loadConfig } from '../config/load.ts';
 import type { EngineChoice, ResolvedConfig } from '../core/config/types.ts';
+import { withProjectLock } from '../engines/project-lock.ts';
 import { selectTarget } from '../engines/select.ts';
 import type { Target } from '../engines/target.ts';
 import { outputMode, type OutputMode } from '../ui/output.ts';
@@ -31,6 +32,16 @@ export async function openProject(options: CommonOptions): Promise<Project> {
   const config = await loadConfig({ cwd: options.cwd ?? process.cwd(), explicitPath: options.config });
   const target = await selectTarget(config, { engine: options.engine, url: options.url });
   return { config, target, mode: outputMode(options) };
+}
+
+/**
+ * Opens the project and runs `fn` holding the project lock, under the name `command`, when the target is
+ * the project's own cluster (an external server has its own locks: the migrations' advisory lock).
+ */
+export async function withProject<T>(options: CommonOptions, command: string, fn: (project: Project) => Promise<T>): Promise<T> {
+  const project = await openProject(options);
+  if (project.target.kind === 'external') return fn(project);
+  return withProjectLock(project.config.stateDir, command, () => fn(project));
 }
 
 /** Writes a JSON document to stdout. */

@@ -11,7 +11,7 @@ import { initialiseStep, settingsStep, startStep } from '../steps/cluster.ts';
 import { nixExtensionsStep } from '../steps/nix-extensions.ts';
 import type { Step } from '../steps/step.ts';
 import { runSteps } from '../ui/pipeline.ts';
-import { openProject, printJson, type CommonOptions, type Project } from './options.ts';
+import { printJson, withProject, type CommonOptions, type Project } from './options.ts';
 
 /**
  * The pipeline, in order: what needs no server (the flake list, required extensions), the cluster,
@@ -37,5 +37,5 @@ export async function runPipeline(project: Project, steps: Step[]): Promise<{ ex
 
 /** `setup`: cluster, databases, extensions, uuidv7(), migrations, verification. */
 export async function setupCommand(options: CommonOptions): Promise<ExitCode> {
-  return (await runPipeline(await openProject(options), SETUP_STEPS)).exit;
+  return withProject(options, 'setup', async (project) => (await runPipeline(project, SETUP_STEPS)).exit);
 }

@@ -26,27 +26,32 @@ export function socketPath(dir: string, port: number): string {
   return path.join(dir, `.s.PGSQL.${port}`);
 }
 
-/** A short stable tag for a project folder, used in fallback paths. */
+/** A short stable tag for a project folder, used in the name of its relocated state folder. */
 export function projectTag(projectDir: string): string {
   return createHash('sha256').update(projectDir).digest('hex').slice(0, 10);
 }
 
+/** Where the socket goes unless a short folder must stand in for it: socketDir, or `<runtimeDir>/run`. */
+export function preferredSocketDir(config: ResolvedConfig, runtimeDir: string): string {
+  return config.socketDir ?? path.join(runtimeDir, 'run');
+}
+
+/** True when a socket in `dir` fits the platform's path limit for any port. */
+export function socketFits(dir: string): boolean {
+  return Buffer.byteLength(socketPath(dir, 65535)) <= MAX_SOCKET_PATH_BYTES;
+}
+
 /**
  * The layout for `config`. `relocateTo` moves runtime state out of a folder the server user cannot
- * reach (a checkout under a 0700 home when running as root); `tmpDir` hosts a short socket path.
+ * reach (a checkout under a 0700 home when running as root); `shortSocketDir` stands in for a socket
+ * folder whose path is too long (a private folder the caller made and recorded).
  */
-export function clusterLayout(config: ResolvedConfig, options: { relocateTo?: string | undefined; tmpDir: string }): ClusterLayout {
+export function clusterLayout(config: ResolvedConfig, options: { relocateTo?: string | undefined; shortSocketDir?: string | undefined } = {}): ClusterLayout {
   const runtimeDir = options.relocateTo ?? config.stateDir;
-  const preferredSocketDir = config.socketDir ?? path.join(runtimeDir, 'run');
-  const socketFits = Buffer.byteLength(socketPath(preferredSocketDir, 65535)) <= MAX_SOCKET_PATH_BYTES;
-  const socketDir =
-    config.socketDir !== undefined || socketFits
-      ? preferredSocketDir
-      : path.join(options.tmpDir, `pgstrap-${projectTag(config.projectDir)}`);
   return {
     runtimeDir,
     dataDir: config.dataDir ?? path.join(runtimeDir, 'data'),
-    socketDir,
+    socketDir: options.shortSocketDir ?? preferredSocketDir(config, runtimeDir),
     logFile: path.join(runtimeDir, 'log', 'postgresql.log'),
     passwordFile: path.join(config.stateDir, 'password'),
     pgpassFile: path.join(config.stateDir, 'pgpass'),

@@ -7,9 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, messageOf, PgstrapError } from '../core/errors.ts';
 import type { ClusterLayout } from '../core/layout.ts';
+import { scramVerifier } from '../core/scram.ts';
 import { INCLUDE_LINE, MANAGED_CONF, parseManagedConf, renderManagedConf } from '../core/server-settings.ts';
 import type { PostgresBinaries } from './binaries.ts';
-import { describePortHolder, isPortFree } from './port.ts';
+import { shellQuote } from './client-env.ts';
+import { currentUid, lstatOrUndefined } from './ownership.ts';
+import { describePortHolder, isPortFree, portHolderPid } from './port.ts';
 import { run } from './process.ts';
 import type { ServerUser } from './server-user.ts';
 
@@ -25,6 +28,10 @@ export interface ClusterStatus {
   socketDir: string | undefined;
   /** A postmaster.pid left behind by a server that is gone (crash, kill -9). */
   stalePid: number | undefined;
+  /** A live standalone backend (initdb, `postgres --single`) holds the data directory: its pid. */
+  standalonePid: number | undefined;
+  /** PG_VERSION is there but pgstrap never finished making the cluster (an interrupted initdb of an older pgstrap). */
+  partial: boolean;
   dataDir: string;
   logFile: string;
 }
@@ -36,8 +43,16 @@ export function listenSettings(port: number, socketDir: string): Record<string, 
 
 const START_TIMEOUT_SECONDS = 60;
 
+/** A live server that holds this project's socket or port, and the data directory it was started on. */
+export interface LiveServer {
+  pid: number;
+  dataDir: string | undefined;
+  /** How it was found: `socket lock file <path>` or `port <n>`. */
+  foundBy: string;
+}
+
 /** True when `pid` is a live process that looks like a PostgreSQL server. */
-function isPostmaster(pid: number): boolean {
+export function isPostmaster(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -101,9 +116,21 @@ export class Cluster {
     return path.join(this.binaries.binDir, name);
   }
 
-  /** Creates `dir` (0700) owned by the server user. */
+  /**
+   * Creates `dir` (0700) owned by the server user. A folder already there is left as it is unless it is
+   * already the server user's: pgstrap never takes over a folder it did not make (socketDir: '/tmp').
+   */
   private ensurePrivateDir(dir: string): void {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o755 });
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const stat = fs.lstatSync(dir);
+      const owner = this.user?.uid ?? currentUid();
+      if (stat.isDirectory() && !stat.isSymbolicLink() && stat.uid === owner && (stat.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+      return;
+    }
     fs.chmodSync(dir, 0o700);
     if (this.user) fs.chownSync(dir, this.user.uid, this.user.gid);
   }
@@ -114,9 +141,43 @@ export class Cluster {
     if (this.user) fs.chownSync(file, this.user.uid, this.user.gid);
   }
 
-  /** True when the data directory holds a cluster. */
+  /**
+   * True when the data directory holds a cluster pgstrap finished making: initdb's PG_VERSION, the include
+   * line in postgresql.conf and the managed file, all written before the folder was moved into place.
+   */
   isInitialised(): boolean {
-    return fs.existsSync(path.join(this.layout.dataDir, 'PG_VERSION'));
+    return fs.existsSync(path.join(this.layout.dataDir, 'PG_VERSION')) && fs.existsSync(path.join(this.layout.dataDir, MANAGED_CONF)) && this.includesManagedConf();
+  }
+
+  private includesManagedConf(): boolean {
+    try {
+      return fs.readFileSync(path.join(this.layout.dataDir, 'postgresql.conf'), 'utf8').includes(INCLUDE_LINE);
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * A live server that holds this cluster's socket or port while its data directory is not where it was
+   * (deleted or replaced under it): the socket lock file names its pid and data directory, and on Linux
+   * the port's holder shows its working directory, which PostgreSQL sets to its data directory.
+   */
+  async liveServerElsewhere(port: number): Promise<LiveServer | undefined> {
+    const lockFile = path.join(this.layout.socketDir, `.s.PGSQL.${port}.lock`);
+    const lines = readLines(lockFile);
+    const lockPid = Number(lines?.[0]);
+    if (lines && Number.isInteger(lockPid) && lockPid > 0 && isPostmaster(lockPid)) {
+      return { pid: lockPid, dataDir: lines[1]?.trim() || undefined, foundBy: `socket lock file ${lockFile}` };
+    }
+    const pid = await portHolderPid(port);
+    if (pid === undefined) return undefined;
+    let cwd: string | undefined;
+    try {
+      cwd = fs.readlinkSync(`/proc/${pid}/cwd`).replace(/ \(deleted\)$/, '');
+    } catch {
+      return undefined;
+    }
+    return cwd === this.layout.dataDir && isPostmaster(pid) ? { pid, dataDir: cwd, foundBy: `port ${port}` } : undefined;
   }
 
   /** Reads PG_VERSION and postmaster.pid. */
@@ -130,44 +191,54 @@ export class Cluster {
       port: undefined,
       socketDir: undefined,
       stalePid: undefined,
+      standalonePid: undefined,
+      partial: false,
       dataDir,
       logFile,
     };
-    if (!base.initialised) return base;
-    base.dataMajor = Number(fs.readFileSync(path.join(dataDir, 'PG_VERSION'), 'utf8').trim());
     const lines = readLines(path.join(dataDir, 'postmaster.pid'));
+    const pid = Number(lines?.[0]);
+    // PostgreSQL writes a negative pid for a standalone backend: alive, and never to be removed.
+    if (lines && Number.isInteger(pid) && pid < 0 && isPostmaster(-pid)) return { ...base, standalonePid: -pid, partial: !base.initialised };
+    if (!base.initialised) return { ...base, partial: fs.existsSync(path.join(dataDir, 'PG_VERSION')) };
+    base.dataMajor = Number(fs.readFileSync(path.join(dataDir, 'PG_VERSION'), 'utf8').trim());
     if (!lines) return base;
-    const pid = Number(lines[0]);
     if (!Number.isInteger(pid) || pid <= 0 || !isPostmaster(pid)) return { ...base, stalePid: Number.isInteger(pid) ? pid : -1 };
     return { ...base, running: true, pid, port: Number(lines[3]) || undefined, socketDir: lines[4]?.trim() || undefined };
   }
 
-  /** Runs initdb with trust on the socket and scram-sha-256 on TCP; returns the generated password. */
+  /**
+   * Makes the cluster where nothing can see it half made: initdb into a private folder beside the data
+   * directory, the include line and the managed file written there, the password file saved, and only
+   * then the folder renamed into place. A run killed at any point leaves no data directory, only a
+   * leftover folder the next run removes. initdb gets a SCRAM verifier, never the password itself.
+   */
   async initialise(listen: Record<string, string>): Promise<void> {
-    const { dataDir, runtimeDir, passwordFile } = this.layout;
+    const { dataDir, passwordFile } = this.layout;
     if (this.isInitialised()) return;
     if (fs.existsSync(dataDir) && fs.readdirSync(dataDir).length > 0) {
       throw new PgstrapError({
         code: 'cluster.data-dir-not-empty',
-        message: `${dataDir} exists and is not empty, but holds no PostgreSQL cluster (no PG_VERSION)`,
+        message: `${dataDir} exists and is not empty, but holds no cluster pgstrap made (no PG_VERSION and pgstrap.conf)`,
         remedy: 'Move its contents away, or set dataDir in the config to another folder; pgstrap never deletes data.',
         exit: ExitCode.cluster,
       });
     }
-    this.ensurePrivateDir(runtimeDir);
-    this.ensurePrivateDir(dataDir);
     this.ensurePrivateDir(path.dirname(this.layout.logFile));
+    this.removeInitdbLeftovers();
+    const staging = fs.mkdtempSync(path.join(path.dirname(dataDir), `.${path.basename(dataDir)}.initdb-`));
+    fs.chmodSync(staging, 0o700);
+    if (this.user) fs.chownSync(staging, this.user.uid, this.user.gid);
+    const stagedData = path.join(staging, 'data');
     const password = randomBytes(18).toString('base64url');
-    fs.mkdirSync(path.dirname(passwordFile), { recursive: true });
-    fs.writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
-    // initdb reads the password as the server user, so it gets its own short-lived copy.
-    const pwfile = path.join(runtimeDir, `.initdb-pw-${process.pid}`);
-    this.writeOwned(pwfile, `${password}\n`);
+    // initdb reads the password as the server user from a file: it gets a verifier, useless to log in with.
+    const pwfile = path.join(staging, 'verifier');
+    this.writeOwned(pwfile, `${scramVerifier(password, randomBytes(16))}\n`);
     try {
       await run(
         this.program('initdb'),
         [
-          '--pgdata', dataDir,
+          '--pgdata', stagedData,
           '--username', this.superuser,
           `--pwfile=${pwfile}`,
           '--auth-local=trust',
@@ -178,20 +249,47 @@ export class Cluster {
         { as: this.user, timeoutMs: 300_000 },
       );
     } catch (error) {
+      fs.rmSync(staging, { recursive: true, force: true });
       const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
       throw new PgstrapError({
         code: 'cluster.initdb-failed',
         message: `initdb failed for ${dataDir}`,
         details: stderr ? stderr.split('\n').slice(-10) : [messageOf(error)],
-        remedy: 'Read the lines above; initdb removes what it created, so `npm run setup` can simply run again.',
+        remedy: 'Read the lines above; nothing was left in place, so `npm run setup` can simply run again.',
         exit: ExitCode.cluster,
         cause: error,
       });
-    } finally {
-      fs.rmSync(pwfile, { force: true });
     }
-    fs.appendFileSync(path.join(dataDir, 'postgresql.conf'), `\n${INCLUDE_LINE}\n`);
-    this.writeManagedConf(listen);
+    fs.rmSync(pwfile, { force: true });
+    fs.appendFileSync(path.join(stagedData, 'postgresql.conf'), `\n${INCLUDE_LINE}\n`);
+    this.writeOwned(path.join(stagedData, MANAGED_CONF), renderManagedConf(listen));
+    fs.mkdirSync(path.dirname(passwordFile), { recursive: true });
+    fs.writeFileSync(`${passwordFile}.tmp`, `${password}\n`, { mode: 0o600 });
+    fs.renameSync(`${passwordFile}.tmp`, passwordFile);
+    // An empty data directory the user made is replaced by the finished one (rename onto an empty folder).
+    fs.renameSync(stagedData, dataDir);
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+
+  /** Removes what a killed initialise left beside the data directory (callers hold the project lock). */
+  private removeInitdbLeftovers(): void {
+    const parent = path.dirname(this.layout.dataDir);
+    const prefix = `.${path.basename(this.layout.dataDir)}.initdb-`;
+    for (const name of fs.existsSync(parent) ? fs.readdirSync(parent) : []) {
+      if (name.startsWith(prefix)) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Moves aside a data directory an older, interrupted pgstrap left half made (PG_VERSION without the
+   * managed file), so that setup makes it anew; refuses while any server runs on it. Returns where it went.
+   */
+  setAsidePartial(): string | undefined {
+    const status = this.status();
+    if (!status.partial || status.standalonePid !== undefined) return undefined;
+    const aside = `${this.layout.dataDir}.incomplete-${Date.now()}`;
+    fs.renameSync(this.layout.dataDir, aside);
+    return aside;
   }
 
   /** The settings in the managed file now. */
@@ -216,9 +314,48 @@ export class Cluster {
     return status.stalePid;
   }
 
+  /** Removes the socket and its lock file left by a server that is gone; a live server's are refused. */
+  private removeStaleSocket(port: number): void {
+    const lockFile = path.join(this.layout.socketDir, `.s.PGSQL.${port}.lock`);
+    const lines = readLines(lockFile);
+    if (lines === undefined) {
+      // A socket without its lock file belongs to no server PostgreSQL would still start.
+      if (lstatOrUndefined(path.join(this.layout.socketDir, `.s.PGSQL.${port}`))?.isSocket()) fs.rmSync(path.join(this.layout.socketDir, `.s.PGSQL.${port}`), { force: true });
+      return;
+    }
+    const pid = Number(lines[0]);
+    if (Number.isInteger(pid) && pid !== 0 && isPostmaster(Math.abs(pid))) {
+      throw new PgstrapError({
+        code: 'cluster.socket-in-use',
+        message: `a server (pid ${Math.abs(pid)}, data directory ${lines[1]?.trim() || 'unknown'}) holds the socket ${this.layout.socketDir}/.s.PGSQL.${port}`,
+        remedy: `Stop that server (kill -INT ${Math.abs(pid)} asks it for a fast shutdown), or set socketDir or port in the config.`,
+        exit: ExitCode.cluster,
+      });
+    }
+    fs.rmSync(lockFile, { force: true });
+    fs.rmSync(path.join(this.layout.socketDir, `.s.PGSQL.${port}`), { force: true });
+  }
+
   /** Starts the server and waits until it accepts connections; a no-op when it runs. */
   async start(port: number): Promise<{ recoveredStalePid: number | undefined }> {
-    if (this.status().running) return { recoveredStalePid: undefined };
+    const status = this.status();
+    if (status.running) return { recoveredStalePid: undefined };
+    if (!this.isInitialised()) {
+      throw new PgstrapError({
+        code: 'cluster.not-initialised',
+        message: `${this.layout.dataDir} holds no cluster pgstrap finished making${status.standalonePid ? ` (a standalone backend, pid ${status.standalonePid}, is using it)` : ''}`,
+        remedy: 'Run npm run setup: it makes the cluster, and moves a half-made one aside.',
+        exit: ExitCode.cluster,
+      });
+    }
+    if (status.standalonePid !== undefined) {
+      throw new PgstrapError({
+        code: 'cluster.standalone-backend',
+        message: `a standalone backend (pid ${status.standalonePid}) is using ${this.layout.dataDir}`,
+        remedy: `Wait for it to finish, or end it (kill -TERM ${status.standalonePid}), then run npm run db:start.`,
+        exit: ExitCode.cluster,
+      });
+    }
     const recoveredStalePid = this.removeStalePidFile();
     if (!(await isPortFree(port))) {
       const holder = await describePortHolder(port);
@@ -232,14 +369,15 @@ export class Cluster {
     this.ensurePrivateDir(this.layout.socketDir);
     this.ensurePrivateDir(path.dirname(this.layout.logFile));
     // A lock file left in the socket directory by a killed server blocks the socket.
-    for (const name of fs.readdirSync(this.layout.socketDir)) {
-      if (name === `.s.PGSQL.${port}.lock` || name === `.s.PGSQL.${port}`) fs.rmSync(path.join(this.layout.socketDir, name), { force: true });
-    }
+    this.removeStaleSocket(port);
     const logOffset = fileSize(this.layout.logFile);
+    // Where to listen is also given on the command line, which outranks every file: whatever a
+    // configuration file says, the server listens only where pgstrap says.
+    const listen = `-c listen_addresses=127.0.0.1 -p ${port} -k ${shellQuote(this.layout.socketDir)}`;
     // pg_ctl's own --wait polls every 100 ms; watching postmaster.pid ourselves is ready ~80 ms sooner.
     const result = await run(
       this.program('pg_ctl'),
-      ['start', '--pgdata', this.layout.dataDir, '--log', this.layout.logFile, '--no-wait', '--silent'],
+      ['start', '--pgdata', this.layout.dataDir, '--log', this.layout.logFile, '--no-wait', '--silent', '-o', listen],
       { as: this.user, reject: false, timeoutMs: 30_000 },
     );
     const failure = result.exitCode !== 0 ? `pg_ctl exited ${result.exitCode}` : await this.waitUntilReady(logOffset);
@@ -294,9 +432,4 @@ export class Cluster {
     return true;
   }
 
-  /** Stops and starts, for settings that take effect only at server start. */
-  async restart(port: number): Promise<void> {
-    await this.stop();
-    await this.start(port);
-  }
 }

@@ -27,7 +27,7 @@ export async function firstFreePort(base: number, span = 200): Promise<number> {
 /** A best-effort description of the listener on `port`, e.g. `pid 812 (postgres)`; undefined if unknown. */
 export async function describePortHolder(port: number): Promise<string | undefined> {
   const viaProc = await holderFromProc(port);
-  if (viaProc) return viaProc;
+  if (viaProc) return viaProc.pid === undefined ? 'a process this user cannot see' : `pid ${viaProc.pid}${viaProc.comm ? ` (${viaProc.comm})` : ''}`;
   const lsof = findOnPath('lsof');
   if (lsof) {
     const result = await run(lsof, ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc'], { reject: false, timeoutMs: 5000 });
@@ -38,8 +38,13 @@ export async function describePortHolder(port: number): Promise<string | undefin
   return undefined;
 }
 
+/** The pid of the process listening on `port` (Linux, through /proc), or undefined when none is seen. */
+export async function portHolderPid(port: number): Promise<number | undefined> {
+  return (await holderFromProc(port))?.pid;
+}
+
 // Linux: find the listening socket's inode in /proc/net/tcp*, then the process whose fd points at it.
-async function holderFromProc(port: number): Promise<string | undefined> {
+async function holderFromProc(port: number): Promise<{ pid: number | undefined; comm: string } | undefined> {
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
   const inodes = new Set<string>();
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
@@ -59,9 +64,9 @@ async function holderFromProc(port: number): Promise<string | undefined> {
       const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
       if (inode && inodes.has(inode)) {
         const comm = (await fs.readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
-        return `pid ${pid}${comm ? ` (${comm})` : ''}`;
+        return { pid: Number(pid), comm };
       }
     }
   }
-  return 'a process this user cannot see';
+  return { pid: undefined, comm: '' };
 }

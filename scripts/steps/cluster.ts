@@ -56,6 +56,22 @@ function verifyDataMajor(target: ManagedTarget): void {
   }
 }
 
+/**
+ * Refuses to make a cluster while a server of this project still runs without its data directory
+ * (deleted or moved under it): the new cluster would be overwritten when that server stops.
+ */
+async function verifyNoLiveServer(target: ManagedTarget, port: number): Promise<void> {
+  const live = await target.cluster.liveServerElsewhere(port);
+  if (!live) return;
+  throw new PgstrapError({
+    code: 'cluster.orphan-server',
+    message: `a server (pid ${live.pid}) still runs for ${live.dataDir ?? target.layout.dataDir}, but that data directory is not there any more (found by its ${live.foundBy})`,
+    details: ['Making a new cluster now would let that server write its state into it when it stops.'],
+    remedy: `Stop it first: kill -INT ${live.pid} (a fast shutdown; what its data directory held is already gone), then run npm run setup.`,
+    exit: ExitCode.cluster,
+  });
+}
+
 export const initialiseStep: Step = {
   id: 'cluster',
   title: 'Initialise the cluster',
@@ -69,11 +85,15 @@ export const initialiseStep: Step = {
       verifyDataMajor(target);
       return { notes };
     }
+    await verifyNoLiveServer(target, ctx.config.port);
+    const changes: string[] = [];
+    const aside = target.cluster.setAsidePartial();
+    if (aside) changes.push(`moved a half-made cluster an interrupted run left aside to ${aside}`);
     ctx.log(`initdb ${target.layout.dataDir}`);
     // Only where to listen: the settings step writes the rest after checking every name, before the first start.
     await target.cluster.initialise(listenSettings(ctx.config.port, target.layout.socketDir));
     writePgpass(target.layout, ctx.config);
-    return { changes: [`initialised ${target.layout.dataDir} with ${target.binaries.origin}`], notes };
+    return { changes: [...changes, `initialised ${target.layout.dataDir} with ${target.binaries.origin}`], notes };
   },
 };
 

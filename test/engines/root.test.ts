@@ -45,7 +45,7 @@ describe.skipIf(!root)('as root (needs root; as a normal user pgstrap runs the s
   it('moves runtime state out of a folder the server user cannot reach, and keeps the password with root', async () => {
     const target = await managedTarget(project);
     expect(target.layout.relocated).toBe(true);
-    expect(target.layout.runtimeDir).toMatch(/^\/var\/tmp\/pgstrap-[0-9a-f]{10}$|pgstrap-[0-9a-f]{10}$/);
+    expect(target.layout.runtimeDir).toMatch(/^\/var\/(lib|db)\/pgstrap\/[0-9a-f]{10}$/);
     const reports = await runStepsQuietly([initialiseStep, settingsStep, startStep, databasesStep], project.config, target);
     expect(reports[0]?.notes.join('\n')).toContain(`runtime state lives in ${target.layout.runtimeDir}`);
     const owner = fs.statSync(target.layout.dataDir).uid;

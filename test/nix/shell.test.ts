@@ -77,7 +77,7 @@ describe('nix/shell-hook.sh', () => {
       const result = await bash(`source ${hook} && env`, { cwd: path.join(dir, 'src/deep'), env: shellEnv });
       expect(result.exitCode, result.stderr).toBe(0);
       const env = parseEnv(result.stdout);
-      const layout = clusterLayout(config, { tmpDir: os.tmpdir() });
+      const layout = clusterLayout(config);
       expect(env).toMatchObject({ ...clientEnvironment(layout, config), PGDATA: layout.dataDir });
       expect(env.DATABASE_URL).toBe(`postgresql://postgres${password ? `:${password}` : ''}@127.0.0.1:6017/shop`);
       // No helper functions leak into the user's shell.

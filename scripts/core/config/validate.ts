@@ -329,6 +329,13 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
   const stateDir = dir('stateDir') ?? path.join(source.projectDir, '.pgstrap');
   const dataDir = dir('dataDir');
   const socketDir = dir('socketDir');
+  // pgstrap owns these folders outright (it makes the data folder 0700 for the server user): never the
+  // project folder or one that holds it.
+  const holdsProject = (d: string) => d === source.projectDir || source.projectDir.startsWith(d.endsWith(path.sep) ? d : `${d}${path.sep}`);
+  for (const [key, d] of [['stateDir', stateDir], ['dataDir', dataDir]] as const) {
+    if (d !== undefined && holdsProject(d)) problems.add(key, `${d} is the project folder or holds it; name a folder of its own, such as .pgstrap`);
+  }
+  if (dataDir !== undefined && dataDir === stateDir) problems.add('dataDir', 'must not be stateDir itself; leave it out to use <stateDir>/data');
   const defaultMigrations: ResolvedMigrations = {
     directory: path.join(source.projectDir, 'migrations'),
     builtIn: true,

@@ -1,0 +1,124 @@
+/**
+ * One pgstrap at a time in a project: every command that changes the cluster or its databases holds the
+ * project lock (proper-lockfile: an atomic mkdir kept fresh while held, taken over once it goes stale,
+ * so a lock left by a killed process frees itself). A waiter says whom it waits for.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import lockfile from 'proper-lockfile';
+import { ExitCode, PgstrapError } from '../core/errors.ts';
+
+/** A held lock goes stale this long after its holder stopped refreshing it (killed, frozen). */
+const STALE_MS = 4000;
+/** How often a holder refreshes its lock. */
+const UPDATE_MS = 1000;
+/** How long a command waits for another one before giving up. */
+const WAIT_MS = 600_000;
+
+/** Who holds the lock: written beside it by the holder, read by those who wait. */
+export interface LockOwner {
+  pid: number;
+  command: string;
+  host: string;
+  since: string;
+}
+
+/** The lock folder and the owner file of a state folder. */
+export function lockPaths(stateDir: string): { lock: string; owner: string } {
+  return { lock: path.join(stateDir, 'lock'), owner: path.join(stateDir, 'lock.owner') };
+}
+
+/** The holder the owner file names, if it can be read. */
+export function readLockOwner(stateDir: string): LockOwner | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(lockPaths(stateDir).owner, 'utf8')) as LockOwner;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** `pid 812 (setup, for 3 s)`, or with `, gone: its lock frees itself` when that process no longer runs. */
+export function describeOwner(owner: LockOwner | undefined, now = Date.now()): string {
+  if (!owner) return 'another pgstrap command';
+  const seconds = Math.max(0, Math.round((now - Date.parse(owner.since)) / 1000));
+  const gone = owner.host === os.hostname() && !isAlive(owner.pid);
+  return `pid ${owner.pid} (${owner.command}, for ${seconds} s)${gone ? ', which is gone: its lock frees itself within seconds' : ''}`;
+}
+
+/** Options for withProjectLock. */
+export interface ProjectLockOptions {
+  /** Told once, when the lock is held by someone else; default: a line on stderr. */
+  onWait?: (line: string) => void;
+  /** How long to wait in all (ms). */
+  waitMs?: number;
+}
+
+/**
+ * Runs `fn` holding the project lock of `stateDir` (which must exist); waits for another holder, and
+ * releases the lock however `fn` ends. `command` names this command for whoever waits on it.
+ */
+export async function withProjectLock<T>(stateDir: string, command: string, fn: () => Promise<T>, options: ProjectLockOptions = {}): Promise<T> {
+  const paths = lockPaths(stateDir);
+  const deadline = Date.now() + (options.waitMs ?? WAIT_MS);
+  let compromised: Error | undefined;
+  let release: (() => Promise<void>) | undefined;
+  let told = false;
+  while (release === undefined) {
+    try {
+      release = await lockfile.lock(stateDir, {
+        lockfilePath: paths.lock,
+        realpath: false,
+        stale: STALE_MS,
+        update: UPDATE_MS,
+        onCompromised: (error) => {
+          compromised = error;
+        },
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+      const owner = describeOwner(readLockOwner(stateDir));
+      if (Date.now() > deadline) {
+        throw new PgstrapError({
+          code: 'lock.timeout',
+          message: `another pgstrap command holds this project's lock: ${owner}`,
+          remedy: 'Wait for it to finish, or stop it; a lock whose process was killed frees itself within seconds.',
+          exit: ExitCode.environment,
+        });
+      }
+      if (!told) (options.onWait ?? ((line) => process.stderr.write(`pgstrap: ${line}\n`)))(`waiting for ${owner} to finish`);
+      told = true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const owner: LockOwner = { pid: process.pid, command, host: os.hostname(), since: new Date().toISOString() };
+  fs.writeFileSync(`${paths.owner}.${process.pid}.tmp`, JSON.stringify(owner));
+  fs.renameSync(`${paths.owner}.${process.pid}.tmp`, paths.owner);
+  try {
+    const result = await fn();
+    if (compromised) throw lostLock(compromised);
+    return result;
+  } finally {
+    fs.rmSync(paths.owner, { force: true });
+    if (!compromised) await release().catch(() => undefined);
+  }
+}
+
+function lostLock(cause: Error): PgstrapError {
+  return new PgstrapError({
+    code: 'lock.lost',
+    message: `this command lost the project lock while it ran (${cause.message})`,
+    remedy: 'Run it again; if the machine was suspended or overloaded, that is the likely cause.',
+    exit: ExitCode.environment,
+    cause,
+  });
+}
