@@ -357,6 +357,9 @@ export class Cluster {
       });
     }
     const recoveredStalePid = this.removeStalePidFile();
+    this.ensurePrivateDir(this.layout.socketDir);
+    // A lock file left in the socket directory by a killed server blocks the socket; a live server's is refused.
+    this.removeStaleSocket(port);
     if (!(await isPortFree(port))) {
       const holder = await describePortHolder(port);
       throw new PgstrapError({
@@ -366,10 +369,7 @@ export class Cluster {
         exit: ExitCode.cluster,
       });
     }
-    this.ensurePrivateDir(this.layout.socketDir);
     this.ensurePrivateDir(path.dirname(this.layout.logFile));
-    // A lock file left in the socket directory by a killed server blocks the socket.
-    this.removeStaleSocket(port);
     const logOffset = fileSize(this.layout.logFile);
     // Where to listen is also given on the command line, which outranks every file: whatever a
     // configuration file says, the server listens only where pgstrap says.

@@ -3,6 +3,7 @@
  * the real pipeline to bring a cluster up. Tests talk to real servers only.
  */
 import fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -155,4 +156,54 @@ export async function killPostmaster(target: ManagedTarget, timeoutMs = 10_000):
     if (Date.now() > deadline) throw new Error(`pid ${pid} is still alive ${timeoutMs} ms after SIGKILL`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A CLI run in its own process group, whose output can be watched while it runs (to kill it at a chosen moment). */
+export interface SpawnedCli {
+  pid: number;
+  /** Everything printed so far, stdout and stderr interleaved. */
+  output(): string;
+  /** Resolves once the output matches `pattern` (or `condition` holds), polling every 20 ms; rejects after `timeoutMs`. */
+  waitFor(pattern: RegExp | (() => boolean), timeoutMs?: number): Promise<void>;
+  /** SIGKILLs the whole process group: the CLI and every program it started that did not detach. */
+  killGroup(): void;
+  /** The exit code (null when killed by a signal) and the output. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>;
+}
+
+/** Starts the CLI as runCli does, detached into a process group of its own. */
+export function spawnCli(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): SpawnedCli {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts/pgstrap.mjs'), ...args], {
+    cwd: options.cwd,
+    env: { ...testEnv(), CI: 'true', NO_COLOR: '1', ...options.env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout!.on('data', (chunk) => (text += String(chunk)));
+  child.stderr!.on('data', (chunk) => (text += String(chunk)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, output: text })),
+  );
+  return {
+    pid: child.pid!,
+    output: () => text,
+    async waitFor(pattern, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      const met = () => (typeof pattern === 'function' ? pattern() : pattern.test(text));
+      while (!met()) {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the CLI ended before ${String(pattern)}; it printed:\n${text}`);
+        if (Date.now() > deadline) throw new Error(`${String(pattern)} did not happen within ${timeoutMs} ms; the CLI printed:\n${text}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    killGroup() {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    },
+    exited,
+  };
 }
