@@ -4,17 +4,21 @@ import type { ResolvedConfig } from '../core/config/types.ts';
 import { ExitCode, PgstrapError } from '../core/errors.ts';
 import { socketPath } from '../core/layout.ts';
 import {
+  acceptedValues,
   describeSettingChange,
+  directiveNames,
+  parseConfigCheck,
   parseDescribeConfig,
   planSettings,
-  unknownSettings,
+  renderManagedConf,
   type SettingDefinition,
 } from '../core/server-settings.ts';
+import { quoteLiteral } from '../core/identifiers.ts';
 import { settingReasons, settingsForExtensions } from '../core/extension-settings.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
 import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
 import { withClient } from '../db/client.ts';
-import { describeConfig } from '../engines/binaries.ts';
+import { checkConfigFile, describeConfig } from '../engines/binaries.ts';
 import { listenSettings } from '../engines/cluster.ts';
 import { connectionFor, type ManagedTarget } from '../engines/target.ts';
 import { writePgpass } from '../engines/client-env.ts';
@@ -69,6 +73,8 @@ export const initialiseStep: Step = {
       verifyDataMajor(target);
       return { notes };
     }
+    // Before initdb: a name or value the server refuses must not leave a cluster behind.
+    await verifySettings(ctx, target, await targetSettings(ctx.config, target));
     ctx.log(`initdb ${target.layout.dataDir}`);
     // Only where to listen: the settings step writes the rest after checking every name, before the first start.
     await target.cluster.initialise(listenSettings(ctx.config.port, target.layout.socketDir));
@@ -77,15 +83,51 @@ export const initialiseStep: Step = {
   },
 };
 
-/** Fails on setting names the server does not know, before anything is written. */
-function verifySettingNames(config: ResolvedConfig, names: string[], known: Map<string, SettingDefinition>, version: string): void {
-  const unknown = unknownSettings(names, known);
-  if (unknown.length === 0) return;
+/** The managed file contents each run has had the server accept, so a cold setup checks them once. */
+const acceptedSettings = new WeakMap<RunContext, string>();
+
+/**
+ * Has the server itself parse the managed file pgstrap is about to write (`postgres -C` on a throwaway
+ * copy), before initdb and before any write: an unknown name or a value it refuses fails here, naming
+ * the key, the value and what the server accepts, and the cluster keeps a file it starts with.
+ */
+export async function verifySettings(ctx: RunContext, target: ManagedTarget, desired: Record<string, string>, known?: Map<string, SettingDefinition>): Promise<void> {
+  const conf = renderManagedConf(desired);
+  if (acceptedSettings.get(ctx) === conf) return;
+  const where = (name: string) => (name in ctx.config.settings ? `settings.${name} in ${ctx.config.file ?? 'the config'}` : `${name} (set by pgstrap)`);
+  const directives = directiveNames(Object.keys(desired));
+  if (directives.length > 0) {
+    throw new PgstrapError({
+      code: 'config.bad-setting',
+      message: `${directives.join(', ')} reads another file into postgresql.conf: it is not a setting pgstrap can manage`,
+      details: directives.map(where),
+      remedy: 'Remove it and list the settings themselves under settings.',
+      exit: ExitCode.usage,
+    });
+  }
+  const refused = await checkConfigFile(target.binaries.binDir, conf, target.user);
+  if (refused === undefined) {
+    acceptedSettings.set(ctx, conf);
+    return;
+  }
+  const definitions = known ?? parseDescribeConfig(await describeConfig(target.binaries.binDir));
+  const problems = parseConfigCheck(refused, Object.keys(desired));
+  const details = problems.map((p) => {
+    if (p.name === undefined) return p.message;
+    const value = desired[p.name];
+    const accepts = acceptedValues(definitions.get(p.name.toLowerCase()));
+    const hasHint = p.message.includes('(');
+    return `${where(p.name)} = ${value === undefined ? '(unset)' : quoteLiteral(value)}: ${p.message}${accepts && !hasHint ? `; it takes ${accepts}` : ''}`;
+  });
+  const names = problems.flatMap((p) => (p.name === undefined ? [] : [p.name]));
+  const unknownName = problems.some((p) => p.message.startsWith('unrecognized configuration parameter'));
   throw new PgstrapError({
-    code: 'config.unknown-setting',
-    message: `PostgreSQL ${version} has no setting named ${unknown.map((n) => `"${n}"`).join(', ')}`,
-    details: unknown.map((n) => `settings.${n} in ${config.file ?? 'the config'}`),
-    remedy: 'Check the spelling against https://www.postgresql.org/docs/current/runtime-config.html, or remove it.',
+    code: unknownName ? 'config.unknown-setting' : 'config.bad-setting',
+    message: `PostgreSQL ${target.binaries.version} refuses ${names.length > 0 ? names.map((n) => `"${n}"`).join(', ') : 'the settings'}; nothing was written`,
+    details: details.length > 0 ? details : refused.split('\n').slice(-5),
+    remedy: unknownName
+      ? 'Check the spelling against https://www.postgresql.org/docs/current/runtime-config.html, or remove it.'
+      : 'Give a value the server accepts (see each line above), or remove the setting.',
     exit: ExitCode.usage,
   });
 }
@@ -103,7 +145,7 @@ export const settingsStep: Step = {
     const sameKeys = JSON.stringify(current) === JSON.stringify(desired);
     if (sameKeys) return {};
     const known = parseDescribeConfig(await describeConfig(target.binaries.binDir));
-    verifySettingNames(ctx.config, Object.keys(desired), known, target.binaries.version);
+    await verifySettings(ctx, target, desired, known);
     const plan = planSettings(current, desired, known);
     for (const change of plan.changes) ctx.log(describeSettingChange(change));
     cluster.writeManagedConf(desired);
