@@ -20,6 +20,7 @@ import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.
 import { withClient } from '../db/client.ts';
 import { checkConfigFile, describeConfig } from '../engines/binaries.ts';
 import { listenSettings } from '../engines/cluster.ts';
+import { verifyPortBindable } from '../engines/port.ts';
 import { connectionFor, type ManagedTarget } from '../engines/target.ts';
 import { writePgpass } from '../engines/client-env.ts';
 import type { RunContext, Step } from './step.ts';
@@ -89,7 +90,8 @@ const acceptedSettings = new WeakMap<RunContext, string>();
 /**
  * Has the server itself parse the managed file pgstrap is about to write (`postgres -C` on a throwaway
  * copy), before initdb and before any write: an unknown name or a value it refuses fails here, naming
- * the key, the value and what the server accepts, and the cluster keeps a file it starts with.
+ * the key, the value and what the server accepts, and the cluster keeps a file it starts with. The port
+ * must be one the (never root) server can bind.
  */
 export async function verifySettings(ctx: RunContext, target: ManagedTarget, desired: Record<string, string>, known?: Map<string, SettingDefinition>): Promise<void> {
   const conf = renderManagedConf(desired);
@@ -105,6 +107,7 @@ export async function verifySettings(ctx: RunContext, target: ManagedTarget, des
       exit: ExitCode.usage,
     });
   }
+  await verifyPortBindable(ctx.config.port, target.user ? `"${target.user.name}"` : 'this user', ctx.config.file);
   const refused = await checkConfigFile(target.binaries.binDir, conf, target.user);
   if (refused === undefined) {
     acceptedSettings.set(ctx, conf);
