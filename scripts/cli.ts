@@ -7,6 +7,7 @@ import { ExitCode, PgstrapError } from './core/errors.ts';
 import type { EngineChoice } from './core/config/types.ts';
 import type { MigrateFlags } from './commands/migrate.ts';
 import { printJson, type CommonOptions } from './commands/options.ts';
+import { rememberUrlSecrets } from './core/secrets.ts';
 import { errorJson, renderError } from './ui/errors.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -156,6 +157,9 @@ export async function main(argv: string[]): Promise<number> {
       throw usageError((error as Error).message);
     }
     const values = parsed.values as Values;
+    // Before anything can fail: an error of this run never shows the password of a URL it was given.
+    rememberUrlSecrets(values.url as string | undefined);
+    rememberUrlSecrets(process.env.PGSTRAP_URL);
     const stray = spec.positionals === 'some' ? [] : parsed.positionals;
     if (stray.length > 0) throw usageError(strayMessage(name, rest, stray));
     if (values.help) {

@@ -1,5 +1,6 @@
 /** Runs steps as a listr2 task list: live on a terminal, a line per step off one, silent for --json. */
 import { toReport, type StepReport } from '../core/report.ts';
+import { redactSecrets } from '../core/secrets.ts';
 import type { RunContext, Step } from '../steps/step.ts';
 import type { OutputMode } from './output.ts';
 
@@ -30,7 +31,7 @@ export async function runSteps(steps: Step[], ctx: Omit<RunContext, 'log'>, mode
         const logged = new Set<string>();
         runCtx.log = (line: string) => {
           logged.add(line);
-          task.output = line;
+          task.output = redactSecrets(line);
         };
         const started = performance.now();
         const report = toReport(step.id, step.title, await step.run(runCtx), performance.now() - started);
@@ -38,8 +39,8 @@ export async function runSteps(steps: Step[], ctx: Omit<RunContext, 'log'>, mode
         // A step may have logged its plan in the very words of its changes; show each line once.
         const unseen = report.changes.length > 1 ? report.changes.filter((c) => !logged.has(c)) : [];
         const lines = [...unseen, ...report.notes.map((n) => `note: ${n}`)];
-        if (lines.length > 0) task.output = lines.join('\n');
-        task.title = `${step.title}${outcomeSuffix(report)}`;
+        if (lines.length > 0) task.output = redactSecrets(lines.join('\n'));
+        task.title = redactSecrets(`${step.title}${outcomeSuffix(report)}`);
       },
       rendererOptions: { persistentOutput: true },
     })),
