@@ -92,6 +92,21 @@ export function parseManagedConf(text: string): Record<string, string> {
   return result;
 }
 
+/** Settings whose libraries the postmaster loads at start: one that is missing stops the server from starting. */
+export const START_LIBRARY_SETTINGS = ['shared_preload_libraries'] as const;
+
+/**
+ * The library names of a preload list (`'pg_cron, "$libdir/pg_stat_statements"'` gives pg_cron and
+ * pg_stat_statements); a path outside $libdir is left as written, to be looked up as a file.
+ */
+export function preloadLibraryNames(value: string): string[] {
+  return value
+    .split(',')
+    .map((entry) => entry.trim().replace(/^"(.*)"$/, '$1').replace(/^\$libdir\//, ''))
+    .filter((entry) => entry !== '')
+    .map((entry) => (entry.includes('/') ? entry : entry.replace(/\.(so|dylib)$/, '')));
+}
+
 /** One setting the server refused when it parsed a candidate managed file. */
 export interface SettingProblem {
   /** The setting it names, as written in the file (undefined when the server named none). */

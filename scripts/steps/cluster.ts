@@ -10,7 +10,9 @@ import {
   parseConfigCheck,
   parseDescribeConfig,
   planSettings,
+  preloadLibraryNames,
   renderManagedConf,
+  START_LIBRARY_SETTINGS,
   type SettingDefinition,
 } from '../core/server-settings.ts';
 import { quoteLiteral } from '../core/identifiers.ts';
@@ -84,6 +86,26 @@ export const initialiseStep: Step = {
   },
 };
 
+/** Fails on a preload library the installation lacks: `postgres -C` accepts it, but the server would not start. */
+async function verifyStartLibraries(target: ManagedTarget, desired: Record<string, string>, where: (name: string) => string): Promise<void> {
+  const files = await readInstalledFiles(target.binaries, extraSearchDirs(desired));
+  // Where the library folder is unknown, the server's own start is the only judge.
+  if (files.pkglibdir === undefined) return;
+  for (const setting of START_LIBRARY_SETTINGS) {
+    const value = desired[setting];
+    if (value === undefined) continue;
+    const missing = preloadLibraryNames(value).filter((lib) => (lib.includes('/') ? !fs.existsSync(lib) && !fs.existsSync(`${lib}.so`) : !files.libraries.has(lib)));
+    if (missing.length === 0) continue;
+    throw new PgstrapError({
+      code: 'config.bad-setting',
+      message: `${setting} names ${missing.map((m) => `"${m}"`).join(', ')}, which PostgreSQL ${target.binaries.version} does not have: the server would not start; nothing was written`,
+      details: [`${where(setting)} = ${quoteLiteral(value)}`, `libraries are looked up in ${files.pkglibdir}`],
+      remedy: 'Install the extension that provides it for this PostgreSQL (or use the engine that has it), or remove it from the list.',
+      exit: ExitCode.usage,
+    });
+  }
+}
+
 /** The managed file contents each run has had the server accept, so a cold setup checks them once. */
 const acceptedSettings = new WeakMap<RunContext, string>();
 
@@ -108,6 +130,7 @@ export async function verifySettings(ctx: RunContext, target: ManagedTarget, des
     });
   }
   await verifyPortBindable(ctx.config.port, target.user ? `"${target.user.name}"` : 'this user', ctx.config.file);
+  await verifyStartLibraries(target, desired, where);
   const refused = await checkConfigFile(target.binaries.binDir, conf, target.user);
   if (refused === undefined) {
     acceptedSettings.set(ctx, conf);

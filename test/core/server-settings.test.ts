@@ -6,6 +6,7 @@ import {
   parseDescribeConfig,
   parseManagedConf,
   planSettings,
+  preloadLibraryNames,
   quoteConfValue,
   renderManagedConf,
 } from '../../scripts/core/server-settings.ts';
@@ -60,6 +61,10 @@ describe('managed settings', () => {
       { name: 'wal_level', message: 'invalid value for parameter "wal_level": "foo" (Available values: minimal, replica, logical)' },
       { name: 'foo_bar', message: 'unrecognized configuration parameter "foo_bar"' },
     ]);
+  });
+
+  it('reads the library names of a preload list', () => {
+    expect(preloadLibraryNames(' pg_cron, "$libdir/pg_stat_statements",auto_explain.so, /opt/x/lib.so,')).toEqual(['pg_cron', 'pg_stat_statements', 'auto_explain', '/opt/x/lib.so']);
   });
 
   it('says what a setting takes from its --describe-config line, and knows include directives', () => {

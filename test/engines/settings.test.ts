@@ -59,7 +59,7 @@ describe('server settings', () => {
     expect(String((await cli('setup')).stdout).trim().split('\n').at(-1)).toMatch(/^Nothing to do/);
   });
 
-  it('refuses work_mem: "lots" on a running cluster before writing, and the cluster starts again', async () => {
+  it('refuses work_mem: "lots" and a missing preload library on a running cluster before writing, and the cluster starts again', async () => {
     const conf = fs.readFileSync(path.join(target.layout.dataDir, MANAGED_CONF), 'utf8');
     project.writeConfigFile({ ...base(), settings: { work_mem: 'lots' } });
     const result = await cli('setup');
@@ -67,13 +67,20 @@ describe('server settings', () => {
     expect(String(result.stderr)).toContain(`settings.work_mem in ${path.join(project.dir, 'extensions.config.mjs')} = 'lots': invalid value for parameter "work_mem": "lots"; it takes an integer`);
     expect(String(result.stdout)).not.toContain('reload');
     expect(fs.readFileSync(path.join(target.layout.dataDir, MANAGED_CONF), 'utf8')).toBe(conf);
+    // A preload the installation lacks passes the server's parse but would stop its start.
+    project.writeConfigFile({ ...base(), settings: { shared_preload_libraries: 'pg_stat_statements, "$libdir/no_such_lib"' } });
+    const preload = await cli('setup');
+    expect(preload.exitCode).toBe(ExitCode.usage);
+    expect(String(preload.stderr)).toContain('[config.bad-setting] shared_preload_libraries names "no_such_lib", which PostgreSQL 17.');
+    expect(fs.readFileSync(path.join(target.layout.dataDir, MANAGED_CONF), 'utf8')).toBe(conf);
     // The file on disk is the one the server accepted: the cluster restarts on it (doctor's advice after a bad reload).
     await target.cluster.stop();
     await target.cluster.start(project.config.port);
     expect(await query(target, 'app', 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
-    project.writeConfigFile({ ...base(), settings: { work_mem: '8MB' } });
+    project.writeConfigFile({ ...base(), settings: { work_mem: '8MB', shared_preload_libraries: 'pg_stat_statements' } });
     const fixed = await cli('setup');
     expect(fixed.exitCode, String(fixed.stderr)).toBe(0);
     expect(await query(target, 'app', 'SHOW work_mem')).toEqual([{ work_mem: '8MB' }]);
+    expect(await query(target, 'app', 'SHOW shared_preload_libraries')).toEqual([{ shared_preload_libraries: 'pg_stat_statements' }]);
   });
 });
