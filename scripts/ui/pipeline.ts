@@ -34,7 +34,12 @@ export async function runSteps(steps: Step[], ctx: Omit<RunContext, 'log'>, mode
           task.output = redactSecrets(line);
         };
         const started = performance.now();
-        const report = toReport(step.id, step.title, await step.run(runCtx), performance.now() - started);
+        const outcome = await step.run(runCtx).catch((error: unknown) => {
+          // listr2 prints a failed task's message itself, before the CLI renders the error.
+          if (error instanceof Error) error.message = redactSecrets(error.message);
+          throw error;
+        });
+        const report = toReport(step.id, step.title, outcome, performance.now() - started);
         reports.push(report);
         // A step may have logged its plan in the very words of its changes; show each line once.
         const unseen = report.changes.length > 1 ? report.changes.filter((c) => !logged.has(c)) : [];

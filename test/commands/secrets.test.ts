@@ -41,10 +41,14 @@ describe('secrets in output', () => {
   it('scrubs a password given as ?password= from the migrator output of an external run, as text and JSON', async () => {
     const password = fs.readFileSync((await managedTarget(project)).layout.passwordFile, 'utf8').trim();
     const url = `postgresql://postgres@127.0.0.1:${project.config.port}/app?password=${encodeURIComponent(password)}`;
+    // Its own command line holds the secret too: the task list's failure line and the error show it masked.
+    const echoes = ['sh', '-c', `echo "DATABASE_URL=$DATABASE_URL"; test "$PGPASSWORD" = "${password}-not"`];
+    project.writeConfigFile({ engine: 'embedded', port: project.config.port, databases: ['app'], migrations: { builtIn: false, command: echoes } });
     const text = await cli('migrate', '--url', url);
     expect(text.exitCode).toBe(ExitCode.database);
     expect(String(text.stderr)).toContain('[migrate.command-failed]');
     expect(String(text.stderr)).toContain('?password=***');
+    expect(String(text.stderr)).toContain('test "$PGPASSWORD" = "***-not"');
     const json = await cli('migrate', '--json', '--url', url);
     expect((JSON.parse(String(json.stdout)) as { error: { code: string } }).error.code).toBe('migrate.command-failed');
     for (const out of [text.stdout, text.stderr, json.stdout, json.stderr]) expect(String(out)).not.toContain(password);
