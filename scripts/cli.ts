@@ -7,6 +7,7 @@ import { ExitCode, PgstrapError } from './core/errors.ts';
 import type { EngineChoice } from './core/config/types.ts';
 import type { MigrateFlags } from './commands/migrate.ts';
 import { printJson, type CommonOptions } from './commands/options.ts';
+import { rememberUrlSecrets } from './core/secrets.ts';
 import { errorJson, renderError } from './ui/errors.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -28,6 +29,8 @@ interface CommandSpec {
   summary: string;
   usage?: string;
   options?: NonNullable<ParseArgsConfig['options']>;
+  /** Words after the flags it takes (migrate:new's name); none when absent, so a stray word is an error. */
+  positionals?: 'some';
   run(common: CommonOptions, values: Values, positionals: string[]): Promise<number>;
 }
 
@@ -87,6 +90,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'Create the next migration file: migrations/<timestamp>_<name>.sql',
     usage: '<name> [--database NAME]',
     options: { database: { type: 'string' } },
+    positionals: 'some',
     run: async (c, v, p) => (await commands.migrate()).migrateNewCommand(c, migrateFlags(v), p),
   },
   'migrate:down': {
@@ -122,6 +126,14 @@ function usageError(message: string): PgstrapError {
   return new PgstrapError({ code: 'usage', message, remedy: 'Run `npm run pgstrap -- --help` for the commands and flags.', exit: ExitCode.usage });
 }
 
+/** Names the words a command does not take; a flag after `--` most often comes from one `--` too many. */
+function strayMessage(command: string, args: string[], stray: string[]): string {
+  const words = stray.map((w) => `"${w}"`).join(', ');
+  const afterSeparator = args.includes('--') && stray.some((w) => w.startsWith('-'));
+  const why = afterSeparator ? ' (after a `--`, so not read as a flag: `npm run <script> -- --flag` needs one `--` only)' : '';
+  return `${command} takes no argument ${words}${why}`;
+}
+
 /** Parses argv and runs one command; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   // A closed pipe (`npm run db:status | head`) ends the output, not with a stack trace.
@@ -145,6 +157,11 @@ export async function main(argv: string[]): Promise<number> {
       throw usageError((error as Error).message);
     }
     const values = parsed.values as Values;
+    // Before anything can fail: an error of this run never shows the password of a URL it was given.
+    rememberUrlSecrets(values.url as string | undefined);
+    rememberUrlSecrets(process.env.PGSTRAP_URL);
+    const stray = spec.positionals === 'some' ? [] : parsed.positionals;
+    if (stray.length > 0) throw usageError(strayMessage(name, rest, stray));
     if (values.help) {
       process.stdout.write(`usage: pgstrap ${name} ${spec.usage ?? ''}\n${spec.summary}\n`);
       return ExitCode.ok;

@@ -1,5 +1,6 @@
 /** `npm run doctor`: every check, grouped, each with the command that fixes it; `--fix` applies the safe ones. */
 import { ExitCode } from '../core/errors.ts';
+import { redactSecrets } from '../core/secrets.ts';
 import type { GatherOptions } from '../doctor/gather.ts';
 import { fixAndRecheck, runDoctor } from '../doctor/run.ts';
 import { renderDoctor } from '../ui/doctor.ts';
@@ -27,11 +28,17 @@ export async function doctorCommand(options: GatherOptions, flags: DoctorFlags):
   if (fixed) log('Checked again after the fixes:');
   const { checks, summary } = result;
   if (mode === 'json') {
-    const json = checks.map(({ repair, ...c }) => ({ ...c, fix: c.fix ?? null, fixable: repair !== undefined }));
+    const json = checks.map(({ repair, ...c }) => ({
+      ...c,
+      message: redactSecrets(c.message),
+      details: c.details.map(redactSecrets),
+      fix: c.fix === undefined ? null : redactSecrets(c.fix),
+      fixable: repair !== undefined,
+    }));
     const fixes = fixed && { ...fixed, error: fixed.error === undefined ? undefined : errorJson(fixed.error) };
     printJson({ ok: summary.healthy, checks: json, summary, ...(fixes ? { fixed: fixes } : {}) });
   } else {
-    process.stdout.write(`${renderDoctor(checks, summary, { colour: useColour(process.stdout), strict: flags.strict })}\n`);
+    process.stdout.write(`${redactSecrets(renderDoctor(checks, summary, { colour: useColour(process.stdout), strict: flags.strict }))}\n`);
   }
   return summary.exit;
 }

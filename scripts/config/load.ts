@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
-import { ExitCode, messageOf, PgstrapError } from '../core/errors.ts';
+import { ExitCode, isPgstrapError, messageOf, PgstrapError } from '../core/errors.ts';
 import { resolveConfig } from '../core/config/validate.ts';
 import type { ResolvedConfig } from '../core/config/types.ts';
 
@@ -13,18 +13,44 @@ export const CONFIG_FILES = [
   'extensions.config.mjs',
 ] as const;
 
+/** A config file that gives no config: a mistake to name, never a silent "every default". */
+function noDefaultExport(message: string): PgstrapError {
+  return new PgstrapError({
+    code: 'config.no-export',
+    message,
+    remedy: 'End it with `export default defineConfig({ ... })` (an empty object `{}` takes every default).',
+    exit: ExitCode.usage,
+  });
+}
+
 // Under tsx (tests, `node --import tsx`) import() loads TypeScript itself; from the bundled CLI, Node cannot,
 // so the config (and whatever it imports) is bundled by esbuild once and cached until it changes.
 const importModule: Loader = async (filepath) => {
-  let mod: { default?: unknown };
+  let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(filepath).href)) as { default?: unknown };
+    try {
+      mod = (await import(pathToFileURL(filepath).href)) as Record<string, unknown>;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+      const { cacheDirOf, ensureBundle } = await import('../bundle.mjs');
+      mod = (await import(pathToFileURL(await ensureBundle(filepath, cacheDirOf(path.dirname(filepath)))).href)) as Record<string, unknown>;
+    }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
-    const { cacheDirOf, ensureBundle } = await import('../bundle.mjs');
-    mod = (await import(pathToFileURL(await ensureBundle(filepath, cacheDirOf(path.dirname(filepath)))).href)) as { default?: unknown };
+    // cosmiconfig passes a loader's error on as it is: name the file here, as a search does not say which it tried.
+    throw new PgstrapError({
+      code: 'config.unreadable',
+      message: `could not load ${filepath}: ${messageOf(error)}`,
+      remedy: 'Fix the syntax or the import in that file, or what its code throws; `npm run typecheck` shows TypeScript errors.',
+      exit: ExitCode.usage,
+      cause: error,
+    });
   }
-  return mod.default ?? mod;
+  // The config is the default export: a file without one (or with `export default undefined`) is a mistake, not "all defaults".
+  if (mod.default === undefined || mod.default === null) {
+    const named = Object.keys(mod).filter((k) => k !== 'default');
+    throw noDefaultExport('default' in mod ? `${filepath} exports ${String(mod.default)} as its default` : `${filepath} has no default export${named.length > 0 ? ` (it exports ${named.join(', ')})` : ''}`);
+  }
+  return mod.default;
 };
 
 /** Loads the config named by `explicitPath`, or the nearest one from `cwd` up to the project root. */
@@ -34,12 +60,15 @@ export async function loadConfig(options: { cwd: string; explicitPath?: string |
     searchStrategy: 'project',
     loaders: { '.ts': importModule, '.mts': importModule, '.js': importModule, '.mjs': importModule },
     cache: false,
+    // An empty config file is a mistake to name, not a search place to pass over.
+    ignoreEmptySearchPlaces: false,
   });
   let result;
   const file = options.explicitPath ? path.resolve(options.cwd, options.explicitPath) : undefined;
   try {
     result = file ? await explorer.load(file) : await explorer.search(options.cwd);
   } catch (error) {
+    if (isPgstrapError(error)) throw error;
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new PgstrapError({
       code: missing ? 'config.not-found' : 'config.unreadable',
@@ -51,9 +80,8 @@ export async function loadConfig(options: { cwd: string; explicitPath?: string |
       cause: error,
     });
   }
-  if (!result || result.isEmpty) {
-    // No file: every default applies, relative to the working directory.
-    return resolveConfig(result?.config, { file: result?.filepath, projectDir: result ? path.dirname(result.filepath) : options.cwd });
-  }
+  // No file: every default applies, relative to the working directory.
+  if (!result) return resolveConfig(undefined, { file: undefined, projectDir: options.cwd });
+  if (result.isEmpty) throw noDefaultExport(`${result.filepath} is empty`);
   return resolveConfig(result.config, { file: result.filepath, projectDir: path.dirname(result.filepath) });
 }

@@ -1,6 +1,7 @@
 /** Database access only through scoped helpers, so no connection leaks. */
 import pg from 'pg';
 import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { redactUrl } from '../core/secrets.ts';
 
 /** How to reach one database: a socket directory or host, port, user, password. */
 export type ConnectionTarget = pg.ClientConfig;
@@ -54,13 +55,3 @@ export function describeTarget(target: ConnectionTarget): string {
   return `${target.user ?? ''}@${target.host ?? 'localhost'}:${target.port ?? 5432}/${target.database ?? ''}`;
 }
 
-/** A URL with its password replaced by ***. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:***@');
-  }
-}

@@ -210,14 +210,14 @@ async function readUuidv7(client: pg.Client): Promise<Uuidv7Fact> {
 
 /** The migration runner's plan, read on the database's one connection (getMigrationStatus would open another). */
 async function readMigrationFact(client: pg.Client, db: ResolvedDatabase, projectDir: string): Promise<MigrationFact> {
-  const { builtIn, directory } = db.migrations;
+  const { builtIn } = db.migrations;
   if (!builtIn) return { builtIn, pending: [], drifted: [], applied: 0, error: undefined };
   try {
-    const files = readMigrations(directory, projectDir);
+    const files = readMigrations(db.migrations, projectDir);
     const plan = planMigrations(files, await readHistory(client), (await lockHolder(client)) !== undefined);
     return { builtIn, pending: plan.pending.map((f) => `${f.version}_${f.name}`), drifted: plan.drifted, applied: plan.applied.length, error: undefined };
   } catch (error) {
-    return { builtIn, pending: [], drifted: [], applied: 0, error: messageOf(error) };
+    return { builtIn, pending: [], drifted: [], applied: 0, error: messageOf(error), remedy: isPgstrapError(error) ? error.remedy : undefined };
   }
 }
 

@@ -1,7 +1,9 @@
 /** A PostgreSQL installation's server programs, and what they say about themselves. */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { run } from './process.ts';
+import type { ServerUser } from './server-user.ts';
 
 /** Server programs pgstrap needs in one directory. */
 export const SERVER_PROGRAMS = ['initdb', 'pg_ctl', 'postgres'] as const;
@@ -41,4 +43,27 @@ export async function probeVersion(binDir: string): Promise<{ version: string; m
 export async function describeConfig(binDir: string): Promise<string> {
   const result = await run(path.join(binDir, 'postgres'), ['--describe-config'], { timeoutMs: 10_000 });
   return String(result.stdout);
+}
+
+/**
+ * Has the server parse `conf` as a postgresql.conf (`postgres -D <throwaway> -C port`), as `user` when
+ * pgstrap runs as root: names and values are checked by the server's own code, with nothing written to
+ * the cluster. Returns undefined when it accepts the file, else what it logged.
+ */
+export async function checkConfigFile(binDir: string, conf: string, user: ServerUser | undefined): Promise<string | undefined> {
+  // mkdtemp: an unguessable folder of our own, which no other local user can have prepared.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-settings-'));
+  try {
+    const file = path.join(dir, 'postgresql.conf');
+    fs.writeFileSync(file, conf, { mode: 0o600 });
+    if (user) {
+      fs.chownSync(dir, user.uid, user.gid);
+      fs.chownSync(file, user.uid, user.gid);
+    }
+    // The C locale: the server's messages are parsed, and a translated build would word them otherwise.
+    const result = await run(path.join(binDir, 'postgres'), ['-D', dir, '-C', 'port'], { as: user, timeoutMs: 10_000, reject: false, env: { LC_ALL: 'C', LC_MESSAGES: 'C', LANG: 'C' } });
+    return result.exitCode === 0 ? undefined : result.stderr || `postgres -C exited ${result.exitCode}`;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

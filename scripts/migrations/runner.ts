@@ -55,14 +55,14 @@ function toPending(source: MigrationSource): PendingMigration {
 
 /** The files of `db`, or none when the config hands migrations to a command only. */
 function filesOf(target: Target, db: ResolvedDatabase): MigrationSource[] {
-  return db.migrations.builtIn ? readMigrations(db.migrations.directory, target.config.projectDir) : [];
+  return db.migrations.builtIn ? readMigrations(db.migrations, target.config.projectDir) : [];
 }
 
 /** One database's plan, read on a connection the caller already holds (doctor reuses its own). */
 export async function readMigrationPlan(client: pg.Client, db: ResolvedDatabase, projectDir: string): Promise<MigrationPlan> {
   // With the built-in runner off, rows it left from before are history, not files gone missing.
   if (!db.migrations.builtIn) return { applied: [], pending: [], drifted: [] };
-  const files = readMigrations(db.migrations.directory, projectDir);
+  const files = readMigrations(db.migrations, projectDir);
   return planMigrations(files, await readHistory(client), (await lockHolder(client)) !== undefined);
 }
 

@@ -4,18 +4,25 @@ import type { ResolvedConfig } from '../core/config/types.ts';
 import { ExitCode, PgstrapError } from '../core/errors.ts';
 import { socketPath } from '../core/layout.ts';
 import {
+  acceptedValues,
   describeSettingChange,
+  directiveNames,
+  parseConfigCheck,
   parseDescribeConfig,
   planSettings,
-  unknownSettings,
+  preloadLibraryNames,
+  renderManagedConf,
+  START_LIBRARY_SETTINGS,
   type SettingDefinition,
 } from '../core/server-settings.ts';
+import { quoteLiteral } from '../core/identifiers.ts';
 import { settingReasons, settingsForExtensions } from '../core/extension-settings.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
 import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
 import { withClient } from '../db/client.ts';
-import { describeConfig } from '../engines/binaries.ts';
+import { checkConfigFile, describeConfig } from '../engines/binaries.ts';
 import { listenSettings } from '../engines/cluster.ts';
+import { verifyPortBindable } from '../engines/port.ts';
 import { connectionFor, type ManagedTarget } from '../engines/target.ts';
 import { writePgpass } from '../engines/client-env.ts';
 import type { RunContext, Step } from './step.ts';
@@ -86,6 +93,8 @@ export const initialiseStep: Step = {
       return { notes };
     }
     await verifyNoLiveServer(target, ctx.config.port);
+    // Before initdb: a name or value the server refuses must not leave a cluster behind.
+    await verifySettings(ctx, target, await targetSettings(ctx.config, target));
     const changes: string[] = [];
     const aside = target.cluster.setAsidePartial();
     if (aside) changes.push(`moved a half-made cluster an interrupted run left aside to ${aside}`);
@@ -97,15 +106,74 @@ export const initialiseStep: Step = {
   },
 };
 
-/** Fails on setting names the server does not know, before anything is written. */
-function verifySettingNames(config: ResolvedConfig, names: string[], known: Map<string, SettingDefinition>, version: string): void {
-  const unknown = unknownSettings(names, known);
-  if (unknown.length === 0) return;
+/** Fails on a preload library the installation lacks: `postgres -C` accepts it, but the server would not start. */
+async function verifyStartLibraries(target: ManagedTarget, desired: Record<string, string>, where: (name: string) => string): Promise<void> {
+  const files = await readInstalledFiles(target.binaries, extraSearchDirs(desired));
+  // Where the library folder is unknown, the server's own start is the only judge.
+  if (files.pkglibdir === undefined) return;
+  for (const setting of START_LIBRARY_SETTINGS) {
+    const value = desired[setting];
+    if (value === undefined) continue;
+    const missing = preloadLibraryNames(value).filter((lib) => (lib.includes('/') ? !fs.existsSync(lib) && !fs.existsSync(`${lib}.so`) : !files.libraries.has(lib)));
+    if (missing.length === 0) continue;
+    throw new PgstrapError({
+      code: 'config.bad-setting',
+      message: `${setting} names ${missing.map((m) => `"${m}"`).join(', ')}, which PostgreSQL ${target.binaries.version} does not have: the server would not start; nothing was written`,
+      details: [`${where(setting)} = ${quoteLiteral(value)}`, `libraries are looked up in ${files.pkglibdir}`],
+      remedy: 'Install the extension that provides it for this PostgreSQL (or use the engine that has it), or remove it from the list.',
+      exit: ExitCode.usage,
+    });
+  }
+}
+
+/** The managed file contents each run has had the server accept, so a cold setup checks them once. */
+const acceptedSettings = new WeakMap<RunContext, string>();
+
+/**
+ * Has the server itself parse the managed file pgstrap is about to write (`postgres -C` on a throwaway
+ * copy), before initdb and before any write: an unknown name or a value it refuses fails here, naming
+ * the key, the value and what the server accepts, and the cluster keeps a file it starts with. The port
+ * must be one the (never root) server can bind.
+ */
+export async function verifySettings(ctx: RunContext, target: ManagedTarget, desired: Record<string, string>, known?: Map<string, SettingDefinition>): Promise<void> {
+  const conf = renderManagedConf(desired);
+  if (acceptedSettings.get(ctx) === conf) return;
+  const where = (name: string) => (name in ctx.config.settings ? `settings.${name} in ${ctx.config.file ?? 'the config'}` : `${name} (set by pgstrap)`);
+  const directives = directiveNames(Object.keys(desired));
+  if (directives.length > 0) {
+    throw new PgstrapError({
+      code: 'config.bad-setting',
+      message: `${directives.join(', ')} reads another file into postgresql.conf: it is not a setting pgstrap can manage`,
+      details: directives.map(where),
+      remedy: 'Remove it and list the settings themselves under settings.',
+      exit: ExitCode.usage,
+    });
+  }
+  await verifyPortBindable(ctx.config.port, target.user ? `"${target.user.name}"` : 'this user', ctx.config.file);
+  await verifyStartLibraries(target, desired, where);
+  const refused = await checkConfigFile(target.binaries.binDir, conf, target.user);
+  if (refused === undefined) {
+    acceptedSettings.set(ctx, conf);
+    return;
+  }
+  const definitions = known ?? parseDescribeConfig(await describeConfig(target.binaries.binDir));
+  const problems = parseConfigCheck(refused, Object.keys(desired));
+  const details = problems.map((p) => {
+    if (p.name === undefined) return p.message;
+    const value = desired[p.name];
+    const accepts = acceptedValues(definitions.get(p.name.toLowerCase()));
+    const hasHint = p.message.includes('(');
+    return `${where(p.name)} = ${value === undefined ? '(unset)' : quoteLiteral(value)}: ${p.message}${accepts && !hasHint ? `; it takes ${accepts}` : ''}`;
+  });
+  const names = problems.flatMap((p) => (p.name === undefined ? [] : [p.name]));
+  const unknownName = problems.some((p) => p.message.startsWith('unrecognized configuration parameter'));
   throw new PgstrapError({
-    code: 'config.unknown-setting',
-    message: `PostgreSQL ${version} has no setting named ${unknown.map((n) => `"${n}"`).join(', ')}`,
-    details: unknown.map((n) => `settings.${n} in ${config.file ?? 'the config'}`),
-    remedy: 'Check the spelling against https://www.postgresql.org/docs/current/runtime-config.html, or remove it.',
+    code: unknownName ? 'config.unknown-setting' : 'config.bad-setting',
+    message: `PostgreSQL ${target.binaries.version} refuses ${names.length > 0 ? names.map((n) => `"${n}"`).join(', ') : 'the settings'}; nothing was written`,
+    details: details.length > 0 ? details : refused.split('\n').slice(-5),
+    remedy: unknownName
+      ? 'Check the spelling against https://www.postgresql.org/docs/current/runtime-config.html, or remove it.'
+      : 'Give a value the server accepts (see each line above), or remove the setting.',
     exit: ExitCode.usage,
   });
 }
@@ -123,7 +191,7 @@ export const settingsStep: Step = {
     const sameKeys = JSON.stringify(current) === JSON.stringify(desired);
     if (sameKeys) return {};
     const known = parseDescribeConfig(await describeConfig(target.binaries.binDir));
-    verifySettingNames(ctx.config, Object.keys(desired), known, target.binaries.version);
+    await verifySettings(ctx, target, desired, known);
     const plan = planSettings(current, desired, known);
     for (const change of plan.changes) ctx.log(describeSettingChange(change));
     cluster.writeManagedConf(desired);

@@ -33,6 +33,10 @@ export const databasesStep: Step = {
         cause: (results[failed] as PromiseRejectedResult).reason,
       });
     }
-    return { changes: created.map((name) => `created database ${name}`) };
+    // Said, not refused: hosted servers often give an app the "postgres" database, and a config mirrors them.
+    const maintenance = ctx.config.databases.some((d) => d.name === 'postgres')
+      ? ['"postgres" is listed: it is also the maintenance database every tool connects to first; the extensions, uuidv7() and the migrations go into it as into any listed database']
+      : [];
+    return { changes: created.map((name) => `created database ${name}`), notes: maintenance };
   },
 };

@@ -5,9 +5,14 @@ import { runMigrationCommand } from '../migrations/command.ts';
 import { migrateDatabase, revertLast, type MigrateOptions } from '../migrations/runner.ts';
 import type { RunContext, Step } from './step.ts';
 
-/** Why there is nothing to run: no migrations folder and no command, for any database. */
+/**
+ * Why there is nothing to run: no migrations folder and no command, for any database. A folder the config
+ * names is never skipped, so that a missing one is the runner's error rather than "nothing to do".
+ */
 function nothingConfigured(ctx: RunContext): string | undefined {
-  const active = ctx.target.databases.some((db) => db.migrations.command !== undefined || (db.migrations.builtIn && fs.existsSync(db.migrations.directory)));
+  const active = ctx.target.databases.some(
+    (db) => db.migrations.command !== undefined || (db.migrations.builtIn && (db.migrations.directoryKey !== undefined || fs.existsSync(db.migrations.directory))),
+  );
   return active ? undefined : 'no migrations folder and no migrations.command';
 }
 

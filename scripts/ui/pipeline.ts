@@ -1,5 +1,6 @@
 /** Runs steps as a listr2 task list: live on a terminal, a line per step off one, silent for --json. */
 import { toReport, type StepReport } from '../core/report.ts';
+import { redactSecrets } from '../core/secrets.ts';
 import type { RunContext, Step } from '../steps/step.ts';
 import type { OutputMode } from './output.ts';
 
@@ -30,16 +31,21 @@ export async function runSteps(steps: Step[], ctx: Omit<RunContext, 'log'>, mode
         const logged = new Set<string>();
         runCtx.log = (line: string) => {
           logged.add(line);
-          task.output = line;
+          task.output = redactSecrets(line);
         };
         const started = performance.now();
-        const report = toReport(step.id, step.title, await step.run(runCtx), performance.now() - started);
+        const outcome = await step.run(runCtx).catch((error: unknown) => {
+          // listr2 prints a failed task's message itself, before the CLI renders the error.
+          if (error instanceof Error) error.message = redactSecrets(error.message);
+          throw error;
+        });
+        const report = toReport(step.id, step.title, outcome, performance.now() - started);
         reports.push(report);
         // A step may have logged its plan in the very words of its changes; show each line once.
         const unseen = report.changes.length > 1 ? report.changes.filter((c) => !logged.has(c)) : [];
         const lines = [...unseen, ...report.notes.map((n) => `note: ${n}`)];
-        if (lines.length > 0) task.output = lines.join('\n');
-        task.title = `${step.title}${outcomeSuffix(report)}`;
+        if (lines.length > 0) task.output = redactSecrets(lines.join('\n'));
+        task.title = redactSecrets(`${step.title}${outcomeSuffix(report)}`);
       },
       rendererOptions: { persistentOutput: true },
     })),

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../scripts/cli.ts';
 import { ExitCode } from '../../scripts/core/errors.ts';
 import { makeProject, REPO_ROOT, runCli, type TestProject } from '../support/project.ts';
 
@@ -82,6 +83,18 @@ describe('pgstrap CLI', () => {
     const flag = await runCli(['setup', '--jsno'], { cwd: project.dir });
     expect(flag.exitCode).toBe(ExitCode.usage);
     expect(String(flag.stderr)).toContain("Unknown option '--jsno'");
+  });
+
+  it('refuses an unknown flag and a stray word for every command, naming it', async () => {
+    for (const name of Object.keys(COMMANDS)) {
+      const flag = await runCli([name, '--nope'], { cwd: project.dir });
+      expect(flag.exitCode, name).toBe(ExitCode.usage);
+      expect(String(flag.stderr), name).toContain("Unknown option '--nope'");
+      if (name === 'migrate:new') continue;
+      const word = await runCli([name, 'stray'], { cwd: project.dir });
+      expect(word.exitCode, name).toBe(ExitCode.usage);
+      expect(String(word.stderr), name).toContain(`${name} takes no argument "stray"`);
+    }
   });
 
   it('loads a TypeScript config, and sees an edit to it on the next run', async () => {

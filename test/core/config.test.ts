@@ -103,6 +103,9 @@ describe('resolveConfig', () => {
 
   it('splits a migration command string for sh -c and resolves directories against the config file', () => {
     const config = resolveConfig({ migrations: { directory: 'db/migrations', command: 'mix ecto.migrate' } }, source);
-    expect(config.migrations).toEqual({ directory: '/project/db/migrations', builtIn: true, command: ['sh', '-c', 'mix ecto.migrate'] });
+    expect(config.migrations).toEqual({ directory: '/project/db/migrations', directoryKey: 'migrations.directory', builtIn: true, command: ['sh', '-c', 'mix ecto.migrate'] });
+    // The key that named a folder goes with it, so a missing one is an error naming that key.
+    const perDatabase = resolveConfig({ databases: ['app', { name: 'shop', migrations: { directory: 'shop_db' } }] }, source);
+    expect(perDatabase.databases.map((d) => d.migrations.directoryKey)).toEqual([undefined, 'databases[1].migrations.directory']);
   });
 });

@@ -46,6 +46,11 @@ describe('migrate commands', () => {
     expect(dry.exitCode).toBe(0);
     expect(String(dry.stdout)).toContain(`app: would apply 1 migration, in this order:\n  ${relative}`);
     expect((await cli('migrate:status')).exitCode).toBe(ExitCode.pending);
+    // `npm run migrate -- -- --dry-run`: the flag arrives after a `--`, as a word; it must not apply.
+    const extraSeparator = await cli('migrate', '--', '--dry-run');
+    expect(extraSeparator.exitCode).toBe(ExitCode.usage);
+    expect(String(extraSeparator.stderr)).toContain('migrate takes no argument "--dry-run" (after a `--`');
+    expect((await cli('migrate:status')).exitCode).toBe(ExitCode.pending);
 
     const applied = await cli('migrate');
     expect(applied.exitCode, String(applied.stderr)).toBe(0);

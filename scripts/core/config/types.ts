@@ -97,6 +97,8 @@ export interface ResolvedExtension {
 /** Migrations after defaults, with an absolute directory. */
 export interface ResolvedMigrations {
   directory: string;
+  /** The config key that named `directory` (e.g. `databases[1].migrations.directory`); undefined for the default, which may be absent. */
+  directoryKey?: string | undefined;
   builtIn: boolean;
   command: string[] | undefined;
 }

@@ -144,6 +144,7 @@ function resolveMigrations(
   }
   return {
     directory: directory === undefined ? fallback.directory : path.resolve(source.projectDir, directory),
+    directoryKey: directory === undefined ? fallback.directoryKey : `${at}.directory`,
     builtIn: builtIn ?? fallback.builtIn,
     command,
   };

@@ -70,7 +70,8 @@ function uuidv7Check(db: string, fact: Uuidv7Fact, configured: FallbackRandom): 
 function migrationsCheck(db: string, fact: MigrationFact): Check {
   const id = `db.${db}.migrations`;
   const group = databaseGroup(db);
-  if (fact.error !== undefined) return check(id, group, 'warn', `cannot read the migration status: ${fact.error}`, { fix: 'npm run migrate:status' });
+  // migrate stops on the same error, so doctor fails on it too.
+  if (fact.error !== undefined) return check(id, group, 'fail', `cannot read the migrations: ${fact.error}`, { fix: fact.remedy ?? 'npm run migrate:status' });
   if (!fact.builtIn) return check(id, group, 'ok', "handed to the app's own migrator (migrations.command), which doctor cannot read");
   if (fact.drifted.length > 0) {
     // The runner's own error says how to restore or accept each drift; doctor shows the same words.

@@ -125,7 +125,9 @@ export interface MigrationFact {
   drifted: Drift[];
   /** How many applied files match their file. */
   applied: number;
+  /** Why the files could not be read (the same error `migrate` would stop on), with its remedy. */
   error: string | undefined;
+  remedy?: string | undefined;
 }
 
 /** Everything about one configured database. */
