@@ -52,7 +52,7 @@ export interface LiveServer {
 }
 
 /** True when `pid` is a live process that looks like a PostgreSQL server. */
-export function isPostmaster(pid: number): boolean {
+function isPostmaster(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (error) {
