@@ -1,6 +1,6 @@
 /** uuidv7 strategy choice, the plan per database, the SQL text and verify's verdicts: pure, no server. */
 import { describe, expect, it } from 'vitest';
-import { judgeBatch, type BatchResult } from '../../scripts/core/uuidv7/checks.ts';
+import { judgeBatch, QUICK_VERIFY_BATCH, VERIFY_BATCH, verifyBatchSize, type BatchResult } from '../../scripts/core/uuidv7/checks.ts';
 import {
   DEFAULT_FALLBACK_RANDOM,
   extractTimestampBody,
@@ -142,5 +142,13 @@ describe('verify verdicts', () => {
   it('fails duplicates, wrong version or variant, and timestamps off the clock', () => {
     const bad = { ...good, distinct: 9999, wrongVersion: 3, wrongVariant: 1, offClock: 2 };
     expect(judgeBatch(bad, 10000, true).failures).toHaveLength(4);
+  });
+});
+
+describe('verify batch', () => {
+  it('draws the full batch after a change or alone, fewer ids when the run changed nothing', () => {
+    expect(verifyBatchSize(false)).toBe(VERIFY_BATCH);
+    expect(verifyBatchSize(true)).toBe(QUICK_VERIFY_BATCH);
+    expect(QUICK_VERIFY_BATCH).toBeLessThan(VERIFY_BATCH);
   });
 });
