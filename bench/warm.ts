@@ -51,7 +51,7 @@ await client.query('SELECT 1');
 await client.end();
 `;
 
-function commands(connection: string): Command[] {
+function commands(): Command[] {
   const node = process.execPath;
   return [
     { id: 'node', label: 'floor: Node start (node -e 0)', program: node, args: ['-e', '0'] },
@@ -63,7 +63,7 @@ function commands(connection: string): Command[] {
     { id: 'doctor-node', label: 'node scripts/pgstrap.mjs doctor', program: node, args: [CLI, 'doctor'], floor: 'node' },
     { id: 'env-npm', label: 'npm run --silent env', program: 'npm', args: ['run', '--silent', 'env'], floor: 'npm', goal: 0.45 },
     { id: 'env-node', label: 'node scripts/pgstrap.mjs env', program: node, args: [CLI, 'env'], floor: 'node' },
-  ].map((c) => ({ ...c, env: connection }));
+  ];
 }
 
 function timedSpawn(command: Command, cwd: string, connection: string): Promise<number> {
@@ -96,7 +96,7 @@ export async function measureWarm(options: { runs: number; log?: (line: string) 
     const config = await loadConfig({ cwd: dir });
     const target = await selectTarget(config, { env: { ...process.env, PGSTRAP_URL: undefined } });
     const connection = JSON.stringify(connectionFor(target, 'app'));
-    const list = commands(connection);
+    const list = commands();
     const times = new Map<string, number[]>(list.map((c) => [c.id, []]));
     for (let round = 0; round <= options.runs; round++) {
       const line: string[] = [];

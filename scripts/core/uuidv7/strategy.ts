@@ -43,6 +43,7 @@ export function promisesOrder(strategy: Uuidv7Strategy): boolean {
  * in order; or `pg_uuidv7`, the extension's C function, cheaper to call but random within a millisecond.
  */
 export type Uuidv7Generator = 'fallback' | 'pg_uuidv7';
+/** Every uuidv7.generator value. */
 export const UUIDV7_GENERATOR_CHOICES: readonly Uuidv7Generator[] = ['fallback', 'pg_uuidv7'];
 /** The generator when uuidv7.generator is not set (README, "Which generator where pg_uuidv7 is installed"). */
 export const DEFAULT_UUIDV7_GENERATOR: Uuidv7Generator = 'fallback';
