@@ -131,12 +131,12 @@ export function formatGenerationReport(report: GenerationReport): string {
   const lines = [
     `uuidv7 generation on ${report.server}: ${n} ids per run, median of ${report.repeats}; ${n} rows per insert, median of ${report.insertRepeats}; generators take turns`,
     '',
-    `${'generator'.padEnd(44)} ${'generate'.padStart(9)} ${'ratio'.padStart(6)} ${'insert'.padStart(9)} ${'ratio'.padStart(6)} ${'pk index'.padStart(10)} ${'ratio'.padStart(6)} ${'out of order'.padStart(12)}`,
+    `${'generator'.padEnd(48)} ${'generate'.padStart(9)} ${'ratio'.padStart(6)} ${'insert'.padStart(9)} ${'ratio'.padStart(6)} ${'pk index'.padStart(10)} ${'ratio'.padStart(6)} ${'out of order'.padStart(12)}`,
   ];
   for (const f of report.figures) {
     lines.push(
       [
-        f.label.padEnd(44),
+        f.label.padEnd(48),
         `${f.generateSeconds.toFixed(2)} s`.padStart(9),
         `${(f.generateSeconds / base.generateSeconds).toFixed(2)}x`.padStart(6),
         `${f.insertSeconds.toFixed(2)} s`.padStart(9),
