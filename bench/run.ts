@@ -114,7 +114,7 @@ export async function runAllFigures(config: ResolvedConfig, target: Target, runS
       title: 'Measure uuidv7 generation and 1,000,000-row inserts',
       run: async (ctx) => {
         const generation = await withClient(connectionFor(target, target.databases[0]!.name), (client) =>
-          measureUuidv7Generation(client, { rows: 1_000_000, repeats: 3, fallbackRandom: config.uuidv7.fallbackRandom, log: ctx.log }),
+          measureUuidv7Generation(client, { rows: 1_000_000, repeats: 3, insertRepeats: 1, fallbackRandom: config.uuidv7.fallbackRandom, log: ctx.log }),
         );
         out.generation = generation;
         out.figures.push(...generationFigureList(generation));

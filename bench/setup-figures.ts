@@ -38,14 +38,17 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-/** A throwaway project: package.json with the setup script, the config, node_modules linked to this repo's. */
-function makeScratchProject(source: ResolvedConfig, port: number): string {
+/**
+ * A throwaway project: package.json with the setup script (and `scripts`, name to command), the config,
+ * node_modules linked to this repo's, and an empty migrations folder unless `migrations` names one to copy.
+ */
+export function makeScratchProject(source: ResolvedConfig, port: number, extra: { scripts?: Record<string, string>; migrations?: string } = {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-setup-'));
   // 0755: the server user must reach the state folder inside it when we run as root.
   fs.chmodSync(dir, 0o755);
   fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   const cli = `node ${JSON.stringify(path.join(REPO_ROOT, 'scripts/pgstrap.mjs'))}`;
-  const pkg = { name: 'pgstrap-bench-project', private: true, type: 'module', scripts: { setup: `${cli} setup`, 'db:stop': `${cli} stop` } };
+  const pkg = { name: 'pgstrap-bench-project', private: true, type: 'module', scripts: { setup: `${cli} setup`, 'db:stop': `${cli} stop`, ...extra.scripts } };
   fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   const config = {
     engine: 'embedded',
@@ -55,11 +58,13 @@ function makeScratchProject(source: ResolvedConfig, port: number): string {
     extensions: source.extensions.map((e) => ({ name: e.name, required: e.required })),
   };
   fs.writeFileSync(path.join(dir, 'extensions.config.mjs'), `export default ${JSON.stringify(config, null, 2)};\n`);
-  fs.mkdirSync(path.join(dir, 'migrations'));
+  if (extra.migrations) fs.cpSync(extra.migrations, path.join(dir, 'migrations'), { recursive: true });
+  else fs.mkdirSync(path.join(dir, 'migrations'));
   return dir;
 }
 
-async function npmRun(dir: string, script: string): Promise<void> {
+/** `npm run --silent <script>` in a scratch project; a failure is an error with its last lines. */
+export async function npmRun(dir: string, script: string): Promise<void> {
   const result = await run('npm', ['run', '--silent', script], { cwd: dir, env: { ...process.env, CI: 'true', PGSTRAP_URL: undefined }, reject: false, timeoutMs: 600_000 });
   if (result.exitCode !== 0) {
     throw new PgstrapError({
@@ -80,7 +85,7 @@ async function scratchTarget(dir: string): Promise<ManagedTarget> {
 }
 
 /** Stops a scratch project's cluster and removes it, with any relocated runtime folder. */
-async function removeScratch(dir: string): Promise<void> {
+export async function removeScratch(dir: string): Promise<void> {
   try {
     const target = await scratchTarget(dir);
     await target.cluster.stop();

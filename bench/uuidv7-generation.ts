@@ -1,8 +1,9 @@
 /**
  * `npm run bench:uuidv7`: on one server, in one run, 1,000,000 ids from pgstrap's SQL fallback (the
- * configured one and the other FallbackRandom) against gen_random_uuid() (and pg_uuidv7 or native
- * uuidv7() where the database has them), then 1,000,000 rows
- * inserted with each as the primary-key default: time and index size side by side, with ratios.
+ * configured one and the other FallbackRandom) against gen_random_uuid(), the widely copied peer SQL
+ * function (in its SQL and PL/pgSQL forms), and pg_uuidv7 or native uuidv7() where the database has them;
+ * then 1,000,000 rows inserted with each as the primary-key default: time, index size and keys out of
+ * order side by side, with ratios, and each goal (generationGoals) with its verdict.
  * Works in a scratch schema of the project's first database (run `npm run setup` first) or of --url's.
  * Not a timed test: figures to read, on a quiet machine.
  */
@@ -14,6 +15,8 @@ import {
   formatGenerationReport,
   generateSql,
   benchTable,
+  outOfOrderSql,
+  peerFunctionSql,
   PRIMARY_KEY_SIZE_SQL,
   insertKeysSql,
   type GenerationCandidate,
@@ -29,8 +32,10 @@ import { median } from '../scripts/core/bench/stats.ts';
 /** How much to measure. */
 export interface GenerationOptions {
   rows: number;
-  /** Generation runs per candidate (the median is reported); inserts run once. */
+  /** Generation runs per candidate (the median is reported). */
   repeats: number;
+  /** Keyed-insert runs per candidate (the median is reported). */
+  insertRepeats: number;
   /** The configured fallback (uuidv7.fallbackRandom): measured as `fallback`, against the goal; the other as `fallback_<choice>`. */
   fallbackRandom: FallbackRandom;
   log?: (line: string) => void;
@@ -62,6 +67,26 @@ function fallbackCandidates(schema: string, configured: FallbackRandom): Fallbac
   });
 }
 
+/** A peer function to measure, created in a schema of its own. */
+interface PeerCandidate extends GenerationCandidate {
+  language: 'sql' | 'plpgsql';
+  schema: string;
+}
+
+/** The widely copied peer: its inlinable SQL form (the goal's yardstick) and the gist's PL/pgSQL original. */
+function peerCandidates(schema: string): PeerCandidate[] {
+  return (['sql', 'plpgsql'] as const).map((language) => {
+    const own = `${schema}_peer_${language}`;
+    return {
+      language,
+      schema: own,
+      id: language === 'sql' ? 'peer' : 'peer_plpgsql',
+      label: `peer: timestamp over gen_random_uuid(), ${language === 'sql' ? 'SQL' : 'PL/pgSQL'}`,
+      expression: `${quoteIdent(own)}.uuid_generate_v7()`,
+    };
+  });
+}
+
 /** The database's own generators besides v4: pg_uuidv7 and native uuidv7() where it has them. */
 async function serverCandidates(client: pg.Client): Promise<GenerationCandidate[]> {
   const list: GenerationCandidate[] = [];
@@ -83,13 +108,19 @@ export async function measureUuidv7Generation(client: pg.Client, options: Genera
   const schema = `pgstrap_bench_uuidv7_${process.pid}`;
   const { rows: version } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
   const fallbacks = fallbackCandidates(schema, options.fallbackRandom);
+  const peers = peerCandidates(schema);
+  const schemas = [...fallbacks.map((f) => f.schema), ...peers.map((p) => p.schema)];
   try {
     for (const f of fallbacks) {
       await client.query(`CREATE SCHEMA ${quoteIdent(f.schema)}`);
       await client.query(installFallbackSql(f.schema, f.random));
     }
+    for (const p of peers) {
+      await client.query(`CREATE SCHEMA ${quoteIdent(p.schema)}`);
+      await client.query(peerFunctionSql(p.schema, p.language));
+    }
     const v4: GenerationCandidate = { id: 'v4', label: 'gen_random_uuid() (v4)', expression: 'gen_random_uuid()' };
-    const list = [v4, ...fallbacks, ...(await serverCandidates(client))];
+    const list: Array<GenerationCandidate & { random?: FallbackRandom }> = [v4, ...fallbacks, ...peers, ...(await serverCandidates(client))];
     const times = new Map<string, number[]>(list.map((c) => [c.id, []]));
     for (let run = 0; run < options.repeats; run++) {
       for (const c of list) {
@@ -98,17 +129,32 @@ export async function measureUuidv7Generation(client: pg.Client, options: Genera
         log(`generate ${c.label}: ${s.toFixed(2)} s`);
       }
     }
-    const figures: GenerationFigures[] = [];
-    for (const c of list) {
-      await client.query(createKeyTableSql(schema, c));
-      const insertSeconds = await seconds(() => client.query(insertKeysSql(schema, c), [options.rows]));
-      const indexBytes = Number((await client.query<{ bytes: string }>(PRIMARY_KEY_SIZE_SQL, [benchTable(schema, c.id)])).rows[0]!.bytes);
-      log(`insert ${c.label}: ${insertSeconds.toFixed(2)} s, index ${(indexBytes / 1048576).toFixed(1)} MB`);
-      figures.push({ id: c.id, label: c.label, generateSeconds: median(times.get(c.id)!), insertSeconds, indexBytes });
+    // Keyed inserts take turns too, one table at a time (dropped once measured); the last round gives index size and order.
+    const inserts = new Map<string, number[]>(list.map((c) => [c.id, []]));
+    const last = new Map<string, { indexBytes: number; outOfOrder: number }>();
+    for (let run = 0; run < options.insertRepeats; run++) {
+      for (const c of list) {
+        await client.query(createKeyTableSql(schema, c));
+        const s = await seconds(() => client.query(insertKeysSql(schema, c), [options.rows]));
+        inserts.get(c.id)!.push(s);
+        const indexBytes = Number((await client.query<{ bytes: string }>(PRIMARY_KEY_SIZE_SQL, [benchTable(schema, c.id)])).rows[0]!.bytes);
+        const outOfOrder = Number((await client.query<{ n: string }>(outOfOrderSql(schema, c.id))).rows[0]!.n);
+        last.set(c.id, { indexBytes, outOfOrder });
+        log(`insert ${c.label}: ${s.toFixed(2)} s, index ${(indexBytes / 1048576).toFixed(1)} MB, ${outOfOrder} keys out of order`);
+        await client.query(`DROP TABLE ${benchTable(schema, c.id)}`);
+      }
     }
-    return { server: `PostgreSQL ${version[0]!.v}`, rows: options.rows, repeats: options.repeats, figures };
+    const figures: GenerationFigures[] = list.map((c) => ({
+      id: c.id,
+      label: c.label,
+      generateSeconds: median(times.get(c.id)!),
+      insertSeconds: median(inserts.get(c.id)!),
+      ...last.get(c.id)!,
+      random: c.random,
+    }));
+    return { server: `PostgreSQL ${version[0]!.v}`, rows: options.rows, repeats: options.repeats, insertRepeats: options.insertRepeats, figures };
   } finally {
-    for (const f of fallbacks) await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(f.schema)} CASCADE`).catch(() => {});
+    for (const own of schemas) await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(own)} CASCADE`).catch(() => {});
   }
 }
 
@@ -120,7 +166,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const fallbackRandom = project.config.uuidv7.fallbackRandom;
     const report = await withClient(connectionFor(project.target, database), (client) =>
-      measureUuidv7Generation(client, { rows, repeats: 3, fallbackRandom, log: (line) => process.stderr.write(`  ${line}\n`) }),
+      measureUuidv7Generation(client, { rows, repeats: 5, insertRepeats: 3, fallbackRandom, log: (line) => process.stderr.write(`  ${line}\n`) }),
     );
     process.stdout.write(`${formatGenerationReport(report)}\n`);
     return 0;

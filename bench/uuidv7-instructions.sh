@@ -1,5 +1,6 @@
 #!/bin/sh
-# Instructions per id for gen_random_uuid() and both SQL fallbacks (and native uuidv7() on 18), counted by
+# Instructions per id for gen_random_uuid(), both SQL fallbacks and the widely copied peer SQL function (and
+# native uuidv7() on 18), counted by
 # valgrind's callgrind in a single-user PostgreSQL backend: the counts repeat whatever else the machine does,
 # so they show where the fallback's time goes. The 1.5x goal itself is judged in seconds by
 # `npm run bench:uuidv7`; instructions are not time (gen_random_uuid()'s run faster, and it makes a syscall).
@@ -23,7 +24,9 @@ as_server "$bin/initdb" -D "$work/data" -U postgres -A trust --no-locale -E UTF8
 # The bodies setup installs, from the same code (the planner inlines uuidv7() into its caller the same way).
 bodies=$(cd "$root" && node --import tsx -e "
   const m = await import('./scripts/core/uuidv7/sql.ts');
-  for (const r of m.FALLBACK_RANDOM_CHOICES) console.log(r + '\t' + m.fallbackBody(r).replace(/^SELECT /, '').replaceAll('\n', ' '));
+  for (const r of m.FALLBACK_RANDOM_CHOICES) console.log('SQL fallback, ' + r + '\t' + m.fallbackBody(r).replace(/^SELECT /, '').replaceAll('\n', ' '));
+  const peer = (await import('./scripts/core/uuidv7/generation-bench.ts')).peerFunctionSql('s', 'sql');
+  console.log('peer SQL function\t' + peer.split('\$peer\$')[1].trim().replace(/^SELECT /, '').replaceAll('\n', ' '));
 ")
 
 # Instructions for N evaluations of the expression $1 (plus the query around them).
@@ -39,8 +42,8 @@ report() { printf '%-28s %7d instructions/id  %5.2fx\n' "$1" "$2" "$(echo "$2 $v
 echo "$("$bin/postgres" --version), $n ids per count"
 report 'gen_random_uuid()' "$v4"
 tab=$(printf '\t')
-echo "$bodies" | while IFS="$tab" read -r random body; do
-  report "SQL fallback, $random" $(( ($(count "$body") - base) / n ))
+echo "$bodies" | while IFS="$tab" read -r label body; do
+  report "$label" $(( ($(count "$body") - base) / n ))
 done
 if [ "$("$bin/postgres" --version | sed 's/[^0-9]*\([0-9]*\).*/\1/')" -ge 18 ]; then
   report 'native uuidv7()' $(( ($(count 'pg_catalog.uuidv7()') - base) / n ))

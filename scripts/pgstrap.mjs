@@ -8,6 +8,13 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cacheDirOf, ensureBundle } from './bundle.mjs';
 
+// pg asks, when it loads, whether it runs in a Cloudflare Worker: without `navigator` (Node before 21) it
+// touches the global Response, and loading undici for it cost more than a warm command's own work. Node 21+
+// defines navigator itself, with this userAgent.
+if (globalThis.navigator === undefined) {
+  Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node.split('.')[0]}` }, configurable: true });
+}
+
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const bundle = await ensureBundle(path.join(root, 'scripts', 'cli.ts'), cacheDirOf(root));
 const { main } = await import(pathToFileURL(bundle).href);

@@ -18,7 +18,7 @@ export const uuidv7Step: Step = {
     for (const db of ctx.target.databases) {
       await withClient(connectionFor(ctx.target, db.name), async (client) => {
         const state = await readUuidv7State(client, UUIDV7_SCHEMA);
-        const plan = planUuidv7(state, random);
+        const plan = planUuidv7(state, ctx.config.uuidv7);
         notes.push(...plan.notes.map((n) => `${db.name}: ${n}`));
         if (plan.managed && plan.strategy === 'fallback' && random === 'fast' && ctx.target.kind === 'external') fastFallbackOnExternal = true;
         if (plan.statements.length === 0 && !plan.record) {

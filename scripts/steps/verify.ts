@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { ExitCode, messageOf, PgstrapError } from '../core/errors.ts';
+import { nothingChanged } from '../core/report.ts';
 import { quoteIdent } from '../core/identifiers.ts';
 import {
   batchSql,
@@ -14,7 +15,7 @@ import {
   defaultSql,
   judgeBatch,
   toBatchResult,
-  VERIFY_BATCH,
+  verifyBatchSize,
   type BatchVerdict,
 } from '../core/uuidv7/checks.ts';
 import { FALLBACK_RANDOM_WORDS, installFallbackSql, type FallbackRandom } from '../core/uuidv7/sql.ts';
@@ -35,10 +36,10 @@ async function inRolledBackTransaction<T>(client: pg.Client, fn: () => Promise<T
 }
 
 /** Checks one generator: a batch, then the key-default tables. Errors become failures, not crashes. */
-async function checkGenerator(client: pg.Client, generator: string, extractSchema: string, ordered: boolean): Promise<BatchVerdict> {
+async function checkGenerator(client: pg.Client, generator: string, extractSchema: string, ordered: boolean, batch: number): Promise<BatchVerdict> {
   try {
-    const { rows } = await client.query(batchSql(generator, extractSchema), [VERIFY_BATCH]);
-    const verdict = judgeBatch(toBatchResult(rows[0]!), VERIFY_BATCH, ordered);
+    const { rows } = await client.query(batchSql(generator, extractSchema), [batch]);
+    const verdict = judgeBatch(toBatchResult(rows[0]!), batch, ordered);
     for (const sql of defaultSql(generator)) await client.query(sql);
     const inserted = Number((await client.query<{ n: number }>(DEFAULT_ROWS_SQL)).rows[0]!.n);
     if (inserted !== DEFAULT_ROWS) verdict.failures.push(`tables with DEFAULT ${generator} took ${inserted} of ${DEFAULT_ROWS} rows`);
@@ -50,13 +51,13 @@ async function checkGenerator(client: pg.Client, generator: string, extractSchem
 }
 
 /** The verdicts for one database: the strategy in effect, then the fallback. */
-async function verifyDatabase(client: pg.Client, database: string, random: FallbackRandom): Promise<{ failures: string[]; notes: string[] }> {
+async function verifyDatabase(client: pg.Client, database: string, random: FallbackRandom, batch: number): Promise<{ failures: string[]; notes: string[] }> {
   const strategy = await readUuidv7Strategy(client);
   const described = strategy === undefined ? undefined : describeStrategy(strategy, strategy === 'fallback' ? await readFallbackRandom(client, UUIDV7_SCHEMA) : undefined);
   const failures: string[] = [];
   const notes: string[] = [];
   // A uuidv7() pgstrap did not record (a team's own) promises nothing: its disorder is reported, not failed.
-  const inUse = await inRolledBackTransaction(client, () => checkGenerator(client, 'uuidv7()', UUIDV7_SCHEMA, strategy !== undefined && promisesOrder(strategy)));
+  const inUse = await inRolledBackTransaction(client, () => checkGenerator(client, 'uuidv7()', UUIDV7_SCHEMA, strategy !== undefined && promisesOrder(strategy), batch));
   notes.push(`${database}: uuidv7() strategy ${described ?? 'not recorded (npm run setup records it)'}; ${inUse.facts.join('; ')}`);
   failures.push(...inUse.failures.map((f) => `${database}: uuidv7(): ${f}`));
   // The fallback, even where it is not in use: a team learns it works on a server without the extension.
@@ -67,7 +68,7 @@ async function verifyDatabase(client: pg.Client, database: string, random: Fallb
   const fallback = await inRolledBackTransaction(client, async () => {
     await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
     await client.query(installFallbackSql(schema, random));
-    return checkGenerator(client, `${quoteIdent(schema)}.uuidv7()`, schema, true);
+    return checkGenerator(client, `${quoteIdent(schema)}.uuidv7()`, schema, true, batch);
   }).catch((error: unknown) => ({ failures: [`installing it failed: ${messageOf(error)}`], facts: [] }) as BatchVerdict);
   notes.push(`${database}: SQL fallback, ${FALLBACK_RANDOM_WORDS[random]} (installed in a rolled-back transaction): ${fallback.failures.length === 0 ? 'passes the same checks' : 'FAILS'}${fallback.facts.length ? `; ${fallback.facts[0]}` : ''}`);
   failures.push(...fallback.failures.map((f) => `${database}: SQL fallback: ${f}`));
@@ -78,11 +79,14 @@ export const verifyStep: Step = {
   id: 'verify',
   title: 'Verify uuidv7()',
   async run(ctx) {
-    ctx.log(`drawing ${VERIFY_BATCH} ids in ${ctx.target.databases.map((d) => d.name).join(', ')}`);
+    // After a run that changed nothing, fewer ids prove the same things; after any change (or alone), the full batch.
+    const unchanged = ctx.reports.length > 0 && nothingChanged(ctx.reports);
+    const batch = verifyBatchSize(unchanged);
+    ctx.log(`drawing ${batch} ids in ${ctx.target.databases.map((d) => d.name).join(', ')}${unchanged ? ' (nothing changed in this run)' : ''}`);
     // One connection per database, concurrently: the server checks them in parallel, and nothing is shared.
     const results = await Promise.all(
       ctx.target.databases.map((db) =>
-        withClient(connectionFor(ctx.target, db.name), (client) => verifyDatabase(client, db.name, ctx.config.uuidv7.fallbackRandom)),
+        withClient(connectionFor(ctx.target, db.name), (client) => verifyDatabase(client, db.name, ctx.config.uuidv7.fallbackRandom, batch)),
       ),
     );
     const failures = results.flatMap((r) => r.failures);

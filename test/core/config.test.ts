@@ -30,7 +30,7 @@ describe('resolveConfig', () => {
       databases: [{ name: 'app' }],
       extensions: [],
       settings: {},
-      uuidv7: { fallbackRandom: 'fast' },
+      uuidv7: { fallbackRandom: 'strong', generator: 'fallback' },
     });
     expect(config.migrations.directory).toBe(path.join('/project', 'migrations'));
   });
@@ -75,10 +75,17 @@ describe('resolveConfig', () => {
   });
 
   it("takes uuidv7.fallbackRandom 'fast' or 'strong', and names the key when it is anything else", () => {
-    expect(resolveConfig({ uuidv7: { fallbackRandom: 'strong' } }, source).uuidv7).toEqual({ fallbackRandom: 'strong' });
+    expect(resolveConfig({ uuidv7: { fallbackRandom: 'fast' } }, source).uuidv7).toEqual({ fallbackRandom: 'fast', generator: 'fallback' });
     expect(problems({ uuidv7: { fallbackRandom: 'crypto' } })).toEqual([`uuidv7.fallbackRandom: must be one of 'fast', 'strong', got "crypto"`]);
     expect(problems({ uuidv7: { fallbackRandon: 'strong' } })).toEqual(['uuidv7.fallbackRandon: unknown key (did you mean "fallbackRandom"?)']);
     expect(problems({ uuidv7: 'strong' })).toEqual([`uuidv7: must be an object like { fallbackRandom: 'strong' }, got "strong"`]);
+  });
+
+  it("takes uuidv7.generator 'fallback' or 'pg_uuidv7', and names the key when it is anything else", () => {
+    expect(resolveConfig({ uuidv7: { generator: 'pg_uuidv7' } }, source).uuidv7).toEqual({ fallbackRandom: 'strong', generator: 'pg_uuidv7' });
+    expect(problems({ uuidv7: { generator: 'native' } })).toEqual([`uuidv7.generator: must be one of 'fallback', 'pg_uuidv7', got "native"`]);
+    expect(problems({ uuidv7: { generator: 'pg_uuidv7', fallbackRandom: 1 } })).toEqual([`uuidv7.fallbackRandom: must be one of 'fast', 'strong', got number 1`]);
+    expect(problems({ uuidv7: { generater: 'pg_uuidv7' } })).toEqual(['uuidv7.generater: unknown key (did you mean "generator"?)']);
   });
 
   it('counts identifier length in bytes, not characters', () => {

@@ -93,12 +93,22 @@ describe('doctor verdicts from facts', () => {
         server: server({ version: '17.5', versionNum: 170005 }),
         databases: [{ name: 'app', connection: { ok: true, where: 'app', error: undefined, sqlState: undefined }, installed: new Map(), uuidv7: { strategy: 'fallback', fallbackRandom, sample: ['019a0000-0000-7000-8000-000000000001', '019a0000-0000-7000-8000-000000000002'], error: undefined }, migrations: undefined }],
       });
-    expect(byId(evaluateDoctor(withUuidv7('fast')).checks, 'db.app.uuidv7')).toMatchObject({ status: 'ok', message: "uuidv7() (pgstrap's SQL fallback, random bits from random()) returns version-7 ids" });
-    expect(byId(evaluateDoctor(withUuidv7('strong')).checks, 'db.app.uuidv7')).toMatchObject({
+    expect(byId(evaluateDoctor(withUuidv7('strong')).checks, 'db.app.uuidv7')).toMatchObject({ status: 'ok', message: "uuidv7() (pgstrap's SQL fallback, random bits from gen_random_uuid()) returns version-7 ids" });
+    expect(byId(evaluateDoctor(withUuidv7('fast')).checks, 'db.app.uuidv7')).toMatchObject({
       status: 'warn',
-      message: "uuidv7() (pgstrap's SQL fallback, random bits from gen_random_uuid()) returns version-7 ids, but the config asks for uuidv7.fallbackRandom: 'fast'",
+      message: "uuidv7() (pgstrap's SQL fallback, random bits from random()) returns version-7 ids, but the config asks for uuidv7.fallbackRandom: 'strong'",
       fix: 'npm run setup',
     });
+  });
+
+  it('warns when uuidv7() is not the generator uuidv7.generator asks for where pg_uuidv7 is installed', () => {
+    const wrapper = facts({
+      server: server({ version: '17.5', versionNum: 170005 }),
+      databases: [{ name: 'app', connection: { ok: true, where: 'app', error: undefined, sqlState: undefined }, installed: new Map([['pg_uuidv7', { version: '1.6', schema: 'public' }]]), uuidv7: { strategy: 'pg_uuidv7', fallbackRandom: undefined, sample: ['019a0000-0000-7000-8000-000000000001', '019a0000-0000-7000-8000-000000000002'], error: undefined }, migrations: undefined }],
+    });
+    expect(byId(evaluateDoctor(wrapper).checks, 'db.app.uuidv7')).toMatchObject({ status: 'warn', message: "uuidv7() (pg_uuidv7) returns version-7 ids, but the config asks for uuidv7.generator: 'fallback'", repair: 'uuidv7' });
+    const chosen = resolveConfig({ databases: ['app'], uuidv7: { generator: 'pg_uuidv7' } }, { file: '/p/extensions.config.ts', projectDir: '/p' });
+    expect(byId(evaluateDoctor({ ...wrapper, config: { ok: true, value: chosen } }).checks, 'db.app.uuidv7')?.status).toBe('ok');
   });
 
   it('checks an external server: version against the config, missing extensions, the uuidv7 path, no cluster checks', () => {
@@ -111,13 +121,13 @@ describe('doctor verdicts from facts', () => {
     expect(byId(checks, 'external.extensions')).toMatchObject({ status: 'warn', message: 'lacks vector (optional)' });
     expect(byId(checks, 'external.uuidv7')).toMatchObject({
       status: 'ok',
-      message: "uuidv7() here: pgstrap's SQL fallback, random bits from random() (no pg_uuidv7 here)",
-      details: [FAST_RANDOM_CAVEAT],
-    });
-    const strong = resolveConfig({ databases: ['app'], uuidv7: { fallbackRandom: 'strong' } }, { file: '/p/extensions.config.ts', projectDir: '/p' });
-    expect(byId(evaluateDoctor({ ...external, config: { ok: true, value: strong } }).checks, 'external.uuidv7')).toMatchObject({
       message: "uuidv7() here: pgstrap's SQL fallback, random bits from gen_random_uuid() (no pg_uuidv7 here)",
       details: [],
+    });
+    const fast = resolveConfig({ databases: ['app'], uuidv7: { fallbackRandom: 'fast' } }, { file: '/p/extensions.config.ts', projectDir: '/p' });
+    expect(byId(evaluateDoctor({ ...external, config: { ok: true, value: fast } }).checks, 'external.uuidv7')).toMatchObject({
+      message: "uuidv7() here: pgstrap's SQL fallback, random bits from random() (no pg_uuidv7 here)",
+      details: [FAST_RANDOM_CAVEAT],
     });
     expect(checks.some((c) => c.group === 'cluster' || c.group === 'connectivity')).toBe(false);
     const unreachable = evaluateDoctor({ ...external, server: server({ connection: { ok: false, where: 'db', error: 'ECONNREFUSED', sqlState: undefined } }) });

@@ -63,9 +63,10 @@ describe('PGlite as an external server', () => {
     expect(await installed(target)).toEqual(before);
   });
 
-  it('enables what the server has, warns about the rest, and gives uuidv7() through pg_uuidv7', async () => {
+  it("enables what the server has, warns about the rest, and gives uuidv7() through pg_uuidv7 with uuidv7.generator: 'pg_uuidv7'", async () => {
     const { config, target } = await external({
       extensions: [{ name: 'pg_uuidv7', required: false }, { name: 'vector', required: false }, { name: 'pgmq', required: false }, { name: 'we"ird', required: false }],
+      uuidv7: { generator: 'pg_uuidv7' },
     });
     const reports = await runStepsQuietly(STEPS, config, target);
     const byId = Object.fromEntries(reports.map((r) => [r.id, r]));
@@ -81,7 +82,7 @@ describe('PGlite as an external server', () => {
       'postgres: recorded strategy pg_uuidv7',
     ]);
     expect(byId.verify!.notes[0]).toMatch(/strategy pg_uuidv7; 10000 ids: version 7, RFC variant, unique.*\d+ of 9999 consecutive pairs out of order; expected: /);
-    expect(byId.verify!.notes[1]).toMatch(/SQL fallback, random bits from random\(\) \(installed in a rolled-back transaction\): passes the same checks/);
+    expect(byId.verify!.notes[1]).toMatch(/SQL fallback, random bits from gen_random_uuid\(\) \(installed in a rolled-back transaction\): passes the same checks/);
     expect(await withClient(connectionFor(target, 'postgres'), readUuidv7Strategy)).toBe('pg_uuidv7');
   });
 
@@ -117,8 +118,32 @@ describe('PGlite as an external server', () => {
   });
 
   it('changes nothing on a second run', async () => {
-    const { config, target } = await external({ extensions: [{ name: 'pg_uuidv7', required: false }, { name: 'vector', required: false }] });
+    const { config, target } = await external({ extensions: [{ name: 'pg_uuidv7', required: false }, { name: 'vector', required: false }], uuidv7: { generator: 'pg_uuidv7' } });
     const reports = await runStepsQuietly(STEPS, config, target);
     expect(reports.flatMap((r) => r.changes)).toEqual([]);
+  });
+
+  it("uuidv7.generator: 'fallback' (the default) puts the in-order SQL fallback in front of pg_uuidv7, and back", async () => {
+    const extensions = [{ name: 'pg_uuidv7', required: false }];
+    const byDefault = await external({ extensions });
+    expect(byDefault.config.uuidv7.generator).toBe('fallback');
+    const [uuidv7, verify] = await runStepsQuietly([uuidv7Step, verifyStep], byDefault.config, byDefault.target);
+    expect(uuidv7!.changes).toEqual([
+      "postgres: replaced public.uuidv7(), pgstrap's SQL fallback (uuidv7.generator: 'fallback', in order, though pg_uuidv7 is installed), random bits from gen_random_uuid()",
+      'postgres: recorded strategy fallback (was pg_uuidv7)',
+    ]);
+    expect(verify!.notes).toEqual([expect.stringMatching(/^postgres: uuidv7\(\) strategy fallback \(random bits from gen_random_uuid\(\)\); \d+ ids: .*in order \(0 of \d+ consecutive pairs out of order\)/)]);
+    const [order] = await query<{ out_of_order: number; ext: string }>(
+      byDefault.target,
+      'postgres',
+      `SELECT (SELECT extname FROM pg_extension WHERE extname = 'pg_uuidv7') AS ext, count(*) FILTER (WHERE id <= prev)::int AS out_of_order
+         FROM (SELECT id, lag(id) OVER (ORDER BY n) AS prev FROM (SELECT n, uuidv7() AS id FROM generate_series(1, 20000) n) g) s`,
+    );
+    expect(order).toEqual({ ext: 'pg_uuidv7', out_of_order: 0 });
+    expect((await runStepsQuietly([uuidv7Step], byDefault.config, byDefault.target)).flatMap((r) => r.changes)).toEqual([]);
+    const chosen = await external({ extensions, uuidv7: { generator: 'pg_uuidv7' } });
+    const [back] = await runStepsQuietly([uuidv7Step], chosen.config, chosen.target);
+    expect(back!.changes).toEqual(["postgres: replaced public.uuidv7(): it now calls pg_uuidv7's uuid_generate_v7()", 'postgres: recorded strategy pg_uuidv7 (was fallback)']);
+    expect(await withClient(connectionFor(chosen.target, 'postgres'), readUuidv7Strategy)).toBe('pg_uuidv7');
   });
 });

@@ -2,6 +2,7 @@
 import type { Panel } from './chart.ts';
 import type { Figure, SetupFigures, Timing } from './model.ts';
 import { formatRatio, formatValue } from './metrics.ts';
+import { generationGoals, type GenerationReport } from '../uuidv7/generation-bench.ts';
 
 const FIGURE_SERIES = 3;
 
@@ -40,11 +41,7 @@ export interface MigrationTimings {
 }
 
 /** What --all reads from bench/uuidv7-generation.ts's measureUuidv7Generation (seconds, bytes); v4 first. */
-export interface GenerationTimings {
-  rows: number;
-  repeats: number;
-  figures: Array<{ id: string; label: string; generateSeconds: number; insertSeconds: number; indexBytes: number }>;
-}
+export type GenerationTimings = Pick<GenerationReport, 'rows' | 'repeats' | 'figures'>;
 
 /** Warm doctor (bench/doctor.ts) as figures, with its goal: under 1 s. */
 export function doctorFigureList(doctor: DoctorTimings): Figure[] {
@@ -74,18 +71,23 @@ export function migrationFigureList(report: MigrationTimings): Figure[] {
   ];
 }
 
-/** uuidv7 generation (bench/uuidv7-generation.ts) as figures, with its goal: the fallback within 1.5x of v4. */
+/** uuidv7 generation (bench/uuidv7-generation.ts) as figures, with its goals (generationGoals). */
 export function generationFigureList(report: GenerationTimings): Figure[] {
   const n = report.rows.toLocaleString('en-US');
-  const base = report.figures[0];
+  const goals = generationGoals(report);
+  const goalOf = (id: string, about: (text: string) => boolean) => {
+    const goal = goals.find((g) => g.id === id && about(g.text));
+    return goal ? { text: goal.text, met: goal.met } : undefined;
+  };
   const out: Figure[] = [];
   // series i: the key panels' colours, v4 first, the fallback second, then the others.
   report.figures.forEach((f, i) => {
-    const r = base ? f.generateSeconds / base.generateSeconds : Number.NaN;
-    const goal = f.id === 'fallback' ? { text: `within 1.5x of gen_random_uuid() (is ${r.toFixed(2)}x)`, met: r <= 1.5 } : undefined;
+    const goal = goalOf(f.id, (t) => t.startsWith('generation'));
     out.push({ group: `Generating ${n} ids (median of ${report.repeats})`, label: f.label, value: f.generateSeconds, unit: 's', goal, series: i });
   });
-  report.figures.forEach((f, i) => out.push({ group: `Inserting ${n} rows, key as the default`, label: f.label, value: f.insertSeconds, unit: 's', series: i }));
+  report.figures.forEach((f, i) =>
+    out.push({ group: `Inserting ${n} rows, key as the default`, label: f.label, value: f.insertSeconds, unit: 's', goal: goalOf(f.id, (t) => t.startsWith('keyed')), series: i }),
+  );
   report.figures.forEach((f, i) => out.push({ group: `Primary-key index after ${n} inserts`, label: f.label, value: f.indexBytes / 1024 / 1024, unit: 'MB', series: i }));
   return out;
 }

@@ -1,5 +1,6 @@
 /** The shape of `extensions.config.ts`: what a team writes, and what pgstrap resolves it to. */
 import type { FallbackRandom } from '../uuidv7/sql.ts';
+import type { Uuidv7Generator } from '../uuidv7/strategy.ts';
 
 /** How pgstrap finds the server it manages. */
 export type EngineChoice = 'auto' | 'system' | 'embedded' | 'external';
@@ -39,12 +40,17 @@ export interface MigrationsConfig {
 /** How uuidv7() is provided. */
 export interface Uuidv7Config {
   /**
-   * Where the SQL fallback (PostgreSQL 13-17 without pg_uuidv7) takes its 62 random bits. `fast`
-   * (default): random(), about the cost of gen_random_uuid(); unique and in order, but not unguessable.
-   * `strong`: gen_random_uuid(), unguessable, about twice the cost. Native uuidv7() and pg_uuidv7 are
-   * always strong.
+   * Where the SQL fallback (PostgreSQL 13-17) takes its 62 random bits. `strong` (default):
+   * gen_random_uuid(), unguessable. `fast` (opt-in): random(), cheaper; unique and in order, but someone
+   * who sees enough of one connection's ids could predict its next ones. Native uuidv7() and pg_uuidv7
+   * are always strong.
    */
   fallbackRandom?: FallbackRandom;
+  /**
+   * Which generator uuidv7() calls where the database has pg_uuidv7 (13-17): `fallback` (default), the
+   * SQL fallback, in order within a session; or `pg_uuidv7`, the extension's uuid_generate_v7().
+   */
+  generator?: Uuidv7Generator;
 }
 
 /** What a team writes in `extensions.config.ts`. Every field has a default. */
@@ -123,7 +129,7 @@ export interface ResolvedConfig {
   extensions: ResolvedExtension[];
   settings: Record<string, string>;
   migrations: ResolvedMigrations;
-  uuidv7: { fallbackRandom: FallbackRandom };
+  uuidv7: { fallbackRandom: FallbackRandom; generator: Uuidv7Generator };
 }
 
 /** Typed helper for `extensions.config.ts`; returns its argument. */

@@ -7,6 +7,7 @@ import { ExitCode, PgstrapError } from '../errors.ts';
 import { isPlainIdentifier, MAX_IDENTIFIER_BYTES } from '../identifiers.ts';
 import { extensionConfigProblems } from '../extensions/rules.ts';
 import { DEFAULT_FALLBACK_RANDOM, FALLBACK_RANDOM_CHOICES, type FallbackRandom } from '../uuidv7/sql.ts';
+import { DEFAULT_UUIDV7_GENERATOR, UUIDV7_GENERATOR_CHOICES, type Uuidv7Generator } from '../uuidv7/strategy.ts';
 import type {
   EngineChoice,
   MigrationsConfig,
@@ -32,7 +33,7 @@ const TOP_LEVEL_KEYS = [
 const EXTENSION_KEYS = ['name', 'required', 'databases', 'schema', 'version'] as const;
 const DATABASE_KEYS = ['name', 'migrations'] as const;
 const MIGRATION_KEYS = ['directory', 'builtIn', 'command'] as const;
-const UUIDV7_KEYS = ['fallbackRandom'] as const;
+const UUIDV7_KEYS = ['fallbackRandom', 'generator'] as const;
 const RESERVED_DATABASES = new Set(['template0', 'template1']);
 /** Settings pgstrap owns; a team sets them through the named config key instead. */
 export const MANAGED_SETTINGS: Record<string, string> = {
@@ -151,7 +152,7 @@ function resolveMigrations(
 }
 
 function resolveUuidv7(raw: unknown, problems: Problems): ResolvedConfig['uuidv7'] {
-  const resolved = { fallbackRandom: DEFAULT_FALLBACK_RANDOM };
+  const resolved: ResolvedConfig['uuidv7'] = { fallbackRandom: DEFAULT_FALLBACK_RANDOM, generator: DEFAULT_UUIDV7_GENERATOR };
   if (raw === undefined) return resolved;
   if (!isDict(raw)) {
     problems.add('uuidv7', `must be an object like { fallbackRandom: 'strong' }, got ${describe(raw)}`);
@@ -162,6 +163,11 @@ function resolveUuidv7(raw: unknown, problems: Problems): ResolvedConfig['uuidv7
   if (random !== undefined) {
     if ((FALLBACK_RANDOM_CHOICES as readonly unknown[]).includes(random)) resolved.fallbackRandom = random as FallbackRandom;
     else problems.add('uuidv7.fallbackRandom', `must be one of ${FALLBACK_RANDOM_CHOICES.map((c) => `'${c}'`).join(', ')}, got ${describe(random)}`);
+  }
+  const generator = raw.generator;
+  if (generator !== undefined) {
+    if ((UUIDV7_GENERATOR_CHOICES as readonly unknown[]).includes(generator)) resolved.generator = generator as Uuidv7Generator;
+    else problems.add('uuidv7.generator', `must be one of ${UUIDV7_GENERATOR_CHOICES.map((c) => `'${c}'`).join(', ')}, got ${describe(generator)}`);
   }
   return resolved;
 }

@@ -6,8 +6,8 @@ import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { findExtension } from '../extensions/catalogue.ts';
 import { planExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
 import { driftDetected } from '../migrations/errors.ts';
-import { FALLBACK_RANDOM_WORDS, FAST_RANDOM_CAVEAT, type FallbackRandom } from '../uuidv7/sql.ts';
-import { NATIVE_UUIDV7_VERSION_NUM } from '../uuidv7/strategy.ts';
+import { FALLBACK_RANDOM_WORDS, FAST_RANDOM_CAVEAT } from '../uuidv7/sql.ts';
+import { chooseStrategy, type Uuidv7Choice } from '../uuidv7/strategy.ts';
 import type { DatabaseFacts, MigrationFact, ServerFacts, Uuidv7Fact } from './facts.ts';
 import { check, databaseGroup, type Check } from './model.ts';
 
@@ -49,9 +49,10 @@ function extensionChecks(db: DatabaseFacts, declared: readonly ResolvedExtension
     });
 }
 
-function uuidv7Check(db: string, fact: Uuidv7Fact, configured: FallbackRandom): Check {
-  const id = `db.${db}.uuidv7`;
-  const group = databaseGroup(db);
+function uuidv7Check(db: DatabaseFacts, fact: Uuidv7Fact, choice: Uuidv7Choice): Check {
+  const configured = choice.fallbackRandom;
+  const id = `db.${db.name}.uuidv7`;
+  const group = databaseGroup(db.name);
   const random = fact.fallbackRandom ? `, ${FALLBACK_RANDOM_WORDS[fact.fallbackRandom]}` : '';
   const via = fact.strategy ? ` (${STRATEGY_WORDS[fact.strategy]}${random})` : '';
   if (fact.sample === undefined) {
@@ -63,6 +64,10 @@ function uuidv7Check(db: string, fact: Uuidv7Fact, configured: FallbackRandom): 
   if (!fact.strategy) return check(id, group, 'warn', 'uuidv7() returns version-7 ids, but it is not one pgstrap set up', { fix: 'npm run setup', repair: 'uuidv7' });
   if (fact.strategy === 'fallback' && fact.fallbackRandom !== configured) {
     return check(id, group, 'warn', `uuidv7()${via} returns version-7 ids, but the config asks for uuidv7.fallbackRandom: '${configured}'`, { fix: 'npm run setup', repair: 'uuidv7' });
+  }
+  const wanted = fact.strategy === 'native' ? 'native' : db.installed.has('pg_uuidv7') && choice.generator === 'pg_uuidv7' ? 'pg_uuidv7' : 'fallback';
+  if (fact.strategy !== wanted) {
+    return check(id, group, 'warn', `uuidv7()${via} returns version-7 ids, but the config asks for uuidv7.generator: '${choice.generator}'`, { fix: 'npm run setup', repair: 'uuidv7' });
   }
   return check(id, group, 'ok', `uuidv7()${via} returns version-7 ids`);
 }
@@ -93,7 +98,7 @@ export function databaseChecks(
   declared: readonly ResolvedExtension[],
   server: ServerExtensionFacts | undefined,
   mayCreate: boolean,
-  fallbackRandom: FallbackRandom,
+  choice: Uuidv7Choice,
 ): Check[] {
   const present = databases.filter((db) => db.connection.ok);
   const plan = server
@@ -113,7 +118,7 @@ export function databaseChecks(
     }
     const checks = [check(id, group, 'ok', 'exists')];
     if (plan) checks.push(...extensionChecks(db, declared, plan));
-    if (db.uuidv7) checks.push(uuidv7Check(db.name, db.uuidv7, fallbackRandom));
+    if (db.uuidv7) checks.push(uuidv7Check(db, db.uuidv7, choice));
     if (db.migrations) checks.push(migrationsCheck(db.name, db.migrations));
     return checks;
   });
@@ -146,11 +151,11 @@ export function externalChecks(server: ServerFacts, config: ResolvedConfig, decl
           fix: "Ask the provider to allow them (its extension allow-list), or mark them optional (required: false) in the config",
         }),
   );
-  // Setup picks native on 18+, pg_uuidv7 when it can install it, else the SQL fallback.
-  const native = (server.versionNum ?? 0) >= NATIVE_UUIDV7_VERSION_NUM;
+  // Setup's own choice: native on 18+, pg_uuidv7 when it can install it and uuidv7.generator asks for it, else the SQL fallback.
   const extension = available.has('pg_uuidv7') && declared.some((e) => e.name === 'pg_uuidv7');
-  const strategy = native ? 'native' : extension ? 'pg_uuidv7' : 'fallback';
-  const note = strategy === 'fallback' ? (available.has('pg_uuidv7') ? ' (pg_uuidv7 is offered but not declared)' : ' (no pg_uuidv7 here)') : '';
+  const strategy = chooseStrategy(server.versionNum ?? 0, extension ? 'public' : undefined, config.uuidv7.generator);
+  const note =
+    strategy !== 'fallback' ? '' : extension ? " (uuidv7.generator: 'fallback')" : available.has('pg_uuidv7') ? ' (pg_uuidv7 is offered but not declared)' : ' (no pg_uuidv7 here)';
   const random = strategy === 'fallback' ? `, ${FALLBACK_RANDOM_WORDS[config.uuidv7.fallbackRandom]}` : '';
   checks.push(
     check('external.uuidv7', 'external', 'ok', `uuidv7() here: ${STRATEGY_WORDS[strategy]}${random}${note}`, {

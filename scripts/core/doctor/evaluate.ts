@@ -34,7 +34,7 @@ export function evaluateDoctor(facts: DoctorFacts): { checks: Check[]; skipped: 
   }
   const serverUp = facts.server?.connection.ok ?? false;
   if (serverUp) {
-    checks.push(...databaseChecks(facts.databases, facts.declared, facts.server?.extensions, facts.engine.mayCreateDatabases, config.uuidv7.fallbackRandom));
+    checks.push(...databaseChecks(facts.databases, facts.declared, facts.server?.extensions, facts.engine.mayCreateDatabases, config.uuidv7));
   } else if (external || facts.cluster?.running) skipped.push('database checks: no connection to the server');
   return { checks, skipped };
 }

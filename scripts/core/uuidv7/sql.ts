@@ -20,17 +20,18 @@ export const STRATEGY_TABLE = 'uuidv7_strategy';
 
 /**
  * Where the SQL fallback's 62 random bits come from. Native uuidv7() and pg_uuidv7 always use the
- * server's cryptographic generator; the fallback lets a team choose, because in SQL the choice costs:
- * - `fast` (default): two draws of random(), the server's per-connection generator (seeded from the
+ * server's cryptographic generator, and so does the fallback by default:
+ * - `strong` (default): half of a gen_random_uuid() (the cryptographic generator, as RFC 9562 section 6.9
+ *   asks), so ids cannot be guessed from earlier ones. It pays for gen_random_uuid() and then for the layout.
+ * - `fast` (opt-in): two draws of random(), the server's per-connection generator (seeded from the
  *   operating system's cryptographic source when the connection starts, xoshiro256** from PostgreSQL 15).
  *   Generation costs about what gen_random_uuid() does. Ids are unique and in order, but someone who sees
  *   enough ids made by one connection could predict that connection's next ones.
- * - `strong`: half of a gen_random_uuid() (the cryptographic generator), so ids cannot be guessed; about
- *   twice the cost of gen_random_uuid(), as it pays for gen_random_uuid() and then for the layout.
  */
 export type FallbackRandom = 'fast' | 'strong';
 export const FALLBACK_RANDOM_CHOICES: readonly FallbackRandom[] = ['fast', 'strong'];
-export const DEFAULT_FALLBACK_RANDOM: FallbackRandom = 'fast';
+/** The fallback's random bits when uuidv7.fallbackRandom is not set. */
+export const DEFAULT_FALLBACK_RANDOM: FallbackRandom = 'strong';
 
 /**
  * The last 8 bytes of the id: the RFC variant (10) and 62 random bits. `fast` XORs in the backend pid so
@@ -96,9 +97,9 @@ export function extractTimestampSql(schema: string): string {
   ].join('\n');
 }
 
-/** What setup and doctor say where the `fast` fallback serves a shared server, with the way out. */
+/** What setup and doctor say where the opted-in `fast` fallback serves a shared server, with the way out. */
 export const FAST_RANDOM_CAVEAT =
-  "the SQL fallback's ids are unique and in order, but their random bits come from random(), so they are not unguessable: if they must be, set uuidv7: { fallbackRandom: 'strong' } (about twice the generation cost) or install pg_uuidv7";
+  "the SQL fallback's ids are unique and in order, but their random bits come from random() (uuidv7.fallbackRandom: 'fast'), so they are not unguessable: if they must be, remove that key (the default is 'strong') or install pg_uuidv7";
 
 /** How reports name each FallbackRandom. */
 export const FALLBACK_RANDOM_WORDS: Record<FallbackRandom, string> = {

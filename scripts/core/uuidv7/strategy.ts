@@ -37,10 +37,21 @@ export function promisesOrder(strategy: Uuidv7Strategy): boolean {
   return strategy !== 'pg_uuidv7';
 }
 
-/** Native from 18; the extension when the database has it; else the SQL fallback. */
-export function chooseStrategy(serverVersionNum: number, pgUuidv7Schema: string | undefined): Uuidv7Strategy {
+/**
+ * Which generator uuidv7() calls where the database has pg_uuidv7 (PostgreSQL 13-17; 18 is always native):
+ * `fallback`, pgstrap's SQL function, in order within a session, so bulk inserts fill the primary-key index
+ * in order; or `pg_uuidv7`, the extension's C function, cheaper to call but random within a millisecond.
+ */
+export type Uuidv7Generator = 'fallback' | 'pg_uuidv7';
+/** Every uuidv7.generator value. */
+export const UUIDV7_GENERATOR_CHOICES: readonly Uuidv7Generator[] = ['fallback', 'pg_uuidv7'];
+/** The generator when uuidv7.generator is not set (README, "Which generator where pg_uuidv7 is installed"). */
+export const DEFAULT_UUIDV7_GENERATOR: Uuidv7Generator = 'fallback';
+
+/** Native from 18; the extension when the database has it and `generator` asks for it; else the SQL fallback. */
+export function chooseStrategy(serverVersionNum: number, pgUuidv7Schema: string | undefined, generator: Uuidv7Generator = DEFAULT_UUIDV7_GENERATOR): Uuidv7Strategy {
   if (serverVersionNum >= NATIVE_UUIDV7_VERSION_NUM) return 'native';
-  return pgUuidv7Schema !== undefined ? 'pg_uuidv7' : 'fallback';
+  return pgUuidv7Schema !== undefined && generator === 'pg_uuidv7' ? 'pg_uuidv7' : 'fallback';
 }
 
 /** A SQL function as the database has it. */
@@ -92,12 +103,18 @@ export function describeStrategy(strategy: Uuidv7Strategy, fallbackRandom: Fallb
   return strategy === 'fallback' && fallbackRandom ? `fallback (${FALLBACK_RANDOM_WORDS[fallbackRandom]})` : strategy;
 }
 
-/**
- * The statements that bring a database to its strategy; nothing when it is there already. `fallbackRandom`
- * (the config's uuidv7.fallbackRandom) picks the SQL fallback's body.
- */
-export function planUuidv7(state: Uuidv7State, fallbackRandom: FallbackRandom, schema: string = UUIDV7_SCHEMA): Uuidv7Plan {
-  const strategy = chooseStrategy(state.serverVersionNum, state.pgUuidv7Schema);
+/** What the planner takes from the config's uuidv7 key. */
+export interface Uuidv7Choice {
+  /** uuidv7.fallbackRandom: the SQL fallback's body. */
+  fallbackRandom: FallbackRandom;
+  /** uuidv7.generator: which generator where pg_uuidv7 is installed. */
+  generator: Uuidv7Generator;
+}
+
+/** The statements that bring a database to its strategy; nothing when it is there already. */
+export function planUuidv7(state: Uuidv7State, choice: Uuidv7Choice, schema: string = UUIDV7_SCHEMA): Uuidv7Plan {
+  const { fallbackRandom } = choice;
+  const strategy = chooseStrategy(state.serverVersionNum, state.pgUuidv7Schema, choice.generator);
   const statements: string[] = [];
   const changes: string[] = [];
   const notes: string[] = [];
@@ -127,10 +144,11 @@ export function planUuidv7(state: Uuidv7State, fallbackRandom: FallbackRandom, s
     statements.push(installFallbackSql(schema, fallbackRandom));
     const words = FALLBACK_RANDOM_WORDS[fallbackRandom];
     const was = fn ? fallbackRandomOf(fn.source) : undefined;
+    const why = state.pgUuidv7Schema !== undefined ? "uuidv7.generator: 'fallback', in order, though pg_uuidv7 is installed" : 'no pg_uuidv7, PostgreSQL before 18';
     changes.push(
       was
         ? `replaced ${schema}.uuidv7(): the SQL fallback now takes its ${words} (uuidv7.fallbackRandom: '${fallbackRandom}', was '${was}')`
-        : `${fn ? 'replaced' : 'created'} ${schema}.uuidv7(), pgstrap's SQL fallback (no pg_uuidv7, PostgreSQL before 18), ${words}`,
+        : `${fn ? 'replaced' : 'created'} ${schema}.uuidv7(), pgstrap's SQL fallback (${why}), ${words}`,
     );
   }
   // The timestamp reader exists on every version (installFallbackSql and installWrapperSql include it).
