@@ -5,6 +5,19 @@ import { findExtension, type CatalogueEntry } from './extensions/catalogue.ts';
 /** The setting that lists libraries loaded at server start. */
 export const PRELOAD_SETTING = 'shared_preload_libraries';
 
+/**
+ * The setting that lists the libraries allowed as logical decoding output plugins (newer minor releases:
+ * 15.20, 17.12; the server refuses a slot with any other plugin). An older server does not know it and
+ * refuses to start when a file names it.
+ */
+export const OUTPUT_PLUGIN_SETTING = 'output_plugin_libraries';
+
+/** What the server's own setting list says that changes what pgstrap writes. */
+export interface ServerSettingFacts {
+  /** The built-in value of output_plugin_libraries, or undefined when the server has no such setting. */
+  outputPluginDefault: string | undefined;
+}
+
 /** Splits a shared_preload_libraries value (`'a, "b"'`) into library names. */
 export function parseLibraryList(value: string | undefined): string[] {
   if (value === undefined) return [];
@@ -32,17 +45,29 @@ export function catalogued(
  * shared_preload_libraries, their other settings, and the one database of single-database extensions.
  * `isInstalled` limits this to extensions the server's files have: preloading a library that is not
  * installed stops the server from starting. Without it, every declared extension counts.
+ * Output plugins are added to output_plugin_libraries (after the config's value, else the server's default)
+ * only when `server` says the server knows that setting.
  */
-export function settingsForExtensions(config: ResolvedConfig, isInstalled?: (name: string) => boolean): Record<string, string> {
+export function settingsForExtensions(config: ResolvedConfig, isInstalled?: (name: string) => boolean, server?: ServerSettingFacts): Record<string, string> {
   const result: Record<string, string> = {};
   const preload = parseLibraryList(config.settings[PRELOAD_SETTING]);
+  const allowedDefault = server?.outputPluginDefault;
+  const allowed = parseLibraryList(config.settings[OUTPUT_PLUGIN_SETTING] ?? allowedDefault);
+  let allowedChanged = false;
   for (const { ext, entry } of catalogued(config.extensions, isInstalled)) {
     if (entry.preload !== undefined && !preload.includes(entry.preload)) preload.push(entry.preload);
+    if (entry.kind === 'output-plugin' && allowedDefault !== undefined && !allowed.includes(entry.name)) {
+      allowed.push(entry.name);
+      allowedChanged = true;
+    }
     Object.assign(result, entry.settings);
     // Validation guarantees one database for these (see extensionConfigProblems).
     if (entry.singleDatabaseSetting !== undefined && ext.databases.length === 1) result[entry.singleDatabaseSetting] = ext.databases[0]!;
   }
   if (preload.length > 0) result[PRELOAD_SETTING] = preload.join(',');
+  // One string in the file, entries separated by commas: the server splits it into its list (an entry
+  // written as one double-quoted string would stay one entry).
+  if (allowedChanged) result[OUTPUT_PLUGIN_SETTING] = allowed.join(', ');
   return result;
 }
 
@@ -53,6 +78,7 @@ export function settingReasons(config: ResolvedConfig): Record<string, string[]>
   for (const { ext, entry } of catalogued(config.extensions)) {
     if (entry.preload !== undefined) add(PRELOAD_SETTING, ext.name);
     for (const setting of Object.keys(entry.settings)) add(setting, ext.name);
+    if (entry.kind === 'output-plugin') add(OUTPUT_PLUGIN_SETTING, ext.name);
     if (entry.singleDatabaseSetting !== undefined) add(entry.singleDatabaseSetting, ext.name);
   }
   return reasons;

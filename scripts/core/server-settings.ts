@@ -12,6 +12,8 @@ export interface SettingDefinition {
   name: string;
   context: SettingContext;
   type: string;
+  /** The built-in value (`--describe-config`'s fifth column), e.g. `pgoutput, test_decoding`. */
+  default?: string;
 }
 
 /** The name of the managed file, included from postgresql.conf. */
@@ -23,8 +25,8 @@ export const INCLUDE_LINE = `include_if_exists = '${MANAGED_CONF}'\t# settings m
 export function parseDescribeConfig(text: string): Map<string, SettingDefinition> {
   const result = new Map<string, SettingDefinition>();
   for (const line of text.split('\n')) {
-    const [name, context, , type] = line.split('\t');
-    if (name && context && type) result.set(name.toLowerCase(), { name, context: context as SettingContext, type });
+    const [name, context, , type, value] = line.split('\t');
+    if (name && context && type) result.set(name.toLowerCase(), { name, context: context as SettingContext, type, default: value ?? '' });
   }
   return result;
 }

@@ -5,16 +5,15 @@ import { ExitCode, PgstrapError } from '../core/errors.ts';
 import { socketPath } from '../core/layout.ts';
 import {
   describeSettingChange,
-  parseDescribeConfig,
   planSettings,
   unknownSettings,
   type SettingDefinition,
 } from '../core/server-settings.ts';
-import { settingReasons, settingsForExtensions } from '../core/extension-settings.ts';
+import { catalogued, OUTPUT_PLUGIN_SETTING, settingReasons, settingsForExtensions, type ServerSettingFacts } from '../core/extension-settings.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
 import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
 import { withClient } from '../db/client.ts';
-import { describeConfig } from '../engines/binaries.ts';
+import { readKnownSettings } from '../engines/binaries.ts';
 import { listenSettings } from '../engines/cluster.ts';
 import { connectionFor, type ManagedTarget } from '../engines/target.ts';
 import { writePgpass } from '../engines/client-env.ts';
@@ -34,13 +33,30 @@ function managed(ctx: RunContext): ManagedTarget {
  * Every setting the managed file should hold: where to listen, the config's own, then what the
  * installed extensions need (validation rules out conflicts; preloads are merged with the config's).
  */
-export function desiredSettings(config: ResolvedConfig, socketDir: string, isInstalled?: (name: string) => boolean): Record<string, string> {
-  return { ...listenSettings(config.port, socketDir), ...config.settings, ...settingsForExtensions(config, isInstalled) };
+export function desiredSettings(
+  config: ResolvedConfig,
+  socketDir: string,
+  isInstalled?: (name: string) => boolean,
+  server?: ServerSettingFacts,
+): Record<string, string> {
+  return { ...listenSettings(config.port, socketDir), ...config.settings, ...settingsForExtensions(config, isInstalled, server) };
 }
 
-/** desiredSettings for a managed target, counting only the extensions its binaries have installed. */
+/** The settings a managed target's binaries know (cached per binaries in the state folder). */
+function knownSettings(target: ManagedTarget): Promise<Map<string, SettingDefinition>> {
+  return readKnownSettings(target.binaries, target.layout.serverSettingsCache);
+}
+
+/**
+ * desiredSettings for a managed target, counting only the extensions its binaries have installed. The
+ * server's setting list is read only when an installed output plugin is declared: whether it has
+ * output_plugin_libraries decides what is written.
+ */
 export async function targetSettings(config: ResolvedConfig, target: ManagedTarget): Promise<Record<string, string>> {
-  return desiredSettings(config, target.layout.socketDir, installedChecker(await readInstalledFiles(target.binaries, extraSearchDirs(config.settings))));
+  const isInstalled = installedChecker(await readInstalledFiles(target.binaries, extraSearchDirs(config.settings)));
+  const plugins = catalogued(config.extensions, isInstalled).filter(({ entry }) => entry.kind === 'output-plugin');
+  const server = plugins.length === 0 ? undefined : { outputPluginDefault: (await knownSettings(target)).get(OUTPUT_PLUGIN_SETTING)?.default };
+  return desiredSettings(config, target.layout.socketDir, isInstalled, server);
 }
 
 /** Refuses a data directory of another major version: pgstrap never converts or deletes data. */
@@ -102,7 +118,7 @@ export const settingsStep: Step = {
     // Only a changed file needs the server's list of settings, so a warm run spawns nothing here.
     const sameKeys = JSON.stringify(current) === JSON.stringify(desired);
     if (sameKeys) return {};
-    const known = parseDescribeConfig(await describeConfig(target.binaries.binDir));
+    const known = await knownSettings(target);
     verifySettingNames(ctx.config, Object.keys(desired), known, target.binaries.version);
     const plan = planSettings(current, desired, known);
     for (const change of plan.changes) ctx.log(describeSettingChange(change));

@@ -73,6 +73,22 @@ describe('settings for extensions', () => {
     });
   });
 
+  it('adds output plugins to output_plugin_libraries only where the server knows that setting, keeping its entries', () => {
+    const config = resolveConfig({ extensions: ['wal2json'] }, source);
+    expect(settingsForExtensions(config, undefined, { outputPluginDefault: 'pgoutput, test_decoding' })).toEqual({
+      wal_level: 'logical',
+      output_plugin_libraries: 'pgoutput, test_decoding, wal2json',
+    });
+    // An older server has no such setting and would refuse to start with it in the file.
+    expect(settingsForExtensions(config, undefined, { outputPluginDefault: undefined })).toEqual({ wal_level: 'logical' });
+    expect(settingsForExtensions(config)).toEqual({ wal_level: 'logical' });
+    // The config's own list comes first; a plugin already listed is not added twice.
+    const own = resolveConfig({ extensions: ['wal2json'], settings: { output_plugin_libraries: 'pgoutput, my_plugin' } }, source);
+    expect(settingsForExtensions(own, undefined, { outputPluginDefault: 'pgoutput, test_decoding' }).output_plugin_libraries).toBe('pgoutput, my_plugin, wal2json');
+    const listed = resolveConfig({ extensions: ['wal2json'], settings: { output_plugin_libraries: 'wal2json' } }, source);
+    expect(settingsForExtensions(listed, undefined, { outputPluginDefault: 'pgoutput' })).toEqual({ wal_level: 'logical' });
+  });
+
   it('leaves out what the installation does not have, so the server still starts', () => {
     const config = resolveConfig({ extensions: [{ name: 'pg_cron', required: false }, 'pg_stat_statements', 'wal2json'] }, source);
     const isInstalled = installedChecker({ extensions: new Set(['pg_cron', 'pg_stat_statements']), libraries: new Set(['pg_stat_statements']) });

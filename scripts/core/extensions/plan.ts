@@ -4,7 +4,7 @@
  * and why. Pure: the step gathers the facts and applies the plan.
  */
 import type { ResolvedExtension } from '../config/types.ts';
-import { parseLibraryList, PRELOAD_SETTING } from '../extension-settings.ts';
+import { OUTPUT_PLUGIN_SETTING, parseLibraryList, PRELOAD_SETTING } from '../extension-settings.ts';
 import { quoteIdent, quoteLiteral } from '../identifiers.ts';
 import { findExtension, type CatalogueEntry } from './catalogue.ts';
 
@@ -64,6 +64,7 @@ export function neededSettingNames(extensions: readonly ResolvedExtension[]): st
     if (!entry) continue;
     if (entry.preload !== undefined) names.add(PRELOAD_SETTING);
     for (const name of Object.keys(entry.settings)) names.add(name);
+    if (entry.kind === 'output-plugin') names.add(OUTPUT_PLUGIN_SETTING);
     if (entry.singleDatabaseSetting !== undefined) names.add(entry.singleDatabaseSetting);
   }
   return [...names];
@@ -91,12 +92,34 @@ export function fixFor(name: string, entry: CatalogueEntry | undefined, server: 
   return `${embedded}The flake builds it (${attr}): run \`nix develop\` (or direnv), then \`npm run setup\`.${renamed}${optional}`;
 }
 
+/** Why the server cannot enable an extension, and, when the catalogue's way to get it does not apply, the fix. */
+interface Refusal {
+  reason: string;
+  fix?: string;
+}
+
+/** An output plugin the server has but does not allow: output_plugin_libraries lacks it. */
+function notAllowed(name: string, allowed: string, server: ServerExtensionFacts): Refusal {
+  const list = [...parseLibraryList(allowed), name].join(', ');
+  return {
+    reason: `the output plugin ${name} is not allowed on ${server.label}: ${OUTPUT_PLUGIN_SETTING} is "${allowed}" and the server refuses a slot with any other plugin`,
+    fix:
+      server.kind === 'external'
+        ? `Set ${OUTPUT_PLUGIN_SETTING} = '${list}' on that server and reload it (pgstrap changes no setting of an external server).`
+        : `Run \`npm run setup\` again: it adds ${name} to ${OUTPUT_PLUGIN_SETTING} in pgstrap.conf and reloads the server.`,
+  };
+}
+
 /** Why the server cannot enable `ext` in `database`, or undefined when it can. */
-function whyMissing(ext: ResolvedExtension, entry: CatalogueEntry | undefined, server: ServerExtensionFacts, database: string): string | undefined {
+function whyMissing(ext: ResolvedExtension, entry: CatalogueEntry | undefined, server: ServerExtensionFacts, database: string): Refusal | string | undefined {
   const on = `on ${server.label}`;
   if (entry?.kind === 'output-plugin') {
     const problem = server.outputPlugins.get(ext.name);
-    return problem === undefined ? undefined : `the output plugin ${ext.name} does not work ${on}: ${problem}`;
+    if (problem === undefined) return undefined;
+    // The server checks the list before it looks for the library, so a plugin it does not list is refused as not allowed.
+    const allowed = server.settings[OUTPUT_PLUGIN_SETTING];
+    if (allowed !== undefined && !parseLibraryList(allowed).includes(ext.name)) return notAllowed(ext.name, allowed, server);
+    return `the output plugin ${ext.name} does not work ${on}: ${problem}`;
   }
   if (!server.available.has(ext.name)) {
     const renamed = entry?.nixInstallsAs !== undefined && server.available.has(entry.nixInstallsAs);
@@ -144,11 +167,12 @@ export function planExtensions(
         }
         continue;
       }
-      const reason = whyMissing(ext, entry, server, database);
-      if (reason !== undefined) {
+      const why = whyMissing(ext, entry, server, database);
+      if (why !== undefined) {
+        const { reason, fix = fixFor(ext.name, entry, server, ext.required) } = typeof why === 'string' ? { reason: why } : why;
         const known = missing.get(ext.name);
         if (known) known.databases.push(database);
-        else missing.set(ext.name, { name: ext.name, required: ext.required, databases: [database], reason, fix: fixFor(ext.name, entry, server, ext.required) });
+        else missing.set(ext.name, { name: ext.name, required: ext.required, databases: [database], reason, fix });
         continue;
       }
       if (entry?.kind === 'output-plugin') continue; // Checked with a slot; nothing to create.
