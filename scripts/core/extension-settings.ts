@@ -12,8 +12,8 @@ export const PRELOAD_SETTING = 'shared_preload_libraries';
  */
 export const OUTPUT_PLUGIN_SETTING = 'output_plugin_libraries';
 
-/** What the server's own setting list says that changes what pgstrap writes. */
-export interface ServerSettingFacts {
+/** What pgstrap knows about a cluster it manages that changes what it writes for the extensions. */
+export interface ClusterSettingFacts {
   /** The built-in value of output_plugin_libraries, or undefined when the server has no such setting. */
   outputPluginDefault: string | undefined;
 }
@@ -46,12 +46,13 @@ export function catalogued(
  * `isInstalled` limits this to extensions the server's files have: preloading a library that is not
  * installed stops the server from starting. Without it, every declared extension counts.
  * Output plugins are added to output_plugin_libraries (after the config's value, else the server's default)
- * only when `server` says the server knows that setting.
+ * only when `cluster` says the server knows that setting. An entry's managedSettings come only with
+ * `cluster`: pgstrap writes them on a cluster it manages and asks nothing of another server.
  */
-export function settingsForExtensions(config: ResolvedConfig, isInstalled?: (name: string) => boolean, server?: ServerSettingFacts): Record<string, string> {
+export function settingsForExtensions(config: ResolvedConfig, isInstalled?: (name: string) => boolean, cluster?: ClusterSettingFacts): Record<string, string> {
   const result: Record<string, string> = {};
   const preload = parseLibraryList(config.settings[PRELOAD_SETTING]);
-  const allowedDefault = server?.outputPluginDefault;
+  const allowedDefault = cluster?.outputPluginDefault;
   const allowed = parseLibraryList(config.settings[OUTPUT_PLUGIN_SETTING] ?? allowedDefault);
   let allowedChanged = false;
   for (const { ext, entry } of catalogued(config.extensions, isInstalled)) {
@@ -61,6 +62,7 @@ export function settingsForExtensions(config: ResolvedConfig, isInstalled?: (nam
       allowedChanged = true;
     }
     Object.assign(result, entry.settings);
+    if (cluster !== undefined) Object.assign(result, entry.managedSettings);
     // Validation guarantees one database for these (see extensionConfigProblems).
     if (entry.singleDatabaseSetting !== undefined && ext.databases.length === 1) result[entry.singleDatabaseSetting] = ext.databases[0]!;
   }
@@ -79,6 +81,7 @@ export function settingReasons(config: ResolvedConfig): Record<string, string[]>
     if (entry.preload !== undefined) add(PRELOAD_SETTING, ext.name);
     for (const setting of Object.keys(entry.settings)) add(setting, ext.name);
     if (entry.kind === 'output-plugin') add(OUTPUT_PLUGIN_SETTING, ext.name);
+    for (const setting of Object.keys(entry.managedSettings ?? {})) add(setting, ext.name);
     if (entry.singleDatabaseSetting !== undefined) add(entry.singleDatabaseSetting, ext.name);
   }
   return reasons;

@@ -9,7 +9,7 @@ import {
   unknownSettings,
   type SettingDefinition,
 } from '../core/server-settings.ts';
-import { catalogued, OUTPUT_PLUGIN_SETTING, settingReasons, settingsForExtensions, type ServerSettingFacts } from '../core/extension-settings.ts';
+import { catalogued, OUTPUT_PLUGIN_SETTING, settingReasons, settingsForExtensions, type ClusterSettingFacts } from '../core/extension-settings.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
 import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
 import { withClient } from '../db/client.ts';
@@ -37,9 +37,10 @@ export function desiredSettings(
   config: ResolvedConfig,
   socketDir: string,
   isInstalled?: (name: string) => boolean,
-  server?: ServerSettingFacts,
+  outputPluginDefault?: string,
 ): Record<string, string> {
-  return { ...listenSettings(config.port, socketDir), ...config.settings, ...settingsForExtensions(config, isInstalled, server) };
+  const cluster: ClusterSettingFacts = { outputPluginDefault };
+  return { ...listenSettings(config.port, socketDir), ...config.settings, ...settingsForExtensions(config, isInstalled, cluster) };
 }
 
 /** The settings a managed target's binaries know (cached per binaries in the state folder). */
@@ -55,8 +56,8 @@ function knownSettings(target: ManagedTarget): Promise<Map<string, SettingDefini
 export async function targetSettings(config: ResolvedConfig, target: ManagedTarget): Promise<Record<string, string>> {
   const isInstalled = installedChecker(await readInstalledFiles(target.binaries, extraSearchDirs(config.settings)));
   const plugins = catalogued(config.extensions, isInstalled).filter(({ entry }) => entry.kind === 'output-plugin');
-  const server = plugins.length === 0 ? undefined : { outputPluginDefault: (await knownSettings(target)).get(OUTPUT_PLUGIN_SETTING)?.default };
-  return desiredSettings(config, target.layout.socketDir, isInstalled, server);
+  const allowed = plugins.length === 0 ? undefined : (await knownSettings(target)).get(OUTPUT_PLUGIN_SETTING)?.default;
+  return desiredSettings(config, target.layout.socketDir, isInstalled, allowed);
 }
 
 /** Refuses a data directory of another major version: pgstrap never converts or deletes data. */

@@ -64,18 +64,20 @@ describe.skipIf(skip !== undefined)(`Debian PostgreSQL 15 with pg_cron and wal2j
     const reports = await go();
     const byId = Object.fromEntries(reports.map((r) => [r.id, r]));
     expect(byId.settings!.changes).toEqual([
+      "cron.use_background_workers: (unset) -> 'on' (needs a restart)",
       "cron.database_name: (unset) -> 'jobs' (needs a restart)",
       "wal_level: (unset) -> 'logical' (needs a restart)",
       "shared_preload_libraries: (unset) -> 'pg_cron,pg_stat_statements' (needs a restart)",
       ...(knowsAllowList ? ["output_plugin_libraries: (unset) -> 'pgoutput, test_decoding, wal2json' (reload)"] : []),
     ]);
     expect(byId.settings!.notes).toEqual([
+      'cron.use_background_workers: needed by pg_cron',
       'cron.database_name: needed by pg_cron',
       'wal_level: needed by wal2json',
       'shared_preload_libraries: needed by pg_cron, pg_stat_statements',
       ...(knowsAllowList ? ['output_plugin_libraries: needed by wal2json'] : []),
     ]);
-    expect(byId.start!.changes).toEqual([expect.stringMatching(/^restarted the server \(cron\.database_name, wal_level, shared_preload_libraries take effect only at start\)/)]);
+    expect(byId.start!.changes).toEqual([expect.stringMatching(/^restarted the server \(cron\.use_background_workers, cron\.database_name, wal_level, shared_preload_libraries take effect only at start\)/)]);
     expect(await startTime(target)).not.toBe(before);
     expect(byId.extensions!.changes).toEqual([
       'app: created extension pg_stat_statements',

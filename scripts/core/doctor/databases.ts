@@ -8,7 +8,7 @@ import { planExtensions, type ExtensionPlan, type ServerExtensionFacts } from '.
 import { driftDetected } from '../migrations/errors.ts';
 import { FALLBACK_RANDOM_WORDS, FAST_RANDOM_CAVEAT, type FallbackRandom } from '../uuidv7/sql.ts';
 import { NATIVE_UUIDV7_VERSION_NUM } from '../uuidv7/strategy.ts';
-import type { DatabaseFacts, MigrationFact, ServerFacts, Uuidv7Fact } from './facts.ts';
+import type { CronFact, CronJobFact, DatabaseFacts, MigrationFact, ServerFacts, Uuidv7Fact } from './facts.ts';
 import { check, databaseGroup, type Check } from './model.ts';
 
 /** RFC 9562: version nibble 7, variant bits 10. */
@@ -86,6 +86,54 @@ function migrationsCheck(db: string, fact: MigrationFact): Check {
   return check(id, group, 'ok', fact.applied === 0 ? 'no migrations' : `${fact.applied} applied, none pending`);
 }
 
+/** The last run never got to the job's command: no connection (or no background worker) to run it in. */
+function couldNotStart(job: CronJobFact): boolean {
+  return /connection failed|could not connect|password|background (worker|process)/i.test(job.lastMessage ?? '');
+}
+
+function describeJob(job: CronJobFact): string {
+  const name = job.name === undefined ? '' : ` (${job.name})`;
+  const when = job.lastStart === undefined ? 'never started' : `started ${job.lastStart}`;
+  return `job ${job.id}${name}, '${job.schedule}', as ${job.user}: ${when}, ${job.lastStatus}: ${job.lastMessage ?? 'no message'}`;
+}
+
+/** What makes pg_cron's jobs start again, from how it runs them. */
+function cronStartFix(fact: CronFact): string {
+  if (fact.backgroundWorkers) {
+    return "pg_cron runs each job in a background worker and none was free: raise max_worker_processes in the config's settings (npm run setup restarts the server)";
+  }
+  return (
+    `pg_cron connects for each job to the host it was scheduled with (cron.job.nodename; cron.host is ${fact.host ?? 'localhost'}), over TCP, where the server asks for a password it does not have. ` +
+    'Set cron.use_background_workers = on: on a managed cluster `npm run setup` writes it and restarts the server, and every job runs without a connection'
+  );
+}
+
+/** Whether pg_cron's jobs run: the last recorded run of each active job. */
+function cronCheck(db: string, fact: CronFact): Check {
+  const id = `db.${db}.cron`;
+  const group = databaseGroup(db);
+  if (fact.error !== undefined) return check(id, group, 'warn', `cannot read pg_cron's jobs: ${fact.error}`, { fix: 'SELECT * FROM cron.job (as the superuser) to see why' });
+  const count = `${fact.jobs.length} active job${fact.jobs.length === 1 ? '' : 's'}`;
+  if (fact.jobs.length === 0) return check(id, group, 'ok', 'pg_cron: no active jobs');
+  if (!fact.runsRecorded) return check(id, group, 'ok', `pg_cron: ${count}; this pg_cron records no runs, so whether they work is not known`);
+  const failed = fact.jobs.filter((j) => j.lastStatus === 'failed');
+  const waiting = fact.jobs.filter((j) => j.lastStatus === undefined).length;
+  if (failed.length === 0) {
+    if (waiting === fact.jobs.length) return check(id, group, 'ok', `pg_cron: ${count}, none has run yet`);
+    return check(id, group, 'ok', `pg_cron: ${count}, each last run succeeded${waiting === 0 ? '' : ` (${waiting} not run yet)`}`);
+  }
+  const details = failed.map(describeJob);
+  const unstarted = failed.filter(couldNotStart);
+  if (unstarted.length > 0) {
+    return check(id, group, 'fail', `pg_cron: the last run of ${unstarted.length} of ${count} never started, so they do not run`, { details, fix: cronStartFix(fact) });
+  }
+  const ids = failed.map((j) => j.id).join(', ');
+  return check(id, group, 'warn', `pg_cron: the last run of job${failed.length === 1 ? '' : 's'} ${ids} failed with the job's own error`, {
+    details,
+    fix: `Fix the command: SELECT cron.alter_job(${failed[0]!.id}, command := '...'), or stop it: SELECT cron.unschedule(${failed[0]!.id})`,
+  });
+}
+
 /** The checks of every database the target manages. */
 export function databaseChecks(
   databases: readonly DatabaseFacts[],
@@ -114,6 +162,7 @@ export function databaseChecks(
     if (plan) checks.push(...extensionChecks(db, declared, plan));
     if (db.uuidv7) checks.push(uuidv7Check(db.name, db.uuidv7, fallbackRandom));
     if (db.migrations) checks.push(migrationsCheck(db.name, db.migrations));
+    if (db.cron) checks.push(cronCheck(db.name, db.cron));
     return checks;
   });
 }
