@@ -1,6 +1,6 @@
 /** Server settings the declared extensions need (shared_preload_libraries and the like). */
 import type { ResolvedConfig, ResolvedExtension } from './config/types.ts';
-import { findExtension, type CatalogueEntry } from './extensions/catalogue.ts';
+import { CATALOGUE, findExtension, type CatalogueEntry } from './extensions/catalogue.ts';
 
 /** The setting that lists libraries loaded at server start. */
 export const PRELOAD_SETTING = 'shared_preload_libraries';
@@ -85,4 +85,49 @@ export function settingReasons(config: ResolvedConfig): Record<string, string[]>
     if (entry.singleDatabaseSetting !== undefined) add(entry.singleDatabaseSetting, ext.name);
   }
   return reasons;
+}
+
+/** An extension the config no longer declares whose preload stays, because it is (or may be) installed. */
+export interface RetainedExtension {
+  name: string;
+  /** The databases that have it installed; empty when the server was not running to ask. */
+  databases: string[];
+}
+
+/**
+ * Keeps, from the managed file, the preload (and the settings) of every catalogued extension the desired
+ * settings would drop while it is installed in some database: unloading its library breaks it there
+ * (pg_cron's jobs stop and cron.schedule errors). `inUse` maps installed extensions to their databases;
+ * undefined when the server is down and cannot be asked, so everything preloaded now stays.
+ * `isInstalled` keeps out a library the binaries no longer have (the server would not start).
+ */
+export function retainSettingsInUse(
+  current: Readonly<Record<string, string>>,
+  desired: Readonly<Record<string, string>>,
+  inUse: ReadonlyMap<string, readonly string[]> | undefined,
+  isInstalled: (name: string) => boolean,
+): { settings: Record<string, string>; retained: RetainedExtension[] } {
+  const wanted = parseLibraryList(desired[PRELOAD_SETTING]);
+  const dropped = parseLibraryList(current[PRELOAD_SETTING]).filter((l) => !wanted.includes(l));
+  const settings = { ...desired };
+  const retained: RetainedExtension[] = [];
+  for (const entry of CATALOGUE) {
+    if (entry.preload === undefined || !dropped.includes(entry.preload) || !isInstalled(entry.name)) continue;
+    const databases = inUse === undefined ? [] : inUse.get(entry.name);
+    if (databases === undefined) continue;
+    if (!wanted.includes(entry.preload)) wanted.push(entry.preload);
+    const keys = [...Object.keys(entry.settings), ...Object.keys(entry.managedSettings ?? {}), entry.singleDatabaseSetting];
+    for (const key of keys) if (key !== undefined && !(key in settings) && key in current) settings[key] = current[key]!;
+    retained.push({ name: entry.name, databases: [...databases] });
+  }
+  if (retained.length > 0) settings[PRELOAD_SETTING] = wanted.join(',');
+  return { settings, retained };
+}
+
+/** The setup note for a retained extension: why its preload stays and how to let it go. */
+export function describeRetained(r: RetainedExtension): string {
+  if (r.databases.length === 0) {
+    return `${r.name} is no longer declared, but the server is not running to say whether a database still has it: its preload stays until setup can check`;
+  }
+  return `${r.name} is no longer declared, but ${r.databases.join(', ')} still ${r.databases.length === 1 ? 'has' : 'have'} it installed: its preload stays (DROP EXTENSION ${r.name} there first to let it go)`;
 }

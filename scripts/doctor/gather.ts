@@ -122,6 +122,7 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
   const portFree = status.running && status.port === config.port ? undefined : await isPortFree(config.port);
   const portHolder = portFree === false ? await describePortHolder(config.port) : undefined;
   const uid = process.getuid?.() ?? 0;
+  const managedConf = status.initialised ? cluster.readManagedConf() : {};
   return {
     initialised: status.initialised,
     dataMajor: status.dataMajor,
@@ -136,9 +137,9 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
     portFree,
     portHolder,
     owner: target.user ? { uid: target.user.uid, name: target.user.name } : { uid, name: os.userInfo().username },
-    managedConf: status.initialised ? cluster.readManagedConf() : {},
-    // As the settings step computes it: preloads only for libraries these binaries have installed.
-    desiredConf: await targetSettings(config, target),
+    managedConf,
+    // As the settings step computes it: preloads only for libraries these binaries have installed, and kept while in use.
+    desiredConf: (await targetSettings(config, target, managedConf)).settings,
   };
 }
 

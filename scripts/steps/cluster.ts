@@ -9,7 +9,19 @@ import {
   unknownSettings,
   type SettingDefinition,
 } from '../core/server-settings.ts';
-import { catalogued, OUTPUT_PLUGIN_SETTING, settingReasons, settingsForExtensions, type ClusterSettingFacts } from '../core/extension-settings.ts';
+import {
+  catalogued,
+  describeRetained,
+  OUTPUT_PLUGIN_SETTING,
+  parseLibraryList,
+  PRELOAD_SETTING,
+  retainSettingsInUse,
+  settingReasons,
+  settingsForExtensions,
+  type ClusterSettingFacts,
+  type RetainedExtension,
+} from '../core/extension-settings.ts';
+import { readInstalledExtensions } from '../db/extensions.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
 import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
 import { withClient } from '../db/client.ts';
@@ -48,16 +60,41 @@ function knownSettings(target: ManagedTarget): Promise<Map<string, SettingDefini
   return readKnownSettings(target.binaries, target.layout.serverSettingsCache);
 }
 
+/** Each extension installed in any database of a running cluster, with those databases. */
+async function readExtensionsInUse(target: ManagedTarget): Promise<Map<string, string[]>> {
+  const names = await withClient(connectionFor(target, 'postgres'), async (c) => {
+    const { rows } = await c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname');
+    return rows.map((r) => r.datname);
+  });
+  const inUse = new Map<string, string[]>();
+  const installed = await Promise.all(names.map((db) => withClient(connectionFor(target, db), readInstalledExtensions)));
+  names.forEach((db, i) => {
+    for (const name of installed[i]!.keys()) inUse.set(name, [...(inUse.get(name) ?? []), db]);
+  });
+  return inUse;
+}
+
 /**
  * desiredSettings for a managed target, counting only the extensions its binaries have installed. The
  * server's setting list is read only when an installed output plugin is declared: whether it has
- * output_plugin_libraries decides what is written.
+ * output_plugin_libraries decides what is written. Given the managed file's `current` settings, a preload
+ * the config no longer implies stays while an extension that needs it is installed: only then are the
+ * databases asked.
  */
-export async function targetSettings(config: ResolvedConfig, target: ManagedTarget): Promise<Record<string, string>> {
+export async function targetSettings(
+  config: ResolvedConfig,
+  target: ManagedTarget,
+  current?: Record<string, string>,
+): Promise<{ settings: Record<string, string>; retained: RetainedExtension[] }> {
   const isInstalled = installedChecker(await readInstalledFiles(target.binaries, extraSearchDirs(config.settings)));
   const plugins = catalogued(config.extensions, isInstalled).filter(({ entry }) => entry.kind === 'output-plugin');
   const allowed = plugins.length === 0 ? undefined : (await knownSettings(target)).get(OUTPUT_PLUGIN_SETTING)?.default;
-  return desiredSettings(config, target.layout.socketDir, isInstalled, allowed);
+  const desired = desiredSettings(config, target.layout.socketDir, isInstalled, allowed);
+  if (current === undefined) return { settings: desired, retained: [] };
+  const dropsPreload = parseLibraryList(current[PRELOAD_SETTING]).some((l) => !parseLibraryList(desired[PRELOAD_SETTING]).includes(l));
+  if (!dropsPreload) return { settings: desired, retained: [] };
+  const inUse = target.cluster.status().running ? await readExtensionsInUse(target) : undefined;
+  return retainSettingsInUse(current, desired, inUse, isInstalled);
 }
 
 /** Refuses a data directory of another major version: pgstrap never converts or deletes data. */
@@ -115,10 +152,11 @@ export const settingsStep: Step = {
     const target = managed(ctx);
     const { cluster } = target;
     const current = cluster.readManagedConf();
-    const desired = await targetSettings(ctx.config, target);
+    const { settings: desired, retained } = await targetSettings(ctx.config, target, current);
+    const kept = retained.map(describeRetained);
     // Only a changed file needs the server's list of settings, so a warm run spawns nothing here.
     const sameKeys = JSON.stringify(current) === JSON.stringify(desired);
-    if (sameKeys) return {};
+    if (sameKeys) return { notes: kept };
     const known = await knownSettings(target);
     verifySettingNames(ctx.config, Object.keys(desired), known, target.binaries.version);
     const plan = planSettings(current, desired, known);
@@ -131,7 +169,7 @@ export const settingsStep: Step = {
     }
     // Say why: which declared extensions need each changed setting.
     const reasons = settingReasons(ctx.config);
-    const notes = plan.changes.flatMap((c) => (reasons[c.name] ? [`${c.name}: needed by ${reasons[c.name]!.join(', ')}`] : []));
+    const notes = [...plan.changes.flatMap((c) => (reasons[c.name] ? [`${c.name}: needed by ${reasons[c.name]!.join(', ')}`] : [])), ...kept];
     return { changes: plan.changes.map(describeSettingChange), notes };
   },
 };

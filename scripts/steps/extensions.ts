@@ -11,7 +11,9 @@ import {
   extensionActionSql,
   neededSettingNames,
   planExtensions,
+  undeclaredExtensions,
   type DatabaseExtensionFacts,
+  type UndeclaredExtension,
   type MissingExtension,
   type ServerExtensionFacts,
 } from '../core/extensions/plan.ts';
@@ -105,6 +107,11 @@ function missingNote(m: MissingExtension): string {
   return `optional extension ${m.name} skipped in ${m.databases.join(', ')}: ${m.reason}. To get it: ${m.fix}`;
 }
 
+/** A warning line for an installed extension the config no longer declares: where, the statement that drops it, why it matters. */
+function describeUndeclared(u: UndeclaredExtension): string {
+  return `${u.message}. To remove it: ${u.dropSql} in ${u.database}${u.warning ? `; ${u.warning}` : ''}`;
+}
+
 /** Required extensions only: optional ones are the extension step's warnings. */
 function requiredDeclared(ctx: RunContext): ResolvedExtension[] {
   return declaredForTarget(ctx.config, ctx.target.databases).filter((e) => e.required);
@@ -137,17 +144,16 @@ export const extensionsCheckStep: Step = {
 export const extensionsStep: Step = {
   id: 'extensions',
   title: 'Enable extensions',
-  skip(ctx) {
-    return declaredForTarget(ctx.config, ctx.target.databases).length === 0 ? 'no extensions declared' : undefined;
-  },
+  // Runs with nothing declared too: an extension installed before it was removed from the config is reported.
   async run(ctx) {
     const { target, config } = ctx;
     const declared = declaredForTarget(config, target.databases);
+    const databases: DatabaseExtensionFacts[] = await Promise.all(
+      target.databases.map(async (db) => ({ database: db.name, installed: await withClient(connectionFor(target, db.name), readInstalledExtensions) })),
+    );
+    const undeclared = undeclaredExtensions(declared, databases).map(describeUndeclared);
+    if (declared.length === 0) return { notes: undeclared, ...(undeclared.length > 0 ? { status: 'warning' as const } : {}) };
     const server = await readServerFacts(target, declared);
-    const databases: DatabaseExtensionFacts[] = [];
-    for (const db of target.databases) {
-      databases.push({ database: db.name, installed: await withClient(connectionFor(target, db.name), readInstalledExtensions) });
-    }
     const plan = planExtensions(declared, server, databases);
     const required = plan.missing.filter((m) => m.required);
     if (required.length > 0) throw missingError(required, server.label);
@@ -177,7 +183,7 @@ export const extensionsStep: Step = {
       }
       changes.push(...lines);
     }
-    const notes = [...optional.map(missingNote), ...plan.notes];
-    return { changes, notes, ...(optional.length > 0 ? { status: 'warning' as const } : {}) };
+    const notes = [...optional.map(missingNote), ...plan.notes, ...undeclared];
+    return { changes, notes, ...(optional.length > 0 || undeclared.length > 0 ? { status: 'warning' as const } : {}) };
   },
 };

@@ -86,4 +86,48 @@ describe.skipIf(skip !== undefined)(`pg_cron jobs on Debian PostgreSQL 15${skip 
     const healthy = JSON.parse(String((await runCli(['doctor', '--json'], { cwd: project.dir, env })).stdout)) as typeof report;
     expect(healthy.checks.find((c) => c.id === 'db.app.cron')).toMatchObject({ status: 'ok', message: 'pg_cron: 1 active job, each last run succeeded' });
   });
+
+  it('keeps the preload while pg_cron stays installed after the config drops it, and says how to remove it', { timeout: 180_000 }, async () => {
+    const target = await managedTarget(project, { env: testEnv(undefined, env) });
+    const conf = () => fs.readFileSync(path.join(target.layout.dataDir, MANAGED_CONF), 'utf8');
+    const startTime = async () => String((await query<{ t: Date }>(target, 'postgres', 'SELECT pg_postmaster_start_time() AS t'))[0]!.t.toISOString());
+    const before = await startTime();
+    const file = conf();
+    project.writeConfigFile({ ...raw, port: project.config.port, extensions: [] });
+    const setup = await runCli(['setup', '--json'], { cwd: project.dir, env });
+    expect(setup.exitCode, String(setup.stderr)).toBe(0);
+    const steps = (JSON.parse(String(setup.stdout)) as { steps: Array<{ id: string; status: string; changes: string[]; notes: string[] }> }).steps;
+    const byId = Object.fromEntries(steps.map((r) => [r.id, r]));
+    expect(byId.settings).toMatchObject({ changes: [] });
+    expect(byId.settings!.notes).toEqual(['pg_cron is no longer declared, but app still has it installed: its preload stays (DROP EXTENSION pg_cron there first to let it go)']);
+    expect(byId.extensions).toMatchObject({ status: 'warning' });
+    expect(byId.extensions!.notes).toEqual([
+      'app: pg_cron 1.4-1 is installed, but the config does not declare it there. To remove it: DROP EXTENSION "pg_cron"; in app; ' +
+        'inside `nix develop` the next shell will not build pg_cron (the flake builds only declared extensions): declare it again to keep it, or drop it',
+    ]);
+    expect(conf()).toBe(file);
+    expect(await startTime()).toBe(before);
+    // pg_cron still works: its library is loaded and its job runs on.
+    expect(await query(target, 'app', "SELECT cron.schedule('again', '0 0 * * *', 'SELECT 1') > 0 AS ok")).toEqual([{ ok: true }]);
+
+    const doctor = JSON.parse(String((await runCli(['doctor', '--json'], { cwd: project.dir, env })).stdout)) as { checks: Array<{ id: string; status: string; message: string; fix: string | null; details: string[] }> };
+    expect(doctor.checks.find((c) => c.id === 'db.app.extension.pg_cron')).toMatchObject({
+      status: 'warn',
+      message: 'pg_cron 1.4-1 is installed, but the config does not declare it',
+      fix: 'Declare it in the config to keep it, or drop it (psql -d app): DROP EXTENSION "pg_cron";',
+    });
+    expect(doctor.checks.find((c) => c.id === 'cluster.settings')).toMatchObject({ status: 'ok' });
+    expect(doctor.checks.find((c) => c.id === 'cluster.preload')).toMatchObject({ status: 'ok' });
+
+    // Once dropped, the next setup lets the preload go, with one restart.
+    await query(target, 'app', 'DROP EXTENSION pg_cron');
+    const after = await runCli(['setup', '--json'], { cwd: project.dir, env });
+    const next = Object.fromEntries((JSON.parse(String(after.stdout)) as { steps: Array<{ id: string; changes: string[] }> }).steps.map((r) => [r.id, r]));
+    expect(next.settings!.changes).toEqual([
+      "cron.use_background_workers: 'on' -> (unset) (needs a restart)",
+      "cron.database_name: 'app' -> (unset) (needs a restart)",
+      "shared_preload_libraries: 'pg_cron' -> (unset) (needs a restart)",
+    ]);
+    expect(next.start!.changes).toEqual([expect.stringMatching(/^restarted the server/)]);
+  });
 });

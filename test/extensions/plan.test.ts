@@ -3,13 +3,14 @@ import { describe, expect, it } from 'vitest';
 import type { ResolvedExtension } from '../../scripts/core/config/types.ts';
 import { resolveConfig } from '../../scripts/core/config/validate.ts';
 import { isPgstrapError } from '../../scripts/core/errors.ts';
-import { settingsForExtensions } from '../../scripts/core/extension-settings.ts';
+import { retainSettingsInUse, settingsForExtensions } from '../../scripts/core/extension-settings.ts';
 import { CATALOGUE, findExtension } from '../../scripts/core/extensions/catalogue.ts';
 import { installedChecker } from '../../scripts/core/extensions/installed.ts';
 import {
   describeExtensionAction,
   extensionActionSql,
   planExtensions,
+  undeclaredExtensions,
   type ServerExtensionFacts,
 } from '../../scripts/core/extensions/plan.ts';
 
@@ -94,6 +95,39 @@ describe('settings for extensions', () => {
     const isInstalled = installedChecker({ extensions: new Set(['pg_cron', 'pg_stat_statements']), libraries: new Set(['pg_stat_statements']) });
     // pg_cron's control file without its library does not count: preloading it would stop the server.
     expect(settingsForExtensions(config, isInstalled)).toEqual({ shared_preload_libraries: 'pg_stat_statements' });
+  });
+});
+
+describe('preloads in use and undeclared extensions', () => {
+  const current = { port: '1', 'cron.database_name': 'jobs', shared_preload_libraries: 'pg_cron,pg_stat_statements' };
+  const desired = { port: '1', shared_preload_libraries: 'pg_stat_statements' };
+  const all = () => true;
+
+  it('keeps the preload and settings of an installed extension the config dropped, and only then', () => {
+    expect(retainSettingsInUse(current, desired, new Map([['pg_cron', ['jobs']]]), all)).toEqual({
+      settings: { port: '1', shared_preload_libraries: 'pg_stat_statements,pg_cron', 'cron.database_name': 'jobs' },
+      retained: [{ name: 'pg_cron', databases: ['jobs'] }],
+    });
+    expect(retainSettingsInUse(current, desired, new Map([['pgcrypto', ['app']]]), all)).toEqual({ settings: desired, retained: [] });
+    // The server is down, so nobody can say: what is loaded now stays.
+    expect(retainSettingsInUse(current, desired, undefined, all).retained).toEqual([{ name: 'pg_cron', databases: [] }]);
+    // A library the binaries lost would stop the server at start: it goes.
+    expect(retainSettingsInUse(current, desired, new Map([['pg_cron', ['jobs']]]), (n) => n !== 'pg_cron').retained).toEqual([]);
+  });
+
+  it('reports installed extensions nothing declares, but not plpgsql nor what another one requires', () => {
+    const installed = new Map([
+      ['plpgsql', { version: '1.0', schema: 'pg_catalog', requires: [] }],
+      ['vector', { version: '0.8.0', schema: 'public', requires: [] }],
+      ['vchord', { version: '0.4.0', schema: 'public', requires: ['vector'] }],
+      ['pgcrypto', { version: '1.3', schema: 'public', requires: [] }],
+      ['citext', { version: '1.6', schema: 'public', requires: [] }],
+    ]);
+    const found = undeclaredExtensions([ext('citext')], [{ database: 'app', installed }]);
+    expect(found.map((u) => [u.name, u.dropSql, u.warning !== undefined])).toEqual([
+      ['pgcrypto', 'DROP EXTENSION "pgcrypto";', false],
+      ['vchord', 'DROP EXTENSION "vchord";', true],
+    ]);
   });
 });
 

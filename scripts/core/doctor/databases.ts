@@ -4,7 +4,7 @@
  */
 import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { findExtension } from '../extensions/catalogue.ts';
-import { planExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
+import { planExtensions, undeclaredExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
 import { driftDetected } from '../migrations/errors.ts';
 import { FALLBACK_RANDOM_WORDS, FAST_RANDOM_CAVEAT, type FallbackRandom } from '../uuidv7/sql.ts';
 import { NATIVE_UUIDV7_VERSION_NUM } from '../uuidv7/strategy.ts';
@@ -47,6 +47,16 @@ function extensionChecks(db: DatabaseFacts, declared: readonly ResolvedExtension
       }
       return check(id, group, 'ok', `${label} ${installed?.version ?? ''} installed`);
     });
+}
+
+/** Installed extensions the config does not declare for `db`: a warning each, with the statement that drops it. */
+function undeclaredChecks(db: DatabaseFacts, declared: readonly ResolvedExtension[]): Check[] {
+  return undeclaredExtensions(declared, [{ database: db.name, installed: db.installed }]).map((u) =>
+    check(`db.${db.name}.extension.${u.name}`, databaseGroup(db.name), 'warn', `${u.name} ${u.version} is installed, but the config does not declare it`, {
+      details: u.warning === undefined ? [] : [u.warning],
+      fix: `Declare it in the config to keep it, or drop it (psql -d ${db.name}): ${u.dropSql}`,
+    }),
+  );
 }
 
 function uuidv7Check(db: string, fact: Uuidv7Fact, configured: FallbackRandom): Check {
@@ -160,6 +170,7 @@ export function databaseChecks(
     }
     const checks = [check(id, group, 'ok', 'exists')];
     if (plan) checks.push(...extensionChecks(db, declared, plan));
+    checks.push(...undeclaredChecks(db, declared));
     if (db.uuidv7) checks.push(uuidv7Check(db.name, db.uuidv7, fallbackRandom));
     if (db.migrations) checks.push(migrationsCheck(db.name, db.migrations));
     if (db.cron) checks.push(cronCheck(db.name, db.cron));

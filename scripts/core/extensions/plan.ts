@@ -29,8 +29,8 @@ export interface ServerExtensionFacts {
 /** What one database has. */
 export interface DatabaseExtensionFacts {
   database: string;
-  /** pg_extension: name -> installed version and schema. */
-  installed: ReadonlyMap<string, { version: string; schema: string }>;
+  /** pg_extension: name -> installed version, schema and (when read) the extensions it requires. */
+  installed: ReadonlyMap<string, { version: string; schema: string; requires?: readonly string[] }>;
 }
 
 /** One change in one database. */
@@ -201,4 +201,48 @@ export function extensionActionSql(action: ExtensionAction): string[] {
   // CASCADE creates what it depends on (h3_postgis -> h3, postgis) in the same transaction.
   statements.push(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(action.name)}${schema}${version} CASCADE`);
   return statements;
+}
+
+/** Installed with every database; never declared. */
+const BUILT_IN_EXTENSIONS = new Set(['plpgsql']);
+
+/** An installed extension the config does not declare for that database. */
+export interface UndeclaredExtension {
+  database: string;
+  name: string;
+  version: string;
+  /** The statement that removes it (it fails, changing nothing, while objects of the database depend on it). */
+  dropSql: string;
+  /** One line: what is installed where, and that the config does not declare it. */
+  message: string;
+  /** Why it matters: the flake builds only declared extensions. */
+  warning: string | undefined;
+}
+
+/**
+ * Installed extensions the config does not declare for their database, leaving out plpgsql and those another
+ * installed extension requires (CASCADE created them; dropping the one that needs them comes first).
+ */
+export function undeclaredExtensions(declared: readonly ResolvedExtension[], databases: readonly DatabaseExtensionFacts[]): UndeclaredExtension[] {
+  return databases.flatMap(({ database, installed }) => {
+    const wanted = new Set(declared.filter((e) => e.databases.includes(database)).map((e) => e.name));
+    const required = new Set([...installed.values()].flatMap((i) => i.requires ?? []));
+    return [...installed]
+      .filter(([name]) => !wanted.has(name) && !BUILT_IN_EXTENSIONS.has(name) && !required.has(name))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, { version }]) => {
+        const entry = findExtension(name);
+        const nix = entry !== undefined && !entry.contrib && entry.nixAttr !== undefined;
+        return {
+          database,
+          name,
+          version,
+          dropSql: `DROP EXTENSION ${quoteIdent(name)};`,
+          message: `${database}: ${name} ${version} is installed, but the config does not declare it there`,
+          warning: nix
+            ? `inside \`nix develop\` the next shell will not build ${name} (the flake builds only declared extensions): declare it again to keep it, or drop it`
+            : undefined,
+        };
+      });
+  });
 }
