@@ -189,7 +189,7 @@ export const startStep: Step = {
       await cluster.start(ctx.config.port);
       const reason = ctx.restartReason;
       ctx.restartReason = undefined;
-      return { changes: [`restarted the server (${reason} take effect only at start)`] };
+      return { changes: [`restarted the server (${reason} ${reason.includes(',') ? 'take' : 'takes'} effect only at start)`] };
     }
     const { recoveredStalePid } = await cluster.start(ctx.config.port);
     if (recoveredStalePid !== undefined) notes.push(`removed a stale postmaster.pid (pid ${recoveredStalePid} was not running)`);

@@ -7,7 +7,9 @@ import { ExitCode, PgstrapError } from '../core/errors.ts';
 import { partialFailure } from '../core/partial-failure.ts';
 import { findExtension } from '../core/extensions/catalogue.ts';
 import {
+  describeDowngrade,
   describeExtensionAction,
+  downgradeRemedy,
   extensionActionSql,
   neededSettingNames,
   planExtensions,
@@ -95,7 +97,7 @@ function missingError(missing: MissingExtension[], label: string): PgstrapError 
   const names = missing.map((m) => m.name).join(', ');
   return new PgstrapError({
     code: 'extension.missing',
-    message: `required extension${missing.length === 1 ? '' : 's'} ${names} not available on ${label}; nothing was changed`,
+    message: `required extension${missing.length === 1 ? '' : 's'} ${names} not available on ${label}`,
     details: missing.flatMap((m) => [`${m.name} (${m.databases.join(', ')}): ${m.reason}`, `  fix: ${m.fix}`]),
     remedy: missing.length === 1 ? missing[0]!.fix : 'Apply the fix under each extension above.',
     exit: ExitCode.environment,
@@ -157,6 +159,15 @@ export const extensionsStep: Step = {
     const plan = planExtensions(declared, server, databases);
     const required = plan.missing.filter((m) => m.required);
     if (required.length > 0) throw missingError(required, server.label);
+    if (plan.downgrades.length > 0) {
+      throw new PgstrapError({
+        code: 'extension.downgrade',
+        message: plan.downgrades.length === 1 ? describeDowngrade(plan.downgrades[0]!) : 'pinned versions older than the installed ones: downgrades, which ALTER EXTENSION cannot do',
+        details: plan.downgrades.length === 1 ? [] : plan.downgrades.map(describeDowngrade),
+        remedy: plan.downgrades.map(downgradeRemedy).join(' '),
+        exit: ExitCode.usage,
+      });
+    }
     const optional = plan.missing.filter((m) => !m.required);
 
     const changes: string[] = [];

@@ -1,4 +1,5 @@
 /** Runs steps as a listr2 task list: live on a terminal, a line per step off one, silent for --json. */
+import { isPgstrapError, PgstrapError } from '../core/errors.ts';
 import { toReport, type StepReport } from '../core/report.ts';
 import type { RunContext, Step } from '../steps/step.ts';
 import type { OutputMode } from './output.ts';
@@ -51,6 +52,18 @@ export async function runSteps(steps: Step[], ctx: Omit<RunContext, 'log'>, mode
       rendererOptions: { showErrorMessage: false, collapseErrors: true },
     },
   );
-  await list.run();
+  try {
+    await list.run();
+  } catch (error) {
+    throw withEarlierChanges(error, reports);
+  }
   return reports;
+}
+
+/** A step's error with what the steps before it changed in this run, so that nobody reads it as "nothing happened". */
+function withEarlierChanges(error: unknown, reports: readonly StepReport[]): unknown {
+  if (!isPgstrapError(error)) return error;
+  const done = reports.flatMap((r) => r.changes);
+  const details = done.length === 0 ? ['before this step, this run changed nothing'] : ['before this step, this run had (kept):', ...done.map((c) => `  ${c}`)];
+  return new PgstrapError({ code: error.code, message: error.message, details: [...error.details, ...details], remedy: error.remedy, exit: error.exit, cause: error.cause ?? error });
 }

@@ -7,7 +7,9 @@ import { retainSettingsInUse, settingsForExtensions } from '../../scripts/core/e
 import { CATALOGUE, findExtension } from '../../scripts/core/extensions/catalogue.ts';
 import { installedChecker } from '../../scripts/core/extensions/installed.ts';
 import {
+  compareVersions,
   describeExtensionAction,
+  downgradeRemedy,
   extensionActionSql,
   planExtensions,
   undeclaredExtensions,
@@ -128,6 +130,22 @@ describe('preloads in use and undeclared extensions', () => {
       ['pgcrypto', 'DROP EXTENSION "pgcrypto";', false],
       ['vchord', 'DROP EXTENSION "vchord";', true],
     ]);
+  });
+});
+
+describe('pinned versions', () => {
+  it('compares versions by number and plans a downgrade as refused, never as an update', () => {
+    expect([compareVersions('1.10', '1.9'), compareVersions('1.4', '1.4-1'), compareVersions('1.5', '1.5'), compareVersions('1.0beta', '1.0')]).toEqual([1, -1, 0, undefined]);
+    const plan = planExtensions(
+      [ext('pg_uuidv7', { version: '1.5' })],
+      server({ available: new Map([['pg_uuidv7', '1.6']]), versions: new Map([['pg_uuidv7', ['1.5', '1.6']]]) }),
+      [{ database: 'app', installed: new Map([['pg_uuidv7', { version: '1.6', schema: 'public' }]]) }],
+    );
+    expect(plan.databases[0]!.actions).toEqual([]);
+    expect(plan.downgrades).toEqual([{ database: 'app', name: 'pg_uuidv7', installed: '1.6', pinned: '1.5', available: ['1.5', '1.6'] }]);
+    expect(downgradeRemedy(plan.downgrades[0]!)).toBe(
+      "Pin the installed version (version: '1.6') or drop version; to really go back, drop it in app (DROP EXTENSION \"pg_uuidv7\"; it fails while objects use it) and run `npm run setup`, which creates 1.5.",
+    );
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { findExtension } from '../extensions/catalogue.ts';
-import { planExtensions, undeclaredExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
+import { describeDowngrade, downgradeRemedy, planExtensions, undeclaredExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
 import { driftDetected } from '../migrations/errors.ts';
 import { FALLBACK_RANDOM_WORDS, FAST_RANDOM_CAVEAT, type FallbackRandom } from '../uuidv7/sql.ts';
 import { NATIVE_UUIDV7_VERSION_NUM } from '../uuidv7/strategy.ts';
@@ -29,6 +29,9 @@ function extensionChecks(db: DatabaseFacts, declared: readonly ResolvedExtension
       const id = `db.${db.name}.extension.${ext.name}`;
       const label = ext.required ? ext.name : `${ext.name} (optional)`;
       const bad = ext.required ? 'fail' : 'warn';
+      const downgrade = plan.downgrades.find((d) => d.name === ext.name && d.database === db.name);
+      // Setup refuses it too: not a fix --fix could apply.
+      if (downgrade) return check(id, group, bad, describeDowngrade(downgrade).replace(`${db.name}: `, ''), { fix: downgradeRemedy(downgrade) });
       const missing = plan.missing.find((m) => m.name === ext.name && m.databases.includes(db.name));
       if (missing) return check(id, group, bad, ext.required ? missing.reason : `optional: ${missing.reason}`, { fix: missing.fix });
       const action = actions.find((a) => a.name === ext.name);

@@ -49,11 +49,49 @@ export interface MissingExtension {
   fix: string;
 }
 
+/** A pinned version older than the one a database has: ALTER EXTENSION cannot go back (extensions ship upgrade scripts). */
+export interface Downgrade {
+  database: string;
+  name: string;
+  installed: string;
+  pinned: string;
+  /** The versions the server could create; undefined when not read. */
+  available: readonly string[] | undefined;
+}
+
 /** The whole plan: actions per database, the missing extensions, and facts worth a note. */
 export interface ExtensionPlan {
   databases: Array<{ database: string; actions: ExtensionAction[] }>;
   missing: MissingExtension[];
+  /** Pinned versions older than installed: refused, never attempted. */
+  downgrades: Downgrade[];
   notes: string[];
+}
+
+/** Compares dotted versions by number ('1.10' after '1.9', '1.4-1' after '1.4'); undefined when a part is not a number. */
+export function compareVersions(a: string, b: string): number | undefined {
+  const parts = (v: string) => v.split(/[.-]/).map((p) => (/^\d+$/.test(p) ? Number(p) : Number.NaN));
+  const [x, y] = [parts(a), parts(b)];
+  if ([...x, ...y].some(Number.isNaN)) return undefined;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? -1) - (y[i] ?? -1);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
+
+/** What a team can do about a downgrade, one sentence; setup and doctor say the same. */
+export function downgradeRemedy(d: Downgrade): string {
+  const keep = `Pin the installed version (version: '${d.installed}') or drop version`;
+  if (d.available !== undefined && !d.available.includes(d.pinned)) {
+    return `${keep}: this server has no ${d.pinned} to go back to (it has ${d.available.join(', ') || 'none'}).`;
+  }
+  return `${keep}; to really go back, drop it in ${d.database} (DROP EXTENSION ${quoteIdent(d.name)}; it fails while objects use it) and run \`npm run setup\`, which creates ${d.pinned}.`;
+}
+
+/** One line for a downgrade. */
+export function describeDowngrade(d: Downgrade): string {
+  return `${d.database}: ${d.name} is pinned to ${d.pinned}, older than the ${d.installed} installed: a downgrade, which ALTER EXTENSION cannot do`;
 }
 
 /** The settings the declared extensions need, to ask the server for their current values. */
@@ -127,7 +165,12 @@ function whyMissing(ext: ResolvedExtension, entry: CatalogueEntry | undefined, s
     return `${ext.name} is not available ${on} (it has no ${ext.name}.control)`;
   }
   if (ext.version !== undefined && server.versions !== undefined && !(server.versions.get(ext.name) ?? []).includes(ext.version)) {
-    return `${ext.name} version ${ext.version} is not available ${on} (it has ${(server.versions.get(ext.name) ?? []).join(', ') || 'no versions'})`;
+    const versions = [...(server.versions.get(ext.name) ?? [])].sort((a, b) => compareVersions(a, b) ?? (a < b ? -1 : 1));
+    const preferred = server.available.get(ext.name) || versions.at(-1);
+    return {
+      reason: `${ext.name} version ${ext.version} is not available ${on}, which has ${versions.join(', ') || 'no versions'}`,
+      fix: `Pin ${versions.length === 1 ? 'that one' : 'one of those'} (version: '${preferred}'), or drop version to get the default${server.available.get(ext.name) ? ` (${server.available.get(ext.name)})` : ''}.`,
+    };
   }
   if (!entry) return undefined;
   for (const dep of entry.requires) {
@@ -154,6 +197,7 @@ export function planExtensions(
   databases: readonly DatabaseExtensionFacts[],
 ): ExtensionPlan {
   const missing = new Map<string, MissingExtension>();
+  const downgrades: Downgrade[] = [];
   const notes: string[] = [];
   const plans = databases.map(({ database, installed }) => {
     const actions: ExtensionAction[] = [];
@@ -165,6 +209,10 @@ export function planExtensions(
         if (ext.schema !== undefined && have.schema !== ext.schema) {
           notes.push(`${database}: ${ext.name} is in schema ${have.schema}, the config says ${ext.schema}; pgstrap does not move an installed extension`);
         }
+        continue;
+      }
+      if (have && ext.version !== undefined && (compareVersions(ext.version, have.version) ?? 0) < 0) {
+        downgrades.push({ database, name: ext.name, installed: have.version, pinned: ext.version, available: server.versions?.get(ext.name) });
         continue;
       }
       const why = whyMissing(ext, entry, server, database);
@@ -181,7 +229,7 @@ export function planExtensions(
     }
     return { database, actions };
   });
-  return { databases: plans, missing: [...missing.values()], notes };
+  return { databases: plans, missing: [...missing.values()], downgrades, notes };
 }
 
 /** A human line for one action, e.g. `app: create extension vector (schema public)`. */
