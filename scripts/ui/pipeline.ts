@@ -7,6 +7,7 @@ import type { OutputMode } from './output.ts';
 /** A short suffix for a finished step's title. */
 function outcomeSuffix(report: StepReport): string {
   if (report.status === 'skipped') return '';
+  if (report.changes.length === 0 && report.handedOff.length > 0) return report.handedOff.length === 1 ? `: ${report.handedOff[0]}` : `: ran ${report.handedOff.length} commands`;
   if (report.changes.length === 0) return report.status === 'warning' ? ' (warning)' : ` (${report.verdict ?? 'up to date'})`;
   if (report.changes.length === 1) return `: ${report.changes[0]}`;
   return `: ${report.changes.length} changes`;
@@ -38,7 +39,7 @@ export async function runSteps(steps: Step[], ctx: Omit<RunContext, 'log'>, mode
         reports.push(report);
         // A step may have logged its plan in the very words of its changes; show each line once.
         const unseen = report.changes.length > 1 ? report.changes.filter((c) => !logged.has(c)) : [];
-        const lines = [...unseen, ...report.notes.map((n) => `note: ${n}`)];
+        const lines = [...unseen, ...report.handedOff, ...report.notes.map((n) => `note: ${n}`)];
         if (lines.length > 0) task.output = lines.join('\n');
         task.title = `${step.title}${outcomeSuffix(report)}`;
       },

@@ -7,7 +7,7 @@ import { retainSettingsInUse, settingsForExtensions } from '../../scripts/core/e
 import { CATALOGUE, findExtension } from '../../scripts/core/extensions/catalogue.ts';
 import { installedChecker } from '../../scripts/core/extensions/installed.ts';
 import {
-  compareVersions,
+  compareExtensionVersions,
   describeExtensionAction,
   downgradeRemedy,
   extensionActionSql,
@@ -135,7 +135,7 @@ describe('preloads in use and undeclared extensions', () => {
 
 describe('pinned versions', () => {
   it('compares versions by number and plans a downgrade as refused, never as an update', () => {
-    expect([compareVersions('1.10', '1.9'), compareVersions('1.4', '1.4-1'), compareVersions('1.5', '1.5'), compareVersions('1.0beta', '1.0')]).toEqual([1, -1, 0, undefined]);
+    expect([compareExtensionVersions('1.10', '1.9'), compareExtensionVersions('1.4', '1.4-1'), compareExtensionVersions('1.5', '1.5'), compareExtensionVersions('1.0beta', '1.0')]).toEqual([1, -1, 0, undefined]);
     const plan = planExtensions(
       [ext('pg_uuidv7', { version: '1.5' })],
       server({ available: new Map([['pg_uuidv7', '1.6']]), versions: new Map([['pg_uuidv7', ['1.5', '1.6']]]) }),

@@ -69,7 +69,7 @@ export interface ExtensionPlan {
 }
 
 /** Compares dotted versions by number ('1.10' after '1.9', '1.4-1' after '1.4'); undefined when a part is not a number. */
-export function compareVersions(a: string, b: string): number | undefined {
+export function compareExtensionVersions(a: string, b: string): number | undefined {
   const parts = (v: string) => v.split(/[.-]/).map((p) => (/^\d+$/.test(p) ? Number(p) : Number.NaN));
   const [x, y] = [parts(a), parts(b)];
   if ([...x, ...y].some(Number.isNaN)) return undefined;
@@ -165,7 +165,7 @@ function whyMissing(ext: ResolvedExtension, entry: CatalogueEntry | undefined, s
     return `${ext.name} is not available ${on} (it has no ${ext.name}.control)`;
   }
   if (ext.version !== undefined && server.versions !== undefined && !(server.versions.get(ext.name) ?? []).includes(ext.version)) {
-    const versions = [...(server.versions.get(ext.name) ?? [])].sort((a, b) => compareVersions(a, b) ?? (a < b ? -1 : 1));
+    const versions = [...(server.versions.get(ext.name) ?? [])].sort((a, b) => compareExtensionVersions(a, b) ?? (a < b ? -1 : 1));
     const preferred = server.available.get(ext.name) || versions.at(-1);
     return {
       reason: `${ext.name} version ${ext.version} is not available ${on}, which has ${versions.join(', ') || 'no versions'}`,
@@ -211,7 +211,7 @@ export function planExtensions(
         }
         continue;
       }
-      if (have && ext.version !== undefined && (compareVersions(ext.version, have.version) ?? 0) < 0) {
+      if (have && ext.version !== undefined && (compareExtensionVersions(ext.version, have.version) ?? 0) < 0) {
         downgrades.push({ database, name: ext.name, installed: have.version, pinned: ext.version, available: server.versions?.get(ext.name) });
         continue;
       }
