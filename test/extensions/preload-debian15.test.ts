@@ -177,7 +177,7 @@ describe('a required extension the binaries lack, on a project never set up', ()
       const target = await managedTarget(project);
       const error = await runStepsQuietly(STEPS, project.config, target).catch((e: unknown) => e);
       expect((error as PgstrapError).code).toBe('extension.missing');
-      expect((error as PgstrapError).details.join('\n')).toMatch(/the embedded engine has contrib extensions only\. The flake builds it \(postgresql_17\.pkgs\.pgvector\)/);
+      expect((error as PgstrapError).details.join('\n')).toMatch(/The embedded engine has contrib extensions only\. The flake builds it \(postgresql_17\.pkgs\.pgvector\)/);
       expect(fs.existsSync(path.join(target.layout.dataDir, 'PG_VERSION'))).toBe(false);
     } finally {
       await project.remove();

@@ -125,7 +125,7 @@ export function fixFor(name: string, entry: CatalogueEntry | undefined, server: 
   if (server.kind === 'external') {
     return `Install it on that server (nixpkgs: ${attr}; distributions package most extensions, e.g. Debian's postgresql-${server.major}-<name>).${optional}`;
   }
-  const embedded = server.kind === 'embedded' ? 'the embedded engine has contrib extensions only. ' : '';
+  const embedded = server.kind === 'embedded' ? 'The embedded engine has contrib extensions only. ' : '';
   const renamed = entry.nixInstallsAs ? ` nixpkgs' build installs it as ${entry.nixInstallsAs}: declare ${entry.nixInstallsAs} there.` : '';
   return `${embedded}The flake builds it (${attr}): run \`nix develop\` (or direnv), then \`npm run setup\`.${renamed}${optional}`;
 }
@@ -162,7 +162,7 @@ function whyMissing(ext: ResolvedExtension, entry: CatalogueEntry | undefined, s
   if (!server.available.has(ext.name)) {
     const renamed = entry?.nixInstallsAs !== undefined && server.available.has(entry.nixInstallsAs);
     if (renamed) return `${ext.name} is not available ${on}, but ${entry!.nixInstallsAs} is: nixpkgs' build installs it under that name; declare ${entry!.nixInstallsAs}`;
-    return `${ext.name} is not available ${on} (it has no ${ext.name}.control)`;
+    return `${ext.name} is not available ${on}: it has no ${ext.name}.control`;
   }
   if (ext.version !== undefined && server.versions !== undefined && !(server.versions.get(ext.name) ?? []).includes(ext.version)) {
     const versions = [...(server.versions.get(ext.name) ?? [])].sort((a, b) => compareExtensionVersions(a, b) ?? (a < b ? -1 : 1));
