@@ -88,6 +88,9 @@
           {
             nativeBuildInputs = [ postgres ];
             inherit conf sql;
+            # Newer minor releases allow only the output plugins output_plugin_libraries lists; older ones
+            # have no such setting and refuse to start with it, so the script asks the server, as setup does.
+            outputPlugins = builtins.concatStringsSep ", " check.outputPlugins;
             passAsFile = [
               "conf"
               "sql"
@@ -97,6 +100,13 @@
             export PGDATA="$TMPDIR/data" PGHOST="$TMPDIR" PGUSER=postgres PGDATABASE=postgres
             initdb --username=postgres --auth=trust --no-locale --encoding=UTF8 > /dev/null
             cat "$confPath" >> "$PGDATA/postgresql.conf"
+            if [ -n "$outputPlugins" ] && allowed=$(postgres --describe-config | awk -F '\t' '$1 == "output_plugin_libraries" { print $5; found = 1 } END { exit !found }'); then
+              # One string, entries separated by commas: the server splits it; the default's entries stay.
+              value=$outputPlugins
+              [ -z "$allowed" ] || value="$allowed, $outputPlugins"
+              # conf ends without a newline.
+              printf "\noutput_plugin_libraries = '%s'\n" "$value" >> "$PGDATA/postgresql.conf"
+            fi
             pg_ctl --wait --log="$TMPDIR/server.log" --options="-k $TMPDIR -c listen_addresses=" start \
               || { cat "$TMPDIR/server.log"; exit 1; }
             psql --no-psqlrc -v ON_ERROR_STOP=1 --echo-all --file="$sqlPath"

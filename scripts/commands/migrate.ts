@@ -7,6 +7,7 @@ import { displayCommand, driftDetected } from '../core/migrations/errors.ts';
 import { describeDrift } from '../core/migrations/plan.ts';
 import { resolveDrift, verifyResolutions, type Resolutions } from '../core/migrations/resolve.ts';
 import { describeEngine, type Target } from '../engines/target.ts';
+import { runStatusCommand } from '../migrations/command.ts';
 import { createMigrationFile } from '../migrations/files.ts';
 import { getMigrationStatus, planRevert, type DatabaseMigrationStatus } from '../migrations/runner.ts';
 import { createMigrationsStep, createRevertStep } from '../steps/migrations.ts';
@@ -119,31 +120,70 @@ function table(rows: string[][]): string[] {
   return rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}`.trimEnd());
 }
 
-/** `npm run migrate:status`: applied, pending and drifted per database; exit 6 when anything is pending or drifted. */
+/** What the app's own migrator says about one database, when the config names its status command. */
+interface AppMigratorStatus {
+  command: string;
+  statusCommand: string | null;
+  /** The status command's exit code (0: up to date); null when there is none or it could not start. */
+  exitCode: number | null;
+  upToDate: boolean | null;
+  output: string[];
+}
+
+async function appMigratorStatus(target: Target, db: ResolvedDatabase): Promise<AppMigratorStatus | undefined> {
+  const { command, statusCommand } = db.migrations;
+  if (command === undefined) return undefined;
+  if (statusCommand === undefined) return { command: displayCommand(command), statusCommand: null, exitCode: null, upToDate: null, output: [] };
+  const result = await runStatusCommand(target, db.name, statusCommand);
+  return { command: displayCommand(command), statusCommand: displayCommand(statusCommand), exitCode: result.exitCode ?? null, upToDate: result.exitCode === 0, output: result.exitCode === undefined ? [result.exit] : result.output };
+}
+
+/**
+ * `npm run migrate:status`: applied, pending and drifted per database, and the app's migrator's own status
+ * where migrations.statusCommand names it; exit 6 when anything is pending or drifted or that command fails.
+ */
 export async function migrateStatusCommand(options: CommonOptions, flags: MigrateFlags): Promise<ExitCode> {
   const project = await openForMigrations(options, flags);
   const statuses = await getMigrationStatus(project.target);
-  const upToDate = statuses.every((s) => s.pending.length === 0 && s.drifted.length === 0);
+  const apps = await Promise.all(project.target.databases.map((db) => appMigratorStatus(project.target, db)));
+  const appOf = (name: string) => apps[project.target.databases.findIndex((d) => d.name === name)];
+  const builtInUpToDate = statuses.every((s) => s.pending.length === 0 && s.drifted.length === 0);
+  const appFailed = apps.some((a) => a?.upToDate === false);
+  const appUnknown = apps.some((a) => a !== undefined && a.upToDate === null);
+  const upToDate = builtInUpToDate && !appFailed;
   if (project.mode === 'json') {
-    printJson({ ok: true, upToDate, databases: statuses });
+    printJson({ ok: true, upToDate: upToDate && appUnknown ? null : upToDate, databases: statuses.map((s) => ({ ...s, appMigrator: appOf(s.database) ?? null })) });
   } else {
     const out: string[] = [];
     for (const s of statuses) {
       const directory = path.relative(project.config.projectDir, s.directory) || '.';
-      if (!s.builtIn) {
-        const db = project.target.databases.find((d) => d.name === s.database)!;
-        out.push(`${s.database}: the built-in runner is off; migrations.command runs \`${displayCommand(db.migrations.command ?? [])}\``);
+      if (s.builtIn) {
+        out.push(`${s.database} (${directory}/): ${s.applied.length} applied, ${s.pending.length} pending, ${s.drifted.length} drifted`);
+        const rows = [
+          ...s.applied.map((m) => ['applied', m.version, m.name, `${m.appliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${m.durationMs ?? '?'} ms  ${m.appliedBy}`]),
+          ...s.drifted.map((d) => ['drifted', d.version, d.name, describeDrift(d)]),
+          ...s.pending.map((m) => ['pending', m.version, m.name, m.transactional ? '' : 'no transaction']),
+        ];
+        out.push(...table(rows));
+      } else out.push(`${s.database}: the built-in runner is off`);
+      const app = appOf(s.database);
+      if (app === undefined) continue;
+      out.push(`${s.database}: migrations.command runs \`${app.command}\`; pgstrap cannot see what it has applied`);
+      if (app.statusCommand === null) {
+        out.push(`${s.database}: set migrations.statusCommand to its status command, so that migrate:status runs it and exits 6 when it fails`);
         continue;
       }
-      out.push(`${s.database} (${directory}/): ${s.applied.length} applied, ${s.pending.length} pending, ${s.drifted.length} drifted`);
-      const rows = [
-        ...s.applied.map((m) => ['applied', m.version, m.name, `${m.appliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${m.durationMs ?? '?'} ms  ${m.appliedBy}`]),
-        ...s.drifted.map((d) => ['drifted', d.version, d.name, describeDrift(d)]),
-        ...s.pending.map((m) => ['pending', m.version, m.name, m.transactional ? '' : 'no transaction']),
-      ];
-      out.push(...table(rows));
+      out.push(`${s.database}: \`${app.statusCommand}\` (migrations.statusCommand) ${app.upToDate ? 'exited 0: up to date' : `ended with ${app.exitCode === null ? 'an error' : `exit code ${app.exitCode}`}: not up to date`}`);
+      out.push(...app.output.map((l) => `  ${l}`));
     }
-    out.push(upToDate ? 'Up to date.' : 'Not up to date: `npm run migrate` applies what is pending; drift is explained above.');
+    const ours = statuses.some((s) => s.builtIn) ? "pgstrap's migrations are up to date" : 'pgstrap runs no migrations here';
+    out.push(
+      !builtInUpToDate ? 'Not up to date: `npm run migrate` applies what is pending; drift is explained above.'
+      : appFailed ? "Not up to date: the app's own migrator says so above; `npm run migrate` runs migrations.command."
+      : appUnknown ? `${ours}; the app's own migrator's state is unknown (no migrations.statusCommand).`
+      : apps.some((a) => a !== undefined) ? "Up to date: pgstrap's runner and the app's own migrator's status command agree."
+      : 'Up to date.',
+    );
     process.stdout.write(`${out.join('\n')}\n`);
   }
   return upToDate ? ExitCode.ok : ExitCode.pending;

@@ -1,9 +1,22 @@
 /** Server settings the declared extensions need (shared_preload_libraries and the like). */
 import type { ResolvedConfig, ResolvedExtension } from './config/types.ts';
-import { findExtension, type CatalogueEntry } from './extensions/catalogue.ts';
+import { CATALOGUE, findExtension, type CatalogueEntry } from './extensions/catalogue.ts';
 
 /** The setting that lists libraries loaded at server start. */
 export const PRELOAD_SETTING = 'shared_preload_libraries';
+
+/**
+ * The setting that lists the libraries allowed as logical decoding output plugins (newer minor releases:
+ * 15.20, 17.12; the server refuses a slot with any other plugin). An older server does not know it and
+ * refuses to start when a file names it.
+ */
+export const OUTPUT_PLUGIN_SETTING = 'output_plugin_libraries';
+
+/** What pgstrap knows about a cluster it manages that changes what it writes for the extensions. */
+export interface ClusterSettingFacts {
+  /** The built-in value of output_plugin_libraries, or undefined when the server has no such setting. */
+  outputPluginDefault: string | undefined;
+}
 
 /** Splits a shared_preload_libraries value (`'a, "b"'`) into library names. */
 export function parseLibraryList(value: string | undefined): string[] {
@@ -32,17 +45,31 @@ export function catalogued(
  * shared_preload_libraries, their other settings, and the one database of single-database extensions.
  * `isInstalled` limits this to extensions the server's files have: preloading a library that is not
  * installed stops the server from starting. Without it, every declared extension counts.
+ * Output plugins are added to output_plugin_libraries (after the config's value, else the server's default)
+ * only when `cluster` says the server knows that setting. An entry's managedSettings come only with
+ * `cluster`: pgstrap writes them on a cluster it manages and asks nothing of another server.
  */
-export function settingsForExtensions(config: ResolvedConfig, isInstalled?: (name: string) => boolean): Record<string, string> {
+export function settingsForExtensions(config: ResolvedConfig, isInstalled?: (name: string) => boolean, cluster?: ClusterSettingFacts): Record<string, string> {
   const result: Record<string, string> = {};
   const preload = parseLibraryList(config.settings[PRELOAD_SETTING]);
+  const allowedDefault = cluster?.outputPluginDefault;
+  const allowed = parseLibraryList(config.settings[OUTPUT_PLUGIN_SETTING] ?? allowedDefault);
+  let allowedChanged = false;
   for (const { ext, entry } of catalogued(config.extensions, isInstalled)) {
     if (entry.preload !== undefined && !preload.includes(entry.preload)) preload.push(entry.preload);
+    if (entry.kind === 'output-plugin' && allowedDefault !== undefined && !allowed.includes(entry.name)) {
+      allowed.push(entry.name);
+      allowedChanged = true;
+    }
     Object.assign(result, entry.settings);
+    if (cluster !== undefined) Object.assign(result, entry.managedSettings);
     // Validation guarantees one database for these (see extensionConfigProblems).
     if (entry.singleDatabaseSetting !== undefined && ext.databases.length === 1) result[entry.singleDatabaseSetting] = ext.databases[0]!;
   }
   if (preload.length > 0) result[PRELOAD_SETTING] = preload.join(',');
+  // One string in the file, entries separated by commas: the server splits it into its list (an entry
+  // written as one double-quoted string would stay one entry).
+  if (allowedChanged) result[OUTPUT_PLUGIN_SETTING] = allowed.join(', ');
   return result;
 }
 
@@ -53,7 +80,54 @@ export function settingReasons(config: ResolvedConfig): Record<string, string[]>
   for (const { ext, entry } of catalogued(config.extensions)) {
     if (entry.preload !== undefined) add(PRELOAD_SETTING, ext.name);
     for (const setting of Object.keys(entry.settings)) add(setting, ext.name);
+    if (entry.kind === 'output-plugin') add(OUTPUT_PLUGIN_SETTING, ext.name);
+    for (const setting of Object.keys(entry.managedSettings ?? {})) add(setting, ext.name);
     if (entry.singleDatabaseSetting !== undefined) add(entry.singleDatabaseSetting, ext.name);
   }
   return reasons;
+}
+
+/** An extension the config no longer declares whose preload stays, because it is (or may be) installed. */
+export interface RetainedExtension {
+  name: string;
+  /** The databases that have it installed; empty when the server was not running to ask. */
+  databases: string[];
+}
+
+/**
+ * Keeps, from the managed file, the preload (and the settings) of every catalogued extension the desired
+ * settings would drop while it is installed in some database: unloading its library breaks it there
+ * (pg_cron's jobs stop and cron.schedule errors). `inUse` maps installed extensions to their databases;
+ * undefined when the server is down and cannot be asked, so everything preloaded now stays.
+ * `isInstalled` keeps out a library the binaries no longer have (the server would not start).
+ */
+export function retainSettingsInUse(
+  current: Readonly<Record<string, string>>,
+  desired: Readonly<Record<string, string>>,
+  inUse: ReadonlyMap<string, readonly string[]> | undefined,
+  isInstalled: (name: string) => boolean,
+): { settings: Record<string, string>; retained: RetainedExtension[] } {
+  const wanted = parseLibraryList(desired[PRELOAD_SETTING]);
+  const dropped = parseLibraryList(current[PRELOAD_SETTING]).filter((l) => !wanted.includes(l));
+  const settings = { ...desired };
+  const retained: RetainedExtension[] = [];
+  for (const entry of CATALOGUE) {
+    if (entry.preload === undefined || !dropped.includes(entry.preload) || !isInstalled(entry.name)) continue;
+    const databases = inUse === undefined ? [] : inUse.get(entry.name);
+    if (databases === undefined) continue;
+    if (!wanted.includes(entry.preload)) wanted.push(entry.preload);
+    const keys = [...Object.keys(entry.settings), ...Object.keys(entry.managedSettings ?? {}), entry.singleDatabaseSetting];
+    for (const key of keys) if (key !== undefined && !(key in settings) && key in current) settings[key] = current[key]!;
+    retained.push({ name: entry.name, databases: [...databases] });
+  }
+  if (retained.length > 0) settings[PRELOAD_SETTING] = wanted.join(',');
+  return { settings, retained };
+}
+
+/** The setup note for a retained extension: why its preload stays and how to let it go. */
+export function describeRetained(r: RetainedExtension): string {
+  if (r.databases.length === 0) {
+    return `${r.name} is no longer declared, but the server is not running to say whether a database still has it: its preload stays until setup can check`;
+  }
+  return `${r.name} is no longer declared, but ${r.databases.join(', ')} still ${r.databases.length === 1 ? 'has' : 'have'} it installed: its preload stays (DROP EXTENSION ${r.name} there first to let it go)`;
 }

@@ -14,6 +14,8 @@ export interface ClusterLayout {
   passwordFile: string;
   /** A libpq password file for DATABASE_URL-less clients (PGPASSFILE), 0600. */
   pgpassFile: string;
+  /** The server's setting list (`postgres --describe-config`) cached for its binaries, in stateDir. */
+  serverSettingsCache: string;
   /** True when runtimeDir is not stateDir because the server user cannot reach the project. */
   relocated: boolean;
 }
@@ -55,6 +57,7 @@ export function clusterLayout(config: ResolvedConfig, options: { relocateTo?: st
     logFile: path.join(runtimeDir, 'log', 'postgresql.log'),
     passwordFile: path.join(config.stateDir, 'password'),
     pgpassFile: path.join(config.stateDir, 'pgpass'),
+    serverSettingsCache: path.join(config.stateDir, 'server-settings.json'),
     relocated: options.relocateTo !== undefined,
   };
 }

@@ -6,7 +6,7 @@ export function partialFailure(init: { code: string; what: string; database: str
   return new PgstrapError({
     code: init.code,
     message: `${init.what} in ${init.database} failed, so that database was left as it was: ${messageOf(init.cause)}`,
-    details: init.done.length > 0 ? ['already done (committed):', ...init.done.map((c) => `  ${c}`)] : ['nothing was changed in any database'],
+    details: init.done.length > 0 ? ['already done (committed):', ...init.done.map((c) => `  ${c}`)] : ['no other database was changed by this step'],
     remedy: init.remedy,
     exit: ExitCode.database,
     cause: init.cause,

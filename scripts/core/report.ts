@@ -12,6 +12,8 @@ export interface StepReport {
   changes: string[];
   /** Facts worth knowing that are not changes: a missing optional extension, a relocation. */
   notes: string[];
+  /** Programs run whose effects pgstrap cannot see (the app's migrator): what ran, where, outcome and time. */
+  handedOff: string[];
   /** Wall time the step took. */
   durationMs: number;
   /** What an unchanged step found, e.g. `passed`. */
@@ -25,19 +27,21 @@ export interface StepOutcome {
   verdict?: string;
   changes?: string[];
   notes?: string[];
+  handedOff?: string[];
 }
 
 /** The status a step's outcome implies when it does not set one. */
 export function toReport(id: string, title: string, outcome: StepOutcome, durationMs = 0): StepReport {
   const changes = outcome.changes ?? [];
   const notes = outcome.notes ?? [];
+  const handedOff = outcome.handedOff ?? [];
   const status = outcome.status ?? (changes.length > 0 ? 'changed' : 'unchanged');
-  return { id, title, status, changes, notes, durationMs: Math.round(durationMs), verdict: outcome.verdict };
+  return { id, title, status, changes, notes, handedOff, durationMs: Math.round(durationMs), verdict: outcome.verdict };
 }
 
-/** True when no step changed anything. */
+/** True when no step changed anything (nor ran a program whose changes pgstrap cannot see). */
 export function nothingChanged(reports: StepReport[]): boolean {
-  return reports.every((r) => r.changes.length === 0);
+  return reports.every((r) => r.changes.length === 0 && r.handedOff.length === 0);
 }
 
 /** The closing line of a run. */
@@ -45,7 +49,10 @@ export function summaryLine(reports: StepReport[]): string {
   const changed = reports.filter((r) => r.changes.length > 0);
   const warnings = reports.filter((r) => r.status === 'warning').length;
   const tail = warnings > 0 ? ` (${warnings} warning${warnings === 1 ? '' : 's'}: see above)` : '';
-  if (changed.length === 0) return `Nothing to do: everything is up to date${tail}.`;
+  const handedOff = reports.flatMap((r) => r.handedOff);
+  // pgstrap cannot see what the app's migrator did, so it never calls such a run "nothing to do".
+  const ran = handedOff.length === 0 ? '' : ` ${handedOff.map((h) => `${h[0]!.toUpperCase()}${h.slice(1)}`).join('. ')}; what it changed is in its output above.`;
+  if (changed.length === 0) return handedOff.length === 0 ? `Nothing to do: everything is up to date${tail}.` : `pgstrap had nothing to do${tail}.${ran}`;
   const count = changed.reduce((n, r) => n + r.changes.length, 0);
-  return `Done: ${count} change${count === 1 ? '' : 's'} in ${changed.map((r) => r.id).join(', ')}${tail}.`;
+  return `Done: ${count} change${count === 1 ? '' : 's'} in ${changed.map((r) => r.id).join(', ')}${tail}.${ran}`;
 }

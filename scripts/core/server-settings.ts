@@ -15,6 +15,8 @@ export interface SettingDefinition {
   /** The bounds of a numeric setting, in its base unit. */
   min?: string | undefined;
   max?: string | undefined;
+  /** The built-in value (`--describe-config`'s fifth column), e.g. `pgoutput, test_decoding`. */
+  default?: string;
 }
 
 /** The name of the managed file, included from postgresql.conf. */
@@ -26,8 +28,8 @@ export const INCLUDE_LINE = `include_if_exists = '${MANAGED_CONF}'\t# settings m
 export function parseDescribeConfig(text: string): Map<string, SettingDefinition> {
   const result = new Map<string, SettingDefinition>();
   for (const line of text.split('\n')) {
-    const [name, context, , type, , min, max] = line.split('\t');
-    if (name && context && type) result.set(name.toLowerCase(), { name, context: context as SettingContext, type, min: min || undefined, max: max || undefined });
+    const [name, context, , type, value, min, max] = line.split('\t');
+    if (name && context && type) result.set(name.toLowerCase(), { name, context: context as SettingContext, type, default: value ?? '', min: min || undefined, max: max || undefined });
   }
   return result;
 }

@@ -20,12 +20,15 @@ export async function readAvailableVersions(client: pg.Client, names: string[]):
   return result;
 }
 
-/** pg_extension of the connected database: name -> version and schema. */
-export async function readInstalledExtensions(client: pg.Client): Promise<Map<string, { version: string; schema: string }>> {
-  const { rows } = await client.query<{ extname: string; extversion: string; nspname: string }>(
-    'SELECT e.extname, e.extversion, n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace',
+/** pg_extension of the connected database: name -> version, schema and the extensions it requires. */
+export async function readInstalledExtensions(client: pg.Client): Promise<Map<string, { version: string; schema: string; requires: string[] }>> {
+  const { rows } = await client.query<{ extname: string; extversion: string; nspname: string; requires: string[] }>(
+    `SELECT e.extname, e.extversion, n.nspname,
+            ARRAY(SELECT x.extname FROM pg_depend d JOIN pg_extension x ON x.oid = d.refobjid
+                   WHERE d.classid = 'pg_extension'::regclass AND d.objid = e.oid AND d.refclassid = 'pg_extension'::regclass) AS requires
+       FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`,
   );
-  return new Map(rows.map((r) => [r.extname, { version: r.extversion, schema: r.nspname }]));
+  return new Map(rows.map((r) => [r.extname, { version: r.extversion, schema: r.nspname, requires: r.requires }]));
 }
 
 /** Current values of `names` (undefined for a setting the server does not know, e.g. an unloaded library's). */

@@ -21,6 +21,7 @@ import type {
   BinariesFact,
   ClusterFacts,
   ConnectionFact,
+  CronFact,
   DatabaseFacts,
   DoctorFacts,
   EnvironmentFacts,
@@ -34,6 +35,7 @@ import type {
 import { describeTarget, withClient, type ConnectionTarget } from '../db/client.ts';
 import { checkOutputPlugin, readAvailableExtensions, readAvailableVersions, readInstalledExtensions, readSettingValues } from '../db/extensions.ts';
 import { readFallbackRandom, readUuidv7Strategy } from '../db/uuidv7.ts';
+import { readCronJobs } from '../db/cron.ts';
 import { UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
 import type { PostgresBinaries } from '../engines/binaries.ts';
 import { tailFile } from '../engines/cluster.ts';
@@ -120,6 +122,7 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
   const portFree = status.running && status.port === config.port ? undefined : await isPortFree(config.port);
   const portHolder = portFree === false ? await describePortHolder(config.port) : undefined;
   const uid = process.getuid?.() ?? 0;
+  const managedConf = status.initialised ? cluster.readManagedConf() : {};
   return {
     initialised: status.initialised,
     dataMajor: status.dataMajor,
@@ -134,9 +137,9 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
     portFree,
     portHolder,
     owner: target.user ? { uid: target.user.uid, name: target.user.name } : { uid, name: os.userInfo().username },
-    managedConf: status.initialised ? cluster.readManagedConf() : {},
-    // As the settings step computes it: preloads only for libraries these binaries have installed.
-    desiredConf: await targetSettings(config, target),
+    managedConf,
+    // As the settings step computes it: preloads only for libraries these binaries have installed, and kept while in use.
+    desiredConf: (await targetSettings(config, target, managedConf)).settings,
   };
 }
 
@@ -226,9 +229,19 @@ async function databaseFacts(target: Target, config: ResolvedConfig, db: Resolve
     const installed = await readInstalledExtensions(client);
     const uuidv7 = await readUuidv7(client);
     const migrations = await readMigrationFact(client, db, config.projectDir);
-    return { installed, uuidv7, migrations };
+    const cron = installed.has('pg_cron') ? await readCronFact(client) : undefined;
+    return { installed, uuidv7, migrations, cron };
   });
-  return { name: db.name, connection, installed: value?.installed ?? new Map(), uuidv7: value?.uuidv7, migrations: value?.migrations };
+  return { name: db.name, connection, installed: value?.installed ?? new Map(), uuidv7: value?.uuidv7, migrations: value?.migrations, cron: value?.cron };
+}
+
+/** pg_cron's jobs and their last runs; a failed read is kept as the fact's error. */
+async function readCronFact(client: pg.Client): Promise<CronFact> {
+  try {
+    return await readCronJobs(client);
+  } catch (error) {
+    return { host: undefined, backgroundWorkers: false, runsRecorded: false, jobs: [], error: messageOf(error) };
+  }
 }
 
 /** TCP to 127.0.0.1 with the superuser's password: what DATABASE_URL clients do. */

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseDescribeConfig, type SettingDefinition } from '../core/server-settings.ts';
 import { run } from './process.ts';
 import type { ServerUser } from './server-user.ts';
 
@@ -65,5 +66,62 @@ export async function checkConfigFile(binDir: string, conf: string, user: Server
     return result.exitCode === 0 ? undefined : result.stderr || `postgres -C exited ${result.exitCode}`;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What a cached describe-config belongs to: the postgres program's path, version, size and change time. */
+function binaryIdentity(binaries: PostgresBinaries): string {
+  const program = path.join(binaries.binDir, 'postgres');
+  const stat = fs.statSync(program);
+  return JSON.stringify([fs.realpathSync(program), binaries.version, stat.size, stat.mtimeMs, stat.ctimeMs]);
+}
+
+const knownSettings = new Map<string, Promise<Map<string, SettingDefinition>>>();
+
+/**
+ * The settings `binaries` know, parsed from `postgres --describe-config`: kept in memory and in
+ * `cacheFile` under the program's identity, so a later run with the same binaries spawns nothing and a
+ * changed program (another minor release, another PG_BIN) is asked again.
+ */
+export function readKnownSettings(binaries: PostgresBinaries, cacheFile?: string): Promise<Map<string, SettingDefinition>> {
+  const identity = binaryIdentity(binaries);
+  let found = knownSettings.get(identity);
+  if (!found) {
+    found = (async () => {
+      const cached = readCache(cacheFile);
+      if (cached?.identity === identity) return parseDescribeConfig(cached.text);
+      const text = await describeConfig(binaries.binDir);
+      writeCache(cacheFile, { identity, text });
+      return parseDescribeConfig(text);
+    })();
+    knownSettings.set(identity, found);
+  }
+  return found;
+}
+
+interface DescribeConfigCache {
+  identity: string;
+  text: string;
+}
+
+function readCache(file: string | undefined): DescribeConfigCache | undefined {
+  if (file === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<DescribeConfigCache>;
+    return typeof parsed.identity === 'string' && typeof parsed.text === 'string' ? { identity: parsed.identity, text: parsed.text } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best effort: a folder that does not exist yet (doctor before setup) or cannot be written only costs a spawn next time. */
+function writeCache(file: string | undefined, cache: DescribeConfigCache): void {
+  if (file === undefined || !fs.existsSync(path.dirname(file))) return;
+  try {
+    const temporary = `${file}.${process.pid}`;
+    fs.writeFileSync(temporary, JSON.stringify(cache));
+    fs.renameSync(temporary, file);
+  } catch {
+    // Next run asks the server again.
   }
 }

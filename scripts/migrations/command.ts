@@ -9,8 +9,14 @@ import { redactSecrets, rememberSecret, rememberUrlSecrets } from '../core/secre
 import { clientEnvironment } from '../engines/client-env.ts';
 import type { Target } from '../engines/target.ts';
 
-/** How many lines of output a failure shows. */
-const TAIL_LINES = 20;
+/** How much output is kept for a failure's message: the error lines may come long before the end. */
+const KEPT_LINES = 5000;
+
+/** How a command ended: its exit code and how long it took. */
+export interface CommandOutcome {
+  exitCode: number;
+  durationMs: number;
+}
 
 /**
  * The variables for `database`. A managed cluster is reached over TCP on 127.0.0.1 with the superuser's
@@ -22,10 +28,20 @@ export function commandEnvironment(target: Target, database: string): Record<str
   return environmentForUrl(withDatabase(new URL(DATABASE_URL!), database));
 }
 
-/** Runs `command` for `database`, sending each output line to `log`; throws `migrate.command-failed` on a non-zero exit. */
-export async function runMigrationCommand(target: Target, database: string, command: readonly string[], log: (line: string) => void): Promise<void> {
+/** What a finished command left: exit code (or why it did not run), output and time. */
+interface Finished {
+  failed: boolean;
+  exitCode: number | undefined;
+  /** `exit code 3`, `killed by SIGTERM`, or why it could not start. */
+  exit: string;
+  output: string[];
+  durationMs: number;
+}
+
+async function runFor(target: Target, database: string, command: readonly string[], log: (line: string) => void): Promise<Finished> {
   const [program, ...args] = command;
-  const tail: string[] = [];
+  const output: string[] = [];
+  const started = performance.now();
   const env = commandEnvironment(target, database);
   // The migrator may echo DATABASE_URL or PGPASSWORD: what pgstrap shows of its output never holds them.
   rememberUrlSecrets(env.DATABASE_URL);
@@ -41,15 +57,30 @@ export async function runMigrationCommand(target: Target, database: string, comm
   });
   for await (const raw of child.iterable({ from: 'all' })) {
     const line = redactSecrets(raw);
-    log(`${database}: ${line}`);
-    tail.push(line);
-    if (tail.length > TAIL_LINES) tail.shift();
+    log(line);
+    output.push(line);
+    if (output.length > KEPT_LINES) output.shift();
   }
   const result = await child;
-  if (!result.failed) return;
   const exit =
     result.exitCode !== undefined ? `exit code ${result.exitCode}`
     : result.signal ? `killed by ${result.signal}`
     : result.shortMessage || `it could not start (${displayCommand(command)})`;
-  throw commandFailed(command, database, exit, tail);
+  return { failed: result.failed, exitCode: result.exitCode, exit, output, durationMs: performance.now() - started };
+}
+
+/**
+ * Runs `command` for `database`, sending each output line to `log`; returns its exit code and time, or throws
+ * `migrate.command-failed` on a non-zero exit, with the lines that carry the error.
+ */
+export async function runMigrationCommand(target: Target, database: string, command: readonly string[], log: (line: string) => void): Promise<CommandOutcome> {
+  const finished = await runFor(target, database, command, (line) => log(`${database}: ${line}`));
+  if (finished.failed) throw commandFailed(command, database, finished.exit, finished.output);
+  return { exitCode: 0, durationMs: finished.durationMs };
+}
+
+/** The app's status command for `database`: its exit (0: up to date) and output, never thrown. */
+export async function runStatusCommand(target: Target, database: string, command: readonly string[]): Promise<{ exitCode: number | undefined; exit: string; output: string[] }> {
+  const { exitCode, exit, output } = await runFor(target, database, command, () => {});
+  return { exitCode, exit, output };
 }

@@ -8,7 +8,6 @@ import {
   describeSettingChange,
   directiveNames,
   parseConfigCheck,
-  parseDescribeConfig,
   planSettings,
   preloadLibraryNames,
   renderManagedConf,
@@ -16,11 +15,23 @@ import {
   type SettingDefinition,
 } from '../core/server-settings.ts';
 import { quoteLiteral } from '../core/identifiers.ts';
-import { settingReasons, settingsForExtensions } from '../core/extension-settings.ts';
+import {
+  catalogued,
+  describeRetained,
+  OUTPUT_PLUGIN_SETTING,
+  parseLibraryList,
+  PRELOAD_SETTING,
+  retainSettingsInUse,
+  settingReasons,
+  settingsForExtensions,
+  type ClusterSettingFacts,
+  type RetainedExtension,
+} from '../core/extension-settings.ts';
+import { readInstalledExtensions } from '../db/extensions.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
 import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
 import { withClient } from '../db/client.ts';
-import { checkConfigFile, describeConfig } from '../engines/binaries.ts';
+import { checkConfigFile, readKnownSettings } from '../engines/binaries.ts';
 import { listenSettings } from '../engines/cluster.ts';
 import { verifyPortBindable } from '../engines/port.ts';
 import { connectionFor, type ManagedTarget } from '../engines/target.ts';
@@ -41,13 +52,56 @@ function managed(ctx: RunContext): ManagedTarget {
  * Every setting the managed file should hold: where to listen, the config's own, then what the
  * installed extensions need (validation rules out conflicts; preloads are merged with the config's).
  */
-export function desiredSettings(config: ResolvedConfig, socketDir: string, isInstalled?: (name: string) => boolean): Record<string, string> {
-  return { ...listenSettings(config.port, socketDir), ...config.settings, ...settingsForExtensions(config, isInstalled) };
+export function desiredSettings(
+  config: ResolvedConfig,
+  socketDir: string,
+  isInstalled?: (name: string) => boolean,
+  outputPluginDefault?: string,
+): Record<string, string> {
+  const cluster: ClusterSettingFacts = { outputPluginDefault };
+  return { ...listenSettings(config.port, socketDir), ...config.settings, ...settingsForExtensions(config, isInstalled, cluster) };
 }
 
-/** desiredSettings for a managed target, counting only the extensions its binaries have installed. */
-export async function targetSettings(config: ResolvedConfig, target: ManagedTarget): Promise<Record<string, string>> {
-  return desiredSettings(config, target.layout.socketDir, installedChecker(await readInstalledFiles(target.binaries, extraSearchDirs(config.settings))));
+/** The settings a managed target's binaries know (cached per binaries in the state folder). */
+function knownSettings(target: ManagedTarget): Promise<Map<string, SettingDefinition>> {
+  return readKnownSettings(target.binaries, target.layout.serverSettingsCache);
+}
+
+/** Each extension installed in any database of a running cluster, with those databases. */
+async function readExtensionsInUse(target: ManagedTarget): Promise<Map<string, string[]>> {
+  const names = await withClient(connectionFor(target, 'postgres'), async (c) => {
+    const { rows } = await c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname');
+    return rows.map((r) => r.datname);
+  });
+  const inUse = new Map<string, string[]>();
+  const installed = await Promise.all(names.map((db) => withClient(connectionFor(target, db), readInstalledExtensions)));
+  names.forEach((db, i) => {
+    for (const name of installed[i]!.keys()) inUse.set(name, [...(inUse.get(name) ?? []), db]);
+  });
+  return inUse;
+}
+
+/**
+ * desiredSettings for a managed target, counting only the extensions its binaries have installed. The
+ * server's setting list is read only when an installed output plugin is declared: whether it has
+ * output_plugin_libraries decides what is written. Given the managed file's `current` settings, a preload
+ * the config no longer implies stays while an extension that needs it is installed: only then are the
+ * databases asked.
+ */
+export async function targetSettings(
+  config: ResolvedConfig,
+  target: ManagedTarget,
+  current?: Record<string, string>,
+): Promise<{ settings: Record<string, string>; retained: RetainedExtension[] }> {
+  const isInstalled = installedChecker(await readInstalledFiles(target.binaries, extraSearchDirs(config.settings)));
+  const plugins = catalogued(config.extensions, isInstalled).filter(({ entry }) => entry.kind === 'output-plugin');
+  const allowed = plugins.length === 0 ? undefined : (await knownSettings(target)).get(OUTPUT_PLUGIN_SETTING)?.default;
+  const desired = desiredSettings(config, target.layout.socketDir, isInstalled, allowed);
+  if (current === undefined) return { settings: desired, retained: [] };
+  const dropsPreload = parseLibraryList(current[PRELOAD_SETTING]).some((l) => !parseLibraryList(desired[PRELOAD_SETTING]).includes(l));
+  if (!dropsPreload) return { settings: desired, retained: [] };
+  const inUse = target.cluster.status().running ? await readExtensionsInUse(target) : undefined;
+  return retainSettingsInUse(current, desired, inUse, isInstalled);
 }
 
 /** Refuses a data directory of another major version: pgstrap never converts or deletes data. */
@@ -94,7 +148,7 @@ export const initialiseStep: Step = {
     }
     await verifyNoLiveServer(target, ctx.config.port);
     // Before initdb: a name or value the server refuses must not leave a cluster behind.
-    await verifySettings(ctx, target, await targetSettings(ctx.config, target));
+    await verifySettings(ctx, target, (await targetSettings(ctx.config, target)).settings);
     const changes: string[] = [];
     const aside = target.cluster.setAsidePartial();
     if (aside) changes.push(`moved a half-made cluster an interrupted run left aside to ${aside}`);
@@ -156,7 +210,7 @@ export async function verifySettings(ctx: RunContext, target: ManagedTarget, des
     acceptedSettings.set(ctx, conf);
     return;
   }
-  const definitions = known ?? parseDescribeConfig(await describeConfig(target.binaries.binDir));
+  const definitions = known ?? (await knownSettings(target));
   const problems = parseConfigCheck(refused, Object.keys(desired));
   const details = problems.map((p) => {
     if (p.name === undefined) return p.message;
@@ -186,11 +240,12 @@ export const settingsStep: Step = {
     const target = managed(ctx);
     const { cluster } = target;
     const current = cluster.readManagedConf();
-    const desired = await targetSettings(ctx.config, target);
+    const { settings: desired, retained } = await targetSettings(ctx.config, target, current);
+    const kept = retained.map(describeRetained);
     // Only a changed file needs the server's list of settings, so a warm run spawns nothing here.
     const sameKeys = JSON.stringify(current) === JSON.stringify(desired);
-    if (sameKeys) return {};
-    const known = parseDescribeConfig(await describeConfig(target.binaries.binDir));
+    if (sameKeys) return { notes: kept };
+    const known = await knownSettings(target);
     await verifySettings(ctx, target, desired, known);
     const plan = planSettings(current, desired, known);
     for (const change of plan.changes) ctx.log(describeSettingChange(change));
@@ -202,7 +257,7 @@ export const settingsStep: Step = {
     }
     // Say why: which declared extensions need each changed setting.
     const reasons = settingReasons(ctx.config);
-    const notes = plan.changes.flatMap((c) => (reasons[c.name] ? [`${c.name}: needed by ${reasons[c.name]!.join(', ')}`] : []));
+    const notes = [...plan.changes.flatMap((c) => (reasons[c.name] ? [`${c.name}: needed by ${reasons[c.name]!.join(', ')}`] : [])), ...kept];
     return { changes: plan.changes.map(describeSettingChange), notes };
   },
 };
@@ -222,7 +277,7 @@ export const startStep: Step = {
       await cluster.start(ctx.config.port);
       const reason = ctx.restartReason;
       ctx.restartReason = undefined;
-      return { changes: [`restarted the server (${reason} take effect only at start)`] };
+      return { changes: [`restarted the server (${reason} ${reason.includes(',') ? 'take' : 'takes'} effect only at start)`] };
     }
     const { recoveredStalePid } = await cluster.start(ctx.config.port);
     if (recoveredStalePid !== undefined) notes.push(`removed a stale postmaster.pid (pid ${recoveredStalePid} was not running)`);

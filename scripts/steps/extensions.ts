@@ -7,11 +7,15 @@ import { ExitCode, PgstrapError } from '../core/errors.ts';
 import { partialFailure } from '../core/partial-failure.ts';
 import { findExtension } from '../core/extensions/catalogue.ts';
 import {
+  describeDowngrade,
   describeExtensionAction,
+  downgradeRemedy,
   extensionActionSql,
   neededSettingNames,
   planExtensions,
+  undeclaredExtensions,
   type DatabaseExtensionFacts,
+  type UndeclaredExtension,
   type MissingExtension,
   type ServerExtensionFacts,
 } from '../core/extensions/plan.ts';
@@ -93,7 +97,7 @@ function missingError(missing: MissingExtension[], label: string): PgstrapError 
   const names = missing.map((m) => m.name).join(', ');
   return new PgstrapError({
     code: 'extension.missing',
-    message: `required extension${missing.length === 1 ? '' : 's'} ${names} not available on ${label}; nothing was changed`,
+    message: `required extension${missing.length === 1 ? '' : 's'} ${names} not available on ${label}`,
     details: missing.flatMap((m) => [`${m.name} (${m.databases.join(', ')}): ${m.reason}`, `  fix: ${m.fix}`]),
     remedy: missing.length === 1 ? missing[0]!.fix : 'Apply the fix under each extension above.',
     exit: ExitCode.environment,
@@ -103,6 +107,11 @@ function missingError(missing: MissingExtension[], label: string): PgstrapError 
 /** A warning line for a missing optional extension: what, why, how to get it. */
 function missingNote(m: MissingExtension): string {
   return `optional extension ${m.name} skipped in ${m.databases.join(', ')}: ${m.reason}. To get it: ${m.fix}`;
+}
+
+/** A warning line for an installed extension the config no longer declares: where, the statement that drops it, why it matters. */
+function describeUndeclared(u: UndeclaredExtension): string {
+  return `${u.message}. To remove it: ${u.dropSql} in ${u.database}${u.warning ? `; ${u.warning}` : ''}`;
 }
 
 /** Required extensions only: optional ones are the extension step's warnings. */
@@ -137,20 +146,28 @@ export const extensionsCheckStep: Step = {
 export const extensionsStep: Step = {
   id: 'extensions',
   title: 'Enable extensions',
-  skip(ctx) {
-    return declaredForTarget(ctx.config, ctx.target.databases).length === 0 ? 'no extensions declared' : undefined;
-  },
+  // Runs with nothing declared too: an extension installed before it was removed from the config is reported.
   async run(ctx) {
     const { target, config } = ctx;
     const declared = declaredForTarget(config, target.databases);
+    const databases: DatabaseExtensionFacts[] = await Promise.all(
+      target.databases.map(async (db) => ({ database: db.name, installed: await withClient(connectionFor(target, db.name), readInstalledExtensions) })),
+    );
+    const undeclared = undeclaredExtensions(declared, databases).map(describeUndeclared);
+    if (declared.length === 0) return { notes: undeclared, ...(undeclared.length > 0 ? { status: 'warning' as const } : {}) };
     const server = await readServerFacts(target, declared);
-    const databases: DatabaseExtensionFacts[] = [];
-    for (const db of target.databases) {
-      databases.push({ database: db.name, installed: await withClient(connectionFor(target, db.name), readInstalledExtensions) });
-    }
     const plan = planExtensions(declared, server, databases);
     const required = plan.missing.filter((m) => m.required);
     if (required.length > 0) throw missingError(required, server.label);
+    if (plan.downgrades.length > 0) {
+      throw new PgstrapError({
+        code: 'extension.downgrade',
+        message: plan.downgrades.length === 1 ? describeDowngrade(plan.downgrades[0]!) : 'pinned versions older than the installed ones: downgrades, which ALTER EXTENSION cannot do',
+        details: plan.downgrades.length === 1 ? [] : plan.downgrades.map(describeDowngrade),
+        remedy: plan.downgrades.map(downgradeRemedy).join(' '),
+        exit: ExitCode.usage,
+      });
+    }
     const optional = plan.missing.filter((m) => !m.required);
 
     const changes: string[] = [];
@@ -177,7 +194,7 @@ export const extensionsStep: Step = {
       }
       changes.push(...lines);
     }
-    const notes = [...optional.map(missingNote), ...plan.notes];
-    return { changes, notes, ...(optional.length > 0 ? { status: 'warning' as const } : {}) };
+    const notes = [...optional.map(missingNote), ...plan.notes, ...undeclared];
+    return { changes, notes, ...(optional.length > 0 || undeclared.length > 0 ? { status: 'warning' as const } : {}) };
   },
 };

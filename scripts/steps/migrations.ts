@@ -24,17 +24,17 @@ export function createMigrationsStep(options: Omit<MigrateOptions, 'log'> = {}):
     skip: nothingConfigured,
     async run(ctx) {
       const changes: string[] = [];
-      const notes: string[] = [];
+      const handedOff: string[] = [];
       for (const db of ctx.target.databases) {
         if (db.migrations.builtIn) changes.push(...(await migrateDatabase(ctx.target, db, { ...options, log: ctx.log })).changes);
         const command = db.migrations.command;
         if (command === undefined) continue;
         ctx.log(`${db.name}: running ${displayCommand(command)}`);
-        await runMigrationCommand(ctx.target, db.name, command, ctx.log);
-        // The command's own output says what it changed; pgstrap cannot tell, so this is a note, not a change.
-        notes.push(`ran \`${displayCommand(command)}\` on ${db.name}`);
+        const { durationMs } = await runMigrationCommand(ctx.target, db.name, command, ctx.log);
+        // The command's own output says what it changed; pgstrap cannot tell, so this is a hand-off, not a change.
+        handedOff.push(`ran \`${displayCommand(command)}\` on database ${db.name}: it succeeded (exit 0) in ${(durationMs / 1000).toFixed(2)} s`);
       }
-      return { changes, notes };
+      return { changes, handedOff };
     },
   };
 }

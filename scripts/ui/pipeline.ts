@@ -1,4 +1,5 @@
 /** Runs steps as a listr2 task list: live on a terminal, a line per step off one, silent for --json. */
+import { isPgstrapError, PgstrapError } from '../core/errors.ts';
 import { toReport, type StepReport } from '../core/report.ts';
 import { redactSecrets } from '../core/secrets.ts';
 import type { RunContext, Step } from '../steps/step.ts';
@@ -7,6 +8,7 @@ import type { OutputMode } from './output.ts';
 /** A short suffix for a finished step's title. */
 function outcomeSuffix(report: StepReport): string {
   if (report.status === 'skipped') return '';
+  if (report.changes.length === 0 && report.handedOff.length > 0) return report.handedOff.length === 1 ? `: ${report.handedOff[0]}` : `: ran ${report.handedOff.length} commands`;
   if (report.changes.length === 0) return report.status === 'warning' ? ' (warning)' : ` (${report.verdict ?? 'up to date'})`;
   if (report.changes.length === 1) return `: ${report.changes[0]}`;
   return `: ${report.changes.length} changes`;
@@ -43,7 +45,7 @@ export async function runSteps(steps: Step[], ctx: Omit<RunContext, 'log'>, mode
         reports.push(report);
         // A step may have logged its plan in the very words of its changes; show each line once.
         const unseen = report.changes.length > 1 ? report.changes.filter((c) => !logged.has(c)) : [];
-        const lines = [...unseen, ...report.notes.map((n) => `note: ${n}`)];
+        const lines = [...unseen, ...report.handedOff, ...report.notes.map((n) => `note: ${n}`)];
         if (lines.length > 0) task.output = redactSecrets(lines.join('\n'));
         task.title = redactSecrets(`${step.title}${outcomeSuffix(report)}`);
       },
@@ -57,6 +59,18 @@ export async function runSteps(steps: Step[], ctx: Omit<RunContext, 'log'>, mode
       rendererOptions: { showErrorMessage: false, collapseErrors: true },
     },
   );
-  await list.run();
+  try {
+    await list.run();
+  } catch (error) {
+    throw withEarlierChanges(error, reports);
+  }
   return reports;
+}
+
+/** A step's error with what the steps before it changed in this run, so that nobody reads it as "nothing happened". */
+function withEarlierChanges(error: unknown, reports: readonly StepReport[]): unknown {
+  if (!isPgstrapError(error)) return error;
+  const done = reports.flatMap((r) => r.changes);
+  const details = done.length === 0 ? ['before this step, this run changed nothing'] : ['before this step, this run had (kept):', ...done.map((c) => `  ${c}`)];
+  return new PgstrapError({ code: error.code, message: error.message, details: [...error.details, ...details], remedy: error.remedy, exit: error.exit, cause: error.cause ?? error });
 }

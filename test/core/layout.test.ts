@@ -12,6 +12,7 @@ describe('clusterLayout', () => {
       logFile: '/srv/app/.pgstrap/log/postgresql.log',
       passwordFile: '/srv/app/.pgstrap/password',
       pgpassFile: '/srv/app/.pgstrap/pgpass',
+      serverSettingsCache: '/srv/app/.pgstrap/server-settings.json',
       relocated: false,
     });
   });

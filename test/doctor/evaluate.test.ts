@@ -7,7 +7,8 @@ import { resolveConfig } from '../../scripts/core/config/validate.ts';
 import { FAST_RANDOM_CAVEAT } from '../../scripts/core/uuidv7/sql.ts';
 import { lastErrors } from '../../scripts/core/doctor/cluster.ts';
 import { evaluateDoctor } from '../../scripts/core/doctor/evaluate.ts';
-import type { ClusterFacts, DoctorFacts, ServerFacts } from '../../scripts/core/doctor/facts.ts';
+import type { ClusterFacts, CronFact, CronJobFact, DoctorFacts, ServerFacts } from '../../scripts/core/doctor/facts.ts';
+import { databaseChecks } from '../../scripts/core/doctor/databases.ts';
 import { check, summarise } from '../../scripts/core/doctor/model.ts';
 import { satisfiesNodeRange } from '../../scripts/core/doctor/node-range.ts';
 import { settingMatches } from '../../scripts/core/doctor/setting-values.ts';
@@ -176,5 +177,24 @@ describe('doctor check model (pure)', () => {
     expect(check('c', 'toolchain', 'ok', 'fine', { fix: 'x', repair: 'start' })).toMatchObject({ fix: undefined, repair: undefined });
     expect(hintCommands('Restore it, or `npm run migrate -- --accept 1` records it')).toEqual(['npm run migrate -- --accept 1']);
     expect(hintCommands('npm run db:stop && npm run db:start')).toEqual(['npm run db:stop', 'npm run db:start']);
+  });
+
+  it("reports pg_cron jobs whose last run never started, with what makes them start", () => {
+    const job = (id: number, lastMessage: string | undefined, lastStatus: string | undefined = 'failed'): CronJobFact => ({
+      id, name: `j${id}`, schedule: '* * * * *', command: 'SELECT 1', user: 'postgres', lastStatus, lastMessage, lastStart: undefined,
+    });
+    const cronOf = (cron: CronFact) =>
+      databaseChecks([{ name: 'app', connection: { ok: true, where: 'app', error: undefined, sqlState: undefined }, installed: new Map(), uuidv7: undefined, migrations: undefined, cron }], [], undefined, true, { fallbackRandom: 'fast', generator: 'fallback' })
+        .find((c) => c.id === 'db.app.cron')!;
+    const viaTcp = cronOf({ host: 'localhost', backgroundWorkers: false, runsRecorded: true, jobs: [job(1, 'connection failed'), job(2, 'SELECT 1', 'succeeded')], error: undefined });
+    expect(viaTcp).toMatchObject({ status: 'fail', message: 'pg_cron: the last run of 1 of 2 active jobs never started, so they do not run' });
+    expect(viaTcp.details).toEqual(["job 1 (j1), '* * * * *', as postgres: never started, failed: connection failed"]);
+    expect(viaTcp.fix).toMatch(/^pg_cron connects for each job to the host it was scheduled with \(cron\.job\.nodename; cron\.host is localhost\), over TCP, .*Set cron\.use_background_workers = on: on a managed cluster `npm run setup` writes it/);
+    const noWorker = cronOf({ host: 'localhost', backgroundWorkers: true, runsRecorded: true, jobs: [job(3, 'could not start background process; more details may be available in the server log')], error: undefined });
+    expect(noWorker.fix).toMatch(/raise max_worker_processes/);
+    expect(cronOf({ host: undefined, backgroundWorkers: true, runsRecorded: true, jobs: [{ ...job(4, undefined), lastStatus: undefined }], error: undefined })).toMatchObject({
+      status: 'ok',
+      message: 'pg_cron: 1 active job, none has run yet',
+    });
   });
 });

@@ -3,13 +3,16 @@ import { describe, expect, it } from 'vitest';
 import type { ResolvedExtension } from '../../scripts/core/config/types.ts';
 import { resolveConfig } from '../../scripts/core/config/validate.ts';
 import { isPgstrapError } from '../../scripts/core/errors.ts';
-import { settingsForExtensions } from '../../scripts/core/extension-settings.ts';
+import { retainSettingsInUse, settingsForExtensions } from '../../scripts/core/extension-settings.ts';
 import { CATALOGUE, findExtension } from '../../scripts/core/extensions/catalogue.ts';
 import { installedChecker } from '../../scripts/core/extensions/installed.ts';
 import {
+  compareExtensionVersions,
   describeExtensionAction,
+  downgradeRemedy,
   extensionActionSql,
   planExtensions,
+  undeclaredExtensions,
   type ServerExtensionFacts,
 } from '../../scripts/core/extensions/plan.ts';
 
@@ -73,11 +76,76 @@ describe('settings for extensions', () => {
     });
   });
 
+  it('adds output plugins to output_plugin_libraries only where the server knows that setting, keeping its entries', () => {
+    const config = resolveConfig({ extensions: ['wal2json'] }, source);
+    expect(settingsForExtensions(config, undefined, { outputPluginDefault: 'pgoutput, test_decoding' })).toEqual({
+      wal_level: 'logical',
+      output_plugin_libraries: 'pgoutput, test_decoding, wal2json',
+    });
+    // An older server has no such setting and would refuse to start with it in the file.
+    expect(settingsForExtensions(config, undefined, { outputPluginDefault: undefined })).toEqual({ wal_level: 'logical' });
+    expect(settingsForExtensions(config)).toEqual({ wal_level: 'logical' });
+    // The config's own list comes first; a plugin already listed is not added twice.
+    const own = resolveConfig({ extensions: ['wal2json'], settings: { output_plugin_libraries: 'pgoutput, my_plugin' } }, source);
+    expect(settingsForExtensions(own, undefined, { outputPluginDefault: 'pgoutput, test_decoding' }).output_plugin_libraries).toBe('pgoutput, my_plugin, wal2json');
+    const listed = resolveConfig({ extensions: ['wal2json'], settings: { output_plugin_libraries: 'wal2json' } }, source);
+    expect(settingsForExtensions(listed, undefined, { outputPluginDefault: 'pgoutput' })).toEqual({ wal_level: 'logical' });
+  });
+
   it('leaves out what the installation does not have, so the server still starts', () => {
     const config = resolveConfig({ extensions: [{ name: 'pg_cron', required: false }, 'pg_stat_statements', 'wal2json'] }, source);
     const isInstalled = installedChecker({ extensions: new Set(['pg_cron', 'pg_stat_statements']), libraries: new Set(['pg_stat_statements']) });
     // pg_cron's control file without its library does not count: preloading it would stop the server.
     expect(settingsForExtensions(config, isInstalled)).toEqual({ shared_preload_libraries: 'pg_stat_statements' });
+  });
+});
+
+describe('preloads in use and undeclared extensions', () => {
+  const current = { port: '1', 'cron.database_name': 'jobs', shared_preload_libraries: 'pg_cron,pg_stat_statements' };
+  const desired = { port: '1', shared_preload_libraries: 'pg_stat_statements' };
+  const all = () => true;
+
+  it('keeps the preload and settings of an installed extension the config dropped, and only then', () => {
+    expect(retainSettingsInUse(current, desired, new Map([['pg_cron', ['jobs']]]), all)).toEqual({
+      settings: { port: '1', shared_preload_libraries: 'pg_stat_statements,pg_cron', 'cron.database_name': 'jobs' },
+      retained: [{ name: 'pg_cron', databases: ['jobs'] }],
+    });
+    expect(retainSettingsInUse(current, desired, new Map([['pgcrypto', ['app']]]), all)).toEqual({ settings: desired, retained: [] });
+    // The server is down, so nobody can say: what is loaded now stays.
+    expect(retainSettingsInUse(current, desired, undefined, all).retained).toEqual([{ name: 'pg_cron', databases: [] }]);
+    // A library the binaries lost would stop the server at start: it goes.
+    expect(retainSettingsInUse(current, desired, new Map([['pg_cron', ['jobs']]]), (n) => n !== 'pg_cron').retained).toEqual([]);
+  });
+
+  it('reports installed extensions nothing declares, but not plpgsql nor what another one requires', () => {
+    const installed = new Map([
+      ['plpgsql', { version: '1.0', schema: 'pg_catalog', requires: [] }],
+      ['vector', { version: '0.8.0', schema: 'public', requires: [] }],
+      ['vchord', { version: '0.4.0', schema: 'public', requires: ['vector'] }],
+      ['pgcrypto', { version: '1.3', schema: 'public', requires: [] }],
+      ['citext', { version: '1.6', schema: 'public', requires: [] }],
+    ]);
+    const found = undeclaredExtensions([ext('citext')], [{ database: 'app', installed }]);
+    expect(found.map((u) => [u.name, u.dropSql, u.warning !== undefined])).toEqual([
+      ['pgcrypto', 'DROP EXTENSION "pgcrypto";', false],
+      ['vchord', 'DROP EXTENSION "vchord";', true],
+    ]);
+  });
+});
+
+describe('pinned versions', () => {
+  it('compares versions by number and plans a downgrade as refused, never as an update', () => {
+    expect([compareExtensionVersions('1.10', '1.9'), compareExtensionVersions('1.4', '1.4-1'), compareExtensionVersions('1.5', '1.5'), compareExtensionVersions('1.0beta', '1.0')]).toEqual([1, -1, 0, undefined]);
+    const plan = planExtensions(
+      [ext('pg_uuidv7', { version: '1.5' })],
+      server({ available: new Map([['pg_uuidv7', '1.6']]), versions: new Map([['pg_uuidv7', ['1.5', '1.6']]]) }),
+      [{ database: 'app', installed: new Map([['pg_uuidv7', { version: '1.6', schema: 'public' }]]) }],
+    );
+    expect(plan.databases[0]!.actions).toEqual([]);
+    expect(plan.downgrades).toEqual([{ database: 'app', name: 'pg_uuidv7', installed: '1.6', pinned: '1.5', available: ['1.5', '1.6'] }]);
+    expect(downgradeRemedy(plan.downgrades[0]!)).toBe(
+      "Pin the installed version (version: '1.6') or drop version; to really go back, drop it in app (DROP EXTENSION \"pg_uuidv7\"; it fails while objects use it) and run `npm run setup`, which creates 1.5.",
+    );
   });
 });
 

@@ -10,17 +10,23 @@ import type { PgstrapConfig } from '../../scripts/core/config/types.ts';
 import { resolveConfig } from '../../scripts/core/config/validate.ts';
 import { isPgstrapError, type PgstrapError } from '../../scripts/core/errors.ts';
 import { MANAGED_CONF } from '../../scripts/core/server-settings.ts';
-import type { ManagedTarget } from '../../scripts/engines/target.ts';
+import { execa } from 'execa';
+import { describeConfig } from '../../scripts/engines/binaries.ts';
+import { selectTarget } from '../../scripts/engines/select.ts';
+import { withClient } from '../../scripts/db/client.ts';
+import { connectionFor, readPassword, type ManagedTarget } from '../../scripts/engines/target.ts';
 import { databasesStep } from '../../scripts/steps/databases.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
-import { debianPostgres, makeProject, managedTarget, query, runCli, runStepsQuietly, testEnv, type TestProject } from '../support/project.ts';
+import { debianPostgres, makeProject, REPO_ROOT, managedTarget, query, runCli, runStepsQuietly, testEnv, type TestProject } from '../support/project.ts';
 
 const STEPS = [extensionsCheckStep, initialiseStep, settingsStep, startStep, databasesStep, extensionsStep, uuidv7Step];
 const debian = await debianPostgres(15);
 const hasPlugins = !('skip' in debian) && fs.existsSync(path.join(debian.binDir, '..', 'lib', 'pg_cron.so')) && fs.existsSync(path.join(debian.binDir, '..', 'lib', 'wal2json.so'));
 const skip = 'skip' in debian ? debian.skip : hasPlugins ? undefined : 'postgresql-15-cron or postgresql-15-wal2json is not installed (.ci/run installs them)';
+// Newer minor releases (15.20) allow only listed output plugins; the server's own setting list says whether this one does.
+const knowsAllowList = 'skip' in debian ? false : (await describeConfig(debian.binDir)).split('\n').some((l) => l.startsWith('output_plugin_libraries\t'));
 
 describe.skipIf(skip !== undefined)(`Debian PostgreSQL 15 with pg_cron and wal2json${skip ? ` (skipped: ${skip})` : ''}`, () => {
   const env = { PG_BIN: 'skip' in debian ? '' : debian.binDir };
@@ -58,16 +64,20 @@ describe.skipIf(skip !== undefined)(`Debian PostgreSQL 15 with pg_cron and wal2j
     const reports = await go();
     const byId = Object.fromEntries(reports.map((r) => [r.id, r]));
     expect(byId.settings!.changes).toEqual([
+      "cron.use_background_workers: (unset) -> 'on' (needs a restart)",
       "cron.database_name: (unset) -> 'jobs' (needs a restart)",
       "wal_level: (unset) -> 'logical' (needs a restart)",
       "shared_preload_libraries: (unset) -> 'pg_cron,pg_stat_statements' (needs a restart)",
+      ...(knowsAllowList ? ["output_plugin_libraries: (unset) -> 'pgoutput, test_decoding, wal2json' (reload)"] : []),
     ]);
     expect(byId.settings!.notes).toEqual([
+      'cron.use_background_workers: needed by pg_cron',
       'cron.database_name: needed by pg_cron',
       'wal_level: needed by wal2json',
       'shared_preload_libraries: needed by pg_cron, pg_stat_statements',
+      ...(knowsAllowList ? ['output_plugin_libraries: needed by wal2json'] : []),
     ]);
-    expect(byId.start!.changes).toEqual([expect.stringMatching(/^restarted the server \(cron\.database_name, wal_level, shared_preload_libraries take effect only at start\)/)]);
+    expect(byId.start!.changes).toEqual([expect.stringMatching(/^restarted the server \(cron\.use_background_workers, cron\.database_name, wal_level, shared_preload_libraries take effect only at start\)/)]);
     expect(await startTime(target)).not.toBe(before);
     expect(byId.extensions!.changes).toEqual([
       'app: created extension pg_stat_statements',
@@ -79,11 +89,61 @@ describe.skipIf(skip !== undefined)(`Debian PostgreSQL 15 with pg_cron and wal2j
     expect(await query(target, 'jobs', "SELECT current_setting('wal_level') AS wal, current_setting('cron.database_name') AS cron")).toEqual([{ wal: 'logical', cron: 'jobs' }]);
     expect(await query(target, 'jobs', "SELECT count(*)::int AS n FROM cron.job")).toEqual([{ n: 0 }]);
     expect(await query(target, 'app', 'SELECT count(*)::int AS slots FROM pg_replication_slots')).toEqual([{ slots: 0 }]);
+    // The server reads each entry of the list: wal2json decodes a change, and the default's test_decoding still works.
+    const decoded = await withClient(connectionFor(target, 'app'), async (c) => {
+      await c.query("SELECT pg_create_logical_replication_slot('w2j', 'wal2json', true)");
+      await c.query('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (7)');
+      return (await c.query<{ data: string }>("SELECT data FROM pg_logical_slot_get_changes('w2j', NULL, NULL)")).rows.map((r) => r.data).join('');
+    });
+    expect(decoded).toMatch(/"columnvalues":\[7\]/);
+    await query(target, 'app', "SELECT pg_drop_replication_slot(slot_name) FROM pg_create_logical_replication_slot('td', 'test_decoding', true)");
 
     const after = await startTime(target);
     const again = await go();
     expect(again.flatMap((r) => r.changes)).toEqual([]);
     expect(await startTime(target)).toBe(after);
+  });
+
+  it.skipIf(!knowsAllowList)('names an output plugin the server does not allow as such, with the setting to change (external server)', async () => {
+    const { target } = await run({ ...base, extensions: ['wal2json'] });
+    await query(target, 'postgres', "ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding'");
+    await query(target, 'postgres', 'SELECT pg_reload_conf()');
+    try {
+      const url = `postgresql://postgres:${encodeURIComponent(readPassword(target.layout)!)}@127.0.0.1:${project.config.port}/app`;
+      const config = resolveConfig({ ...base, port: project.config.port, extensions: ['wal2json'] }, { file: path.join(project.dir, 'extensions.config.mjs'), projectDir: project.dir });
+      const external = await selectTarget(config, { url, env: testEnv() });
+      const serverVersion = (await query<{ server_version: string }>(target, 'postgres', 'SHOW server_version'))[0]!.server_version;
+      const error = (await runStepsQuietly([extensionsStep], config, external).catch((e: unknown) => e)) as PgstrapError;
+      expect(error.code).toBe('extension.missing');
+      expect(error.details).toEqual([
+        `wal2json (app): the output plugin wal2json is not allowed on external server 127.0.0.1:${project.config.port}/app (PostgreSQL ${serverVersion}): ` +
+          'output_plugin_libraries is "pgoutput, test_decoding" and the server refuses a slot with any other plugin',
+        "  fix: Set output_plugin_libraries = 'pgoutput, test_decoding, wal2json' on that server and reload it (pgstrap changes no setting of an external server).",
+      ]);
+    } finally {
+      await query(target, 'postgres', 'ALTER SYSTEM RESET output_plugin_libraries');
+      await query(target, 'postgres', 'SELECT pg_reload_conf()');
+    }
+  });
+
+  it('asks the server for its setting list once per binaries: later runs read the cached copy', async () => {
+    const { target } = await run(base);
+    const cache = JSON.parse(fs.readFileSync(target.layout.serverSettingsCache, 'utf8')) as { identity: string; text: string };
+    expect(cache.text).toContain('output_plugin_libraries\t');
+    // A cached list without the setting, under the same identity, is believed: nothing spawned to check.
+    const without = cache.text.split('\n').filter((l) => !l.startsWith('output_plugin_libraries\t')).join('\n');
+    fs.writeFileSync(target.layout.serverSettingsCache, JSON.stringify({ identity: cache.identity, text: without }));
+    const script = `
+      import { readKnownSettings } from './scripts/engines/binaries.ts';
+      const known = await readKnownSettings(${JSON.stringify(target.binaries)}, ${JSON.stringify(target.layout.serverSettingsCache)});
+      console.log(JSON.stringify([known.has('output_plugin_libraries'), known.has('wal_level')]));`;
+    const fresh = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT });
+    expect(fresh.stdout).toBe('[false,true]');
+    // Another identity (other binaries, or these after an upgrade) asks the server again.
+    fs.writeFileSync(target.layout.serverSettingsCache, JSON.stringify({ identity: 'other', text: without }));
+    const again = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT });
+    expect(again.stdout).toBe(`[${knowsAllowList},true]`);
+    expect(JSON.parse(fs.readFileSync(target.layout.serverSettingsCache, 'utf8'))).toEqual(cache);
   });
 
   it('stops before any change when a required extension is missing', async () => {
@@ -117,7 +177,7 @@ describe('a required extension the binaries lack, on a project never set up', ()
       const target = await managedTarget(project);
       const error = await runStepsQuietly(STEPS, project.config, target).catch((e: unknown) => e);
       expect((error as PgstrapError).code).toBe('extension.missing');
-      expect((error as PgstrapError).details.join('\n')).toMatch(/the embedded engine has contrib extensions only\. The flake builds it \(postgresql_17\.pkgs\.pgvector\)/);
+      expect((error as PgstrapError).details.join('\n')).toMatch(/The embedded engine has contrib extensions only\. The flake builds it \(postgresql_17\.pkgs\.pgvector\)/);
       expect(fs.existsSync(path.join(target.layout.dataDir, 'PG_VERSION'))).toBe(false);
     } finally {
       await project.remove();

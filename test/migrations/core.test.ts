@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeSqlBytes, normaliseSql, sqlChecksum } from '../../scripts/core/migrations/checksum.ts';
 import { environmentForUrl, withDatabase } from '../../scripts/core/migrations/command-env.ts';
-import { statementFailed } from '../../scripts/core/migrations/errors.ts';
+import { errorLines, statementFailed } from '../../scripts/core/migrations/errors.ts';
 import { compareVersions, nextVersion, parseMigrationFileName, slugify } from '../../scripts/core/migrations/naming.ts';
 import { planMigrations, type AppliedMigration } from '../../scripts/core/migrations/plan.ts';
 import { lineColumn } from '../../scripts/core/migrations/position.ts';
@@ -148,5 +148,24 @@ describe('environmentForUrl', () => {
       PGSSLMODE: 'require',
     });
     expect(environmentForUrl(new URL('postgres://[::1]/app'))).toMatchObject({ PGHOST: '::1', PGPORT: '5432', PGDATABASE: 'app' });
+  });
+});
+
+describe("the app's migrator's error lines", () => {
+  it('keeps the lines that name the error, first ones first, without stack frames, empty fields or repeats', () => {
+    const output = [
+      '> Migrating files:',
+      '> - 2_embeddings',
+      '### MIGRATION 2_embeddings (UP) ###',
+      'Error executing:',
+      'INSERT INTO docs (embedding) VALUES (\'[1,2,3,4]\');',
+      'error: expected 3 dimensions, not 4',
+      "  severity: 'ERROR',",
+      '  detail: undefined,',
+      ...Array.from({ length: 25 }, (_, i) => `    at fn${i} (/app/node_modules/pg/lib/client.js:${i}:1)`),
+      'error: expected 3 dimensions, not 4',
+    ];
+    expect(errorLines(output)).toEqual(['Error executing:', 'error: expected 3 dimensions, not 4']);
+    expect(errorLines(['all fine'])).toEqual([]);
   });
 });

@@ -231,7 +231,11 @@ describe("the app's own migrator", () => {
     const db = await cluster.database('appcmd', { '1_first.sql': 'CREATE TABLE builtin (id int);\n' }, [process.execPath, '-e', script]);
     const lines: string[] = [];
     const [report] = await runStepsQuietly([migrationsStep], cluster.project.config, narrowed(db), lines);
-    expect(report).toMatchObject({ status: 'changed', changes: [expect.stringMatching(/^applied 1_first\.sql/)], notes: [expect.stringMatching(/^ran `.+` on appcmd$/)] });
+    expect(report).toMatchObject({
+      status: 'changed',
+      changes: [expect.stringMatching(/^applied 1_first\.sql/)],
+      handedOff: [expect.stringMatching(/^ran `.+` on database appcmd: it succeeded \(exit 0\) in \d+\.\d\d s$/)],
+    });
     expect(lines).toContain(`appcmd: connected to appcmd at 127.0.0.1:${cluster.project.config.port} as postgres`);
     expect(await rows('appcmd', `SELECT to_regclass('builtin')::text AS a, to_regclass('by_app')::text AS b`)).toEqual([{ a: 'builtin', b: 'by_app' }]);
   });
@@ -242,7 +246,7 @@ describe("the app's own migrator", () => {
     const error = await failure(runStepsQuietly([migrationsStep], cluster.project.config, narrowed(db)));
     expect(error.code).toBe('migrate.command-failed');
     expect(error.message).toBe('`echo migrating; echo "relation users does not exist" >&2; exit 3` failed on database badcmd: exit code 3');
-    expect(error.details).toEqual(['last lines of its output:', '  migrating', '  relation users does not exist']);
+    expect(error.details).toEqual(['its last lines:', '  migrating', '  relation users does not exist']);
     expect(await rows('badcmd', `SELECT to_regclass('builtin') AS a, to_regclass('pgstrap_migrations.history') AS h`)).toEqual([{ a: null, h: null }]);
     const missing = await cluster.database('nocmd', {}, ['pgstrap-no-such-program']);
     expect((await failure(runStepsQuietly([migrationsStep], cluster.project.config, narrowed(missing)))).message).toMatch(/failed on database nocmd: .*ENOENT/);

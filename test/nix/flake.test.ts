@@ -4,6 +4,7 @@
  * skipped, with the reason, without it.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgstrapConfig } from '../../scripts/core/config/types.ts';
@@ -11,7 +12,10 @@ import { resolveConfig } from '../../scripts/core/config/validate.ts';
 import { CATALOGUE } from '../../scripts/core/extensions/catalogue.ts';
 import { renderNixExtensions, type NixExtensionsSpec } from '../../scripts/core/nix-extensions.ts';
 import { loadConfig } from '../../scripts/config/load.ts';
-import { REPO_ROOT } from '../support/project.ts';
+import { describeConfig } from '../../scripts/engines/binaries.ts';
+import { run } from '../../scripts/engines/process.ts';
+import { getServerUser } from '../../scripts/engines/server-user.ts';
+import { debianPostgres, freePort, REPO_ROOT } from '../support/project.ts';
 import { copyFlake, evalJson, makeNixHome, nixMissing, STUB_NIXPKGS, stubInputs, type NixHome } from './nix.ts';
 
 const SYSTEMS = ['x86_64-linux', 'aarch64-linux', 'x86_64-darwin', 'aarch64-darwin'];
@@ -83,6 +87,10 @@ describe('flake.lock', () => {
 });
 
 const missing = await nixMissing();
+const debian = await debianPostgres(15);
+const debianBin = 'skip' in debian ? '' : debian.binDir;
+const debianSkip = 'skip' in debian ? debian.skip : fs.existsSync(path.join(debianBin, '..', 'lib', 'wal2json.so')) ? undefined : 'postgresql-15-wal2json is not installed (.ci/run installs it)';
+const debianKnowsAllowList = debianSkip === undefined && (await describeConfig(debianBin)).split('\n').some((l) => l.startsWith('output_plugin_libraries\t'));
 
 describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stub nixpkgs${missing ? ` (skipped: ${missing})` : ''}`, () => {
   let home: NixHome;
@@ -197,6 +205,53 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
       });
     }
   });
+
+  it.skipIf(debianSkip !== undefined)(
+    `runs the extensions check's script against Debian PostgreSQL 15 with wal2json: the slot works as setup makes it work${debianSkip ? ` (skipped: ${debianSkip})` : ''}`,
+    async () => {
+      const spec = specFor({ postgresMajor: 15, extensions: ['wal2json', 'pgcrypto'] });
+      const check = await evalJson<{ conf: string; sql: string; outputPlugins: string; script: string }>(
+        home,
+        copyFlake(home.dir, spec),
+        'checks.x86_64-linux.extensions',
+        'c: { inherit (c.runCommandEnv) conf sql outputPlugins; script = c.runCommandScript; }',
+      );
+      expect(check.outputPlugins).toBe('wal2json');
+      // The sandbox's environment: passAsFile's files, $TMPDIR and $out; the server refuses root, so run it as its user.
+      const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-flake-check-'));
+      try {
+        const user = (await getServerUser(undefined))!;
+        fs.chmodSync(work, 0o755);
+        fs.writeFileSync(path.join(work, 'conf'), check.conf);
+        fs.writeFileSync(path.join(work, 'sql'), check.sql);
+        const tmp = path.join(work, 'tmp');
+        fs.mkdirSync(tmp);
+        if (user) fs.chownSync(tmp, user.uid, user.gid);
+        const result = await run('bash', ['-euo', 'pipefail', '-c', check.script], {
+          as: user,
+          env: {
+            PATH: `${debianBin}:${process.env.PATH}`,
+            TMPDIR: tmp,
+            out: path.join(tmp, 'out'),
+            confPath: path.join(work, 'conf'),
+            sqlPath: path.join(work, 'sql'),
+            outputPlugins: check.outputPlugins,
+            PGPORT: String(await freePort()),
+          },
+          reject: false,
+          timeoutMs: 120_000,
+        });
+        expect(result.exitCode, `${result.stdout}\n${result.stderr}`.slice(-3000)).toBe(0);
+        expect(result.stdout).toContain("pg_create_logical_replication_slot('pgstrap_check', 'wal2json')");
+        expect(fs.existsSync(path.join(tmp, 'out'))).toBe(true);
+        const conf = fs.readFileSync(path.join(tmp, 'data', 'postgresql.conf'), 'utf8');
+        if (debianKnowsAllowList) expect(conf).toContain("\noutput_plugin_libraries = 'pgoutput, test_decoding, wal2json'\n");
+        else expect(conf).not.toContain('output_plugin_libraries =');
+      } finally {
+        fs.rmSync(work, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('passes `nix flake check --no-build` (every output of every system evaluates)', async () => {
     const flake = copyFlake(home.dir, specFor({ extensions: ['pg_uuidv7', 'vector', 'pgmq', 'timescaledb'] }));

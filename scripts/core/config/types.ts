@@ -35,6 +35,11 @@ export interface MigrationsConfig {
   builtIn?: boolean;
   /** The app's own migrator, run per database after the built-in runner, e.g. `npx prisma migrate deploy`. */
   command?: string | string[];
+  /**
+   * The app's migrator's status command, run per database by `migrate:status` (e.g. `npx prisma migrate status`):
+   * a non-zero exit means not up to date, and migrate:status exits 6. Needs `command`.
+   */
+  statusCommand?: string | string[];
 }
 
 /** How uuidv7() is provided. */
@@ -107,6 +112,8 @@ export interface ResolvedMigrations {
   directoryKey?: string | undefined;
   builtIn: boolean;
   command: string[] | undefined;
+  /** The app's migrator's status command (migrate:status runs it); absent when not configured. */
+  statusCommand?: string[] | undefined;
 }
 
 /** The validated config with every default applied and every path absolute. */

@@ -32,7 +32,7 @@ const TOP_LEVEL_KEYS = [
 ] as const;
 const EXTENSION_KEYS = ['name', 'required', 'databases', 'schema', 'version'] as const;
 const DATABASE_KEYS = ['name', 'migrations'] as const;
-const MIGRATION_KEYS = ['directory', 'builtIn', 'command'] as const;
+const MIGRATION_KEYS = ['directory', 'builtIn', 'command', 'statusCommand'] as const;
 const UUIDV7_KEYS = ['fallbackRandom', 'generator'] as const;
 const RESERVED_DATABASES = new Set(['template0', 'template1']);
 /** Settings pgstrap owns; a team sets them through the named config key instead. */
@@ -120,6 +120,15 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+/** A shell string (run by `sh -c`) or a [program, ...args] array, as the words to run. */
+function resolveCommand(raw: unknown, at: string, problems: Problems): string[] | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'string' && raw.trim() !== '') return ['sh', '-c', raw];
+  if (Array.isArray(raw) && raw.length > 0 && raw.every((c) => typeof c === 'string' && c !== '')) return [...(raw as string[])];
+  problems.add(at, `must be a shell string or a non-empty [program, ...args] array, got ${describe(raw)}`);
+  return undefined;
+}
+
 function resolveMigrations(
   raw: unknown,
   at: string,
@@ -136,18 +145,17 @@ function resolveMigrations(
   const m = raw as MigrationsConfig & Dict;
   const directory = optionalString(m, 'directory', at, problems);
   const builtIn = optionalBoolean(m, 'builtIn', at, problems);
-  let command: string[] | undefined = fallback.command;
-  if (m.command !== undefined) {
-    if (typeof m.command === 'string' && m.command.trim() !== '') command = ['sh', '-c', m.command];
-    else if (Array.isArray(m.command) && m.command.length > 0 && m.command.every((c) => typeof c === 'string' && c !== '')) {
-      command = [...m.command];
-    } else problems.add(`${at}.command`, `must be a shell string or a non-empty [program, ...args] array, got ${describe(m.command)}`);
+  const command = resolveCommand(m.command, `${at}.command`, problems) ?? fallback.command;
+  const statusCommand = resolveCommand(m.statusCommand, `${at}.statusCommand`, problems) ?? fallback.statusCommand;
+  if (statusCommand !== undefined && command === undefined) {
+    problems.add(`${at}.statusCommand`, "reports on the app's own migrator: set migrations.command too, or remove it");
   }
   return {
     directory: directory === undefined ? fallback.directory : path.resolve(source.projectDir, directory),
     directoryKey: directory === undefined ? fallback.directoryKey : `${at}.directory`,
     builtIn: builtIn ?? fallback.builtIn,
     command,
+    statusCommand,
   };
 }
 
@@ -347,6 +355,7 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
     directory: path.join(source.projectDir, 'migrations'),
     builtIn: true,
     command: undefined,
+    statusCommand: undefined,
   };
   const migrations = resolveMigrations(input.migrations, 'migrations', defaultMigrations, source, problems);
   const databases = resolveDatabases(input.databases, migrations, source, problems);

@@ -157,8 +157,10 @@ function settingsCheck(server: ServerFacts, c: ClusterFacts): Check {
   if (notInEffect.length > 0) {
     const details = notInEffect.map((k) => {
       const actual = byName.get(k.toLowerCase());
-      const now = actual?.setting === undefined ? 'unknown to the server' : `${actual.setting}${actual.unit ? ` (unit ${actual.unit})` : ''}`;
-      return `${k}: pgstrap.conf says ${c.desiredConf[k]}, the server runs ${now}${actual?.pendingRestart ? ' (pending restart)' : ''}`;
+      if (actual?.setting === undefined) {
+        return `${k}: pgstrap.conf says ${c.desiredConf[k]}, but the server does not know this setting${k.includes('.') ? ' yet (its library is not loaded)' : ''}`;
+      }
+      return `${k}: pgstrap.conf says ${c.desiredConf[k]}, the server runs ${actual.setting}${actual.unit ? ` (unit ${actual.unit})` : ''}${actual.pendingRestart ? ' (pending restart)' : ''}`;
     });
     return check(id, 'cluster', 'warn', `not in effect yet: ${notInEffect.join(', ')}`, { details, fix: RESTART_COMMAND });
   }

@@ -4,11 +4,11 @@
  */
 import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { findExtension } from '../extensions/catalogue.ts';
-import { planExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
+import { describeDowngrade, downgradeRemedy, planExtensions, undeclaredExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
 import { driftDetected } from '../migrations/errors.ts';
 import { FALLBACK_RANDOM_WORDS, FAST_RANDOM_CAVEAT } from '../uuidv7/sql.ts';
 import { chooseStrategy, type Uuidv7Choice } from '../uuidv7/strategy.ts';
-import type { DatabaseFacts, MigrationFact, ServerFacts, Uuidv7Fact } from './facts.ts';
+import type { CronFact, CronJobFact, DatabaseFacts, MigrationFact, ServerFacts, Uuidv7Fact } from './facts.ts';
 import { check, databaseGroup, type Check } from './model.ts';
 
 /** RFC 9562: version nibble 7, variant bits 10. */
@@ -29,6 +29,9 @@ function extensionChecks(db: DatabaseFacts, declared: readonly ResolvedExtension
       const id = `db.${db.name}.extension.${ext.name}`;
       const label = ext.required ? ext.name : `${ext.name} (optional)`;
       const bad = ext.required ? 'fail' : 'warn';
+      const downgrade = plan.downgrades.find((d) => d.name === ext.name && d.database === db.name);
+      // Setup refuses it too: not a fix --fix could apply.
+      if (downgrade) return check(id, group, bad, describeDowngrade(downgrade).replace(`${db.name}: `, ''), { fix: downgradeRemedy(downgrade) });
       const missing = plan.missing.find((m) => m.name === ext.name && m.databases.includes(db.name));
       if (missing) return check(id, group, bad, ext.required ? missing.reason : `optional: ${missing.reason}`, { fix: missing.fix });
       const action = actions.find((a) => a.name === ext.name);
@@ -47,6 +50,16 @@ function extensionChecks(db: DatabaseFacts, declared: readonly ResolvedExtension
       }
       return check(id, group, 'ok', `${label} ${installed?.version ?? ''} installed`);
     });
+}
+
+/** Installed extensions the config does not declare for `db`: a warning each, with the statement that drops it. */
+function undeclaredChecks(db: DatabaseFacts, declared: readonly ResolvedExtension[]): Check[] {
+  return undeclaredExtensions(declared, [{ database: db.name, installed: db.installed }]).map((u) =>
+    check(`db.${db.name}.extension.${u.name}`, databaseGroup(db.name), 'warn', `${u.name} ${u.version} is installed, but the config does not declare it`, {
+      details: u.warning === undefined ? [] : [u.warning],
+      fix: `Declare it in the config to keep it, or drop it (psql -d ${db.name}): ${u.dropSql}`,
+    }),
+  );
 }
 
 function uuidv7Check(db: DatabaseFacts, fact: Uuidv7Fact, choice: Uuidv7Choice): Check {
@@ -92,6 +105,54 @@ function migrationsCheck(db: string, fact: MigrationFact): Check {
   return check(id, group, 'ok', fact.applied === 0 ? 'no migrations' : `${fact.applied} applied, none pending`);
 }
 
+/** The last run never got to the job's command: no connection (or no background worker) to run it in. */
+function couldNotStart(job: CronJobFact): boolean {
+  return /connection failed|could not connect|password|background (worker|process)/i.test(job.lastMessage ?? '');
+}
+
+function describeJob(job: CronJobFact): string {
+  const name = job.name === undefined ? '' : ` (${job.name})`;
+  const when = job.lastStart === undefined ? 'never started' : `started ${job.lastStart}`;
+  return `job ${job.id}${name}, '${job.schedule}', as ${job.user}: ${when}, ${job.lastStatus}: ${job.lastMessage ?? 'no message'}`;
+}
+
+/** What makes pg_cron's jobs start again, from how it runs them. */
+function cronStartFix(fact: CronFact): string {
+  if (fact.backgroundWorkers) {
+    return "pg_cron runs each job in a background worker and none was free: raise max_worker_processes in the config's settings (npm run setup restarts the server)";
+  }
+  return (
+    `pg_cron connects for each job to the host it was scheduled with (cron.job.nodename; cron.host is ${fact.host ?? 'localhost'}), over TCP, where the server asks for a password it does not have. ` +
+    'Set cron.use_background_workers = on: on a managed cluster `npm run setup` writes it and restarts the server, and every job runs without a connection'
+  );
+}
+
+/** Whether pg_cron's jobs run: the last recorded run of each active job. */
+function cronCheck(db: string, fact: CronFact): Check {
+  const id = `db.${db}.cron`;
+  const group = databaseGroup(db);
+  if (fact.error !== undefined) return check(id, group, 'warn', `cannot read pg_cron's jobs: ${fact.error}`, { fix: 'SELECT * FROM cron.job (as the superuser) to see why' });
+  const count = `${fact.jobs.length} active job${fact.jobs.length === 1 ? '' : 's'}`;
+  if (fact.jobs.length === 0) return check(id, group, 'ok', 'pg_cron: no active jobs');
+  if (!fact.runsRecorded) return check(id, group, 'ok', `pg_cron: ${count}; this pg_cron records no runs, so whether they work is not known`);
+  const failed = fact.jobs.filter((j) => j.lastStatus === 'failed');
+  const waiting = fact.jobs.filter((j) => j.lastStatus === undefined).length;
+  if (failed.length === 0) {
+    if (waiting === fact.jobs.length) return check(id, group, 'ok', `pg_cron: ${count}, none has run yet`);
+    return check(id, group, 'ok', `pg_cron: ${count}, each last run succeeded${waiting === 0 ? '' : ` (${waiting} not run yet)`}`);
+  }
+  const details = failed.map(describeJob);
+  const unstarted = failed.filter(couldNotStart);
+  if (unstarted.length > 0) {
+    return check(id, group, 'fail', `pg_cron: the last run of ${unstarted.length} of ${count} never started, so they do not run`, { details, fix: cronStartFix(fact) });
+  }
+  const ids = failed.map((j) => j.id).join(', ');
+  return check(id, group, 'warn', `pg_cron: the last run of job${failed.length === 1 ? '' : 's'} ${ids} failed with the job's own error`, {
+    details,
+    fix: `Fix the command: SELECT cron.alter_job(${failed[0]!.id}, command := '...'), or stop it: SELECT cron.unschedule(${failed[0]!.id})`,
+  });
+}
+
 /** The checks of every database the target manages. */
 export function databaseChecks(
   databases: readonly DatabaseFacts[],
@@ -118,8 +179,10 @@ export function databaseChecks(
     }
     const checks = [check(id, group, 'ok', 'exists')];
     if (plan) checks.push(...extensionChecks(db, declared, plan));
+    checks.push(...undeclaredChecks(db, declared));
     if (db.uuidv7) checks.push(uuidv7Check(db, db.uuidv7, choice));
     if (db.migrations) checks.push(migrationsCheck(db.name, db.migrations));
+    if (db.cron) checks.push(cronCheck(db.name, db.cron));
     return checks;
   });
 }

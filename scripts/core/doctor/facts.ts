@@ -130,6 +130,33 @@ export interface MigrationFact {
   remedy?: string | undefined;
 }
 
+/** One active pg_cron job and its last recorded run. */
+export interface CronJobFact {
+  id: number;
+  name: string | undefined;
+  schedule: string;
+  command: string;
+  /** The role the job runs as (pg_cron's worker connects as it). */
+  user: string;
+  /** `succeeded`, `failed`, `running`, `starting`...; undefined when no run is recorded yet. */
+  lastStatus: string | undefined;
+  lastMessage: string | undefined;
+  /** ISO time the last run started; undefined when it never started (a failed connection). */
+  lastStart: string | undefined;
+}
+
+/** pg_cron in the database that has it installed. */
+export interface CronFact {
+  /** cron.host: where pg_cron connects for jobs scheduled from now on, without background workers. */
+  host: string | undefined;
+  /** cron.use_background_workers: jobs run in background workers, with no connection to make. */
+  backgroundWorkers: boolean;
+  /** False when cron.job_run_details does not exist (pg_cron before 1.3). */
+  runsRecorded: boolean;
+  jobs: CronJobFact[];
+  error: string | undefined;
+}
+
 /** Everything about one configured database. */
 export interface DatabaseFacts {
   name: string;
@@ -138,6 +165,8 @@ export interface DatabaseFacts {
   installed: ReadonlyMap<string, { version: string; schema: string }>;
   uuidv7: Uuidv7Fact | undefined;
   migrations: MigrationFact | undefined;
+  /** pg_cron's jobs, read where pg_cron is installed (undefined elsewhere). */
+  cron?: CronFact | undefined;
 }
 
 /** The flake's extension list (nix/extensions.json) against the config, from the flake issue's check. */

@@ -21,6 +21,8 @@ export interface CatalogueEntry {
   settings: Record<string, string>;
   /** Extensions it depends on (CREATE EXTENSION ... CASCADE creates them). */
   requires: string[];
+  /** Settings pgstrap writes on a cluster it manages so that the extension works there; not asked of other servers. */
+  managedSettings?: Record<string, string>;
   /** It works in one database per cluster (the setting named here says which). */
   singleDatabaseSetting: string | undefined;
   /** Non-free licence in nixpkgs: allowed only by name, never by a blanket allowUnfree. */
@@ -135,6 +137,10 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     nixAttr: 'pg_cron',
     preload: 'pg_cron',
     singleDatabaseSetting: 'cron.database_name',
+    // By default each job's worker connects over TCP to localhost (cron.job.nodename, fixed when the job is
+    // scheduled), where the cluster asks for a password it does not have. Background workers need no
+    // connection, so jobs run whatever the socket folder or port (relocated state, a changed port).
+    managedSettings: { 'cron.use_background_workers': 'on' },
   }),
   entry({
     name: 'wal2json',

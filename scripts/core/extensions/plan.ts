@@ -4,7 +4,7 @@
  * and why. Pure: the step gathers the facts and applies the plan.
  */
 import type { ResolvedExtension } from '../config/types.ts';
-import { parseLibraryList, PRELOAD_SETTING } from '../extension-settings.ts';
+import { OUTPUT_PLUGIN_SETTING, parseLibraryList, PRELOAD_SETTING } from '../extension-settings.ts';
 import { quoteIdent, quoteLiteral } from '../identifiers.ts';
 import { findExtension, type CatalogueEntry } from './catalogue.ts';
 
@@ -29,8 +29,8 @@ export interface ServerExtensionFacts {
 /** What one database has. */
 export interface DatabaseExtensionFacts {
   database: string;
-  /** pg_extension: name -> installed version and schema. */
-  installed: ReadonlyMap<string, { version: string; schema: string }>;
+  /** pg_extension: name -> installed version, schema and (when read) the extensions it requires. */
+  installed: ReadonlyMap<string, { version: string; schema: string; requires?: readonly string[] }>;
 }
 
 /** One change in one database. */
@@ -49,11 +49,49 @@ export interface MissingExtension {
   fix: string;
 }
 
+/** A pinned version older than the one a database has: ALTER EXTENSION cannot go back (extensions ship upgrade scripts). */
+export interface Downgrade {
+  database: string;
+  name: string;
+  installed: string;
+  pinned: string;
+  /** The versions the server could create; undefined when not read. */
+  available: readonly string[] | undefined;
+}
+
 /** The whole plan: actions per database, the missing extensions, and facts worth a note. */
 export interface ExtensionPlan {
   databases: Array<{ database: string; actions: ExtensionAction[] }>;
   missing: MissingExtension[];
+  /** Pinned versions older than installed: refused, never attempted. */
+  downgrades: Downgrade[];
   notes: string[];
+}
+
+/** Compares dotted versions by number ('1.10' after '1.9', '1.4-1' after '1.4'); undefined when a part is not a number. */
+export function compareExtensionVersions(a: string, b: string): number | undefined {
+  const parts = (v: string) => v.split(/[.-]/).map((p) => (/^\d+$/.test(p) ? Number(p) : Number.NaN));
+  const [x, y] = [parts(a), parts(b)];
+  if ([...x, ...y].some(Number.isNaN)) return undefined;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? -1) - (y[i] ?? -1);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
+
+/** What a team can do about a downgrade, one sentence; setup and doctor say the same. */
+export function downgradeRemedy(d: Downgrade): string {
+  const keep = `Pin the installed version (version: '${d.installed}') or drop version`;
+  if (d.available !== undefined && !d.available.includes(d.pinned)) {
+    return `${keep}: this server has no ${d.pinned} to go back to (it has ${d.available.join(', ') || 'none'}).`;
+  }
+  return `${keep}; to really go back, drop it in ${d.database} (DROP EXTENSION ${quoteIdent(d.name)}; it fails while objects use it) and run \`npm run setup\`, which creates ${d.pinned}.`;
+}
+
+/** One line for a downgrade. */
+export function describeDowngrade(d: Downgrade): string {
+  return `${d.database}: ${d.name} is pinned to ${d.pinned}, older than the ${d.installed} installed: a downgrade, which ALTER EXTENSION cannot do`;
 }
 
 /** The settings the declared extensions need, to ask the server for their current values. */
@@ -64,6 +102,7 @@ export function neededSettingNames(extensions: readonly ResolvedExtension[]): st
     if (!entry) continue;
     if (entry.preload !== undefined) names.add(PRELOAD_SETTING);
     for (const name of Object.keys(entry.settings)) names.add(name);
+    if (entry.kind === 'output-plugin') names.add(OUTPUT_PLUGIN_SETTING);
     if (entry.singleDatabaseSetting !== undefined) names.add(entry.singleDatabaseSetting);
   }
   return [...names];
@@ -86,25 +125,52 @@ export function fixFor(name: string, entry: CatalogueEntry | undefined, server: 
   if (server.kind === 'external') {
     return `Install it on that server (nixpkgs: ${attr}; distributions package most extensions, e.g. Debian's postgresql-${server.major}-<name>).${optional}`;
   }
-  const embedded = server.kind === 'embedded' ? 'the embedded engine has contrib extensions only. ' : '';
+  const embedded = server.kind === 'embedded' ? 'The embedded engine has contrib extensions only. ' : '';
   const renamed = entry.nixInstallsAs ? ` nixpkgs' build installs it as ${entry.nixInstallsAs}: declare ${entry.nixInstallsAs} there.` : '';
   return `${embedded}The flake builds it (${attr}): run \`nix develop\` (or direnv), then \`npm run setup\`.${renamed}${optional}`;
 }
 
+/** Why the server cannot enable an extension, and, when the catalogue's way to get it does not apply, the fix. */
+interface Refusal {
+  reason: string;
+  fix?: string;
+}
+
+/** An output plugin the server has but does not allow: output_plugin_libraries lacks it. */
+function notAllowed(name: string, allowed: string, server: ServerExtensionFacts): Refusal {
+  const list = [...parseLibraryList(allowed), name].join(', ');
+  return {
+    reason: `the output plugin ${name} is not allowed on ${server.label}: ${OUTPUT_PLUGIN_SETTING} is "${allowed}" and the server refuses a slot with any other plugin`,
+    fix:
+      server.kind === 'external'
+        ? `Set ${OUTPUT_PLUGIN_SETTING} = '${list}' on that server and reload it (pgstrap changes no setting of an external server).`
+        : `Run \`npm run setup\` again: it adds ${name} to ${OUTPUT_PLUGIN_SETTING} in pgstrap.conf and reloads the server.`,
+  };
+}
+
 /** Why the server cannot enable `ext` in `database`, or undefined when it can. */
-function whyMissing(ext: ResolvedExtension, entry: CatalogueEntry | undefined, server: ServerExtensionFacts, database: string): string | undefined {
+function whyMissing(ext: ResolvedExtension, entry: CatalogueEntry | undefined, server: ServerExtensionFacts, database: string): Refusal | string | undefined {
   const on = `on ${server.label}`;
   if (entry?.kind === 'output-plugin') {
     const problem = server.outputPlugins.get(ext.name);
-    return problem === undefined ? undefined : `the output plugin ${ext.name} does not work ${on}: ${problem}`;
+    if (problem === undefined) return undefined;
+    // The server checks the list before it looks for the library, so a plugin it does not list is refused as not allowed.
+    const allowed = server.settings[OUTPUT_PLUGIN_SETTING];
+    if (allowed !== undefined && !parseLibraryList(allowed).includes(ext.name)) return notAllowed(ext.name, allowed, server);
+    return `the output plugin ${ext.name} does not work ${on}: ${problem}`;
   }
   if (!server.available.has(ext.name)) {
     const renamed = entry?.nixInstallsAs !== undefined && server.available.has(entry.nixInstallsAs);
     if (renamed) return `${ext.name} is not available ${on}, but ${entry!.nixInstallsAs} is: nixpkgs' build installs it under that name; declare ${entry!.nixInstallsAs}`;
-    return `${ext.name} is not available ${on} (it has no ${ext.name}.control)`;
+    return `${ext.name} is not available ${on}: it has no ${ext.name}.control`;
   }
   if (ext.version !== undefined && server.versions !== undefined && !(server.versions.get(ext.name) ?? []).includes(ext.version)) {
-    return `${ext.name} version ${ext.version} is not available ${on} (it has ${(server.versions.get(ext.name) ?? []).join(', ') || 'no versions'})`;
+    const versions = [...(server.versions.get(ext.name) ?? [])].sort((a, b) => compareExtensionVersions(a, b) ?? (a < b ? -1 : 1));
+    const preferred = server.available.get(ext.name) || versions.at(-1);
+    return {
+      reason: `${ext.name} version ${ext.version} is not available ${on}, which has ${versions.join(', ') || 'no versions'}`,
+      fix: `Pin ${versions.length === 1 ? 'that one' : 'one of those'} (version: '${preferred}'), or drop version to get the default${server.available.get(ext.name) ? ` (${server.available.get(ext.name)})` : ''}.`,
+    };
   }
   if (!entry) return undefined;
   for (const dep of entry.requires) {
@@ -131,6 +197,7 @@ export function planExtensions(
   databases: readonly DatabaseExtensionFacts[],
 ): ExtensionPlan {
   const missing = new Map<string, MissingExtension>();
+  const downgrades: Downgrade[] = [];
   const notes: string[] = [];
   const plans = databases.map(({ database, installed }) => {
     const actions: ExtensionAction[] = [];
@@ -144,11 +211,16 @@ export function planExtensions(
         }
         continue;
       }
-      const reason = whyMissing(ext, entry, server, database);
-      if (reason !== undefined) {
+      if (have && ext.version !== undefined && (compareExtensionVersions(ext.version, have.version) ?? 0) < 0) {
+        downgrades.push({ database, name: ext.name, installed: have.version, pinned: ext.version, available: server.versions?.get(ext.name) });
+        continue;
+      }
+      const why = whyMissing(ext, entry, server, database);
+      if (why !== undefined) {
+        const { reason, fix = fixFor(ext.name, entry, server, ext.required) } = typeof why === 'string' ? { reason: why } : why;
         const known = missing.get(ext.name);
         if (known) known.databases.push(database);
-        else missing.set(ext.name, { name: ext.name, required: ext.required, databases: [database], reason, fix: fixFor(ext.name, entry, server, ext.required) });
+        else missing.set(ext.name, { name: ext.name, required: ext.required, databases: [database], reason, fix });
         continue;
       }
       if (entry?.kind === 'output-plugin') continue; // Checked with a slot; nothing to create.
@@ -157,7 +229,7 @@ export function planExtensions(
     }
     return { database, actions };
   });
-  return { databases: plans, missing: [...missing.values()], notes };
+  return { databases: plans, missing: [...missing.values()], downgrades, notes };
 }
 
 /** A human line for one action, e.g. `app: create extension vector (schema public)`. */
@@ -177,4 +249,48 @@ export function extensionActionSql(action: ExtensionAction): string[] {
   // CASCADE creates what it depends on (h3_postgis -> h3, postgis) in the same transaction.
   statements.push(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(action.name)}${schema}${version} CASCADE`);
   return statements;
+}
+
+/** Installed with every database; never declared. */
+const BUILT_IN_EXTENSIONS = new Set(['plpgsql']);
+
+/** An installed extension the config does not declare for that database. */
+export interface UndeclaredExtension {
+  database: string;
+  name: string;
+  version: string;
+  /** The statement that removes it (it fails, changing nothing, while objects of the database depend on it). */
+  dropSql: string;
+  /** One line: what is installed where, and that the config does not declare it. */
+  message: string;
+  /** Why it matters: the flake builds only declared extensions. */
+  warning: string | undefined;
+}
+
+/**
+ * Installed extensions the config does not declare for their database, leaving out plpgsql and those another
+ * installed extension requires (CASCADE created them; dropping the one that needs them comes first).
+ */
+export function undeclaredExtensions(declared: readonly ResolvedExtension[], databases: readonly DatabaseExtensionFacts[]): UndeclaredExtension[] {
+  return databases.flatMap(({ database, installed }) => {
+    const wanted = new Set(declared.filter((e) => e.databases.includes(database)).map((e) => e.name));
+    const required = new Set([...installed.values()].flatMap((i) => i.requires ?? []));
+    return [...installed]
+      .filter(([name]) => !wanted.has(name) && !BUILT_IN_EXTENSIONS.has(name) && !required.has(name))
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, { version }]) => {
+        const entry = findExtension(name);
+        const nix = entry !== undefined && !entry.contrib && entry.nixAttr !== undefined;
+        return {
+          database,
+          name,
+          version,
+          dropSql: `DROP EXTENSION ${quoteIdent(name)};`,
+          message: `${database}: ${name} ${version} is installed, but the config does not declare it there`,
+          warning: nix
+            ? `inside \`nix develop\` the next shell will not build ${name} (the flake builds only declared extensions): declare it again to keep it, or drop it`
+            : undefined,
+        };
+      });
+  });
 }

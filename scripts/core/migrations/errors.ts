@@ -135,14 +135,48 @@ export function unversionedFile(directory: string, fileName: string): PgstrapErr
 }
 
 /** The app's own migrator exited non-zero. */
-export function commandFailed(command: readonly string[], database: string, exit: string, lastLines: readonly string[]): PgstrapError {
+export function commandFailed(command: readonly string[], database: string, exit: string, output: readonly string[]): PgstrapError {
+  const errors = errorLines(output);
+  const last = output.slice(-TAIL_LINES).filter((l) => !errors.includes(l));
+  const details =
+    output.length === 0
+      ? ['it printed nothing']
+      : [
+          ...(errors.length > 0 ? ['the lines that name the error:', ...errors.map((l) => `  ${l}`)] : []),
+          ...(last.length > 0 ? [`${errors.length > 0 ? 'then its last lines' : 'its last lines'}:`, ...last.map((l) => `  ${l}`)] : []),
+        ];
   return new PgstrapError({
     code: 'migrate.command-failed',
     message: `\`${displayCommand(command)}\` failed on database ${database}: ${exit}`,
-    details: lastLines.length > 0 ? ['last lines of its output:', ...lastLines.map((l) => `  ${l}`)] : ['it printed nothing'],
+    details,
     remedy: 'Fix what it reports and run `npm run migrate` again; migrations.command in the config names it.',
     exit: ExitCode.database,
   });
+}
+
+/** How many of a failed command's last lines follow the error lines. */
+const TAIL_LINES = 5;
+/** At most this many error lines: the first ones, where a migrator names the cause before its stack dump. */
+const MAX_ERROR_LINES = 12;
+/** A line that names an error: `error: ...`, `ERROR:`, `Error executing`, `FATAL`, an exception, `failed`. */
+const ERROR_LINE = /\b(error|fatal|exception|failed|failure|panic)\b|^\s*(caused by|detail|hint):/i;
+/** A stack frame (`    at fn (file:1:2)`), which repeats the place, not the cause. */
+const STACK_FRAME = /^\s+at\s|^\s*at\s+\S+\s+\(|^\s*at\s+(file|node):/;
+
+/** A field of a dumped error object that says nothing (`detail: undefined,`, `severity: 'ERROR',`). */
+const EMPTY_FIELD = /^\s*\w+:\s*(undefined|null|'(ERROR|FATAL)'),?$/;
+
+/** The lines of a migrator's output that carry its error, without stack frames and repeats, in order. */
+export function errorLines(output: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const found: string[] = [];
+  for (const line of output) {
+    if (!ERROR_LINE.test(line) || STACK_FRAME.test(line) || EMPTY_FIELD.test(line) || seen.has(line.trim())) continue;
+    seen.add(line.trim());
+    found.push(line);
+    if (found.length === MAX_ERROR_LINES) break;
+  }
+  return found;
 }
 
 /** A command as the user wrote it: the shell string for `sh -c`, else the words. */
