@@ -6,8 +6,8 @@
  * apt-get reads a private sources list, state and cache (the trixie suite of the machine's own Debian mirror),
  * downloads the PostgreSQL packages plus the libraries their ELF files need (the closure of `readelf -d` NEEDED,
  * libc6 and its loader included), and `dpkg-deb -x` unpacks them into one prefix. patchelf then points each
- * program at the prefix's loader and adds the prefix's library folders to every ELF file's RUNPATH (keeping
- * `$ORIGIN` entries). PostgreSQL finds its share and lib folders relative to its binary.
+ * program at the prefix's loader and adds the prefix's library folders to the RUNPATH of every ELF file that
+ * needs more than libc (keeping `$ORIGIN` entries). PostgreSQL finds its share and lib folders relative to its binary.
  *
  * The prefix is cached under the cache root, named by the versions of every package in it; runs are serialised
  * with flock, so concurrent test workers build once. Prints one JSON line:
