@@ -16,7 +16,8 @@ import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/clu
 import { databasesStep } from '../../scripts/steps/databases.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
-import { makeProject, managedTarget, query, runStepsQuietly, testEnv, type TestProject } from '../support/project.ts';
+import type { StepReport } from '../../scripts/core/report.ts';
+import { makeProject, managedTarget, query, runStepsQuietly, testEnv } from '../support/project.ts';
 import { trixiePostgres } from '../support/trixie-postgres.ts';
 
 const STEPS = [extensionsCheckStep, initialiseStep, settingsStep, startStep, databasesStep, extensionsStep, uuidv7Step];
@@ -37,21 +38,33 @@ const base: PgstrapConfig = {
   settings: { 'timescaledb.telemetry_level': 'off' },
 };
 
-/** A project on the trixie server, set up with `raw`; its target and step reports. */
-async function setUp(project: TestProject, raw: PgstrapConfig) {
+/**
+ * A project on the trixie server with `raw` as its config; `setUp` runs the pipeline. `remove` stops the cluster
+ * first: the project's own cleanup looks for the server without PG_BIN.
+ */
+async function trixieProject(raw: PgstrapConfig) {
+  const project = await makeProject(raw);
   const config = resolveConfig({ ...raw, port: project.config.port }, { file: path.join(project.dir, 'extensions.config.mjs'), projectDir: project.dir });
   const target: ManagedTarget = await managedTarget({ ...project, config }, { env: testEnv(undefined, env) });
-  return { target, reports: await runStepsQuietly(STEPS, config, target) };
+  return {
+    target,
+    setUp: () => runStepsQuietly(STEPS, config, target),
+    remove: async () => {
+      await target.cluster.stop();
+      await project.remove();
+    },
+  };
 }
 
 describe.skipIf(skip !== undefined)(`Debian trixie PostgreSQL 17 with its packaged extensions${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  let project: TestProject;
+  let project: Awaited<ReturnType<typeof trixieProject>>;
   let target: ManagedTarget;
-  let reports: Awaited<ReturnType<typeof setUp>>['reports'];
+  let reports: StepReport[];
 
   beforeAll(async () => {
-    project = await makeProject(base);
-    ({ target, reports } = await setUp(project, base));
+    project = await trixieProject(base);
+    target = project.target;
+    reports = await project.setUp();
   });
   afterAll(async () => project?.remove());
 
@@ -157,14 +170,15 @@ describe.skipIf(skip !== undefined)(`Debian trixie PostgreSQL 17 with its packag
 // These need the wal2json/pg_cron fixes of issue 12 items 1 and 2 (branch wt-ext): they fail on trixie's 17.12 until
 // those merge, and are kept as plain assertions so they pass once they have.
 describe.skipIf(skip !== undefined)(`needs issue 12 items 1-2 (wt-ext: output_plugin_libraries, pg_cron job connections): trixie PostgreSQL 17${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const projects: TestProject[] = [];
+  const projects: Array<Awaited<ReturnType<typeof trixieProject>>> = [];
   afterAll(async () => Promise.all(projects.map((p) => p.remove())));
 
   /** A fresh project set up with `raw`. */
   async function fresh(raw: PgstrapConfig) {
-    const project = await makeProject(raw);
+    const project = await trixieProject(raw);
     projects.push(project);
-    return setUp(project, raw);
+    await project.setUp();
+    return project;
   }
 
   it('wal2json: setup allows it as an output plugin, and a slot decodes an insert as JSON', async () => {
