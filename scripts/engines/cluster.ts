@@ -407,7 +407,9 @@ export class Cluster {
         if (lines[7]?.trim() === 'ready' && isPostmaster(pid)) return undefined;
         if (pid > 0 && !isPostmaster(pid)) return `the server (pid ${pid}) exited while starting`;
       }
-      if (/\b(FATAL|PANIC):/.test(readFrom(this.layout.logFile, logOffset))) return 'it logged a FATAL error';
+      // A child's FATAL (pg_cron's launcher before its database exists) does not stop a postmaster that runs.
+      const running = lines !== undefined && isPostmaster(Number(lines[0]));
+      if (!running && /\b(FATAL|PANIC):/.test(readFrom(this.layout.logFile, logOffset))) return 'it logged a FATAL error';
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     return `not ready after ${START_TIMEOUT_SECONDS} s`;
