@@ -26,6 +26,8 @@ export interface SetupFigureOptions {
   log?: (line: string) => void;
   /** Stops between runs once aborted (Ctrl-C); what was started is still removed. */
   signal?: AbortSignal | undefined;
+  /** A migrations folder to copy into each scratch project (default: none, an empty folder). */
+  migrations?: string | undefined;
 }
 
 function timing(runs: number[]): Timing {
@@ -39,7 +41,7 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /** A throwaway project: package.json with the setup script, the config, node_modules linked to this repo's. */
-function makeScratchProject(source: ResolvedConfig, port: number): string {
+function makeScratchProject(source: ResolvedConfig, port: number, migrations: string | undefined): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-setup-'));
   // 0755: the server user must reach the state folder inside it when we run as root.
   fs.chmodSync(dir, 0o755);
@@ -55,7 +57,8 @@ function makeScratchProject(source: ResolvedConfig, port: number): string {
     extensions: source.extensions.map((e) => ({ name: e.name, required: e.required })),
   };
   fs.writeFileSync(path.join(dir, 'extensions.config.mjs'), `export default ${JSON.stringify(config, null, 2)};\n`);
-  fs.mkdirSync(path.join(dir, 'migrations'));
+  if (migrations) fs.cpSync(migrations, path.join(dir, 'migrations'), { recursive: true });
+  else fs.mkdirSync(path.join(dir, 'migrations'));
   return dir;
 }
 
@@ -126,7 +129,7 @@ export async function measureSetup(source: ResolvedConfig, options: SetupFigureO
   const stopIfAborted = () => options.signal?.throwIfAborted();
   for (let i = 0; i < options.coldRuns; i += 1) {
     stopIfAborted();
-    const dir = makeScratchProject(source, await firstFreePort(source.port + 200));
+    const dir = makeScratchProject(source, await firstFreePort(source.port + 200), options.migrations);
     try {
       const target = await scratchTarget(dir);
       engine = `embedded PostgreSQL ${target.binaries.version}`;
