@@ -1,6 +1,7 @@
 /**
  * Applies or reverts one migration file. A transactional file runs in one transaction together with its
- * tracking row, so a failure leaves no trace. A `no-transaction` file sends one statement per query
+ * tracking row, so a failure leaves no trace; it is sent in one round trip (BEGIN, its statements, the
+ * row, COMMIT as one pipeline). A `no-transaction` file sends one statement per query
  * (several in one query would form an implicit transaction: CREATE INDEX CONCURRENTLY fails with 25001,
  * ALTER TYPE ... ADD VALUE then a use of the value with 55P04) and records its progress as it goes.
  */
@@ -8,8 +9,8 @@ import type pg from 'pg';
 import { statementFailed, type ServerError } from '../core/migrations/errors.ts';
 import type { MigrationSource } from '../core/migrations/source.ts';
 import type { SqlStatement } from '../core/migrations/split.ts';
-import { withTransaction } from '../db/client.ts';
-import { deleteHistory, insertHistory, markApplied, recordProgress } from './history.ts';
+import { PipelineError, queryPipeline, withTransaction, type PipelinedStatement } from '../db/client.ts';
+import { appliedRowStatement, deleteHistory, insertHistory, markApplied, recordProgress } from './history.ts';
 
 /** Runs `statements` in order from `from`; a failure becomes a `migrate.failed` error naming file, line and statement. */
 async function runStatements(
@@ -39,17 +40,40 @@ function serverError(error: unknown): ServerError {
 }
 
 /**
- * Applies `source` and records it; returns the milliseconds it took. `resumeFrom` (0-based statement index)
- * continues a non-transactional file that stopped half way; its tracking row exists already.
+ * Runs a transactional file's up section and its tracking row in one round trip. Each statement is still
+ * parsed and run after the one before it, as when sent one by one, and a server error names the statement
+ * it came from, so errors keep their file:line:col. `asynchronousCommit` skips waiting for the commit's
+ * WAL flush (SET LOCAL: this transaction only).
  */
-export async function applyMigration(client: pg.Client, source: MigrationSource, database: string, resumeFrom?: number): Promise<number> {
+async function applyInOneRoundTrip(client: pg.Client, source: MigrationSource, database: string, asynchronousCommit: boolean): Promise<void> {
+  const prefix: PipelinedStatement[] = [{ text: 'BEGIN' }, ...(asynchronousCommit ? [{ text: 'SET LOCAL synchronous_commit TO off' }] : [])];
+  const statements = [...prefix, ...source.up.map((s) => ({ text: s.text })), appliedRowStatement(source), { text: 'COMMIT' }];
+  try {
+    await queryPipeline(client, statements);
+  } catch (error) {
+    // The server skipped the rest up to the pipeline's end; the transaction is aborted (or over, after COMMIT).
+    await client.query('ROLLBACK').catch(() => {});
+    if (!(error instanceof PipelineError)) throw error;
+    const index = error.index - prefix.length;
+    if (index < 0 || index >= source.up.length) throw error.serverError;
+    throw statementFailed({ source, statement: source.up[index]!, index, total: source.up.length, direction: 'up', database }, serverError(error.serverError));
+  }
+}
+
+/** How a file is applied: `asynchronousCommit` when a later file's commit will flush its WAL anyway. */
+export interface ApplyOptions {
+  /** 0-based statement index where a non-transactional file that stopped half way continues; its tracking row exists. */
+  resumeFrom?: number | undefined;
+  asynchronousCommit?: boolean | undefined;
+}
+
+/** Applies `source` and records it; returns the milliseconds it took. */
+export async function applyMigration(client: pg.Client, source: MigrationSource, database: string, options: ApplyOptions = {}): Promise<number> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
+  const { resumeFrom } = options;
   if (source.transactional) {
-    await withTransaction(client, async () => {
-      await runStatements(client, source, source.up, { database, direction: 'up' });
-      await insertHistory(client, source, 'applied', elapsed());
-    });
+    await applyInOneRoundTrip(client, source, database, options.asynchronousCommit ?? false);
     return elapsed();
   }
   if (resumeFrom === undefined) await insertHistory(client, source, 'running', null);

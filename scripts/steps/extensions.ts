@@ -15,7 +15,7 @@ import {
   type MissingExtension,
   type ServerExtensionFacts,
 } from '../core/extensions/plan.ts';
-import { withClient, withTransaction } from '../db/client.ts';
+import { withTransaction } from '../db/client.ts';
 import {
   checkOutputPlugin,
   readAvailableExtensions,
@@ -24,11 +24,11 @@ import {
   readSettingValues,
 } from '../db/extensions.ts';
 import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
-import { connectionFor, describeEngine, maintenanceDatabase, type ManagedTarget, type Target } from '../engines/target.ts';
+import { describeEngine, maintenanceDatabase, type ManagedTarget } from '../engines/target.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
 import { declaredForTarget } from '../core/extensions/targeted.ts';
 import { desiredSettings } from './cluster.ts';
-import type { RunContext, Step } from './step.ts';
+import { withSession, type RunContext, type Step } from './step.ts';
 
 /** Re-exported: doctor imports it from here. */
 export { declaredForTarget };
@@ -38,11 +38,12 @@ export { declaredForTarget };
  * (by default the first database the plugin is declared for: a logical slot belongs to one).
  */
 async function readServerFacts(
-  target: Target,
+  ctx: Pick<RunContext, 'target' | 'sessions'>,
   declared: ResolvedExtension[],
   slotDatabase: (ext: ResolvedExtension) => string = (ext) => ext.databases[0]!,
 ): Promise<ServerExtensionFacts> {
-  const facts = await withClient(connectionFor(target, maintenanceDatabase(target)), async (client) => {
+  const { target } = ctx;
+  const facts = await withSession(ctx, maintenanceDatabase(target), async (client) => {
     const { rows } = await client.query<{ v: string; n: string }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n");
     const pinned = declared.filter((e) => e.version !== undefined).map((e) => e.name);
     return {
@@ -60,7 +61,7 @@ async function readServerFacts(
       outputPlugins.set(ext.name, `wal_level is "${wal}"; logical decoding needs "logical"`);
       continue;
     }
-    outputPlugins.set(ext.name, await withClient(connectionFor(target, slotDatabase(ext)), (c) => checkOutputPlugin(c, ext.name)));
+    outputPlugins.set(ext.name, await withSession(ctx, slotDatabase(ext), (c) => checkOutputPlugin(c, ext.name)));
   }
   const label = target.kind === 'external' ? `${describeEngine(target)} (PostgreSQL ${facts.version})` : describeEngine(target);
   return { kind: target.kind, label, major: facts.major, available: facts.available, versions: facts.versions, settings: facts.settings, outputPlugins };
@@ -126,7 +127,7 @@ export const extensionsCheckStep: Step = {
     const server =
       target.kind === 'external'
         ? // Its databases may not exist yet: plugins are checked in the maintenance database.
-          await readServerFacts(target, declared, () => maintenanceDatabase(target))
+          await readServerFacts(ctx, declared, () => maintenanceDatabase(target))
         : await readInstalledFacts(target, config);
     const plan = planExtensions(declared, server, target.databases.map((d) => ({ database: d.name, installed: new Map() })));
     if (plan.missing.length > 0) throw missingError(plan.missing, server.label);
@@ -143,11 +144,11 @@ export const extensionsStep: Step = {
   async run(ctx) {
     const { target, config } = ctx;
     const declared = declaredForTarget(config, target.databases);
-    const server = await readServerFacts(target, declared);
-    const databases: DatabaseExtensionFacts[] = [];
-    for (const db of target.databases) {
-      databases.push({ database: db.name, installed: await withClient(connectionFor(target, db.name), readInstalledExtensions) });
-    }
+    // Each database on its own session, side by side with the server-wide questions.
+    const [server, databases] = await Promise.all([
+      readServerFacts(ctx, declared),
+      Promise.all(target.databases.map(async (db): Promise<DatabaseExtensionFacts> => ({ database: db.name, installed: await withSession(ctx, db.name, readInstalledExtensions) }))),
+    ]);
     const plan = planExtensions(declared, server, databases);
     const required = plan.missing.filter((m) => m.required);
     if (required.length > 0) throw missingError(required, server.label);
@@ -160,7 +161,7 @@ export const extensionsStep: Step = {
       for (const line of lines) ctx.log(line);
       try {
         // One transaction per database: it gets all of its extensions or none.
-        await withClient(connectionFor(target, database), (client) =>
+        await withSession(ctx, database, (client) =>
           withTransaction(client, async () => {
             for (const sql of actions.flatMap(extensionActionSql)) await client.query(sql);
           }),

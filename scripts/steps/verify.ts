@@ -19,10 +19,8 @@ import {
 } from '../core/uuidv7/checks.ts';
 import { FALLBACK_RANDOM_WORDS, installFallbackSql, type FallbackRandom } from '../core/uuidv7/sql.ts';
 import { describeStrategy, promisesOrder, UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
-import { withClient } from '../db/client.ts';
 import { readFallbackRandom, readUuidv7Strategy } from '../db/uuidv7.ts';
-import { connectionFor } from '../engines/target.ts';
-import type { Step } from './step.ts';
+import { withSession, type Step } from './step.ts';
 
 /** Runs `fn` in a transaction that is always rolled back, so verification leaves nothing behind. */
 async function inRolledBackTransaction<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
@@ -82,7 +80,7 @@ export const verifyStep: Step = {
     // One connection per database, concurrently: the server checks them in parallel, and nothing is shared.
     const results = await Promise.all(
       ctx.target.databases.map((db) =>
-        withClient(connectionFor(ctx.target, db.name), (client) => verifyDatabase(client, db.name, ctx.config.uuidv7.fallbackRandom)),
+        withSession(ctx, db.name, (client) => verifyDatabase(client, db.name, ctx.config.uuidv7.fallbackRandom)),
       ),
     );
     const failures = results.flatMap((r) => r.failures);
