@@ -41,31 +41,38 @@ export async function withTransaction<T>(client: pg.Client, fn: () => Promise<T>
   }
 }
 
-/** One statement of a pipeline, with its parameters (sent as text; the server infers their types). */
+/** One statement of a pipeline, with its parameters (converted to text as `client.query` does; the server infers their types). */
 export interface PipelinedStatement {
   text: string;
-  values?: ReadonlyArray<string | number | boolean | null> | undefined;
+  values?: readonly unknown[] | undefined;
 }
+
+/** pg's own conversion of a parameter to its text form (arrays, dates, buffers, JSON). */
+const prepareValue = (pg as unknown as { utils: { prepareValue: (value: unknown) => string | Buffer | null } }).utils.prepareValue;
 
 /** A row of a pipelined statement, each column parsed by its type as `client.query` would. */
 export type PipelineRow = Record<string, unknown>;
 
 /** A pipeline stopped at statement `index` (0-based): the server's error, and the rows of the statements before it. */
 export class PipelineError extends Error {
+  /** The server's SQLSTATE, as on pg's own errors (undefined when the connection was lost). */
+  readonly code: string | undefined;
+
   constructor(
     readonly index: number,
     readonly serverError: Error,
     readonly results: PipelineRow[][],
   ) {
-    super(serverError.message);
+    super(serverError.message, { cause: serverError });
     this.name = 'PipelineError';
+    this.code = (serverError as { code?: string }).code;
   }
 }
 
 interface ProtocolConnection {
   stream: { cork?: () => void; uncork?: () => void };
   parse(query: { text: string; name?: string; types?: number[] }): void;
-  bind(config: { portal?: string; statement?: string; values?: Array<string | null> }): void;
+  bind(config: { portal?: string; statement?: string; values?: Array<string | Buffer | null> }): void;
   describe(msg: { type: 'P' | 'S'; name?: string }): void;
   execute(config: { portal?: string; rows?: number }): void;
   flush(): void;
@@ -93,7 +100,7 @@ class Pipeline {
     try {
       for (const statement of this.statements) {
         connection.parse({ text: statement.text, name: '', types: [] });
-        connection.bind({ portal: '', statement: '', values: (statement.values ?? []).map((v) => (v === null ? null : String(v))) });
+        connection.bind({ portal: '', statement: '', values: (statement.values ?? []).map(prepareValue) });
         connection.describe({ type: 'P', name: '' });
         connection.execute({ portal: '', rows: 0 });
         // The server holds its answers until Sync unless asked: flushed as each statement ends, they tell

@@ -18,10 +18,8 @@ import {
 import { withTransaction } from '../db/client.ts';
 import {
   checkOutputPlugin,
-  readAvailableExtensions,
-  readAvailableVersions,
   readInstalledExtensions,
-  readSettingValues,
+  readServerExtensionState,
 } from '../db/extensions.ts';
 import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
 import { describeEngine, maintenanceDatabase, type ManagedTarget } from '../engines/target.ts';
@@ -44,15 +42,12 @@ async function readServerFacts(
 ): Promise<ServerExtensionFacts> {
   const { target } = ctx;
   const facts = await withSession(ctx, maintenanceDatabase(target), async (client) => {
-    const { rows } = await client.query<{ v: string; n: string }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n");
     const pinned = declared.filter((e) => e.version !== undefined).map((e) => e.name);
-    return {
-      version: rows[0]!.v,
-      major: Math.floor(Number(rows[0]!.n) / 10000),
-      available: await readAvailableExtensions(client),
-      versions: await readAvailableVersions(client, pinned),
-      settings: await readSettingValues(client, neededSettingNames(declared)),
-    };
+    const state = await readServerExtensionState(client, pinned, neededSettingNames(declared), [
+      { text: "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n" },
+    ]);
+    const row = state.first[0]![0] as { v: string; n: string };
+    return { ...state, version: row.v, major: Math.floor(Number(row.n) / 10000) };
   });
   const outputPlugins = new Map<string, string | undefined>();
   for (const ext of declared.filter((e) => findExtension(e.name)?.kind === 'output-plugin')) {
