@@ -1,7 +1,7 @@
 /**
- * Applies or reverts one migration file. A transactional file runs in one transaction together with its
- * tracking row, so a failure leaves no trace; it is sent in one round trip (BEGIN, its statements, the
- * row, COMMIT as one pipeline). A `no-transaction` file sends one statement per query
+ * Applies or reverts migration files. A transactional file runs in one transaction together with its
+ * tracking row, so a failure leaves no trace; consecutive ones are sent together, in one round trip
+ * (see applyTransactionalFiles). A `no-transaction` file sends one statement per query
  * (several in one query would form an implicit transaction: CREATE INDEX CONCURRENTLY fails with 25001,
  * ALTER TYPE ... ADD VALUE then a use of the value with 55P04) and records its progress as it goes.
  */
@@ -40,24 +40,45 @@ function serverError(error: unknown): ServerError {
 }
 
 /**
- * Runs a transactional file's up section and its tracking row in one round trip. Each statement is still
- * parsed and run after the one before it, as when sent one by one, and a server error names the statement
- * it came from, so errors keep their file:line:col. `asynchronousCommit` skips waiting for the commit's
- * WAL flush (SET LOCAL: this transaction only).
+ * Applies transactional files in one round trip: for each, BEGIN, its up statements, its tracking row and
+ * COMMIT, all sent as one pipeline with a single Sync. The server runs them in order, each statement parsed
+ * after the one before it ran, as when sent one by one. After an error it skips everything up to the Sync,
+ * so no later file starts; the files before the failed one stay committed, and the count of completed
+ * statements names the one that failed, so errors keep their file:line:col. `asynchronousCommit(i)` skips
+ * waiting for file i's WAL flush (SET LOCAL: that transaction only). Returns each file's duration on the
+ * server, in milliseconds.
  */
-async function applyInOneRoundTrip(client: pg.Client, source: MigrationSource, database: string, asynchronousCommit: boolean): Promise<void> {
-  const prefix: PipelinedStatement[] = [{ text: 'BEGIN' }, ...(asynchronousCommit ? [{ text: 'SET LOCAL synchronous_commit TO off' }] : [])];
-  const statements = [...prefix, ...source.up.map((s) => ({ text: s.text })), appliedRowStatement(source), { text: 'COMMIT' }];
+export async function applyTransactionalFiles(
+  client: pg.Client,
+  files: readonly MigrationSource[],
+  database: string,
+  asynchronousCommit: (index: number) => boolean,
+): Promise<number[]> {
+  const statements: PipelinedStatement[] = [];
+  const layout = files.map((source, i) => {
+    const begin = statements.length;
+    statements.push({ text: 'BEGIN' });
+    if (asynchronousCommit(i)) statements.push({ text: 'SET LOCAL synchronous_commit TO off' });
+    const first = statements.length;
+    statements.push(...source.up.map((s) => ({ text: s.text })));
+    const row = statements.length;
+    statements.push(appliedRowStatement(source), { text: 'COMMIT' });
+    return { source, begin, first, row };
+  });
+  let results: Awaited<ReturnType<typeof queryPipeline>>;
   try {
-    await queryPipeline(client, statements);
+    results = await queryPipeline(client, statements);
   } catch (error) {
-    // The server skipped the rest up to the pipeline's end; the transaction is aborted (or over, after COMMIT).
+    // The failed file's transaction is aborted (or over, if COMMIT failed); the rest was never run.
     await client.query('ROLLBACK').catch(() => {});
     if (!(error instanceof PipelineError)) throw error;
-    const index = error.index - prefix.length;
-    if (index < 0 || index >= source.up.length) throw error.serverError;
+    const failed = [...layout].reverse().find((f) => f.begin <= error.index)!;
+    const index = error.index - failed.first;
+    if (index < 0 || index >= failed.source.up.length) throw error.serverError;
+    const { source } = failed;
     throw statementFailed({ source, statement: source.up[index]!, index, total: source.up.length, direction: 'up', database }, serverError(error.serverError));
   }
+  return layout.map((f) => Number(results[f.row]![0]?.duration_ms ?? 0));
 }
 
 /** How a file is applied: `asynchronousCommit` when a later file's commit will flush its WAL anyway. */
@@ -73,7 +94,7 @@ export async function applyMigration(client: pg.Client, source: MigrationSource,
   const elapsed = (): number => Math.round(performance.now() - started);
   const { resumeFrom } = options;
   if (source.transactional) {
-    await applyInOneRoundTrip(client, source, database, options.asynchronousCommit ?? false);
+    await applyTransactionalFiles(client, [source], database, () => options.asynchronousCommit ?? false);
     return elapsed();
   }
   if (resumeFrom === undefined) await insertHistory(client, source, 'running', null);

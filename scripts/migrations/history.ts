@@ -104,7 +104,8 @@ export async function insertHistory(client: pg.Client, source: MigrationSource, 
 export function appliedRowStatement(source: MigrationSource): PipelinedStatement {
   return {
     text: `INSERT INTO ${TABLE} (version, name, checksum, transactional, state, statements_total, statements_done, duration_ms, applied_by)
-     VALUES ($1, $2, $3, true, 'applied', $4, $4, (extract(epoch FROM clock_timestamp() - now()) * 1000)::integer, $5)`,
+     VALUES ($1, $2, $3, true, 'applied', $4, $4, (extract(epoch FROM clock_timestamp() - now()) * 1000)::integer, $5)
+     RETURNING duration_ms`,
     values: [source.version, source.name, source.checksum, source.up.length, appliedBy()],
   };
 }

@@ -8,7 +8,10 @@ import { fileToRevert } from '../core/migrations/revert.ts';
 import type { MigrationSource } from '../core/migrations/source.ts';
 import { PipelineError, queryPipeline, withClient, type Sessions } from '../db/client.ts';
 import { connectionFor, type Target } from '../engines/target.ts';
-import { applyMigration, revertMigration } from './apply.ts';
+import { applyMigration, applyTransactionalFiles, revertMigration } from './apply.ts';
+
+/** At most this many transactional files share a round trip, so progress shows and a pipeline stays small. */
+const BATCH_FILES = 50;
 import { readMigrations } from './files.ts';
 import { deleteHistory, ensureHistoryTable, markApplied, READ_HISTORY, readHistory, toAppliedMigrations } from './history.ts';
 import { lockHolder, TRY_LOCK, UNLOCK, withMigrationLock } from './lock.ts';
@@ -186,10 +189,25 @@ export async function migrateDatabase(target: Target, db: ResolvedDatabase, opti
       // Commits skip the WAL flush until the last file, whose flushing commit makes every earlier one durable
       // (WAL is flushed in order). A crash before it can only lose a suffix of files, each together with its
       // tracking row, so they show as pending again. It saves one disk flush per file.
-      for (const [i, file] of plan.pending.entries()) {
-        log(`${db.name}: applying ${file.fileName}`);
-        const ms = await applyMigration(client, file, db.name, { asynchronousCommit: i < plan.pending.length - 1 });
-        changes.push(`applied ${file.fileName} to ${db.name} (${ms} ms)`);
+      const { pending } = plan;
+      for (let i = 0; i < pending.length; ) {
+        const file = pending[i]!;
+        if (!file.transactional) {
+          log(`${db.name}: applying ${file.fileName}`);
+          const ms = await applyMigration(client, file, db.name);
+          changes.push(`applied ${file.fileName} to ${db.name} (${ms} ms)`);
+          i += 1;
+          continue;
+        }
+        // Consecutive transactional files travel together: one round trip for up to BATCH_FILES of them.
+        let end = i;
+        while (end < pending.length && pending[end]!.transactional && end - i < BATCH_FILES) end += 1;
+        const batch = pending.slice(i, end);
+        for (const f of batch) log(`${db.name}: applying ${f.fileName}`);
+        const first = i;
+        const durations = await applyTransactionalFiles(client, batch, db.name, (k) => first + k < pending.length - 1);
+        batch.forEach((f, k) => changes.push(`applied ${f.fileName} to ${db.name} (${durations[k]} ms)`));
+        i = end;
       }
       return { database: db.name, changes };
     });
