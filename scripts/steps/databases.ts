@@ -17,9 +17,14 @@ export const databasesStep: Step = {
     const { target } = ctx;
     const connection = connectionFor(target, maintenanceDatabase(target));
     const names = target.databases.map((d) => d.name);
+    // The later steps work in every database: their sessions connect side by side with the listing, unless
+    // this run just created or started the cluster (a connect to a database not created yet logs an error).
+    const fresh = ctx.reports.some((r) => (r.id === 'cluster' || r.id === 'start') && r.changes.length > 0);
+    if (!fresh) ctx.sessions?.prepare(names);
     const missing = await withSession(ctx, maintenanceDatabase(target), async (client) => planDatabases(names, await listDatabases(client)));
-    // The later steps work in every database: their sessions connect meanwhile, side by side.
-    ctx.sessions?.prepare(names.filter((name) => !missing.includes(name)));
+    if (fresh) ctx.sessions?.prepare(names.filter((name) => !missing.includes(name)));
+    // A session that tried a missing database failed; it is dropped, to connect again once the database exists.
+    await Promise.all(missing.map((name) => ctx.sessions?.close(name)));
     for (const name of missing) ctx.log(`CREATE DATABASE ${quoteIdent(name)}`);
     // CREATE DATABASE cannot run in a transaction, but each is atomic; on separate connections they copy
     // the template in parallel (two databases: 80 -> 40 ms).
