@@ -15,7 +15,6 @@ import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../cor
 import { parseLibraryList } from '../core/extension-settings.ts';
 import { findExtension } from '../core/extensions/catalogue.ts';
 import { neededSettingNames, type ServerExtensionFacts } from '../core/extensions/plan.ts';
-import { planMigrations } from '../core/migrations/plan.ts';
 import { isPgstrapError, messageOf } from '../core/errors.ts';
 import type {
   BinariesFact,
@@ -45,9 +44,7 @@ import type { CommonOptions } from '../commands/options.ts';
 import { targetSettings } from '../steps/cluster.ts';
 import { declaredForTarget } from '../steps/extensions.ts';
 import { checkNixExtensions, hasFlake } from '../steps/nix-extensions.ts';
-import { readMigrations } from '../migrations/files.ts';
-import { readHistory } from '../migrations/history.ts';
-import { lockHolder } from '../migrations/lock.ts';
+import { readMigrationPlan } from '../migrations/runner.ts';
 import { errorJson } from '../ui/errors.ts';
 
 /** What a doctor run needs besides the common flags. */
@@ -209,11 +206,10 @@ async function readUuidv7(client: pg.Client): Promise<Uuidv7Fact> {
 
 /** The migration runner's plan, read on the database's one connection (getMigrationStatus would open another). */
 async function readMigrationFact(client: pg.Client, db: ResolvedDatabase, projectDir: string): Promise<MigrationFact> {
-  const { builtIn, directory } = db.migrations;
+  const { builtIn } = db.migrations;
   if (!builtIn) return { builtIn, pending: [], drifted: [], applied: 0, error: undefined };
   try {
-    const files = readMigrations(directory, projectDir);
-    const plan = planMigrations(files, await readHistory(client), (await lockHolder(client)) !== undefined);
+    const plan = await readMigrationPlan(client, db, projectDir);
     return { builtIn, pending: plan.pending.map((f) => `${f.version}_${f.name}`), drifted: plan.drifted, applied: plan.applied.length, error: undefined };
   } catch (error) {
     return { builtIn, pending: [], drifted: [], applied: 0, error: messageOf(error) };

@@ -27,16 +27,23 @@ export interface LockOptions {
   onWait?: (holder: string | undefined) => void;
 }
 
-/** Who holds the lock (`pid N, user@application since T`), if anyone. */
-export async function lockHolder(client: pg.Client): Promise<string | undefined> {
-  const { rows } = await client.query<{ pid: number; usename: string | null; application_name: string | null; since: Date | null }>(
-    `SELECT l.pid, a.usename, a.application_name, a.backend_start AS since
+/** Reads who holds the lock; describeLockHolder turns its rows into words. */
+export const LOCK_HOLDER: PipelinedStatement = {
+  text: `SELECT l.pid, a.usename, a.application_name, a.backend_start AS since
        FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
         AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2`,
-    [MIGRATION_LOCK.classid, MIGRATION_LOCK.objid],
-  );
-  const row = rows[0];
+  values: [MIGRATION_LOCK.classid, MIGRATION_LOCK.objid],
+};
+
+/** Who holds the lock (`pid N, user@application since T`), if anyone. */
+export async function lockHolder(client: pg.Client): Promise<string | undefined> {
+  return describeLockHolder((await client.query(LOCK_HOLDER.text, [...LOCK_HOLDER.values!])).rows);
+}
+
+/** The holder LOCK_HOLDER's rows name, if any. */
+export function describeLockHolder(rows: readonly Record<string, unknown>[]): string | undefined {
+  const row = rows[0] as { pid: number; usename: string | null; since: Date | null } | undefined;
   if (!row) return undefined;
   return `server pid ${row.pid}${row.usename ? `, role ${row.usename}` : ''}${row.since ? `, connected since ${row.since.toISOString()}` : ''}`;
 }

@@ -14,7 +14,7 @@ import { applyMigration, applyTransactionalFiles, revertMigration } from './appl
 const BATCH_FILES = 50;
 import { readMigrations } from './files.ts';
 import { deleteHistory, ensureHistoryTable, markApplied, READ_HISTORY, readHistory, toAppliedMigrations } from './history.ts';
-import { lockHolder, TRY_LOCK, UNLOCK, withMigrationLock } from './lock.ts';
+import { describeLockHolder, LOCK_HOLDER, TRY_LOCK, UNLOCK, withMigrationLock } from './lock.ts';
 
 /** A file not applied yet, as status and plans show it. */
 export interface PendingMigration {
@@ -106,7 +106,15 @@ export async function readMigrationPlan(client: pg.Client, db: ResolvedDatabase,
   // With the built-in runner off, rows it left from before are history, not files gone missing.
   if (!db.migrations.builtIn) return { applied: [], pending: [], drifted: [] };
   const files = readMigrations(db.migrations.directory, projectDir);
-  return planMigrations(files, await readHistory(client), (await lockHolder(client)) !== undefined);
+  // One round trip: who holds the lock, then the history (missing before the first migration).
+  let results;
+  try {
+    results = await queryPipeline(client, [LOCK_HOLDER, READ_HISTORY]);
+  } catch (error) {
+    if (!(error instanceof PipelineError) || error.index !== 1 || error.code !== '42P01') throw error;
+    results = [error.results[0]!, []];
+  }
+  return planMigrations(files, toAppliedMigrations(results[1]!), describeLockHolder(results[0]!) !== undefined);
 }
 
 /** Reads one database's plan without changing anything (no lock, no tracking table created). */
