@@ -8,14 +8,7 @@ export type ConnectionTarget = pg.ClientConfig;
 
 /** Opens a client, runs `fn`, and always closes it. */
 export async function withClient<T>(target: ConnectionTarget, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionTimeoutMillis: 10_000, ...target });
-  try {
-    await client.connect();
-  } catch (error) {
-    throw connectError(target, error);
-  }
-  // A dropped connection must not crash the process; the pending query rejects instead.
-  client.on('error', () => {});
+  const client = await openClient(target);
   try {
     return await fn(client);
   } finally {
@@ -47,6 +40,194 @@ export async function withTransaction<T>(client: pg.Client, fn: () => Promise<T>
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/** One statement of a pipeline, with its parameters (converted to text as `client.query` does; the server infers their types). */
+export interface PipelinedStatement {
+  text: string;
+  values?: readonly unknown[] | undefined;
+}
+
+/** pg's own conversion of a parameter to its text form (arrays, dates, buffers, JSON). */
+const prepareValue = (pg as unknown as { utils: { prepareValue: (value: unknown) => string | Buffer | null } }).utils.prepareValue;
+
+/** A row of a pipelined statement, each column parsed by its type as `client.query` would. */
+export type PipelineRow = Record<string, unknown>;
+
+/** A pipeline stopped at statement `index` (0-based): the server's error, and the rows of the statements before it. */
+export class PipelineError extends Error {
+  /** The server's SQLSTATE, as on pg's own errors (undefined when the connection was lost). */
+  readonly code: string | undefined;
+
+  constructor(
+    readonly index: number,
+    readonly serverError: Error,
+    readonly results: PipelineRow[][],
+  ) {
+    super(serverError.message, { cause: serverError });
+    this.name = 'PipelineError';
+    this.code = (serverError as { code?: string }).code;
+  }
+}
+
+interface ProtocolConnection {
+  stream: { cork?: () => void; uncork?: () => void };
+  parse(query: { text: string; name?: string; types?: number[] }): void;
+  bind(config: { portal?: string; statement?: string; values?: Array<string | Buffer | null> }): void;
+  describe(msg: { type: 'P' | 'S'; name?: string }): void;
+  execute(config: { portal?: string; rows?: number }): void;
+  flush(): void;
+  sync(): void;
+  sendCopyFail(message: string): void;
+}
+
+/**
+ * A pg Submittable that sends every statement as Parse, Bind, Describe, Execute, then one Sync: the server
+ * runs them in order (each parsed after the one before it ran) and answers in one round trip. After an
+ * error it skips the rest up to the Sync, so the count of completed statements names the one that failed.
+ */
+class Pipeline {
+  private readonly results: PipelineRow[][] = [];
+  private rows: PipelineRow[] = [];
+  private fields: Array<{ name: string; parse: (value: string) => unknown }> = [];
+
+  constructor(
+    private readonly statements: readonly PipelinedStatement[],
+    private readonly done: (error: PipelineError | undefined, results: PipelineRow[][]) => void,
+  ) {}
+
+  submit(connection: ProtocolConnection): void {
+    connection.stream.cork?.();
+    try {
+      for (const statement of this.statements) {
+        connection.parse({ text: statement.text, name: '', types: [] });
+        connection.bind({ portal: '', statement: '', values: (statement.values ?? []).map(prepareValue) });
+        connection.describe({ type: 'P', name: '' });
+        connection.execute({ portal: '', rows: 0 });
+        // The server holds its answers until Sync unless asked: flushed as each statement ends, they tell
+        // how far it got if the connection is lost half way.
+        connection.flush();
+      }
+      connection.sync();
+    } finally {
+      connection.stream.uncork?.();
+    }
+  }
+
+  handleRowDescription(msg: { fields: Array<{ name: string; dataTypeID: number }> }): void {
+    this.fields = msg.fields.map((f) => ({ name: f.name, parse: pg.types.getTypeParser(f.dataTypeID, 'text') as (value: string) => unknown }));
+  }
+
+  handleDataRow(msg: { fields: Array<string | null> }): void {
+    const row: PipelineRow = {};
+    msg.fields.forEach((value, i) => {
+      const field = this.fields[i]!;
+      row[field.name] = value === null ? null : field.parse(value);
+    });
+    this.rows.push(row);
+  }
+
+  handleCommandComplete(): void {
+    this.results.push(this.rows);
+    this.rows = [];
+    this.fields = [];
+  }
+
+  handleEmptyQuery(): void {
+    this.handleCommandComplete();
+  }
+
+  handlePortalSuspended(): void {}
+
+  handleCopyInResponse(connection: ProtocolConnection): void {
+    connection.sendCopyFail('pgstrap sends no COPY data');
+  }
+
+  handleCopyData(): void {}
+
+  // pg calls this at once on an error (the ReadyForQuery that follows reaches no query) or for a lost connection.
+  handleError(error: Error): void {
+    this.done(new PipelineError(this.results.length, error, this.results), this.results);
+  }
+
+  handleReadyForQuery(): void {
+    this.done(undefined, this.results);
+  }
+}
+
+/**
+ * Runs `statements` in one round trip and resolves to the rows of each; rejects with a PipelineError
+ * naming the statement that failed (the server ran none after it). Without BEGIN they form one implicit
+ * transaction, as a multi-statement query does.
+ */
+export function queryPipeline(client: pg.Client, statements: readonly PipelinedStatement[]): Promise<PipelineRow[][]> {
+  return new Promise((resolve, reject) => {
+    client.query(new Pipeline(statements, (error, results) => (error ? reject(error) : resolve(results))) as unknown as pg.Submittable);
+  });
+}
+
+/**
+ * The connections of one run: one session per database, opened on first use and kept across the steps,
+ * so a run pays each connection's handshake once. Users of one database take turns on its session.
+ */
+export class Sessions {
+  private readonly open = new Map<string, { client: Promise<pg.Client>; turn: Promise<unknown> }>();
+
+  constructor(private readonly connectionFor: (database: string) => ConnectionTarget) {}
+
+  /** Starts connecting to `databases` at once, so later steps find their sessions open. */
+  prepare(databases: readonly string[]): void {
+    for (const database of databases) this.entry(database).client.catch(() => {});
+  }
+
+  /** Runs `fn` on `database`'s session after its other users are done. */
+  async with<T>(database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+    const entry = this.entry(database);
+    const run = entry.turn.then(async () => fn(await entry.client));
+    entry.turn = run.catch(() => {});
+    return run;
+  }
+
+  /** Closes `database`'s session (e.g. when its state is unknown after a failure); the next use opens a new one. */
+  async close(database: string): Promise<void> {
+    const entry = this.open.get(database);
+    if (!entry) return;
+    this.open.delete(database);
+    await entry.turn;
+    await entry.client.then((c) => c.end()).catch(() => {});
+  }
+
+  /** Closes every session: at the end of a run, and before the server stops or restarts. */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.open.keys()].map((database) => this.close(database)));
+  }
+
+  private entry(database: string): { client: Promise<pg.Client>; turn: Promise<unknown> } {
+    let entry = this.open.get(database);
+    if (entry) return entry;
+    const connecting = openClient(this.connectionFor(database));
+    entry = { client: connecting, turn: connecting.catch(() => {}) };
+    this.open.set(database, entry);
+    const current = entry;
+    const forget = (): void => {
+      if (this.open.get(database) === current) this.open.delete(database);
+    };
+    // A failed connect is not kept: the next use tries again (the database may be created meanwhile).
+    connecting.then((client) => client.once('end', forget), forget);
+    return entry;
+  }
+}
+
+/** Connects a client; a dropped connection rejects its pending query instead of crashing the process. */
+async function openClient(target: ConnectionTarget): Promise<pg.Client> {
+  const client = new pg.Client({ connectionTimeoutMillis: 10_000, ...target });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw connectError(target, error);
+  }
+  client.on('error', () => {});
+  return client;
 }
 
 /** Where a target points, without its password. */

@@ -1,23 +1,44 @@
 /** What a server and a database say about extensions; values always as parameters. */
 import type pg from 'pg';
 import { messageOf } from '../core/errors.ts';
+import { queryPipeline, type PipelinedStatement, type PipelineRow } from './client.ts';
 
-/** pg_available_extensions: name -> default version. */
-export async function readAvailableExtensions(client: pg.Client): Promise<Map<string, string>> {
-  const { rows } = await client.query<{ name: string; default_version: string }>('SELECT name, default_version FROM pg_available_extensions');
-  return new Map(rows.map((r) => [r.name, r.default_version]));
+/** What the extension planner reads server-wide. */
+export interface ServerExtensionState {
+  available: Map<string, string>;
+  versions: Map<string, string[]>;
+  settings: Record<string, string | undefined>;
 }
 
-/** pg_available_extension_versions for `names`: name -> versions. */
-export async function readAvailableVersions(client: pg.Client, names: string[]): Promise<Map<string, string[]>> {
-  const result = new Map<string, string[]>();
-  if (names.length === 0) return result;
-  const { rows } = await client.query<{ name: string; version: string }>(
-    'SELECT name, version FROM pg_available_extension_versions WHERE name = ANY($1::text[])',
-    [names],
-  );
-  for (const r of rows) result.set(r.name, [...(result.get(r.name) ?? []), r.version]);
-  return result;
+const AVAILABLE_SQL = 'SELECT name, default_version FROM pg_available_extensions';
+const VERSIONS_SQL = 'SELECT name, version FROM pg_available_extension_versions WHERE name = ANY($1::text[])';
+const SETTINGS_SQL = 'SELECT name, current_setting(name, true) AS value FROM unnest($1::text[]) AS name';
+
+/**
+ * The available extensions, the versions of `pinned` and the values of `settingNames`, after `first`
+ * (e.g. the server version), all in one round trip; `first`'s rows are returned as they came.
+ */
+export async function readServerExtensionState(
+  client: pg.Client,
+  pinned: readonly string[],
+  settingNames: readonly string[],
+  first: readonly PipelinedStatement[] = [],
+): Promise<ServerExtensionState & { first: PipelineRow[][] }> {
+  const results = await queryPipeline(client, [
+    ...first,
+    { text: AVAILABLE_SQL },
+    { text: VERSIONS_SQL, values: [pinned] },
+    { text: SETTINGS_SQL, values: [settingNames] },
+  ]);
+  const [available, versions, settings] = results.slice(first.length) as [PipelineRow[], PipelineRow[], PipelineRow[]];
+  const versionMap = new Map<string, string[]>();
+  for (const r of versions as Array<{ name: string; version: string }>) versionMap.set(r.name, [...(versionMap.get(r.name) ?? []), r.version]);
+  return {
+    first: results.slice(0, first.length),
+    available: new Map((available as Array<{ name: string; default_version: string }>).map((r) => [r.name, r.default_version])),
+    versions: versionMap,
+    settings: Object.fromEntries((settings as Array<{ name: string; value: string | null }>).map((r) => [r.name, r.value ?? undefined])),
+  };
 }
 
 /** pg_extension of the connected database: name -> version, schema and the extensions it requires. */
@@ -29,16 +50,6 @@ export async function readInstalledExtensions(client: pg.Client): Promise<Map<st
        FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`,
   );
   return new Map(rows.map((r) => [r.extname, { version: r.extversion, schema: r.nspname, requires: r.requires }]));
-}
-
-/** Current values of `names` (undefined for a setting the server does not know, e.g. an unloaded library's). */
-export async function readSettingValues(client: pg.Client, names: string[]): Promise<Record<string, string | undefined>> {
-  if (names.length === 0) return {};
-  const { rows } = await client.query<{ name: string; value: string | null }>(
-    'SELECT name, current_setting(name, true) AS value FROM unnest($1::text[]) AS name',
-    [names],
-  );
-  return Object.fromEntries(rows.map((r) => [r.name, r.value ?? undefined]));
 }
 
 /**

@@ -1,12 +1,6 @@
 /** Questions pgstrap asks a server about itself. */
 import type pg from 'pg';
 
-/** The server's version as a number, e.g. 170010. */
-export async function serverVersionNum(client: pg.Client): Promise<number> {
-  const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
-  return Number(rows[0]!.v);
-}
-
 /** Names of the databases on the server. */
 export async function listDatabases(client: pg.Client): Promise<Set<string>> {
   const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database');

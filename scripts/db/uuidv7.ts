@@ -1,49 +1,73 @@
-/** What a database has of uuidv7(): the recorded strategy and pgstrap's functions. */
+/**
+ * What a database has of uuidv7(): the recorded strategy and pgstrap's functions. Each reader asks all of
+ * its questions in one round trip; the strategy table is read last, since it is missing until the first
+ * setup (the server then logs that the relation does not exist, and the answer is "not recorded").
+ */
 import type pg from 'pg';
 import { fallbackRandomOf, STATE_SCHEMA, STRATEGY_TABLE, type FallbackRandom } from '../core/uuidv7/sql.ts';
 import { UUIDV7_STRATEGIES, type FunctionState, type Uuidv7State, type Uuidv7Strategy } from '../core/uuidv7/strategy.ts';
 import { quoteIdent } from '../core/identifiers.ts';
-import { serverVersionNum } from './inspect.ts';
+import { PipelineError, queryPipeline, type PipelinedStatement, type PipelineRow } from './client.ts';
+
+const READ_STRATEGY: PipelinedStatement = { text: `SELECT strategy FROM ${quoteIdent(STATE_SCHEMA)}.${quoteIdent(STRATEGY_TABLE)}` };
+
+/** Runs `statements` then reads the strategy, in one round trip: their rows, and the strategy (undefined when none is recorded). */
+async function withRecordedStrategy(client: pg.Client, statements: PipelinedStatement[]): Promise<{ rows: PipelineRow[][]; strategy: Uuidv7Strategy | undefined }> {
+  let results: PipelineRow[][];
+  try {
+    results = await queryPipeline(client, [...statements, READ_STRATEGY]);
+  } catch (error) {
+    const missing = error instanceof PipelineError && error.index === statements.length && (error.serverError as { code?: string }).code === '42P01';
+    if (!missing) throw error instanceof PipelineError ? error.serverError : error;
+    return { rows: error.results, strategy: undefined };
+  }
+  const strategy = results[statements.length]![0]?.strategy as string | undefined;
+  return { rows: results.slice(0, statements.length), strategy: (UUIDV7_STRATEGIES as readonly string[]).includes(strategy ?? '') ? (strategy as Uuidv7Strategy) : undefined };
+}
 
 /** The strategy recorded in the connected database ('native' | 'pg_uuidv7' | 'fallback'), or undefined. */
 export async function readUuidv7Strategy(client: pg.Client): Promise<Uuidv7Strategy | undefined> {
-  const table = `${quoteIdent(STATE_SCHEMA)}.${quoteIdent(STRATEGY_TABLE)}`;
-  const { rows: exists } = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table]);
-  if (exists[0]?.t == null) return undefined;
-  const { rows } = await client.query<{ strategy: string }>(`SELECT strategy FROM ${table}`);
-  const strategy = rows[0]?.strategy;
-  return (UUIDV7_STRATEGIES as readonly string[]).includes(strategy ?? '') ? (strategy as Uuidv7Strategy) : undefined;
+  return (await withRecordedStrategy(client, [])).strategy;
 }
 
 /** One function by schema, name and argument types (e.g. '' or 'uuid'), with its comment and dependents. */
-async function readFunction(client: pg.Client, schema: string, name: string, args: string): Promise<FunctionState | undefined> {
-  const { rows } = await client.query<{ prosrc: string; comment: string | null; dependents: number }>(
-    `SELECT p.prosrc, obj_description(p.oid, 'pg_proc') AS comment,
+function functionStatement(schema: string, name: string, args: string): PipelinedStatement {
+  return {
+    text: `SELECT p.prosrc, obj_description(p.oid, 'pg_proc') AS comment,
             (SELECT count(*) FROM pg_depend d WHERE d.refclassid = 'pg_proc'::regclass AND d.refobjid = p.oid AND d.deptype = 'n')::int AS dependents
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE n.nspname = $1 AND p.proname = $2 AND oidvectortypes(p.proargtypes) = $3`,
-    [schema, name, args],
-  );
-  const row = rows[0];
+    values: [schema, name, args],
+  };
+}
+
+/** The row functionStatement found, if any. */
+function toFunctionState(rows: readonly PipelineRow[]): FunctionState | undefined {
+  const row = rows[0] as { prosrc: string; comment: string | null; dependents: number } | undefined;
   return row ? { source: row.prosrc, comment: row.comment ?? undefined, dependents: row.dependents } : undefined;
 }
 
 /** Everything planUuidv7 needs about the connected database. */
 export async function readUuidv7State(client: pg.Client, schema: string): Promise<Uuidv7State> {
-  const { rows } = await client.query<{ nspname: string }>(
-    "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_uuidv7'",
-  );
+  const { rows, strategy } = await withRecordedStrategy(client, [
+    { text: "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_uuidv7'" },
+    { text: "SELECT current_setting('server_version_num') AS v" },
+    functionStatement(schema, 'uuidv7', ''),
+    functionStatement(schema, 'uuidv7_extract_timestamp', 'uuid'),
+  ]);
+  const [extension, version, uuidv7, extract] = rows;
   return {
-    serverVersionNum: await serverVersionNum(client),
-    pgUuidv7Schema: rows[0]?.nspname,
-    uuidv7: await readFunction(client, schema, 'uuidv7', ''),
-    extract: await readFunction(client, schema, 'uuidv7_extract_timestamp', 'uuid'),
-    recorded: await readUuidv7Strategy(client),
+    serverVersionNum: Number(version![0]!.v),
+    pgUuidv7Schema: extension![0]?.nspname as string | undefined,
+    uuidv7: toFunctionState(uuidv7!),
+    extract: toFunctionState(extract!),
+    recorded: strategy,
   };
 }
 
-/** Which of pgstrap's SQL fallbacks `<schema>.uuidv7()` is, or undefined when it is not one. */
-export async function readFallbackRandom(client: pg.Client, schema: string): Promise<FallbackRandom | undefined> {
-  const fn = await readFunction(client, schema, 'uuidv7', '');
-  return fn ? fallbackRandomOf(fn.source) : undefined;
+/** The recorded strategy, and which of pgstrap's SQL fallbacks `<schema>.uuidv7()` is (undefined when it is not one), in one round trip. */
+export async function readStrategyAndFallback(client: pg.Client, schema: string): Promise<{ strategy: Uuidv7Strategy | undefined; fallbackRandom: FallbackRandom | undefined }> {
+  const { rows, strategy } = await withRecordedStrategy(client, [functionStatement(schema, 'uuidv7', '')]);
+  const fn = toFunctionState(rows[0]!);
+  return { strategy, fallbackRandom: fn ? fallbackRandomOf(fn.source) : undefined };
 }

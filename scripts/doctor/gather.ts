@@ -15,7 +15,6 @@ import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../cor
 import { parseLibraryList } from '../core/extension-settings.ts';
 import { findExtension } from '../core/extensions/catalogue.ts';
 import { neededSettingNames, type ServerExtensionFacts } from '../core/extensions/plan.ts';
-import { planMigrations } from '../core/migrations/plan.ts';
 import { isPgstrapError, messageOf } from '../core/errors.ts';
 import type {
   BinariesFact,
@@ -33,8 +32,8 @@ import type {
   Uuidv7Fact,
 } from '../core/doctor/facts.ts';
 import { describeTarget, withClient, type ConnectionTarget } from '../db/client.ts';
-import { checkOutputPlugin, readAvailableExtensions, readAvailableVersions, readInstalledExtensions, readSettingValues } from '../db/extensions.ts';
-import { readFallbackRandom, readUuidv7Strategy } from '../db/uuidv7.ts';
+import { checkOutputPlugin, readInstalledExtensions, readServerExtensionState } from '../db/extensions.ts';
+import { readStrategyAndFallback } from '../db/uuidv7.ts';
 import { readCronJobs } from '../db/cron.ts';
 import { UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
 import type { PostgresBinaries } from '../engines/binaries.ts';
@@ -47,9 +46,7 @@ import type { CommonOptions } from '../commands/options.ts';
 import { targetSettings } from '../steps/cluster.ts';
 import { declaredForTarget } from '../steps/extensions.ts';
 import { checkNixExtensions, hasFlake } from '../steps/nix-extensions.ts';
-import { readMigrations } from '../migrations/files.ts';
-import { readHistory } from '../migrations/history.ts';
-import { lockHolder } from '../migrations/lock.ts';
+import { readMigrationPlan } from '../migrations/runner.ts';
 import { errorJson } from '../ui/errors.ts';
 
 /** What a doctor run needs besides the common flags. */
@@ -160,9 +157,7 @@ async function probe<T>(target: ConnectionTarget, fn: (client: pg.Client) => Pro
 /** The planner's server facts, read on the maintenance connection as the extension step reads them. */
 async function extensionFacts(client: pg.Client, target: Target, declared: ResolvedExtension[], version: { v: string; n: string }): Promise<ServerExtensionFacts> {
   const pinned = declared.filter((e) => e.version !== undefined).map((e) => e.name);
-  const available = await readAvailableExtensions(client);
-  const versions = await readAvailableVersions(client, pinned);
-  const settings = await readSettingValues(client, neededSettingNames(declared));
+  const { available, versions, settings } = await readServerExtensionState(client, pinned, neededSettingNames(declared));
   const outputPlugins = new Map<string, string | undefined>();
   for (const ext of declared.filter((e) => findExtension(e.name)?.kind === 'output-plugin')) {
     const wal = settings.wal_level;
@@ -201,8 +196,9 @@ async function serverFacts(target: Target, settingNames: string[], declared: Res
 
 /** The recorded strategy and two ids from a quick call. */
 async function readUuidv7(client: pg.Client): Promise<Uuidv7Fact> {
-  const strategy = await readUuidv7Strategy(client);
-  const fallbackRandom = strategy === 'fallback' ? await readFallbackRandom(client, UUIDV7_SCHEMA) : undefined;
+  const read = await readStrategyAndFallback(client, UUIDV7_SCHEMA);
+  const strategy = read.strategy;
+  const fallbackRandom = strategy === 'fallback' ? read.fallbackRandom : undefined;
   try {
     const { rows } = await client.query<{ a: string; b: string }>('SELECT uuidv7()::text AS a, uuidv7()::text AS b');
     return { strategy, fallbackRandom, sample: [rows[0]!.a, rows[0]!.b], error: undefined };
@@ -216,8 +212,7 @@ async function readMigrationFact(client: pg.Client, db: ResolvedDatabase, projec
   const { builtIn } = db.migrations;
   if (!builtIn) return { builtIn, pending: [], drifted: [], applied: 0, error: undefined };
   try {
-    const files = readMigrations(db.migrations, projectDir);
-    const plan = planMigrations(files, await readHistory(client), (await lockHolder(client)) !== undefined);
+    const plan = await readMigrationPlan(client, db, projectDir);
     return { builtIn, pending: plan.pending.map((f) => `${f.version}_${f.name}`), drifted: plan.drifted, applied: plan.applied.length, error: undefined };
   } catch (error) {
     return { builtIn, pending: [], drifted: [], applied: 0, error: messageOf(error), remedy: isPgstrapError(error) ? error.remedy : undefined };

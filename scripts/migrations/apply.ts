@@ -1,6 +1,7 @@
 /**
- * Applies or reverts one migration file. A transactional file runs in one transaction together with its
- * tracking row, so a failure leaves no trace. A `no-transaction` file sends one statement per query
+ * Applies or reverts migration files. A transactional file runs in one transaction together with its
+ * tracking row, so a failure leaves no trace; consecutive ones are sent together, in one round trip
+ * (see applyTransactionalFiles). A `no-transaction` file sends one statement per query
  * (several in one query would form an implicit transaction: CREATE INDEX CONCURRENTLY fails with 25001,
  * ALTER TYPE ... ADD VALUE then a use of the value with 55P04) and records its progress as it goes.
  */
@@ -8,8 +9,8 @@ import type pg from 'pg';
 import { statementFailed, type ServerError } from '../core/migrations/errors.ts';
 import type { MigrationSource } from '../core/migrations/source.ts';
 import type { SqlStatement } from '../core/migrations/split.ts';
-import { withTransaction } from '../db/client.ts';
-import { deleteHistory, insertHistory, markApplied, recordProgress } from './history.ts';
+import { PipelineError, queryPipeline, withTransaction, type PipelinedStatement } from '../db/client.ts';
+import { appliedRowStatement, deleteHistory, insertHistory, markApplied, recordProgress } from './history.ts';
 
 /** Runs `statements` in order from `from`; a failure becomes a `migrate.failed` error naming file, line and statement. */
 async function runStatements(
@@ -39,17 +40,61 @@ function serverError(error: unknown): ServerError {
 }
 
 /**
- * Applies `source` and records it; returns the milliseconds it took. `resumeFrom` (0-based statement index)
- * continues a non-transactional file that stopped half way; its tracking row exists already.
+ * Applies transactional files in one round trip: for each, BEGIN, its up statements, its tracking row and
+ * COMMIT, all sent as one pipeline with a single Sync. The server runs them in order, each statement parsed
+ * after the one before it ran, as when sent one by one. After an error it skips everything up to the Sync,
+ * so no later file starts; the files before the failed one stay committed, and the count of completed
+ * statements names the one that failed, so errors keep their file:line:col. `asynchronousCommit(i)` skips
+ * waiting for file i's WAL flush (SET LOCAL: that transaction only). Returns each file's duration on the
+ * server, in milliseconds.
  */
-export async function applyMigration(client: pg.Client, source: MigrationSource, database: string, resumeFrom?: number): Promise<number> {
+export async function applyTransactionalFiles(
+  client: pg.Client,
+  files: readonly MigrationSource[],
+  database: string,
+  asynchronousCommit: (index: number) => boolean,
+): Promise<number[]> {
+  const statements: PipelinedStatement[] = [];
+  const layout = files.map((source, i) => {
+    const begin = statements.length;
+    statements.push({ text: 'BEGIN' });
+    if (asynchronousCommit(i)) statements.push({ text: 'SET LOCAL synchronous_commit TO off' });
+    const first = statements.length;
+    statements.push(...source.up.map((s) => ({ text: s.text })));
+    const row = statements.length;
+    statements.push(appliedRowStatement(source), { text: 'COMMIT' });
+    return { source, begin, first, row };
+  });
+  let results: Awaited<ReturnType<typeof queryPipeline>>;
+  try {
+    results = await queryPipeline(client, statements);
+  } catch (error) {
+    // The failed file's transaction is aborted (or over, if COMMIT failed); the rest was never run.
+    await client.query('ROLLBACK').catch(() => {});
+    if (!(error instanceof PipelineError)) throw error;
+    const failed = [...layout].reverse().find((f) => f.begin <= error.index)!;
+    const index = error.index - failed.first;
+    if (index < 0 || index >= failed.source.up.length) throw error.serverError;
+    const { source } = failed;
+    throw statementFailed({ source, statement: source.up[index]!, index, total: source.up.length, direction: 'up', database }, serverError(error.serverError));
+  }
+  return layout.map((f) => Number(results[f.row]![0]?.duration_ms ?? 0));
+}
+
+/** How a file is applied: `asynchronousCommit` when a later file's commit will flush its WAL anyway. */
+export interface ApplyOptions {
+  /** 0-based statement index where a non-transactional file that stopped half way continues; its tracking row exists. */
+  resumeFrom?: number | undefined;
+  asynchronousCommit?: boolean | undefined;
+}
+
+/** Applies `source` and records it; returns the milliseconds it took. */
+export async function applyMigration(client: pg.Client, source: MigrationSource, database: string, options: ApplyOptions = {}): Promise<number> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
+  const { resumeFrom } = options;
   if (source.transactional) {
-    await withTransaction(client, async () => {
-      await runStatements(client, source, source.up, { database, direction: 'up' });
-      await insertHistory(client, source, 'applied', elapsed());
-    });
+    await applyTransactionalFiles(client, [source], database, () => options.asynchronousCommit ?? false);
     return elapsed();
   }
   if (resumeFrom === undefined) await insertHistory(client, source, 'running', null);

@@ -6,6 +6,7 @@ import { quoteIdent } from '../core/identifiers.ts';
 import { trackingTableFailed } from '../core/migrations/errors.ts';
 import type { AppliedMigration } from '../core/migrations/plan.ts';
 import type { MigrationSource } from '../core/migrations/source.ts';
+import { queryPipeline, type PipelinedStatement, type PipelineRow } from '../db/client.ts';
 
 /** The schema that holds the tracking table. */
 export const HISTORY_SCHEMA = 'pgstrap_migrations';
@@ -25,7 +26,7 @@ export function appliedBy(): string {
   return `${user}@${os.hostname()}`;
 }
 
-/** Creates the schema and table when missing; run under the migration lock, since concurrent CREATEs race. */
+/** Creates the schema and table (the caller found them missing); run under the migration lock, since concurrent CREATEs race. */
 export async function ensureHistoryTable(client: pg.Client, database: string): Promise<void> {
   try {
     await createHistoryTable(client);
@@ -34,10 +35,9 @@ export async function ensureHistoryTable(client: pg.Client, database: string): P
   }
 }
 
+/** Creates the schema and table in one round trip, all or nothing (the pipeline is one implicit transaction). */
 async function createHistoryTable(client: pg.Client): Promise<void> {
-  if (await historyExists(client)) return;
-  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(HISTORY_SCHEMA)}`);
-  await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (
+  await queryPipeline(client, [{ text: `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(HISTORY_SCHEMA)}` }, { text: `CREATE TABLE IF NOT EXISTS ${TABLE} (
     version text PRIMARY KEY,
     name text NOT NULL,
     checksum text NOT NULL,
@@ -49,8 +49,7 @@ async function createHistoryTable(client: pg.Client): Promise<void> {
     duration_ms integer,
     applied_by text NOT NULL,
     role name NOT NULL DEFAULT current_user
-  )`);
-  await client.query(`COMMENT ON TABLE ${TABLE} IS 'Migrations applied by pgstrap (npm run migrate:status)'`);
+  )` }, { text: `COMMENT ON TABLE ${TABLE} IS 'Migrations applied by pgstrap (npm run migrate:status)'` }]);
 }
 
 /** True when the tracking table exists. */
@@ -59,14 +58,23 @@ export async function historyExists(client: pg.Client): Promise<boolean> {
   return rows[0]?.t != null;
 }
 
+/** The query that reads every row; it fails with 42P01 when the table does not exist. */
+export const READ_HISTORY: PipelinedStatement = {
+  text: `SELECT version, name, checksum, transactional, state, statements_done, statements_total, applied_at, duration_ms, applied_by FROM ${TABLE}`,
+};
+
 /** Every row, or none when the table does not exist yet. */
 export async function readHistory(client: pg.Client): Promise<AppliedMigration[]> {
   if (!(await historyExists(client))) return [];
-  const { rows } = await client.query<{
+  return toAppliedMigrations((await client.query(READ_HISTORY.text)).rows);
+}
+
+/** The rows READ_HISTORY returned, as the planner takes them. */
+export function toAppliedMigrations(rows: readonly PipelineRow[]): AppliedMigration[] {
+  return (rows as Array<{
     version: string; name: string; checksum: string; transactional: boolean; state: 'applied' | 'running';
     statements_done: number; statements_total: number; applied_at: Date; duration_ms: number | null; applied_by: string;
-  }>(`SELECT version, name, checksum, transactional, state, statements_done, statements_total, applied_at, duration_ms, applied_by FROM ${TABLE}`);
-  return rows.map((r) => ({
+  }>).map((r) => ({
     version: r.version,
     name: r.name,
     checksum: r.checksum,
@@ -87,6 +95,19 @@ export async function insertHistory(client: pg.Client, source: MigrationSource, 
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [source.version, source.name, source.checksum, source.transactional, state, source.up.length, state === 'applied' ? source.up.length : 0, durationMs, appliedBy()],
   );
+}
+
+/**
+ * The tracking row of a transactional file, to send in its transaction after its statements: its duration
+ * is the server's time since the transaction began, so the row needs no round trip of its own.
+ */
+export function appliedRowStatement(source: MigrationSource): PipelinedStatement {
+  return {
+    text: `INSERT INTO ${TABLE} (version, name, checksum, transactional, state, statements_total, statements_done, duration_ms, applied_by)
+     VALUES ($1, $2, $3, true, 'applied', $4, $4, (extract(epoch FROM clock_timestamp() - now()) * 1000)::integer, $5)
+     RETURNING duration_ms`,
+    values: [source.version, source.name, source.checksum, source.up.length, appliedBy()],
+  };
 }
 
 /** Records progress of a non-transactional file, so a crash leaves how far it got. */

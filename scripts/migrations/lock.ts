@@ -1,15 +1,21 @@
 /**
- * The migration lock: a session-level advisory lock on a dedicated connection, taken by polling
- * pg_try_advisory_lock. A blocking pg_advisory_lock waiter would deadlock with CREATE INDEX CONCURRENTLY in
- * the holder (the index build waits for every transaction, the waiter's included: 40P01 on PostgreSQL 17).
+ * The migration lock: a session-level advisory lock, held by the session that applies the files (so it
+ * lasts as long as that session, and dies with it), taken by polling pg_try_advisory_lock. A blocking
+ * pg_advisory_lock waiter would deadlock with CREATE INDEX CONCURRENTLY in the holder (the index build
+ * waits for every transaction, the waiter's included: 40P01 on PostgreSQL 17).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { lockTimeout } from '../core/migrations/errors.ts';
-import { withClient, type ConnectionTarget } from '../db/client.ts';
+import { queryPipeline, type PipelinedStatement } from '../db/client.ts';
 
 /** The two 32-bit keys of the lock, 'pgst' and 'migr'; advisory locks are per database already. */
 export const MIGRATION_LOCK = { classid: 0x70677374, objid: 0x6d696772 } as const;
+
+/** Takes the lock if it is free; answers `ok`. */
+export const TRY_LOCK: PipelinedStatement = { text: 'SELECT pg_try_advisory_lock($1, $2) AS ok', values: [MIGRATION_LOCK.classid, MIGRATION_LOCK.objid] };
+/** Releases the lock. */
+export const UNLOCK: PipelinedStatement = { text: 'SELECT pg_advisory_unlock($1, $2)', values: [MIGRATION_LOCK.classid, MIGRATION_LOCK.objid] };
 
 /** Default wait for another runner, in seconds: long enough for a slow migration, short enough for CI. */
 export const DEFAULT_LOCK_TIMEOUT_SECONDS = 300;
@@ -21,43 +27,57 @@ export interface LockOptions {
   onWait?: (holder: string | undefined) => void;
 }
 
-/** Who holds the lock (`pid N, user@application since T`), if anyone. */
-export async function lockHolder(client: pg.Client): Promise<string | undefined> {
-  const { rows } = await client.query<{ pid: number; usename: string | null; application_name: string | null; since: Date | null }>(
-    `SELECT l.pid, a.usename, a.application_name, a.backend_start AS since
+/** Reads who holds the lock; describeLockHolder turns its rows into words. */
+export const LOCK_HOLDER: PipelinedStatement = {
+  text: `SELECT l.pid, a.usename, a.application_name, a.backend_start AS since
        FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
         AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2`,
-    [MIGRATION_LOCK.classid, MIGRATION_LOCK.objid],
-  );
-  const row = rows[0];
+  values: [MIGRATION_LOCK.classid, MIGRATION_LOCK.objid],
+};
+
+/** Who holds the lock (`pid N, user@application since T`), if anyone. */
+export async function lockHolder(client: pg.Client): Promise<string | undefined> {
+  return describeLockHolder((await client.query(LOCK_HOLDER.text, [...LOCK_HOLDER.values!])).rows);
+}
+
+/** The holder LOCK_HOLDER's rows name, if any. */
+export function describeLockHolder(rows: readonly Record<string, unknown>[]): string | undefined {
+  const row = rows[0] as { pid: number; usename: string | null; since: Date | null } | undefined;
   if (!row) return undefined;
   return `server pid ${row.pid}${row.usename ? `, role ${row.usename}` : ''}${row.since ? `, connected since ${row.since.toISOString()}` : ''}`;
 }
 
-/** Holds the migration lock of `connection`'s database while `fn` runs; released in finally. */
-export async function withMigrationLock<T>(connection: ConnectionTarget, database: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+/**
+ * Holds the migration lock of `client`'s database while `fn` runs on that same session; released in
+ * finally (and by the server if the session dies). `held` says the caller took it already.
+ */
+export async function withMigrationLock<T>(client: pg.Client, database: string, options: LockOptions & { held?: boolean }, fn: () => Promise<T>): Promise<T> {
+  if (!options.held) await takeMigrationLock(client, database, options);
+  try {
+    return await fn();
+  } finally {
+    // Closing the session would release it too; a shared session lives on, so it is released here, and
+    // what the files SET for the session is reset for the steps that use it next.
+    await queryPipeline(client, [UNLOCK, { text: 'RESET ALL' }]).catch(() => {});
+  }
+}
+
+/** Polls pg_try_advisory_lock until the lock is this session's, or throws `migrate.lock-timeout`. */
+async function takeMigrationLock(client: pg.Client, database: string, options: LockOptions): Promise<void> {
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS;
-  return withClient({ ...connection, application_name: 'pgstrap migration lock' }, async (lockClient) => {
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    let delay = 50;
-    let told = false;
-    for (;;) {
-      const { rows } = await lockClient.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [MIGRATION_LOCK.classid, MIGRATION_LOCK.objid]);
-      if (rows[0]?.ok) break;
-      if (!told) {
-        options.onWait?.(await lockHolder(lockClient));
-        told = true;
-      }
-      if (Date.now() >= deadline) throw lockTimeout(database, timeoutSeconds, await lockHolder(lockClient));
-      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
-      delay = Math.min(delay * 2, 500);
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  let delay = 50;
+  let told = false;
+  for (;;) {
+    const { rows } = await client.query<{ ok: boolean }>(TRY_LOCK.text, TRY_LOCK.values as unknown[]);
+    if (rows[0]?.ok) return;
+    if (!told) {
+      options.onWait?.(await lockHolder(client));
+      told = true;
     }
-    try {
-      return await fn();
-    } finally {
-      // Ending the session would release it too; unlocking first frees it at once even if the close lags.
-      await lockClient.query('SELECT pg_advisory_unlock($1, $2)', [MIGRATION_LOCK.classid, MIGRATION_LOCK.objid]).catch(() => {});
-    }
-  });
+    if (Date.now() >= deadline) throw lockTimeout(database, timeoutSeconds, await lockHolder(client));
+    await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+    delay = Math.min(delay * 2, 500);
+  }
 }

@@ -6,12 +6,15 @@ import { planMigrations, type AppliedMigration, type Drift, type MigrationPlan }
 import { resolveDrift, type Resolutions } from '../core/migrations/resolve.ts';
 import { fileToRevert } from '../core/migrations/revert.ts';
 import type { MigrationSource } from '../core/migrations/source.ts';
-import { withClient } from '../db/client.ts';
+import { PipelineError, queryPipeline, withClient, type Sessions } from '../db/client.ts';
 import { connectionFor, type Target } from '../engines/target.ts';
-import { applyMigration, revertMigration } from './apply.ts';
+import { applyMigration, applyTransactionalFiles, revertMigration } from './apply.ts';
+
+/** At most this many transactional files share a round trip, so progress shows and a pipeline stays small. */
+const BATCH_FILES = 50;
 import { readMigrations } from './files.ts';
-import { deleteHistory, ensureHistoryTable, historyExists, readHistory, markApplied } from './history.ts';
-import { lockHolder, withMigrationLock } from './lock.ts';
+import { deleteHistory, ensureHistoryTable, markApplied, READ_HISTORY, readHistory, toAppliedMigrations } from './history.ts';
+import { describeLockHolder, LOCK_HOLDER, TRY_LOCK, UNLOCK, withMigrationLock } from './lock.ts';
 
 /** A file not applied yet, as status and plans show it. */
 export interface PendingMigration {
@@ -45,6 +48,46 @@ export interface MigrateOptions extends Resolutions {
   lockTimeoutSeconds?: number | undefined;
   /** Progress lines. */
   log?: ((line: string) => void) | undefined;
+  /** The run's sessions: the runner works on the database's session instead of opening its own. */
+  sessions?: Sessions | undefined;
+}
+
+/** Runs `fn` on the session of `database`: the run's, else one of its own. */
+function onSession<T>(target: Target, database: string, sessions: Sessions | undefined, name: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return sessions ? sessions.with(database, fn) : withClient({ ...connectionFor(target, database), application_name: name }, fn);
+}
+
+/** What one round trip learns: whether the lock was free, and the history read under it (undefined: no table yet). */
+interface FirstLook {
+  locked: boolean;
+  /** True when the lock is still held (the table was missing, so the release did not run). */
+  held: boolean;
+  history: AppliedMigration[] | undefined;
+}
+
+/** The history in one round trip, or undefined when the tracking table does not exist. */
+async function readHistoryIfAny(client: pg.Client): Promise<AppliedMigration[] | undefined> {
+  try {
+    const [rows] = await queryPipeline(client, [READ_HISTORY]);
+    return toAppliedMigrations(rows!);
+  } catch (error) {
+    if (error instanceof PipelineError && (error.serverError as { code?: string }).code === '42P01') return undefined;
+    throw error;
+  }
+}
+
+/** Takes the lock, reads the history and lets the lock go again, in one round trip. */
+async function firstLook(client: pg.Client): Promise<FirstLook> {
+  try {
+    const [lock, rows] = await queryPipeline(client, [TRY_LOCK, READ_HISTORY, UNLOCK]);
+    const locked = lock![0]?.ok === true;
+    return { locked, held: false, history: locked ? toAppliedMigrations(rows!) : undefined };
+  } catch (error) {
+    // No tracking table yet: the read failed after the lock was taken, so the release never ran.
+    if (!(error instanceof PipelineError) || error.index !== 1 || (error.serverError as { code?: string }).code !== '42P01') throw error;
+    const locked = error.results[0]![0]?.ok === true;
+    return { locked, held: locked, history: undefined };
+  }
 }
 
 /** A pending file as status shows it. */
@@ -63,7 +106,15 @@ export async function readMigrationPlan(client: pg.Client, db: ResolvedDatabase,
   // With the built-in runner off, rows it left from before are history, not files gone missing.
   if (!db.migrations.builtIn) return { applied: [], pending: [], drifted: [] };
   const files = readMigrations(db.migrations, projectDir);
-  return planMigrations(files, await readHistory(client), (await lockHolder(client)) !== undefined);
+  // One round trip: who holds the lock, then the history (missing before the first migration).
+  let results;
+  try {
+    results = await queryPipeline(client, [LOCK_HOLDER, READ_HISTORY]);
+  } catch (error) {
+    if (!(error instanceof PipelineError) || error.index !== 1 || error.code !== '42P01') throw error;
+    results = [error.results[0]!, []];
+  }
+  return planMigrations(files, toAppliedMigrations(results[1]!), describeLockHolder(results[0]!) !== undefined);
 }
 
 /** Reads one database's plan without changing anything (no lock, no tracking table created). */
@@ -108,15 +159,30 @@ export async function migrateDatabase(target: Target, db: ResolvedDatabase, opti
   const files = filesOf(target, db);
   const byVersion = new Map(files.map((f) => [f.version, f]));
   const log = options.log ?? (() => {});
-  const connection = connectionFor(target, db.name);
   const lockOptions = { timeoutSeconds: options.lockTimeoutSeconds, onWait: (holder: string | undefined) => log(`${db.name}: waiting for another migration runner${holder ? ` (${holder})` : ''}`) };
-  return withMigrationLock(connection, db.name, lockOptions, () =>
-    withClient({ ...connection, application_name: 'pgstrap migrate' }, async (client) => {
-      // No files and no history: nothing to track, so no tracking schema appears in the database either.
-      if (files.length === 0 && !(await historyExists(client))) return { database: db.name, changes: [] };
-      await ensureHistoryTable(client, db.name);
+  return onSession(target, db.name, options.sessions, 'pgstrap migrate', async (client) => {
+    // The common case, nothing to do, costs one round trip: the history as it was under the lock.
+    const look = await firstLook(client);
+    if (look.locked && !look.held) {
+      const plan = planMigrations(files, look.history!);
+      const { accept, retry, remaining } = resolveDrift(plan.drifted, options);
+      if (remaining.length > 0) throw driftDetected(db.name, remaining);
+      if (plan.pending.length === 0 && accept.length === 0 && retry.length === 0) return { database: db.name, changes: [] };
+    }
+    // No files and no history: nothing to track, so no tracking schema appears in the database either.
+    if (look.locked && look.history === undefined && files.length === 0) {
+      await client.query(UNLOCK.text, UNLOCK.values as unknown[]);
+      return { database: db.name, changes: [] };
+    }
+    return withMigrationLock(client, db.name, { ...lockOptions, held: look.held }, async () => {
       // Read after taking the lock: a runner that waited sees what the other one applied.
-      const plan = planMigrations(files, await readHistory(client));
+      let history = look.held ? undefined : await readHistoryIfAny(client);
+      if (history === undefined) {
+        if (files.length === 0) return { database: db.name, changes: [] };
+        await ensureHistoryTable(client, db.name);
+        history = [];
+      }
+      const plan = planMigrations(files, history);
       const { accept, retry, remaining } = resolveDrift(plan.drifted, options);
       if (remaining.length > 0) throw driftDetected(db.name, remaining);
       const changes: string[] = [];
@@ -125,23 +191,35 @@ export async function migrateDatabase(target: Target, db: ResolvedDatabase, opti
         const file = byVersion.get(drift.version);
         if (!file || drift.kind !== 'half-applied') continue;
         log(`${db.name}: retrying ${file.fileName} from statement ${drift.statementsDone + 1}`);
-        const ms = await applyMigration(client, file, db.name, drift.statementsDone);
+        const ms = await applyMigration(client, file, db.name, { resumeFrom: drift.statementsDone });
         changes.push(`finished ${file.fileName} on ${db.name} (${ms} ms)`);
       }
       // Commits skip the WAL flush until the last file, whose flushing commit makes every earlier one durable
       // (WAL is flushed in order). A crash before it can only lose a suffix of files, each together with its
       // tracking row, so they show as pending again. It saves one disk flush per file.
-      const batched = plan.pending.length > 1;
-      if (batched) await client.query('SET synchronous_commit TO off');
-      for (const [i, file] of plan.pending.entries()) {
-        if (batched && i === plan.pending.length - 1) await client.query('RESET synchronous_commit');
-        log(`${db.name}: applying ${file.fileName}`);
-        const ms = await applyMigration(client, file, db.name);
-        changes.push(`applied ${file.fileName} to ${db.name} (${ms} ms)`);
+      const { pending } = plan;
+      for (let i = 0; i < pending.length; ) {
+        const file = pending[i]!;
+        if (!file.transactional) {
+          log(`${db.name}: applying ${file.fileName}`);
+          const ms = await applyMigration(client, file, db.name);
+          changes.push(`applied ${file.fileName} to ${db.name} (${ms} ms)`);
+          i += 1;
+          continue;
+        }
+        // Consecutive transactional files travel together: one round trip for up to BATCH_FILES of them.
+        let end = i;
+        while (end < pending.length && pending[end]!.transactional && end - i < BATCH_FILES) end += 1;
+        const batch = pending.slice(i, end);
+        for (const f of batch) log(`${db.name}: applying ${f.fileName}`);
+        const first = i;
+        const durations = await applyTransactionalFiles(client, batch, db.name, (k) => first + k < pending.length - 1);
+        batch.forEach((f, k) => changes.push(`applied ${f.fileName} to ${db.name} (${durations[k]} ms)`));
+        i = end;
       }
       return { database: db.name, changes };
-    }),
-  );
+    });
+  });
 }
 
 /** The file `migrate:down` would revert in `db` (none when nothing is applied); throws when it cannot. */
@@ -153,9 +231,8 @@ export async function planRevert(target: Target, db: ResolvedDatabase): Promise<
 /** Reverts the last applied migration of `db` with its down section, under the lock. */
 export async function revertLast(target: Target, db: ResolvedDatabase, options: MigrateOptions = {}): Promise<MigrateResult> {
   const files = filesOf(target, db);
-  const connection = connectionFor(target, db.name);
-  return withMigrationLock(connection, db.name, { timeoutSeconds: options.lockTimeoutSeconds }, () =>
-    withClient({ ...connection, application_name: 'pgstrap migrate:down' }, async (client) => {
+  return onSession(target, db.name, options.sessions, 'pgstrap migrate:down', (client) =>
+    withMigrationLock(client, db.name, { timeoutSeconds: options.lockTimeoutSeconds }, async () => {
       const file = fileToRevert(db.name, planMigrations(files, await readHistory(client)), files);
       if (!file) return { database: db.name, changes: [] };
       options.log?.(`${db.name}: reverting ${file.fileName}`);

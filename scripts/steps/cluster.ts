@@ -30,13 +30,13 @@ import {
 import { readInstalledExtensions } from '../db/extensions.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
 import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
-import { withClient } from '../db/client.ts';
 import { checkConfigFile, readKnownSettings } from '../engines/binaries.ts';
 import { listenSettings } from '../engines/cluster.ts';
 import { verifyPortBindable } from '../engines/port.ts';
 import { connectionFor, type ManagedTarget } from '../engines/target.ts';
+import { withClient } from '../db/client.ts';
 import { writePgpass } from '../engines/client-env.ts';
-import type { RunContext, Step } from './step.ts';
+import { withSession, type RunContext, type Step } from './step.ts';
 
 /** Only managed clusters have a lifecycle. */
 function skipExternal(ctx: RunContext): string | undefined {
@@ -253,7 +253,7 @@ export const settingsStep: Step = {
     const status = cluster.status();
     if (status.running) {
       if (plan.restart) ctx.restartReason = plan.changes.filter((c) => c.restart).map((c) => c.name).join(', ');
-      else await withClient(connectionFor(target, 'postgres'), (c) => c.query('SELECT pg_reload_conf()'));
+      else await withSession(ctx, 'postgres', (c) => c.query('SELECT pg_reload_conf()'));
     }
     // Say why: which declared extensions need each changed setting.
     const reasons = settingReasons(ctx.config);
@@ -273,6 +273,7 @@ export const startStep: Step = {
     if (cluster.status().running) {
       if (!ctx.restartReason) return { notes };
       ctx.log(`restarting for ${ctx.restartReason}`);
+      await ctx.sessions?.closeAll();
       await cluster.stop();
       await cluster.start(ctx.config.port);
       const reason = ctx.restartReason;

@@ -5,7 +5,7 @@ import { planDatabases } from '../core/plan/databases.ts';
 import { withClient } from '../db/client.ts';
 import { listDatabases } from '../db/inspect.ts';
 import { connectionFor, maintenanceDatabase } from '../engines/target.ts';
-import type { Step } from './step.ts';
+import { withSession, type Step } from './step.ts';
 
 export const databasesStep: Step = {
   id: 'databases',
@@ -16,12 +16,21 @@ export const databasesStep: Step = {
   async run(ctx) {
     const { target } = ctx;
     const connection = connectionFor(target, maintenanceDatabase(target));
-    const missing = await withClient(connection, async (client) => planDatabases(target.databases.map((d) => d.name), await listDatabases(client)));
+    const names = target.databases.map((d) => d.name);
+    // The later steps work in every database: their sessions connect side by side with the listing, unless
+    // this run just created or started the cluster (a connect to a database not created yet logs an error).
+    const fresh = ctx.reports.some((r) => (r.id === 'cluster' || r.id === 'start') && r.changes.length > 0);
+    if (!fresh) ctx.sessions?.prepare(names);
+    const missing = await withSession(ctx, maintenanceDatabase(target), async (client) => planDatabases(names, await listDatabases(client)));
+    if (fresh) ctx.sessions?.prepare(names.filter((name) => !missing.includes(name)));
+    // A session that tried a missing database failed; it is dropped, to connect again once the database exists.
+    await Promise.all(missing.map((name) => ctx.sessions?.close(name)));
     for (const name of missing) ctx.log(`CREATE DATABASE ${quoteIdent(name)}`);
     // CREATE DATABASE cannot run in a transaction, but each is atomic; on separate connections they copy
     // the template in parallel (two databases: 80 -> 40 ms).
     const results = await Promise.allSettled(missing.map((name) => withClient(connection, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`))));
     const created = missing.filter((_, i) => results[i]!.status === 'fulfilled');
+    ctx.sessions?.prepare(created);
     const failed = results.findIndex((r) => r.status === 'rejected');
     if (failed >= 0) {
       throw partialFailure({

@@ -19,20 +19,18 @@ import {
   type MissingExtension,
   type ServerExtensionFacts,
 } from '../core/extensions/plan.ts';
-import { withClient, withTransaction } from '../db/client.ts';
+import { withTransaction } from '../db/client.ts';
 import {
   checkOutputPlugin,
-  readAvailableExtensions,
-  readAvailableVersions,
   readInstalledExtensions,
-  readSettingValues,
+  readServerExtensionState,
 } from '../db/extensions.ts';
 import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
-import { connectionFor, describeEngine, maintenanceDatabase, type ManagedTarget, type Target } from '../engines/target.ts';
+import { describeEngine, maintenanceDatabase, type ManagedTarget } from '../engines/target.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
 import { declaredForTarget } from '../core/extensions/targeted.ts';
 import { desiredSettings } from './cluster.ts';
-import type { RunContext, Step } from './step.ts';
+import { withSession, type RunContext, type Step } from './step.ts';
 
 /** Re-exported: doctor imports it from here. */
 export { declaredForTarget };
@@ -42,20 +40,18 @@ export { declaredForTarget };
  * (by default the first database the plugin is declared for: a logical slot belongs to one).
  */
 async function readServerFacts(
-  target: Target,
+  ctx: Pick<RunContext, 'target' | 'sessions'>,
   declared: ResolvedExtension[],
   slotDatabase: (ext: ResolvedExtension) => string = (ext) => ext.databases[0]!,
 ): Promise<ServerExtensionFacts> {
-  const facts = await withClient(connectionFor(target, maintenanceDatabase(target)), async (client) => {
-    const { rows } = await client.query<{ v: string; n: string }>("SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n");
+  const { target } = ctx;
+  const facts = await withSession(ctx, maintenanceDatabase(target), async (client) => {
     const pinned = declared.filter((e) => e.version !== undefined).map((e) => e.name);
-    return {
-      version: rows[0]!.v,
-      major: Math.floor(Number(rows[0]!.n) / 10000),
-      available: await readAvailableExtensions(client),
-      versions: await readAvailableVersions(client, pinned),
-      settings: await readSettingValues(client, neededSettingNames(declared)),
-    };
+    const state = await readServerExtensionState(client, pinned, neededSettingNames(declared), [
+      { text: "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n" },
+    ]);
+    const row = state.first[0]![0] as { v: string; n: string };
+    return { ...state, version: row.v, major: Math.floor(Number(row.n) / 10000) };
   });
   const outputPlugins = new Map<string, string | undefined>();
   for (const ext of declared.filter((e) => findExtension(e.name)?.kind === 'output-plugin')) {
@@ -64,7 +60,7 @@ async function readServerFacts(
       outputPlugins.set(ext.name, `wal_level is "${wal}"; logical decoding needs "logical"`);
       continue;
     }
-    outputPlugins.set(ext.name, await withClient(connectionFor(target, slotDatabase(ext)), (c) => checkOutputPlugin(c, ext.name)));
+    outputPlugins.set(ext.name, await withSession(ctx, slotDatabase(ext), (c) => checkOutputPlugin(c, ext.name)));
   }
   const label = target.kind === 'external' ? `${describeEngine(target)} (PostgreSQL ${facts.version})` : describeEngine(target);
   return { kind: target.kind, label, major: facts.major, available: facts.available, versions: facts.versions, settings: facts.settings, outputPlugins };
@@ -135,7 +131,7 @@ export const extensionsCheckStep: Step = {
     const server =
       target.kind === 'external'
         ? // Its databases may not exist yet: plugins are checked in the maintenance database.
-          await readServerFacts(target, declared, () => maintenanceDatabase(target))
+          await readServerFacts(ctx, declared, () => maintenanceDatabase(target))
         : await readInstalledFacts(target, config);
     const plan = planExtensions(declared, server, target.databases.map((d) => ({ database: d.name, installed: new Map() })));
     if (plan.missing.length > 0) throw missingError(plan.missing, server.label);
@@ -150,12 +146,13 @@ export const extensionsStep: Step = {
   async run(ctx) {
     const { target, config } = ctx;
     const declared = declaredForTarget(config, target.databases);
-    const databases: DatabaseExtensionFacts[] = await Promise.all(
-      target.databases.map(async (db) => ({ database: db.name, installed: await withClient(connectionFor(target, db.name), readInstalledExtensions) })),
-    );
+    // Each database on its own session, side by side with the server-wide questions.
+    const [server, databases] = await Promise.all([
+      declared.length === 0 ? undefined : readServerFacts(ctx, declared),
+      Promise.all(target.databases.map(async (db): Promise<DatabaseExtensionFacts> => ({ database: db.name, installed: await withSession(ctx, db.name, readInstalledExtensions) }))),
+    ]);
     const undeclared = undeclaredExtensions(declared, databases).map(describeUndeclared);
-    if (declared.length === 0) return { notes: undeclared, ...(undeclared.length > 0 ? { status: 'warning' as const } : {}) };
-    const server = await readServerFacts(target, declared);
+    if (server === undefined) return { notes: undeclared, ...(undeclared.length > 0 ? { status: 'warning' as const } : {}) };
     const plan = planExtensions(declared, server, databases);
     const required = plan.missing.filter((m) => m.required);
     if (required.length > 0) throw missingError(required, server.label);
@@ -177,7 +174,7 @@ export const extensionsStep: Step = {
       for (const line of lines) ctx.log(line);
       try {
         // One transaction per database: it gets all of its extensions or none.
-        await withClient(connectionFor(target, database), (client) =>
+        await withSession(ctx, database, (client) =>
           withTransaction(client, async () => {
             for (const sql of actions.flatMap(extensionActionSql)) await client.query(sql);
           }),

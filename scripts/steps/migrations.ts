@@ -26,7 +26,7 @@ export function createMigrationsStep(options: Omit<MigrateOptions, 'log'> = {}):
       const changes: string[] = [];
       const handedOff: string[] = [];
       for (const db of ctx.target.databases) {
-        if (db.migrations.builtIn) changes.push(...(await migrateDatabase(ctx.target, db, { ...options, log: ctx.log })).changes);
+        if (db.migrations.builtIn) changes.push(...(await migrateDatabase(ctx.target, db, { ...options, log: ctx.log, sessions: ctx.sessions })).changes);
         const command = db.migrations.command;
         if (command === undefined) continue;
         ctx.log(`${db.name}: running ${displayCommand(command)}`);
@@ -50,7 +50,7 @@ export function createRevertStep(options: Omit<MigrateOptions, 'log' | 'accept' 
     async run(ctx) {
       const changes: string[] = [];
       for (const db of ctx.target.databases) {
-        if (db.migrations.builtIn) changes.push(...(await revertLast(ctx.target, db, { ...options, log: ctx.log })).changes);
+        if (db.migrations.builtIn) changes.push(...(await revertLast(ctx.target, db, { ...options, log: ctx.log, sessions: ctx.sessions })).changes);
       }
       return { changes, notes: changes.length === 0 ? ['no migration is applied'] : [] };
     },

@@ -1,7 +1,9 @@
 /** A pipeline step: observes the server, plans the difference, applies it, and says what it did. */
+import type pg from 'pg';
 import type { ResolvedConfig } from '../core/config/types.ts';
 import type { StepOutcome, StepReport } from '../core/report.ts';
-import type { Target } from '../engines/target.ts';
+import { withClient, type Sessions } from '../db/client.ts';
+import { connectionFor, type Target } from '../engines/target.ts';
 
 /** What every step of a run shares. */
 export interface RunContext {
@@ -13,6 +15,13 @@ export interface RunContext {
   log: (line: string) => void;
   /** Set by the settings step when the server must restart before the next step runs. */
   restartReason?: string | undefined;
+  /** One open connection per database, shared by the steps of the run (runSteps provides it). */
+  sessions?: Sessions | undefined;
+}
+
+/** Runs `fn` on the run's session of `database`, or on a connection of its own when the run has none. */
+export function withSession<T>(ctx: Pick<RunContext, 'target' | 'sessions'>, database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  return ctx.sessions ? ctx.sessions.with(database, fn) : withClient(connectionFor(ctx.target, database), fn);
 }
 
 /** One step of `npm run setup`. */

@@ -2,10 +2,9 @@
 import { partialFailure } from '../core/partial-failure.ts';
 import { FAST_RANDOM_CAVEAT, RECORD_STRATEGY_SQL } from '../core/uuidv7/sql.ts';
 import { planUuidv7, UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
-import { withClient, withTransaction } from '../db/client.ts';
+import { withTransaction } from '../db/client.ts';
 import { readUuidv7State } from '../db/uuidv7.ts';
-import { connectionFor } from '../engines/target.ts';
-import type { Step } from './step.ts';
+import { withSession, type Step } from './step.ts';
 
 export const uuidv7Step: Step = {
   id: 'uuidv7',
@@ -15,9 +14,11 @@ export const uuidv7Step: Step = {
     const notes: string[] = [];
     const random = ctx.config.uuidv7.fallbackRandom;
     let fastFallbackOnExternal = false;
-    for (const db of ctx.target.databases) {
-      await withClient(connectionFor(ctx.target, db.name), async (client) => {
-        const state = await readUuidv7State(client, UUIDV7_SCHEMA);
+    // Read side by side, one session per database; then applied one database at a time, in order.
+    const states = await Promise.all(ctx.target.databases.map((db) => withSession(ctx, db.name, (client) => readUuidv7State(client, UUIDV7_SCHEMA))));
+    for (const [i, db] of ctx.target.databases.entries()) {
+      await withSession(ctx, db.name, async (client) => {
+        const state = states[i]!;
         const plan = planUuidv7(state, ctx.config.uuidv7);
         notes.push(...plan.notes.map((n) => `${db.name}: ${n}`));
         if (plan.managed && plan.strategy === 'fallback' && random === 'fast' && ctx.target.kind === 'external') fastFallbackOnExternal = true;

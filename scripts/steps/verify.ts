@@ -2,11 +2,13 @@
  * Proves uuidv7() in every managed database: the strategy in effect, a batch of ids checked for
  * version, variant, uniqueness, clock and (where promised) order, a table that takes rows with it as
  * the key default; then the SQL fallback, installed in a rolled-back transaction, passes the same checks.
- * It changes nothing: every statement runs in a transaction that is rolled back.
+ * It changes nothing: every statement runs in a transaction that is rolled back. Each generator's checks
+ * take one round trip.
  */
 import type pg from 'pg';
 import { ExitCode, messageOf, PgstrapError } from '../core/errors.ts';
 import { nothingChanged } from '../core/report.ts';
+import { splitStatements } from '../core/migrations/split.ts';
 import { quoteIdent } from '../core/identifiers.ts';
 import {
   batchSql,
@@ -20,44 +22,49 @@ import {
 } from '../core/uuidv7/checks.ts';
 import { FALLBACK_RANDOM_WORDS, installFallbackSql, type FallbackRandom } from '../core/uuidv7/sql.ts';
 import { describeStrategy, promisesOrder, UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
-import { withClient } from '../db/client.ts';
-import { readFallbackRandom, readUuidv7Strategy } from '../db/uuidv7.ts';
-import { connectionFor } from '../engines/target.ts';
-import type { Step } from './step.ts';
+import { PipelineError, queryPipeline, type PipelinedStatement, type PipelineRow } from '../db/client.ts';
+import { readStrategyAndFallback } from '../db/uuidv7.ts';
+import { withSession, type Step } from './step.ts';
 
-/** Runs `fn` in a transaction that is always rolled back, so verification leaves nothing behind. */
-async function inRolledBackTransaction<T>(client: pg.Client, fn: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    return await fn();
-  } finally {
-    await client.query('ROLLBACK').catch(() => {});
-  }
+/** Statements to run before the checks, and how a failure among them is described. */
+interface CheckSetup {
+  statements: string[];
+  failure: string;
 }
 
-/** Checks one generator: a batch, then the key-default tables. Errors become failures, not crashes. */
-async function checkGenerator(client: pg.Client, generator: string, extractSchema: string, ordered: boolean, batch: number): Promise<BatchVerdict> {
+/**
+ * Checks one generator: a batch, then the key-default tables, after `setup` (e.g. installing the fallback
+ * in a scratch schema), all in one round trip and in a transaction that is rolled back. Errors become
+ * failures, not crashes.
+ */
+async function checkGenerator(client: pg.Client, generator: string, extractSchema: string, ordered: boolean, batch: number, setup?: CheckSetup): Promise<BatchVerdict> {
+  const prefix = ['BEGIN', ...(setup?.statements ?? [])];
+  const checks: PipelinedStatement[] = [{ text: batchSql(generator, extractSchema), values: [batch] }, ...defaultSql(generator).map((text) => ({ text })), { text: DEFAULT_ROWS_SQL }];
+  let results: PipelineRow[][];
   try {
-    const { rows } = await client.query(batchSql(generator, extractSchema), [batch]);
-    const verdict = judgeBatch(toBatchResult(rows[0]!), batch, ordered);
-    for (const sql of defaultSql(generator)) await client.query(sql);
-    const inserted = Number((await client.query<{ n: number }>(DEFAULT_ROWS_SQL)).rows[0]!.n);
-    if (inserted !== DEFAULT_ROWS) verdict.failures.push(`tables with DEFAULT ${generator} took ${inserted} of ${DEFAULT_ROWS} rows`);
-    else verdict.facts.push(`DEFAULT ${generator} and DEFAULT COALESCE(${generator}, gen_random_uuid()) take rows`);
-    return verdict;
+    results = await queryPipeline(client, [...prefix.map((text) => ({ text })), ...checks, { text: 'ROLLBACK' }]);
   } catch (error) {
-    return { failures: [`${generator} failed: ${messageOf(error)}`], facts: [] };
+    await client.query('ROLLBACK').catch(() => {});
+    const failed = error instanceof PipelineError ? error : undefined;
+    const message = messageOf(failed?.serverError ?? error);
+    if (setup && failed && failed.index > 0 && failed.index < prefix.length) return { failures: [`${setup.failure}: ${message}`], facts: [] };
+    return { failures: [`${generator} failed: ${message}`], facts: [] };
   }
+  const verdict = judgeBatch(toBatchResult(results[prefix.length]![0]!), batch, ordered);
+  const inserted = Number(results[prefix.length + checks.length - 1]![0]!.n);
+  if (inserted !== DEFAULT_ROWS) verdict.failures.push(`tables with DEFAULT ${generator} took ${inserted} of ${DEFAULT_ROWS} rows`);
+  else verdict.facts.push(`DEFAULT ${generator} and DEFAULT COALESCE(${generator}, gen_random_uuid()) take rows`);
+  return verdict;
 }
 
 /** The verdicts for one database: the strategy in effect, then the fallback. */
 async function verifyDatabase(client: pg.Client, database: string, random: FallbackRandom, batch: number): Promise<{ failures: string[]; notes: string[] }> {
-  const strategy = await readUuidv7Strategy(client);
-  const described = strategy === undefined ? undefined : describeStrategy(strategy, strategy === 'fallback' ? await readFallbackRandom(client, UUIDV7_SCHEMA) : undefined);
+  const { strategy, fallbackRandom } = await readStrategyAndFallback(client, UUIDV7_SCHEMA);
+  const described = strategy === undefined ? undefined : describeStrategy(strategy, strategy === 'fallback' ? fallbackRandom : undefined);
   const failures: string[] = [];
   const notes: string[] = [];
   // A uuidv7() pgstrap did not record (a team's own) promises nothing: its disorder is reported, not failed.
-  const inUse = await inRolledBackTransaction(client, () => checkGenerator(client, 'uuidv7()', UUIDV7_SCHEMA, strategy !== undefined && promisesOrder(strategy), batch));
+  const inUse = await checkGenerator(client, 'uuidv7()', UUIDV7_SCHEMA, strategy !== undefined && promisesOrder(strategy), batch);
   notes.push(`${database}: uuidv7() strategy ${described ?? 'not recorded (npm run setup records it)'}; ${inUse.facts.join('; ')}`);
   failures.push(...inUse.failures.map((f) => `${database}: uuidv7(): ${f}`));
   // The fallback, even where it is not in use: a team learns it works on a server without the extension.
@@ -65,11 +72,8 @@ async function verifyDatabase(client: pg.Client, database: string, random: Fallb
   if (strategy === 'fallback') return { failures, notes };
   // The configured fallback: the one setup would install if this server lost its extension.
   const schema = `pgstrap_verify_${process.pid}`;
-  const fallback = await inRolledBackTransaction(client, async () => {
-    await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-    await client.query(installFallbackSql(schema, random));
-    return checkGenerator(client, `${quoteIdent(schema)}.uuidv7()`, schema, true, batch);
-  }).catch((error: unknown) => ({ failures: [`installing it failed: ${messageOf(error)}`], facts: [] }) as BatchVerdict);
+  const install = [`CREATE SCHEMA ${quoteIdent(schema)}`, ...splitStatements(installFallbackSql(schema, random)).map((s) => s.text)];
+  const fallback = await checkGenerator(client, `${quoteIdent(schema)}.uuidv7()`, schema, true, batch, { statements: install, failure: 'installing it failed' });
   notes.push(`${database}: SQL fallback, ${FALLBACK_RANDOM_WORDS[random]} (installed in a rolled-back transaction): ${fallback.failures.length === 0 ? 'passes the same checks' : 'FAILS'}${fallback.facts.length ? `; ${fallback.facts[0]}` : ''}`);
   failures.push(...fallback.failures.map((f) => `${database}: SQL fallback: ${f}`));
   return { failures, notes };
@@ -86,7 +90,7 @@ export const verifyStep: Step = {
     // One connection per database, concurrently: the server checks them in parallel, and nothing is shared.
     const results = await Promise.all(
       ctx.target.databases.map((db) =>
-        withClient(connectionFor(ctx.target, db.name), (client) => verifyDatabase(client, db.name, ctx.config.uuidv7.fallbackRandom, batch)),
+        withSession(ctx, db.name, (client) => verifyDatabase(client, db.name, ctx.config.uuidv7.fallbackRandom, batch)),
       ),
     );
     const failures = results.flatMap((r) => r.failures);

@@ -2,6 +2,8 @@
 import { isPgstrapError, PgstrapError } from '../core/errors.ts';
 import { toReport, type StepReport } from '../core/report.ts';
 import { redactSecrets } from '../core/secrets.ts';
+import { Sessions } from '../db/client.ts';
+import { connectionFor } from '../engines/target.ts';
 import type { RunContext, Step } from '../steps/step.ts';
 import type { OutputMode } from './output.ts';
 
@@ -15,7 +17,17 @@ function outcomeSuffix(report: StepReport): string {
 }
 
 /** Runs `steps` in order; stops at the first error, which is rethrown for the CLI to render. */
-export async function runSteps(steps: Step[], ctx: Omit<RunContext, 'log'>, mode: OutputMode): Promise<StepReport[]> {
+export async function runSteps(steps: Step[], given: Omit<RunContext, 'log'>, mode: OutputMode): Promise<StepReport[]> {
+  const ownSessions = given.sessions === undefined;
+  const ctx = ownSessions ? Object.assign(given, { sessions: new Sessions((database) => connectionFor(given.target, database)) }) : given;
+  try {
+    return await runStepList(steps, ctx, mode);
+  } finally {
+    if (ownSessions) await ctx.sessions!.closeAll();
+  }
+}
+
+async function runStepList(steps: Step[], ctx: Omit<RunContext, 'log'>, mode: OutputMode): Promise<StepReport[]> {
   const reports: StepReport[] = ctx.reports;
   // Loaded on first use, so commands that never run steps (doctor, env, status) do not pay for it.
   const { Listr } = await import('listr2');

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { PgstrapConfig, ResolvedConfig } from '../../scripts/core/config/types.ts';
 import { resolveConfig } from '../../scripts/core/config/validate.ts';
 import type { StepReport } from '../../scripts/core/report.ts';
-import { withClient } from '../../scripts/db/client.ts';
+import { Sessions, withClient } from '../../scripts/db/client.ts';
 import { probeVersion } from '../../scripts/engines/binaries.ts';
 import { selectTarget, type EngineOverrides } from '../../scripts/engines/select.ts';
 import { connectionFor, type ManagedTarget, type Target } from '../../scripts/engines/target.ts';
@@ -91,14 +91,20 @@ export function testEnv(_config?: ResolvedConfig, extra: Record<string, string |
 
 /** Runs steps as the pipeline does, without a renderer; returns their reports. */
 export async function runStepsQuietly(steps: Step[], config: ResolvedConfig, target: Target, lines: string[] = []): Promise<StepReport[]> {
-  const ctx: RunContext = { config, target, reports: [], log: (line) => lines.push(line) };
-  for (const step of steps) {
-    const reason = step.skip?.(ctx);
-    if (reason) {
-      ctx.reports.push(toReport(step.id, step.title, { status: 'skipped', notes: [reason] }));
-      continue;
+  // One session per database across the steps, as runSteps gives the CLI's runs.
+  const sessions = new Sessions((database) => connectionFor(target, database));
+  const ctx: RunContext = { config, target, reports: [], log: (line) => lines.push(line), sessions };
+  try {
+    for (const step of steps) {
+      const reason = step.skip?.(ctx);
+      if (reason) {
+        ctx.reports.push(toReport(step.id, step.title, { status: 'skipped', notes: [reason] }));
+        continue;
+      }
+      ctx.reports.push(toReport(step.id, step.title, await step.run(ctx)));
     }
-    ctx.reports.push(toReport(step.id, step.title, await step.run(ctx)));
+  } finally {
+    await sessions.closeAll();
   }
   return ctx.reports;
 }
