@@ -25,7 +25,7 @@ import { connectionFor, readPassword, type ManagedTarget } from '../scripts/engi
 import { installRoot } from '../scripts/install-root.ts';
 import { startDelayProxy, type DelayProxy } from './delay-proxy.ts';
 import { measureMigrations } from './migrations.ts';
-import { measureSetup } from './setup-figures.ts';
+import { makeScratchProject, measureSetup } from './setup-figures.ts';
 
 const REPO_ROOT = installRoot();
 
@@ -61,23 +61,12 @@ function threeStatementMigration(i: number): string {
 
 /** A scratch project: the repository's database list and extensions, the shipped migrations, and a second config for 100 files. */
 async function makeProject(port: number): Promise<string> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-rtt-'));
-  fs.chmodSync(dir, 0o755);
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   const source = await loadConfig({ cwd: REPO_ROOT });
-  const config = {
-    engine: 'embedded',
-    postgresMajor: source.postgresMajor,
-    port,
-    databases: source.databases.map((d) => d.name),
-    extensions: source.extensions.map((e) => ({ name: e.name, required: e.required })),
-  };
-  fs.writeFileSync(path.join(dir, 'extensions.config.mjs'), `export default ${JSON.stringify(config, null, 2)};\n`);
-  fs.cpSync(path.join(REPO_ROOT, 'migrations'), path.join(dir, 'migrations'), { recursive: true });
+  const dir = makeScratchProject(source, port, { migrations: path.join(REPO_ROOT, 'migrations') });
   const many = path.join(dir, 'many');
   fs.mkdirSync(many);
   for (let i = 1; i <= 100; i++) fs.writeFileSync(path.join(many, `${String(i).padStart(5, '0')}_many_${i}.sql`), threeStatementMigration(i));
-  const manyConfig = { ...config, databases: [{ name: 'many', migrations: { directory: 'many' } }], extensions: [] };
+  const manyConfig = { engine: 'embedded', postgresMajor: source.postgresMajor, port, databases: [{ name: 'many', migrations: { directory: 'many' } }], extensions: [] };
   fs.writeFileSync(path.join(dir, 'many.config.mjs'), `export default ${JSON.stringify(manyConfig, null, 2)};\n`);
   return dir;
 }

@@ -38,7 +38,8 @@ async function runStepList(steps: Step[], ctx: Omit<RunContext, 'log'>, mode: Ou
         const reason = step.skip?.({ ...ctx, log: () => {} });
         if (reason) {
           reports.push(toReport(step.id, step.title, { status: 'skipped', notes: [reason] }));
-          task.skip(`${step.title} (skipped: ${reason})`);
+          // The terminal renderer shows the skip message in place of the title; the plain one prints both.
+          task.skip(mode === 'tasks' ? `${step.title} (skipped: ${reason})` : reason);
           return;
         }
         const runCtx = ctx as RunContext;
