@@ -77,8 +77,8 @@ describe.skipIf(skip !== undefined)(`Debian trixie PostgreSQL 17 with its packag
 
   it('writes the preloads and settings, and enables every extension in its database', async () => {
     const byId = Object.fromEntries(reports.map((r) => [r.id, r]));
-    expect(byId.settings!.notes).toEqual(['cron.database_name: needed by pg_cron', expect.stringMatching(/^shared_preload_libraries: needed by /)]);
-    expect(byId.settings!.notes[1]!.split(': needed by ')[1]!.split(', ').sort()).toEqual(['pg_cron', 'pg_stat_statements', 'timescaledb']);
+    expect(byId.settings!.notes).toEqual(['cron.use_background_workers: needed by pg_cron', 'cron.database_name: needed by pg_cron', expect.stringMatching(/^shared_preload_libraries: needed by /)]);
+    expect(byId.settings!.notes[2]!.split(': needed by ')[1]!.split(', ').sort()).toEqual(['pg_cron', 'pg_stat_statements', 'timescaledb']);
     expect(byId.start!.changes).toEqual([expect.stringMatching(/^started PostgreSQL 17\.\d+/)]);
     const preload = (await query<{ v: string }>(target, 'app', "SELECT current_setting('shared_preload_libraries') AS v"))[0]!.v;
     expect(preload.split(',').map((s) => s.trim()).sort()).toEqual(['pg_cron', 'pg_stat_statements', 'timescaledb']);
@@ -167,9 +167,8 @@ describe.skipIf(skip !== undefined)(`Debian trixie PostgreSQL 17 with its packag
   });
 });
 
-// These need the wal2json/pg_cron fixes of issue 12 items 1 and 2 (branch wt-ext): they fail on trixie's 17.12 until
-// those merge, and are kept as plain assertions so they pass once they have.
-describe.skipIf(skip !== undefined)(`needs issue 12 items 1-2 (wt-ext: output_plugin_libraries, pg_cron job connections): trixie PostgreSQL 17${skip ? ` (skipped: ${skip})` : ''}`, () => {
+// trixie's 17.12 has output_plugin_libraries (wal2json must be allowed there) and pg_cron 1.6 (its jobs must connect).
+describe.skipIf(skip !== undefined)(`trixie PostgreSQL 17: a wal2json slot and a pg_cron job, for real${skip ? ` (skipped: ${skip})` : ''}`, () => {
   const projects: Array<Awaited<ReturnType<typeof trixieProject>>> = [];
   afterAll(async () => Promise.all(projects.map((p) => p.remove())));
 
