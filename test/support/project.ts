@@ -17,6 +17,7 @@ import { connectionFor, type ManagedTarget, type Target } from '../../scripts/en
 import type { RunContext, Step } from '../../scripts/steps/step.ts';
 import { toReport } from '../../scripts/core/report.ts';
 import { run } from '../../scripts/engines/process.ts';
+import { relocationDir } from '../../scripts/engines/placement.ts';
 import type pg from 'pg';
 
 /** The repository root: embedded binaries resolve from its node_modules. */
@@ -78,7 +79,21 @@ async function stopQuietly(config: ResolvedConfig): Promise<void> {
       if (target.layout.relocated) fs.rmSync(target.layout.runtimeDir, { recursive: true, force: true });
     }
   } catch {
-    // Nothing to stop.
+    // No engine found from this environment (a system engine started with its own PG_BIN): stop the server by its pid.
+    for (const dataDir of [config.dataDir ?? path.join(config.stateDir, 'data'), path.join(relocationDir(config.projectDir), 'data')]) {
+      const pid = Number(fs.existsSync(path.join(dataDir, 'postmaster.pid')) ? fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0] : NaN);
+      if (!Number.isInteger(pid) || pid <= 0) continue;
+      try {
+        process.kill(pid, 'SIGINT');
+        for (let i = 0; i < 200; i++) {
+          process.kill(pid, 0);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } catch {
+        // Gone.
+      }
+    }
+    fs.rmSync(relocationDir(config.projectDir), { recursive: true, force: true });
   }
 }
 
