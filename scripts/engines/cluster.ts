@@ -6,14 +6,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, messageOf, PgstrapError } from '../core/errors.ts';
-import type { ClusterLayout } from '../core/layout.ts';
+import { socketPath, type ClusterLayout } from '../core/layout.ts';
 import { scramVerifier } from '../core/scram.ts';
 import { INCLUDE_LINE, MANAGED_CONF, parseManagedConf, renderManagedConf } from '../core/server-settings.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import { shellQuote } from './client-env.ts';
 import { currentUid, lstatOrUndefined } from './ownership.ts';
 import { describePortHolder, isPortFree, portHolderPid } from './port.ts';
-import { run } from './process.ts';
+import { isProcessAlive, run } from './process.ts';
 import type { ServerUser } from './server-user.ts';
 
 /** What `postmaster.pid` says, with whether that process is really alive. */
@@ -53,17 +53,13 @@ export interface LiveServer {
 
 /** True when `pid` is a live process that looks like a PostgreSQL server. */
 function isPostmaster(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: alive but another user's; only a postmaster of another user would hold our data directory.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  if (!isProcessAlive(pid)) return false;
   try {
     const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
     return comm === 'postgres' || comm === 'postmaster';
   } catch {
-    return true; // no /proc (macOS): trust a live pid
+    // No /proc (macOS), or another user's process (only a postmaster of another user would hold our data directory).
+    return true;
   }
 }
 
@@ -163,11 +159,9 @@ export class Cluster {
    * the port's holder shows its working directory, which PostgreSQL sets to its data directory.
    */
   async liveServerElsewhere(port: number): Promise<LiveServer | undefined> {
-    const lockFile = path.join(this.layout.socketDir, `.s.PGSQL.${port}.lock`);
-    const lines = readLines(lockFile);
-    const lockPid = Number(lines?.[0]);
-    if (lines && Number.isInteger(lockPid) && lockPid > 0 && isPostmaster(lockPid)) {
-      return { pid: lockPid, dataDir: lines[1]?.trim() || undefined, foundBy: `socket lock file ${lockFile}` };
+    const lock = this.readSocketLock(port);
+    if (lock && Number.isInteger(lock.pid) && lock.pid > 0 && isPostmaster(lock.pid)) {
+      return { pid: lock.pid, dataDir: lock.dataDir, foundBy: `socket lock file ${lock.file}` };
     }
     const pid = await portHolderPid(port);
     if (pid === undefined) return undefined;
@@ -315,25 +309,32 @@ export class Cluster {
   }
 
   /** Removes the socket and its lock file left by a server that is gone; a live server's are refused. */
+  /** The socket's lock file for `port` (PostgreSQL writes the server's pid, then its data directory), if there is one. */
+  private readSocketLock(port: number): { file: string; socket: string; pid: number; dataDir: string | undefined } | undefined {
+    const socket = socketPath(this.layout.socketDir, port);
+    const lines = readLines(`${socket}.lock`);
+    return lines && { file: `${socket}.lock`, socket, pid: Number(lines[0]), dataDir: lines[1]?.trim() || undefined };
+  }
+
   private removeStaleSocket(port: number): void {
-    const lockFile = path.join(this.layout.socketDir, `.s.PGSQL.${port}.lock`);
-    const lines = readLines(lockFile);
-    if (lines === undefined) {
+    const lock = this.readSocketLock(port);
+    if (lock === undefined) {
       // A socket without its lock file belongs to no server PostgreSQL would still start.
-      if (lstatOrUndefined(path.join(this.layout.socketDir, `.s.PGSQL.${port}`))?.isSocket()) fs.rmSync(path.join(this.layout.socketDir, `.s.PGSQL.${port}`), { force: true });
+      const socket = socketPath(this.layout.socketDir, port);
+      if (lstatOrUndefined(socket)?.isSocket()) fs.rmSync(socket, { force: true });
       return;
     }
-    const pid = Number(lines[0]);
+    const pid = lock.pid;
     if (Number.isInteger(pid) && pid !== 0 && isPostmaster(Math.abs(pid))) {
       throw new PgstrapError({
         code: 'cluster.socket-in-use',
-        message: `a server (pid ${Math.abs(pid)}, data directory ${lines[1]?.trim() || 'unknown'}) holds the socket ${this.layout.socketDir}/.s.PGSQL.${port}`,
+        message: `a server (pid ${Math.abs(pid)}, data directory ${lock.dataDir ?? 'unknown'}) holds the socket ${lock.socket}`,
         remedy: `Stop that server (kill -INT ${Math.abs(pid)} asks it for a fast shutdown), or set socketDir or port in the config.`,
         exit: ExitCode.cluster,
       });
     }
-    fs.rmSync(lockFile, { force: true });
-    fs.rmSync(path.join(this.layout.socketDir, `.s.PGSQL.${port}`), { force: true });
+    fs.rmSync(lock.file, { force: true });
+    fs.rmSync(lock.socket, { force: true });
   }
 
   /** Starts the server and waits until it accepts connections; a no-op when it runs. */

@@ -4,19 +4,13 @@
  * folder by chown or chmod.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { readAccounts } from './server-user.ts';
 
 /** The account name of `uid` from /etc/passwd, or `uid N` when it has none. */
 export function userNameOf(uid: number): string {
-  try {
-    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const [name, , id] = line.split(':');
-      if (name && Number(id) === uid) return name;
-    }
-  } catch {
-    // No /etc/passwd: the number will do.
-  }
-  return `uid ${uid}`;
+  return readAccounts().find((account) => account.uid === uid)?.name ?? `uid ${uid}`;
 }
 
 /** `drwxr-xr-x`-style text of a mode's permission bits, e.g. `0755`. */
@@ -84,16 +78,11 @@ export function verifyTrustedDir(dir: string, uid: number, context: TrustContext
   const reason = untrustedReason(stat, uid) ?? ((stat.mode & 0o1000) !== 0 ? `others may create entries in it (mode ${octalMode(stat.mode)})` : undefined);
   if (reason) throw untrusted(dir, stat, reason, context);
   if (!ancestors) return;
-  for (let parent = dirnameOf(dir); parent !== dirnameOf(parent); parent = dirnameOf(parent)) {
+  for (let parent = path.dirname(dir); parent !== path.dirname(parent); parent = path.dirname(parent)) {
     const above = fs.lstatSync(parent);
     const why = untrustedReason(above, uid);
     if (why) throw untrusted(parent, above, `a folder above ${dir}: ${why}`, context);
   }
-}
-
-function dirnameOf(file: string): string {
-  const index = file.replace(/\/+$/, '').lastIndexOf('/');
-  return index <= 0 ? '/' : file.slice(0, index);
 }
 
 /**

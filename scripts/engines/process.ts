@@ -81,6 +81,16 @@ export function run(program: string, args: readonly string[], options: RunOption
   });
 }
 
+/** True when `pid` is a live process, ours or another user's (EPERM: alive, but not ours to signal). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * The first executable `name` in the folders of `pathEnv`, like `which`: a few stat calls, where importing
  * a `which` package cost a tenth of a second on every command that looks for pg_config.

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { isProcessAlive } from './process.ts';
 
 /** A held lock goes stale this long after its holder stopped refreshing it (killed, frozen). */
 const STALE_MS = 4000;
@@ -38,20 +39,11 @@ export function readLockOwner(stateDir: string): LockOwner | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** `pid 812 (setup, for 3 s)`, or with `, gone: its lock frees itself` when that process no longer runs. */
 export function describeOwner(owner: LockOwner | undefined, now = Date.now()): string {
   if (!owner) return 'another pgstrap command';
   const seconds = Math.max(0, Math.round((now - Date.parse(owner.since)) / 1000));
-  const gone = owner.host === os.hostname() && !isAlive(owner.pid);
+  const gone = owner.host === os.hostname() && !isProcessAlive(owner.pid);
   return `pid ${owner.pid} (${owner.command}, for ${seconds} s)${gone ? ', which is gone: its lock frees itself within seconds' : ''}`;
 }
 

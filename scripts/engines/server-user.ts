@@ -2,7 +2,7 @@
  * PostgreSQL refuses to run as root. When pgstrap itself runs as root (containers, CI), the server runs
  * as an unprivileged user: `runAs` from the config, else `postgres` if it exists, else `nobody`.
  */
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import { ExitCode, PgstrapError } from '../core/errors.ts';
 
 /** An unprivileged account the server processes run as. */
@@ -17,14 +17,23 @@ export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
+/** The accounts in /etc/passwd (none where it cannot be read). */
+export function readAccounts(): ServerUser[] {
+  let passwd = '';
+  try {
+    passwd = fs.readFileSync('/etc/passwd', 'utf8');
+  } catch {
+    // No /etc/passwd: no accounts to name.
+  }
+  return passwd.split('\n').flatMap((line) => {
+    const [name, , uid, gid] = line.split(':');
+    return name && uid !== undefined && gid !== undefined ? [{ name, uid: Number(uid), gid: Number(gid) }] : [];
+  });
+}
+
 /** Reads one account from /etc/passwd; undefined when it does not exist. */
 async function lookupUser(name: string): Promise<ServerUser | undefined> {
-  const passwd = await fs.readFile('/etc/passwd', 'utf8').catch(() => '');
-  for (const line of passwd.split('\n')) {
-    const [user, , uid, gid] = line.split(':');
-    if (user === name && uid !== undefined && gid !== undefined) return { name, uid: Number(uid), gid: Number(gid) };
-  }
-  return undefined;
+  return readAccounts().find((account) => account.name === name);
 }
 
 /** The user the server must run as, or undefined when pgstrap is not root and runs it itself. */

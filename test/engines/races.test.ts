@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isPgstrapError } from '../../scripts/core/errors.ts';
 import { withProjectLock } from '../../scripts/engines/project-lock.ts';
 import { initialiseStep } from '../../scripts/steps/cluster.ts';
-import { makeProject, managedTarget, runCli, runStepsQuietly, spawnCli, type TestProject } from '../support/project.ts';
+import { makeProject, managedTarget, runCli, runStepsQuietly, spawnCli, waitForExit, type TestProject } from '../support/project.ts';
 
 let project: TestProject | undefined;
 afterEach(async () => {
@@ -95,14 +95,7 @@ describe('one pgstrap at a time in a project', () => {
     expect(refused.stderr).toContain(`kill -INT ${pid}`);
     expect(fs.existsSync(target.layout.dataDir)).toBe(false);
     process.kill(pid, 'SIGINT');
-    for (let i = 0; i < 200; i++) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    expect(await waitForExit(pid)).toBe(true);
     const again = await runCli(['setup'], { cwd: p.dir });
     expect(again.exitCode, again.stdout + again.stderr).toBe(0);
     expect((await runCli(['status'], { cwd: p.dir })).stdout).toMatch(/state\s+running/);

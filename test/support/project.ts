@@ -16,7 +16,7 @@ import { selectTarget, type EngineOverrides } from '../../scripts/engines/select
 import { connectionFor, type ManagedTarget, type Target } from '../../scripts/engines/target.ts';
 import type { RunContext, Step } from '../../scripts/steps/step.ts';
 import { toReport } from '../../scripts/core/report.ts';
-import { run } from '../../scripts/engines/process.ts';
+import { isProcessAlive, run } from '../../scripts/engines/process.ts';
 import { relocationDir } from '../../scripts/engines/placement.ts';
 import type pg from 'pg';
 
@@ -85,13 +85,10 @@ async function stopQuietly(config: ResolvedConfig): Promise<void> {
       if (!Number.isInteger(pid) || pid <= 0) continue;
       try {
         process.kill(pid, 'SIGINT');
-        for (let i = 0; i < 200; i++) {
-          process.kill(pid, 0);
-          await new Promise((r) => setTimeout(r, 50));
-        }
       } catch {
-        // Gone.
+        continue; // Gone already.
       }
+      await waitForExit(pid);
     }
     fs.rmSync(relocationDir(config.projectDir), { recursive: true, force: true });
   }
@@ -167,16 +164,18 @@ export async function killPostmaster(target: ManagedTarget, timeoutMs = 10_000):
   if (pid === undefined) throw new Error('the cluster is not running');
   process.kill(pid, 'SIGKILL');
   // Backends notice the postmaster's death and exit on their own; the pid must be gone before a restart.
+  if (!(await waitForExit(pid, timeoutMs))) throw new Error(`pid ${pid} is still alive ${timeoutMs} ms after SIGKILL`);
+  return pid;
+}
+
+/** Waits until `pid` is gone; false when it is still alive after `timeoutMs`. */
+export async function waitForExit(pid: number, timeoutMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return pid;
-    }
-    if (Date.now() > deadline) throw new Error(`pid ${pid} is still alive ${timeoutMs} ms after SIGKILL`);
+  while (isProcessAlive(pid)) {
+    if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 50));
   }
+  return true;
 }
 
 /** A CLI run in its own process group, whose output can be watched while it runs (to kill it at a chosen moment). */
