@@ -12,7 +12,7 @@ import { createMigrationFile } from '../migrations/files.ts';
 import { getMigrationStatus, planRevert, type DatabaseMigrationStatus } from '../migrations/runner.ts';
 import { createMigrationsStep, createRevertStep } from '../steps/migrations.ts';
 import { errorJson } from '../ui/errors.ts';
-import { withProjectLock } from '../engines/project-lock.ts';
+import { withTargetLock } from '../engines/project-lock.ts';
 import { openProject, printJson, type CommonOptions, type Project } from './options.ts';
 import { runPipeline } from './setup.ts';
 
@@ -62,12 +62,7 @@ export async function migrateCommand(options: CommonOptions, flags: MigrateFlags
   if (flagError) throw flagError;
   if (flags.dryRun) return printDryRun(project, statuses, resolutions);
   const step = createMigrationsStep({ ...resolutions, lockTimeoutSeconds: lockTimeoutSeconds(flags.lockTimeout) });
-  return withClusterLock(project, 'migrate', async () => (await runPipeline(project, [step])).exit);
-}
-
-/** Holds the project lock around `fn` on the project's own cluster; an external server has the advisory lock alone. */
-function withClusterLock<T>(project: Project, command: string, fn: () => Promise<T>): Promise<T> {
-  return project.target.kind === 'external' ? fn() : withProjectLock(project.config.stateDir, command, fn);
+  return withTargetLock(project.target, 'migrate', async () => (await runPipeline(project, [step])).exit);
 }
 
 function printDryRun(project: Project, statuses: DatabaseMigrationStatus[], flags: Resolutions): ExitCode {
@@ -211,7 +206,7 @@ export async function migrateDownCommand(options: CommonOptions, flags: MigrateF
   const project = await openForMigrations(options, flags);
   if (!flags.dryRun) {
     const step = createRevertStep({ lockTimeoutSeconds: lockTimeoutSeconds(flags.lockTimeout) });
-    return withClusterLock(project, 'migrate:down', async () => (await runPipeline(project, [step])).exit);
+    return withTargetLock(project.target, 'migrate:down', async () => (await runPipeline(project, [step])).exit);
   }
   const plans: Array<{ database: string; revert: string | null; statements: number }> = [];
   for (const db of project.target.databases) {

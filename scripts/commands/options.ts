@@ -1,7 +1,7 @@
 /** Options every command shares, and how a command opens the project they point at. */
 import { loadConfig } from '../config/load.ts';
 import type { EngineChoice, ResolvedConfig } from '../core/config/types.ts';
-import { withProjectLock } from '../engines/project-lock.ts';
+import { withTargetLock } from '../engines/project-lock.ts';
 import { selectTarget } from '../engines/select.ts';
 import type { Target } from '../engines/target.ts';
 import { outputMode, type OutputMode } from '../ui/output.ts';
@@ -40,8 +40,7 @@ export async function openProject(options: CommonOptions): Promise<Project> {
  */
 export async function withProject<T>(options: CommonOptions, command: string, fn: (project: Project) => Promise<T>): Promise<T> {
   const project = await openProject(options);
-  if (project.target.kind === 'external') return fn(project);
-  return withProjectLock(project.config.stateDir, command, () => fn(project));
+  return withTargetLock(project.target, command, () => fn(project));
 }
 
 /** Writes a JSON document to stdout. */

@@ -3,7 +3,7 @@ import { evaluateDoctor } from '../core/doctor/evaluate.ts';
 import { repairsOf, summarise, type Check, type DoctorSummary, type Repair } from '../core/doctor/model.ts';
 import type { StepReport } from '../core/report.ts';
 import type { OutputMode } from '../ui/output.ts';
-import { withProjectLock } from '../engines/project-lock.ts';
+import { withTargetLock } from '../engines/project-lock.ts';
 import { gatherFacts, type Gathered, type GatherOptions } from './gather.ts';
 
 /** One doctor pass: facts gathered, checks evaluated and added up. */
@@ -50,8 +50,7 @@ export async function fixAndRecheck(
     log(`Fixing: ${repairs.join(', ')}`);
     // Loaded only here: the setup steps bring listr2 and the step modules, which a plain doctor run does not need.
     const { applyRepairs } = await import('./fix.ts');
-    const apply = () => applyRepairs(repairs, config, target, mode);
-    const outcome = target.kind === 'external' ? await apply() : await withProjectLock(config.stateDir, 'doctor --fix', apply);
+    const outcome = await withTargetLock(target, 'doctor --fix', () => applyRepairs(repairs, config, target, mode));
     for (const change of outcome.changes) log(`  ${change}`);
     fixed = {
       repairs: [...(fixed?.repairs ?? []), ...repairs],

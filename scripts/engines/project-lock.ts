@@ -9,6 +9,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { ExitCode, PgstrapError } from '../core/errors.ts';
 import { isProcessAlive } from './process.ts';
+import type { Target } from './target.ts';
 
 /** A held lock goes stale this long after its holder stopped refreshing it (killed, frozen). */
 const STALE_MS = 4000;
@@ -103,6 +104,14 @@ export async function withProjectLock<T>(stateDir: string, command: string, fn: 
     fs.rmSync(paths.owner, { force: true });
     if (!compromised) await release().catch(() => undefined);
   }
+}
+
+/**
+ * Runs `fn` holding the project lock when `target` is the project's own cluster; an external server has
+ * its own locks (the migrations' advisory lock), so there `fn` runs as it is.
+ */
+export function withTargetLock<T>(target: Target, command: string, fn: () => Promise<T>): Promise<T> {
+  return target.kind === 'external' ? fn() : withProjectLock(target.config.stateDir, command, fn);
 }
 
 function lostLock(cause: Error): PgstrapError {
