@@ -5,7 +5,7 @@
 # turns those into absolute PGHOST, PGDATA, PGPASSFILE and DATABASE_URL. It only joins paths and reads
 # one small file: no Node, no network, so entering the shell stays instant. In the two cases where the
 # orchestrator places things elsewhere (a socket path over the 103-byte limit, or running as root,
-# where state may move to /var/tmp), it asks the orchestrator itself (`npm run --silent env`) when
+# where state may move to /var/lib/pgstrap), it asks the orchestrator itself (`npm run --silent env`) when
 # node_modules is there, so the values always match what `npm run setup` uses.
 
 pgstrap_shell_hook() {
@@ -40,7 +40,7 @@ pgstrap_shell_hook() {
   if { (( $(LC_ALL=C; printf '%s' "${#socket}") > 103 )) || (( EUID == 0 )); } && [[ -d $root/node_modules ]]; then
     local exports static_host=$PGHOST
     if exports=$(cd "$root" && npm run --silent env 2> /dev/null); then eval "$exports"; fi
-    # A relocated cluster (root, /var/tmp/pgstrap-<tag>) keeps data/ beside run/, unless dataDir is configured.
+    # A relocated cluster (root, /var/lib/pgstrap/<tag>) keeps data/ beside run/, unless dataDir is configured.
     if [[ $PGHOST != "$static_host" && $PGHOST == */run && $PGSTRAP_DATA_DIR == "$PGSTRAP_STATE_DIR/data" ]]; then
       export PGDATA=${PGHOST%/run}/data
     fi
