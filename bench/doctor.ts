@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Timing } from '../scripts/core/bench/model.ts';
 import { median } from '../scripts/core/bench/stats.ts';
-import { installRoot } from '../scripts/install-root.ts';
+import { installRoot } from '../scripts/shared/install-root.ts';
 
 /** The repository root: its package.json has the doctor script, its scripts/cli.ts is the CLI. */
 const REPO_ROOT = installRoot();

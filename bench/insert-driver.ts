@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parsePgbenchTransactions, pgbenchScript } from '../scripts/core/bench/pgbench.ts';
-import { ExitCode, PgstrapError } from '../scripts/core/errors.ts';
+import { ExitCode, PgstrapError } from '../scripts/shared/errors.ts';
 import type { ConnectionTarget } from '../scripts/db/client.ts';
 import { run } from '../scripts/engines/process.ts';
 import type { BenchSession } from './session.ts';

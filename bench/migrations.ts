@@ -14,7 +14,7 @@ import path from 'node:path';
 import { runner as nodePgMigrate } from 'node-pg-migrate';
 import { resolveConfig } from '../scripts/core/config/validate.ts';
 import type { ResolvedDatabase } from '../scripts/core/config/types.ts';
-import { quoteIdent } from '../scripts/core/identifiers.ts';
+import { quoteIdent } from '../scripts/shared/identifiers.ts';
 import { median } from '../scripts/core/bench/stats.ts';
 import { withClient } from '../scripts/db/client.ts';
 import { firstFreePort } from '../scripts/engines/port.ts';
@@ -23,7 +23,7 @@ import { connectionFor, describeEngine, maintenanceDatabase, type Target } from 
 import { getMigrationStatus, migrateDatabase } from '../scripts/migrations/runner.ts';
 import { initialiseStep, settingsStep, startStep } from '../scripts/steps/cluster.ts';
 import type { RunContext } from '../scripts/steps/step.ts';
-import { installRoot } from '../scripts/install-root.ts';
+import { installRoot } from '../scripts/shared/install-root.ts';
 
 /** How much to measure. */
 export interface MigrationBenchOptions {

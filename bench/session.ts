@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { ExitCode, PgstrapError, messageOf } from '../scripts/core/errors.ts';
-import { quoteIdent } from '../scripts/core/identifiers.ts';
+import { ExitCode, PgstrapError, messageOf } from '../scripts/shared/errors.ts';
+import { quoteIdent } from '../scripts/shared/identifiers.ts';
 import {
   OUTSIDE_DEPENDENTS_SQL,
   SCHEMA_COMMENT_SQL,

@@ -9,12 +9,12 @@ import { loadConfig } from '../scripts/config/load.ts';
 import type { ResolvedConfig } from '../scripts/core/config/types.ts';
 import type { SetupFigures, Timing } from '../scripts/core/bench/model.ts';
 import { median } from '../scripts/core/bench/stats.ts';
-import { ExitCode, PgstrapError } from '../scripts/core/errors.ts';
+import { ExitCode, PgstrapError } from '../scripts/shared/errors.ts';
 import { firstFreePort } from '../scripts/engines/port.ts';
 import { run } from '../scripts/engines/process.ts';
 import { selectTarget } from '../scripts/engines/select.ts';
 import type { ManagedTarget } from '../scripts/engines/target.ts';
-import { installRoot } from '../scripts/install-root.ts';
+import { installRoot } from '../scripts/shared/install-root.ts';
 
 /** The repository root, whose node_modules and CLI the throwaway projects use. */
 const REPO_ROOT = installRoot();

@@ -32,8 +32,8 @@ import {
 import { chooseGenerators } from '../scripts/core/bench/generators.ts';
 import type { KeyBenchOptions } from '../scripts/core/bench/options.ts';
 import { summarise } from '../scripts/core/bench/stats.ts';
-import { messageOf } from '../scripts/core/errors.ts';
-import { quoteIdent } from '../scripts/core/identifiers.ts';
+import { messageOf } from '../scripts/shared/errors.ts';
+import { quoteIdent } from '../scripts/shared/identifiers.ts';
 import { generateSql } from '../scripts/core/uuidv7/generation-bench.ts';
 import { installFallbackSql, type FallbackRandom } from '../scripts/core/uuidv7/sql.ts';
 import { readUuidv7Strategy } from '../scripts/db/uuidv7.ts';

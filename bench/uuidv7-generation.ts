@@ -8,8 +8,8 @@
  * Not a timed test: figures to read, on a quiet machine.
  */
 import type pg from 'pg';
-import { messageOf } from '../scripts/core/errors.ts';
-import { quoteIdent } from '../scripts/core/identifiers.ts';
+import { messageOf } from '../scripts/shared/errors.ts';
+import { quoteIdent } from '../scripts/shared/identifiers.ts';
 import {
   createKeyTableSql,
   formatGenerationReport,

@@ -14,7 +14,7 @@ import { median } from '../scripts/core/bench/stats.ts';
 import { firstFreePort } from '../scripts/engines/port.ts';
 import { connectionFor } from '../scripts/engines/target.ts';
 import { selectTarget } from '../scripts/engines/select.ts';
-import { installRoot } from '../scripts/install-root.ts';
+import { installRoot } from '../scripts/shared/install-root.ts';
 import { makeScratchProject, npmRun, removeScratch } from './setup-figures.ts';
 
 const REPO_ROOT = installRoot();

@@ -3,12 +3,12 @@
  * scripts/commands/; errors are rendered once, here.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ExitCode, PgstrapError } from './core/errors.ts';
+import { ExitCode, PgstrapError } from './shared/errors.ts';
 import type { EngineChoice } from './core/config/types.ts';
 import type { MigrateFlags } from './commands/migrate.ts';
 import { printJson, type CommonOptions } from './commands/options.ts';
-import { rememberUrlSecrets } from './core/secrets.ts';
-import { errorJson, renderError } from './ui/errors.ts';
+import { rememberUrlSecrets } from './shared/secrets.ts';
+import { errorJson, renderError } from './shared/render-error.ts';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 

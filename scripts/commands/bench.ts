@@ -7,7 +7,7 @@ import { figurePanels, renderFigureTable } from '../core/bench/figures.ts';
 import { ratiosAgainstV4 } from '../core/bench/metrics.ts';
 import { parseBenchFlags, type BenchFlags } from '../core/bench/options.ts';
 import { renderTable, runLine } from '../core/bench/table.ts';
-import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { connectionFor, describeEngine, type Target } from '../engines/target.ts';
 import type { Step } from '../steps/step.ts';
 import { runSteps } from '../ui/pipeline.ts';

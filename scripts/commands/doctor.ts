@@ -1,11 +1,11 @@
 /** `npm run doctor`: every check, grouped, each with the command that fixes it; `--fix` applies the safe ones. */
-import { ExitCode } from '../core/errors.ts';
-import { redactSecrets } from '../core/secrets.ts';
+import { ExitCode } from '../shared/errors.ts';
+import { redactSecrets } from '../shared/secrets.ts';
 import type { GatherOptions } from '../doctor/gather.ts';
 import { fixAndRecheck, runDoctor } from '../doctor/run.ts';
 import { renderDoctor } from '../ui/doctor.ts';
-import { errorJson, renderError } from '../ui/errors.ts';
-import { outputMode, useColour } from '../ui/output.ts';
+import { errorJson, renderError } from '../shared/render-error.ts';
+import { outputMode, useColour } from '../shared/output.ts';
 import { printJson } from './options.ts';
 
 /** doctor's own flags. */

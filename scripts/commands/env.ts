@@ -1,5 +1,5 @@
 /** `npm run --silent env`: shell exports for the project's cluster (or the --url server). */
-import { ExitCode } from '../core/errors.ts';
+import { ExitCode } from '../shared/errors.ts';
 import { environmentForUrl, withDatabase } from '../core/migrations/command-env.ts';
 import { clientEnvironment, renderExports } from '../engines/client-env.ts';
 import type { Target } from '../engines/target.ts';

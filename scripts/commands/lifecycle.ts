@@ -1,5 +1,5 @@
 /** `db:start`, `db:stop`, `db:status`: the cluster alone. */
-import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import type { ClusterStatus, LiveServer } from '../engines/cluster.ts';
 import { describeEngine, type ManagedTarget, type Target } from '../engines/target.ts';
 import { openProject, printJson, withProject, type CommonOptions } from './options.ts';

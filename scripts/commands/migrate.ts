@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import type { ResolvedDatabase } from '../core/config/types.ts';
-import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { displayCommand, driftDetected } from '../core/migrations/errors.ts';
 import { describeDrift } from '../core/migrations/plan.ts';
 import { resolveDrift, verifyResolutions, type Resolutions } from '../core/migrations/resolve.ts';
@@ -11,7 +11,7 @@ import { runStatusCommand } from '../migrations/command.ts';
 import { createMigrationFile } from '../migrations/files.ts';
 import { getMigrationStatus, planRevert, type DatabaseMigrationStatus } from '../migrations/runner.ts';
 import { createMigrationsStep, createRevertStep } from '../steps/migrations.ts';
-import { errorJson } from '../ui/errors.ts';
+import { errorJson } from '../shared/render-error.ts';
 import { withTargetLock } from '../engines/project-lock.ts';
 import { openProject, printJson, type CommonOptions, type Project } from './options.ts';
 import { runPipeline } from './setup.ts';

@@ -4,7 +4,7 @@ import type { EngineChoice, ResolvedConfig } from '../core/config/types.ts';
 import { withTargetLock } from '../engines/project-lock.ts';
 import { selectTarget } from '../engines/select.ts';
 import type { Target } from '../engines/target.ts';
-import { outputMode, type OutputMode } from '../ui/output.ts';
+import { outputMode, type OutputMode } from '../shared/output.ts';
 
 /** Flags shared by all commands. */
 export interface CommonOptions {

@@ -1,5 +1,5 @@
 /** `npm run setup`: the whole pipeline, each step idempotent. */
-import { ExitCode } from '../core/errors.ts';
+import { ExitCode } from '../shared/errors.ts';
 import { nothingChanged, summaryLine, type StepReport } from '../core/report.ts';
 import { describeEngine } from '../engines/target.ts';
 import { databasesStep } from '../steps/databases.ts';

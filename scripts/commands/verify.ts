@@ -1,5 +1,5 @@
 /** `npm run verify`: proves uuidv7() in every managed database, without changing anything. */
-import type { ExitCode } from '../core/errors.ts';
+import type { ExitCode } from '../shared/errors.ts';
 import { verifyStep } from '../steps/verify.ts';
 import { openProject, type CommonOptions } from './options.ts';
 import { runPipeline } from './setup.ts';

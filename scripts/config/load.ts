@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
-import { ExitCode, isPgstrapError, messageOf, PgstrapError } from '../core/errors.ts';
+import { ExitCode, isPgstrapError, messageOf, PgstrapError } from '../shared/errors.ts';
 import { resolveConfig } from '../core/config/validate.ts';
 import type { ResolvedConfig } from '../core/config/types.ts';
 

@@ -1,5 +1,5 @@
 /** The error for a step that failed in one database after committing changes in others. */
-import { ExitCode, messageOf, PgstrapError } from './errors.ts';
+import { ExitCode, messageOf, PgstrapError } from '../shared/errors.ts';
 
 /** `what` failed in `database` (rolled back there); `done` lists what other databases already committed. */
 export function partialFailure(init: { code: string; what: string; database: string; done: string[]; remedy: string; cause: unknown }): PgstrapError {

@@ -2,7 +2,7 @@
  * postgresql.conf settings: what the server knows (from `postgres --describe-config` or pg_settings),
  * the managed file pgstrap writes, and the plan between the two.
  */
-import { quoteLiteral } from './identifiers.ts';
+import { quoteLiteral } from '../shared/identifiers.ts';
 
 /** When a changed setting takes effect. */
 export type SettingContext = 'internal' | 'postmaster' | 'sighup' | 'superuser-backend' | 'backend' | 'superuser' | 'user';

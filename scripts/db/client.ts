@@ -1,7 +1,7 @@
 /** Database access only through scoped helpers, so no connection leaks. */
 import pg from 'pg';
-import { ExitCode, PgstrapError } from '../core/errors.ts';
-import { redactUrl } from '../core/secrets.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
+import { redactUrl } from '../shared/secrets.ts';
 
 /** How to reach one database: a socket directory or host, port, user, password. */
 export type ConnectionTarget = pg.ClientConfig;

@@ -1,6 +1,6 @@
 /** What a server and a database say about extensions; values always as parameters. */
 import type pg from 'pg';
-import { messageOf } from '../core/errors.ts';
+import { messageOf } from '../shared/errors.ts';
 import { queryPipeline, type PipelinedStatement, type PipelineRow } from './client.ts';
 
 /** What the extension planner reads server-wide. */

@@ -10,7 +10,7 @@ import type { StepReport } from '../core/report.ts';
 import type { Target } from '../engines/target.ts';
 import { SETUP_STEPS } from '../commands/setup.ts';
 import { runSteps } from '../ui/pipeline.ts';
-import type { OutputMode } from '../ui/output.ts';
+import type { OutputMode } from '../shared/output.ts';
 
 /**
  * The setup steps (by id) each repair runs. Only `start` brings the cluster steps: the other repairs come

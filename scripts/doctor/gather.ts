@@ -15,7 +15,7 @@ import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../cor
 import { parseLibraryList } from '../core/extension-settings.ts';
 import { findExtension } from '../core/extensions/catalogue.ts';
 import { neededSettingNames, type ServerExtensionFacts } from '../core/extensions/plan.ts';
-import { isPgstrapError, messageOf } from '../core/errors.ts';
+import { isPgstrapError, messageOf } from '../shared/errors.ts';
 import type {
   BinariesFact,
   ClusterFacts,
@@ -47,7 +47,7 @@ import { targetSettings } from '../steps/cluster.ts';
 import { declaredForTarget } from '../steps/extensions.ts';
 import { checkNixExtensions, hasFlake } from '../steps/nix-extensions.ts';
 import { readMigrationPlan } from '../migrations/runner.ts';
-import { errorJson } from '../ui/errors.ts';
+import { errorJson } from '../shared/render-error.ts';
 
 /** What a doctor run needs besides the common flags. */
 export interface GatherOptions extends CommonOptions {

@@ -2,7 +2,7 @@
 import { evaluateDoctor } from '../core/doctor/evaluate.ts';
 import { repairsOf, summarise, type Check, type DoctorSummary, type Repair } from '../core/doctor/model.ts';
 import type { StepReport } from '../core/report.ts';
-import type { OutputMode } from '../ui/output.ts';
+import type { OutputMode } from '../shared/output.ts';
 import { withTargetLock } from '../engines/project-lock.ts';
 import { gatherFacts, type Gathered, type GatherOptions } from './gather.ts';
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExitCode, messageOf, PgstrapError } from '../core/errors.ts';
+import { ExitCode, messageOf, PgstrapError } from '../shared/errors.ts';
 import { socketPath, type ClusterLayout } from '../core/layout.ts';
 import { scramVerifier } from '../core/scram.ts';
 import { INCLUDE_LINE, MANAGED_CONF, parseManagedConf, renderManagedConf } from '../core/server-settings.ts';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { missingPrograms, type PostgresBinaries } from './binaries.ts';
 
 /** npm package names that may carry the binaries for `major`, most specific first. */

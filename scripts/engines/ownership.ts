@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { readAccounts } from './server-user.ts';
 
 /** The account name of `uid` from /etc/passwd, or `uid N` when it has none. */

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedConfig } from '../core/config/types.ts';
-import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { clusterLayout, preferredSocketDir, projectTag, socketFits, type ClusterLayout } from '../core/layout.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import { currentUid, describePath, ensureTrustedDir, lstatOrUndefined, userNameOf, verifyTrustedDir } from './ownership.ts';

@@ -1,7 +1,7 @@
 /** Whether a TCP port on 127.0.0.1 is free, and which process holds it when it is not. */
 import fs from 'node:fs/promises';
 import net from 'node:net';
-import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { findOnPath, run } from './process.ts';
 
 /** True when nothing listens on 127.0.0.1:`port` (checked by binding it for a moment). */

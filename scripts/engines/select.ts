@@ -3,7 +3,7 @@
  * the DATABASE_URL pgstrap exports for its own cluster must never redirect it.
  */
 import type { ResolvedConfig, ResolvedDatabase } from '../core/config/types.ts';
-import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import type { EngineChoice } from '../core/config/types.ts';
 import { verifyEmbeddedBinaries } from './embedded.ts';
 import { Cluster } from './cluster.ts';
@@ -12,7 +12,7 @@ import { getServerUser } from './server-user.ts';
 import { findSystemBinaries, verifySystemBinaries } from './system.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import { readPassword, type ExternalTarget, type ManagedTarget, type Target } from './target.ts';
-import { rememberUrlSecrets } from '../core/secrets.ts';
+import { rememberUrlSecrets } from '../shared/secrets.ts';
 
 /** What the command line and environment add to the config's choice. */
 export interface EngineOverrides {

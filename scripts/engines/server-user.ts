@@ -3,7 +3,7 @@
  * as an unprivileged user: `runAs` from the config, else `postgres` if it exists, else `nobody`.
  */
 import fs from 'node:fs';
-import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 
 /** An unprivileged account the server processes run as. */
 export interface ServerUser {

@@ -2,7 +2,7 @@
  * The `system` engine's binaries: `PG_BIN` (what `nix develop` sets), else `pg_config --bindir` on PATH.
  */
 import fs from 'node:fs';
-import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { missingPrograms, probeVersion, type PostgresBinaries } from './binaries.ts';
 import { findOnPath, run } from './process.ts';
 

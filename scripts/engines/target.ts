@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import type { ResolvedConfig, ResolvedDatabase } from '../core/config/types.ts';
 import type { ClusterLayout } from '../core/layout.ts';
 import { withDatabase } from '../core/migrations/command-env.ts';
-import { rememberSecret } from '../core/secrets.ts';
+import { rememberSecret } from '../shared/secrets.ts';
 import type { ConnectionTarget } from '../db/client.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import type { Cluster } from './cluster.ts';

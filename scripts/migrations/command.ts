@@ -5,7 +5,7 @@
 import { execa } from 'execa';
 import { environmentForUrl, withDatabase } from '../core/migrations/command-env.ts';
 import { commandFailed, displayCommand } from '../core/migrations/errors.ts';
-import { redactSecrets, rememberSecret, rememberUrlSecrets } from '../core/secrets.ts';
+import { redactSecrets, rememberSecret, rememberUrlSecrets } from '../shared/secrets.ts';
 import { clientEnvironment } from '../engines/client-env.ts';
 import type { Target } from '../engines/target.ts';
 

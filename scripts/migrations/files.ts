@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedMigrations } from '../core/config/types.ts';
-import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { decodeSqlBytes } from '../core/migrations/checksum.ts';
 import { duplicateVersion, unversionedFile } from '../core/migrations/errors.ts';
 import { compareVersions, nextVersion, parseMigrationFileName, sameVersion, slugify, type MigrationName } from '../core/migrations/naming.ts';

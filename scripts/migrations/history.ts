@@ -1,8 +1,8 @@
 /** The tracking table: one row per applied migration, in its own schema so it never mixes with the app's. */
 import os from 'node:os';
 import type pg from 'pg';
-import { messageOf } from '../core/errors.ts';
-import { quoteIdent } from '../core/identifiers.ts';
+import { messageOf } from '../shared/errors.ts';
+import { quoteIdent } from '../shared/identifiers.ts';
 import { trackingTableFailed } from '../core/migrations/errors.ts';
 import type { AppliedMigration } from '../core/migrations/plan.ts';
 import type { MigrationSource } from '../core/migrations/source.ts';

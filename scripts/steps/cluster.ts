@@ -1,7 +1,7 @@
 /** Steps for a managed cluster's lifecycle: initdb, the managed settings file, start. */
 import fs from 'node:fs';
 import type { ResolvedConfig } from '../core/config/types.ts';
-import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { socketPath } from '../core/layout.ts';
 import {
   acceptedValues,
@@ -14,7 +14,7 @@ import {
   START_LIBRARY_SETTINGS,
   type SettingDefinition,
 } from '../core/server-settings.ts';
-import { quoteLiteral } from '../core/identifiers.ts';
+import { quoteLiteral } from '../shared/identifiers.ts';
 import {
   catalogued,
   describeRetained,

@@ -1,6 +1,6 @@
 /** Creates the configured databases that are missing; never drops one. */
 import { partialFailure } from '../core/partial-failure.ts';
-import { quoteIdent } from '../core/identifiers.ts';
+import { quoteIdent } from '../shared/identifiers.ts';
 import { planDatabases } from '../core/plan/databases.ts';
 import { withClient } from '../db/client.ts';
 import { listDatabases } from '../db/inspect.ts';

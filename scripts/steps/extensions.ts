@@ -3,7 +3,7 @@
  * change when a required one is missing, then applies each database's changes in one transaction.
  */
 import type { ResolvedConfig, ResolvedExtension } from '../core/config/types.ts';
-import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { partialFailure } from '../core/partial-failure.ts';
 import { findExtension } from '../core/extensions/catalogue.ts';
 import {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig } from '../core/config/types.ts';
-import { ExitCode, PgstrapError } from '../core/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import {
   compareNixExtensions,
   describeDrift,

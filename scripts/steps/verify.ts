@@ -6,10 +6,10 @@
  * take one round trip.
  */
 import type pg from 'pg';
-import { ExitCode, messageOf, PgstrapError } from '../core/errors.ts';
+import { ExitCode, messageOf, PgstrapError } from '../shared/errors.ts';
 import { nothingChanged } from '../core/report.ts';
 import { splitStatements } from '../core/migrations/split.ts';
-import { quoteIdent } from '../core/identifiers.ts';
+import { quoteIdent } from '../shared/identifiers.ts';
 import {
   batchSql,
   DEFAULT_ROWS,

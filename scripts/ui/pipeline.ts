@@ -1,11 +1,11 @@
 /** Runs steps as a listr2 task list: live on a terminal, a line per step off one, silent for --json. */
-import { isPgstrapError, PgstrapError } from '../core/errors.ts';
+import { isPgstrapError, PgstrapError } from '../shared/errors.ts';
 import { toReport, type StepReport } from '../core/report.ts';
-import { redactSecrets } from '../core/secrets.ts';
+import { redactSecrets } from '../shared/secrets.ts';
 import { Sessions } from '../db/client.ts';
 import { connectionFor } from '../engines/target.ts';
 import type { RunContext, Step } from '../steps/step.ts';
-import type { OutputMode } from './output.ts';
+import type { OutputMode } from '../shared/output.ts';
 
 /** A short suffix for a finished step's title. */
 function outcomeSuffix(report: StepReport): string {

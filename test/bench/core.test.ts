@@ -9,7 +9,7 @@ import { DEFAULT_KEY_BENCH, parseBenchFlags } from '../../scripts/core/bench/opt
 import { benchSchemaName, dropSchemaSql, explainWalSql, isBenchSchemaName, walBytesOfExplain } from '../../scripts/core/bench/sql.ts';
 import { mean, median, percentile, ratio, summarise } from '../../scripts/core/bench/stats.ts';
 import { renderMarkdownTable, renderTable } from '../../scripts/core/bench/table.ts';
-import { isPgstrapError } from '../../scripts/core/errors.ts';
+import { isPgstrapError } from '../../scripts/shared/errors.ts';
 import { findPgbench } from '../../bench/insert-driver.ts';
 import { parsePgbenchTransactions, pgbenchScript } from '../../scripts/core/bench/pgbench.ts';
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../scripts/cli.ts';
-import { ExitCode } from '../../scripts/core/errors.ts';
+import { ExitCode } from '../../scripts/shared/errors.ts';
 import { makeProject, REPO_ROOT, runCli, type TestProject } from '../support/project.ts';
 
 let project: TestProject;

@@ -1,7 +1,7 @@
 /** No secret in any output: URL passwords in errors, and the app migrator's output that pgstrap repeats. */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../../scripts/core/errors.ts';
+import { ExitCode } from '../../scripts/shared/errors.ts';
 import { freePort, makeProject, managedTarget, runCli, type TestProject } from '../support/project.ts';
 
 let project: TestProject;

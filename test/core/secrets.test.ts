@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactSecrets, redactUrl, rememberSecret, rememberUrlSecrets } from '../../scripts/core/secrets.ts';
+import { redactSecrets, redactUrl, rememberSecret, rememberUrlSecrets } from '../../scripts/shared/secrets.ts';
 
 describe('secrets', () => {
   it('masks a URL password in the user part and in password/sslpassword parameters', () => {

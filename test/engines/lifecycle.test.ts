@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isPgstrapError, type PgstrapError } from '../../scripts/core/errors.ts';
+import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.ts';
 import { SETUP_STEPS } from '../../scripts/commands/setup.ts';
 import { databasesStep } from '../../scripts/steps/databases.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isPgstrapError } from '../../scripts/core/errors.ts';
+import { isPgstrapError } from '../../scripts/shared/errors.ts';
 import { withProjectLock } from '../../scripts/engines/project-lock.ts';
 import { initialiseStep } from '../../scripts/steps/cluster.ts';
 import { makeProject, managedTarget, runCli, runStepsQuietly, spawnCli, waitForExit, type TestProject } from '../support/project.ts';

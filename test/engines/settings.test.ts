@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../../scripts/core/errors.ts';
+import { ExitCode } from '../../scripts/shared/errors.ts';
 import { MANAGED_CONF } from '../../scripts/core/server-settings.ts';
 import type { ManagedTarget } from '../../scripts/engines/target.ts';
 import { makeProject, managedTarget, query, runCli, type TestProject } from '../support/project.ts';

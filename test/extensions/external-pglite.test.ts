@@ -10,7 +10,7 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgstrapConfig } from '../../scripts/core/config/types.ts';
 import { resolveConfig } from '../../scripts/core/config/validate.ts';
-import { isPgstrapError, type PgstrapError } from '../../scripts/core/errors.ts';
+import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.ts';
 import { withClient } from '../../scripts/db/client.ts';
 import { readUuidv7Strategy } from '../../scripts/db/uuidv7.ts';
 import { selectTarget } from '../../scripts/engines/select.ts';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ResolvedExtension } from '../../scripts/core/config/types.ts';
 import { resolveConfig } from '../../scripts/core/config/validate.ts';
-import { isPgstrapError } from '../../scripts/core/errors.ts';
+import { isPgstrapError } from '../../scripts/shared/errors.ts';
 import { retainSettingsInUse, settingsForExtensions } from '../../scripts/core/extension-settings.ts';
 import { CATALOGUE, findExtension } from '../../scripts/core/extensions/catalogue.ts';
 import { installedChecker } from '../../scripts/core/extensions/installed.ts';

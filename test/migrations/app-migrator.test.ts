@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExitCode } from '../../scripts/core/errors.ts';
+import { ExitCode } from '../../scripts/shared/errors.ts';
 import { REPO_ROOT, makeProject, runCli, type TestProject } from '../support/project.ts';
 
 let project: TestProject;

@@ -9,7 +9,7 @@ import { lineColumn } from '../../scripts/core/migrations/position.ts';
 import { verifyResolutions } from '../../scripts/core/migrations/resolve.ts';
 import { fileToRevert } from '../../scripts/core/migrations/revert.ts';
 import { parseMigrationSource } from '../../scripts/core/migrations/source.ts';
-import { PgstrapError } from '../../scripts/core/errors.ts';
+import { PgstrapError } from '../../scripts/shared/errors.ts';
 
 const source = (fileName: string, text: string) => parseMigrationSource(parseMigrationFileName(fileName)!, `migrations/${fileName}`, text);
 

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { PgstrapConfig, ResolvedConfig } from '../../scripts/core/config/types.ts';
 import { resolveConfig } from '../../scripts/core/config/validate.ts';
 import { findExtension, type CatalogueEntry } from '../../scripts/core/extensions/catalogue.ts';
-import { isPgstrapError, type PgstrapError } from '../../scripts/core/errors.ts';
+import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.ts';
 import { compareNixExtensions, renderNixExtensions, type CatalogueLookup } from '../../scripts/core/nix-extensions.ts';
 import { loadConfig } from '../../scripts/config/load.ts';
 import { SETUP_STEPS } from '../../scripts/commands/setup.ts';

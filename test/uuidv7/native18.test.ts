@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgstrapError } from '../../scripts/core/errors.ts';
+import type { PgstrapError } from '../../scripts/shared/errors.ts';
 import { installFallbackSql } from '../../scripts/core/uuidv7/sql.ts';
 import { withClient } from '../../scripts/db/client.ts';
 import { readUuidv7Strategy } from '../../scripts/db/uuidv7.ts';

@@ -1,5 +1,5 @@
 /** The bench's flags, validated once into options. Pure. */
-import { ExitCode, PgstrapError } from '../errors.ts';
+import { ExitCode, PgstrapError } from '../../shared/errors.ts';
 import { DEFAULT_FALLBACK_RANDOM, type FallbackRandom } from '../uuidv7/sql.ts';
 
 /** How much the primary-key benchmark measures. */

@@ -5,7 +5,7 @@
  */
 import type { ResolvedExtension } from '../config/types.ts';
 import { OUTPUT_PLUGIN_SETTING, parseLibraryList, PRELOAD_SETTING } from '../extension-settings.ts';
-import { quoteIdent, quoteLiteral } from '../identifiers.ts';
+import { quoteIdent, quoteLiteral } from '../../shared/identifiers.ts';
 import { findExtension, type CatalogueEntry } from './catalogue.ts';
 
 /** What the server offers, server-wide. */

@@ -3,7 +3,7 @@
  * widely copied peer SQL function (and pg_uuidv7 or native uuidv7() where present), bulk generation and bulk
  * primary-key inserts. Pure.
  */
-import { quoteIdent } from '../identifiers.ts';
+import { quoteIdent } from '../../shared/identifiers.ts';
 import type { FallbackRandom } from './sql.ts';
 
 /** One generator measured. */

@@ -1,6 +1,6 @@
 /** The one place errors become text. */
-import { isPgstrapError, messageOf, type PgstrapError } from '../core/errors.ts';
-import { redactSecrets } from '../core/secrets.ts';
+import { isPgstrapError, messageOf, type PgstrapError } from './errors.ts';
+import { redactSecrets } from './secrets.ts';
 import { paint, useColour } from './output.ts';
 
 /** Human rendering: the message, its details, and the remedy, with every secret masked. */
