@@ -1,5 +1,5 @@
 /** Runs the benchmarks as a task list and returns their figures; the command prints them. */
-import type { ResolvedConfig } from '../scripts/core/config/types.ts';
+import type { ResolvedConfig } from '../scripts/config/types.ts';
 import { doctorFigureList, generationFigureList, migrationFigureList, setupFigureList } from '../scripts/core/bench/figures.ts';
 import type { Figure, GeneratorResult, InsertThroughput, KeyBenchReport, SetupFigures } from '../scripts/core/bench/model.ts';
 import { formatValue } from '../scripts/core/bench/metrics.ts';

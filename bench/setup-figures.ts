@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../scripts/config/load.ts';
-import type { ResolvedConfig } from '../scripts/core/config/types.ts';
+import type { ResolvedConfig } from '../scripts/config/types.ts';
 import type { SetupFigures, Timing } from '../scripts/core/bench/model.ts';
 import { median } from '../scripts/core/bench/stats.ts';
 import { ExitCode, PgstrapError } from '../scripts/shared/errors.ts';

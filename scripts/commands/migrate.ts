@@ -1,7 +1,7 @@
 /** `migrate`, `migrate:status`, `migrate:new`, `migrate:down`: thin bindings over scripts/migrations/. */
 import path from 'node:path';
 import { loadConfig } from '../config/load.ts';
-import type { ResolvedDatabase } from '../core/config/types.ts';
+import type { ResolvedDatabase } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { displayCommand, driftDetected } from '../core/migrations/errors.ts';
 import { describeDrift } from '../core/migrations/plan.ts';

@@ -1,6 +1,6 @@
 /** Options every command shares, and how a command opens the project they point at. */
 import { loadConfig } from '../config/load.ts';
-import type { EngineChoice, ResolvedConfig } from '../core/config/types.ts';
+import type { EngineChoice, ResolvedConfig } from '../config/types.ts';
 import { withTargetLock } from '../engines/project-lock.ts';
 import { selectTarget } from '../engines/select.ts';
 import type { Target } from '../engines/target.ts';

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import { ExitCode, isPgstrapError, messageOf, PgstrapError } from '../shared/errors.ts';
-import { resolveConfig } from '../core/config/validate.ts';
-import type { ResolvedConfig } from '../core/config/types.ts';
+import { resolveConfig } from './validate.ts';
+import type { ResolvedConfig } from './types.ts';
 
 export const CONFIG_FILES = [
   'extensions.config.ts',

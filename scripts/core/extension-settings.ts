@@ -1,5 +1,5 @@
 /** Server settings the declared extensions need (shared_preload_libraries and the like). */
-import type { ResolvedConfig, ResolvedExtension } from './config/types.ts';
+import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { CATALOGUE, findExtension, type CatalogueEntry } from './extensions/catalogue.ts';
 
 /** The setting that lists libraries loaded at server start. */

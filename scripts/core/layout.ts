@@ -1,7 +1,7 @@
 /** Where a managed cluster keeps its files. Pure: callers decide whether to relocate. */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { ResolvedConfig } from './config/types.ts';
+import type { ResolvedConfig } from '../config/types.ts';
 
 /** Every path of a project-local cluster. */
 export interface ClusterLayout {

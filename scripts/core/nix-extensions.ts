@@ -4,7 +4,7 @@
  * list is typed once, in extensions.config.ts. Pure: callers read and write the file.
  */
 import path from 'node:path';
-import type { ResolvedConfig } from './config/types.ts';
+import type { ResolvedConfig } from '../config/types.ts';
 import { findExtension, type CatalogueEntry } from './extensions/catalogue.ts';
 
 /** The file, relative to the project (the folder of extensions.config.ts, where flake.nix lives). */

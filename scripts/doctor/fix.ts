@@ -4,7 +4,7 @@
  * what a person made; destructive fixes stay suggestions in the report.
  */
 import fs from 'node:fs';
-import type { ResolvedConfig } from '../core/config/types.ts';
+import type { ResolvedConfig } from '../config/types.ts';
 import type { Repair } from '../core/doctor/model.ts';
 import type { StepReport } from '../core/report.ts';
 import type { Target } from '../engines/target.ts';

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { loadConfig } from '../config/load.ts';
-import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../core/config/types.ts';
+import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../config/types.ts';
 import { parseLibraryList } from '../core/extension-settings.ts';
 import { findExtension } from '../core/extensions/catalogue.ts';
 import { neededSettingNames, type ServerExtensionFacts } from '../core/extensions/plan.ts';

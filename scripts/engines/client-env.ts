@@ -1,6 +1,6 @@
 /** What clients need to reach a managed cluster: PG* variables, DATABASE_URL and a pgpass file. */
 import fs from 'node:fs';
-import type { ResolvedConfig } from '../core/config/types.ts';
+import type { ResolvedConfig } from '../config/types.ts';
 import type { ClusterLayout } from '../core/layout.ts';
 import { readPassword } from './target.ts';
 

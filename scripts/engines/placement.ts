@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ResolvedConfig } from '../core/config/types.ts';
+import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { clusterLayout, preferredSocketDir, projectTag, socketFits, type ClusterLayout } from '../core/layout.ts';
 import type { PostgresBinaries } from './binaries.ts';

@@ -2,9 +2,9 @@
  * Chooses the engine. External only when asked explicitly (--url, PGSTRAP_URL, or engine: "external"):
  * the DATABASE_URL pgstrap exports for its own cluster must never redirect it.
  */
-import type { ResolvedConfig, ResolvedDatabase } from '../core/config/types.ts';
+import type { ResolvedConfig, ResolvedDatabase } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import type { EngineChoice } from '../core/config/types.ts';
+import type { EngineChoice } from '../config/types.ts';
 import { verifyEmbeddedBinaries } from './embedded.ts';
 import { Cluster } from './cluster.ts';
 import { placeCluster, reachableBinaries } from './placement.ts';

@@ -1,6 +1,6 @@
 /** The server a command works on: a managed cluster (system or embedded binaries) or an external one. */
 import fs from 'node:fs';
-import type { ResolvedConfig, ResolvedDatabase } from '../core/config/types.ts';
+import type { ResolvedConfig, ResolvedDatabase } from '../config/types.ts';
 import type { ClusterLayout } from '../core/layout.ts';
 import { withDatabase } from '../core/migrations/command-env.ts';
 import { rememberSecret } from '../shared/secrets.ts';

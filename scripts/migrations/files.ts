@@ -1,7 +1,7 @@
 /** Reads a migrations folder and creates new files in it. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ResolvedMigrations } from '../core/config/types.ts';
+import type { ResolvedMigrations } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { decodeSqlBytes } from '../core/migrations/checksum.ts';
 import { duplicateVersion, unversionedFile } from '../core/migrations/errors.ts';

@@ -1,6 +1,6 @@
 /** The built-in runner for one database: status, migrate (under the lock), and revert of the last file. */
 import type pg from 'pg';
-import type { ResolvedDatabase } from '../core/config/types.ts';
+import type { ResolvedDatabase } from '../config/types.ts';
 import { driftDetected } from '../core/migrations/errors.ts';
 import { planMigrations, type AppliedMigration, type Drift, type MigrationPlan } from '../core/migrations/plan.ts';
 import { resolveDrift, type Resolutions } from '../core/migrations/resolve.ts';

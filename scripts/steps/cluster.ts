@@ -1,6 +1,6 @@
 /** Steps for a managed cluster's lifecycle: initdb, the managed settings file, start. */
 import fs from 'node:fs';
-import type { ResolvedConfig } from '../core/config/types.ts';
+import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { socketPath } from '../core/layout.ts';
 import {

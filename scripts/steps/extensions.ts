@@ -2,7 +2,7 @@
  * Enables the declared extensions in each database: reads what the server has, plans, stops before any
  * change when a required one is missing, then applies each database's changes in one transaction.
  */
-import type { ResolvedConfig, ResolvedExtension } from '../core/config/types.ts';
+import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { partialFailure } from '../core/partial-failure.ts';
 import { findExtension } from '../core/extensions/catalogue.ts';

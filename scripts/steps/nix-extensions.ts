@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ResolvedConfig } from '../core/config/types.ts';
+import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import {
   compareNixExtensions,

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { expect, it } from 'vitest';
 import { measureSetup } from '../../bench/setup-figures.ts';
-import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import { resolveConfig } from '../../scripts/config/validate.ts';
 
 const SCRATCH = /pgstrap-bench-setup-|pgstrap-floor-/;
 

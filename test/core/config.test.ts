@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import { resolveConfig } from '../../scripts/config/validate.ts';
 import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.ts';
 
 const source = { file: '/project/extensions.config.ts', projectDir: '/project' };

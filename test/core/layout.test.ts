@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import { resolveConfig } from '../../scripts/config/validate.ts';
 import { clusterLayout, socketFits } from '../../scripts/core/layout.ts';
 
 describe('clusterLayout', () => {

@@ -3,7 +3,7 @@
  * log extraction, the summary, and how a fix hint is read as commands.
  */
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import { resolveConfig } from '../../scripts/config/validate.ts';
 import { FAST_RANDOM_CAVEAT } from '../../scripts/core/uuidv7/sql.ts';
 import { lastErrors } from '../../scripts/core/doctor/cluster.ts';
 import { evaluateDoctor } from '../../scripts/core/doctor/evaluate.ts';

@@ -1,6 +1,6 @@
 /** Engine choice: external only when asked explicitly; the exported DATABASE_URL never switches it. */
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import { resolveConfig } from '../../scripts/config/validate.ts';
 import { externalDatabases, selectTarget } from '../../scripts/engines/select.ts';
 import { testEnv } from '../support/project.ts';
 

@@ -5,7 +5,7 @@
  * things says what they did.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgstrapConfig } from '../../scripts/core/config/types.ts';
+import type { PgstrapConfig } from '../../scripts/config/types.ts';
 import { makeProject, runCli, type TestProject } from '../support/project.ts';
 
 describe('extension messages on embedded PostgreSQL 17', () => {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgstrapConfig } from '../../scripts/core/config/types.ts';
+import type { PgstrapConfig } from '../../scripts/config/types.ts';
 import { MANAGED_CONF } from '../../scripts/core/server-settings.ts';
 import { isRoot } from '../../scripts/engines/server-user.ts';
 import type { ManagedTarget } from '../../scripts/engines/target.ts';

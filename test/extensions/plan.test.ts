@@ -1,7 +1,7 @@
 /** The catalogue, extension settings, config rules and the planner: pure, no server. */
 import { describe, expect, it } from 'vitest';
-import type { ResolvedExtension } from '../../scripts/core/config/types.ts';
-import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import type { ResolvedExtension } from '../../scripts/config/types.ts';
+import { resolveConfig } from '../../scripts/config/validate.ts';
 import { isPgstrapError } from '../../scripts/shared/errors.ts';
 import { retainSettingsInUse, settingsForExtensions } from '../../scripts/core/extension-settings.ts';
 import { CATALOGUE, findExtension } from '../../scripts/core/extensions/catalogue.ts';

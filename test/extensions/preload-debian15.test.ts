@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PgstrapConfig } from '../../scripts/core/config/types.ts';
-import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import type { PgstrapConfig } from '../../scripts/config/types.ts';
+import { resolveConfig } from '../../scripts/config/validate.ts';
 import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.ts';
 import { MANAGED_CONF } from '../../scripts/core/server-settings.ts';
 import { execa } from 'execa';

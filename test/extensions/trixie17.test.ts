@@ -7,8 +7,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../../scripts/core/extensions/catalogue.ts';
-import type { PgstrapConfig } from '../../scripts/core/config/types.ts';
-import { resolveConfig } from '../../scripts/core/config/validate.ts';
+import type { PgstrapConfig } from '../../scripts/config/types.ts';
+import { resolveConfig } from '../../scripts/config/validate.ts';
 import { withClient } from '../../scripts/db/client.ts';
 import { connectionFor, type ManagedTarget } from '../../scripts/engines/target.ts';
 import { readInstalledFiles } from '../../scripts/engines/extension-files.ts';

@@ -1,7 +1,7 @@
 /** The server dies with kill -9 in the middle of a migration; after a restart a re-run completes. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgstrapError } from '../../scripts/shared/errors.ts';
-import type { ResolvedDatabase } from '../../scripts/core/config/types.ts';
+import type { ResolvedDatabase } from '../../scripts/config/types.ts';
 import { getMigrationStatus, migrateDatabase } from '../../scripts/migrations/runner.ts';
 import { startStep } from '../../scripts/steps/cluster.ts';
 import { killPostmaster, query, runStepsQuietly } from '../support/project.ts';

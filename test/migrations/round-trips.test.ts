@@ -3,7 +3,7 @@
  * of a real PostgreSQL 17, and what a batch of files does when one of them fails at COMMIT.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ResolvedDatabase } from '../../scripts/core/config/types.ts';
+import type { ResolvedDatabase } from '../../scripts/config/types.ts';
 import { readPassword, type ExternalTarget } from '../../scripts/engines/target.ts';
 import { migrateDatabase } from '../../scripts/migrations/runner.ts';
 import { startDelayProxy, type DelayProxy } from '../../bench/delay-proxy.ts';

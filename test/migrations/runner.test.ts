@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ResolvedDatabase } from '../../scripts/core/config/types.ts';
+import type { ResolvedDatabase } from '../../scripts/config/types.ts';
 import { PgstrapError } from '../../scripts/shared/errors.ts';
 import { createMigrationFile } from '../../scripts/migrations/files.ts';
 import { getMigrationStatus, migrateDatabase, revertLast } from '../../scripts/migrations/runner.ts';

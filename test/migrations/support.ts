@@ -1,7 +1,7 @@
 /** A cluster for migration tests, with one fresh database and migrations folder per test. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ResolvedDatabase } from '../../scripts/core/config/types.ts';
+import type { ResolvedDatabase } from '../../scripts/config/types.ts';
 import { quoteIdent } from '../../scripts/shared/identifiers.ts';
 import type { ManagedTarget } from '../../scripts/engines/target.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';

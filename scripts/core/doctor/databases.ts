@@ -2,7 +2,7 @@
  * Per-database checks (exists, extensions, uuidv7(), migrations) and the External server checks. Extension
  * verdicts come from the extension planner setup uses, so doctor and setup never disagree about them.
  */
-import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
+import type { ResolvedConfig, ResolvedExtension } from '../../config/types.ts';
 import { findExtension } from '../extensions/catalogue.ts';
 import { describeDowngrade, downgradeRemedy, planExtensions, undeclaredExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
 import { driftDetected } from '../migrations/errors.ts';
