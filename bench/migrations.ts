@@ -22,7 +22,7 @@ import { selectTarget } from '../scripts/engines/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, type Target } from '../scripts/engines/target.ts';
 import { getMigrationStatus, migrateDatabase } from '../scripts/migrations/runner.ts';
 import { initialiseStep, settingsStep, startStep } from '../scripts/steps/cluster.ts';
-import type { RunContext } from '../scripts/steps/step.ts';
+import type { RunContext } from '../scripts/pipeline/step.ts';
 import { installRoot } from '../scripts/shared/install-root.ts';
 
 /** How much to measure. */

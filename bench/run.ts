@@ -7,7 +7,7 @@ import type { KeyBenchOptions } from '../scripts/core/bench/options.ts';
 import type { GenerationReport } from '../scripts/core/uuidv7/generation-bench.ts';
 import { withClient, type ConnectionTarget } from '../scripts/db/client.ts';
 import { connectionFor, type Target } from '../scripts/engines/target.ts';
-import type { Step } from '../scripts/steps/step.ts';
+import type { Step } from '../scripts/pipeline/step.ts';
 import { measureDoctor, type DoctorFigures } from './doctor.ts';
 import { measureMigrations, type MigrationBenchReport } from './migrations.ts';
 import { withBenchSession } from './session.ts';

@@ -25,7 +25,7 @@ import {
 } from '../scripts/core/uuidv7/generation-bench.ts';
 import { FALLBACK_RANDOM_CHOICES, installFallbackSql, type FallbackRandom } from '../scripts/core/uuidv7/sql.ts';
 import { withClient } from '../scripts/db/client.ts';
-import { openProject } from '../scripts/commands/options.ts';
+import { openProject } from '../scripts/pipeline/project.ts';
 import { connectionFor } from '../scripts/engines/target.ts';
 import { median } from '../scripts/core/bench/stats.ts';
 

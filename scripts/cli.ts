@@ -6,7 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ExitCode, PgstrapError } from './shared/errors.ts';
 import type { EngineChoice } from './config/types.ts';
 import type { MigrateFlags } from './commands/migrate.ts';
-import { printJson, type CommonOptions } from './commands/options.ts';
+import { printJson, type CommonOptions } from './pipeline/project.ts';
 import { rememberUrlSecrets } from './shared/secrets.ts';
 import { errorJson, renderError } from './shared/render-error.ts';
 

@@ -9,9 +9,9 @@ import { parseBenchFlags, type BenchFlags } from '../core/bench/options.ts';
 import { renderTable, runLine } from '../core/bench/table.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { connectionFor, describeEngine, type Target } from '../engines/target.ts';
-import type { Step } from '../steps/step.ts';
-import { runSteps } from '../ui/pipeline.ts';
-import { printJson, withProject, type CommonOptions, type Project } from './options.ts';
+import type { Step } from '../pipeline/step.ts';
+import { runSteps } from '../pipeline/run.ts';
+import { printJson, withProject, type CommonOptions, type Project } from '../pipeline/project.ts';
 
 /** Refuses a server pgstrap does not own unless told --yes, and a stopped cluster. */
 function verifyBenchTarget(target: Target, yes: boolean): void {

@@ -6,7 +6,7 @@ import { fixAndRecheck, runDoctor } from '../doctor/run.ts';
 import { renderDoctor } from '../ui/doctor.ts';
 import { errorJson, renderError } from '../shared/render-error.ts';
 import { outputMode, useColour } from '../shared/output.ts';
-import { printJson } from './options.ts';
+import { printJson } from '../pipeline/project.ts';
 
 /** doctor's own flags. */
 export interface DoctorFlags {

@@ -3,7 +3,7 @@ import { ExitCode } from '../shared/errors.ts';
 import { environmentForUrl, withDatabase } from '../core/migrations/command-env.ts';
 import { clientEnvironment, renderExports } from '../engines/client-env.ts';
 import type { Target } from '../engines/target.ts';
-import { openProject, printJson, type CommonOptions } from './options.ts';
+import { openProject, printJson, type CommonOptions } from '../pipeline/project.ts';
 
 /** PG* variables for an external URL; the password stays inside DATABASE_URL, out of the shell's variables. */
 function externalEnvironment(target: Extract<Target, { kind: 'external' }>): Record<string, string> {

@@ -2,7 +2,7 @@
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import type { ClusterStatus, LiveServer } from '../engines/cluster.ts';
 import { describeEngine, type ManagedTarget, type Target } from '../engines/target.ts';
-import { openProject, printJson, withProject, type CommonOptions } from './options.ts';
+import { openProject, printJson, withProject, type CommonOptions } from '../pipeline/project.ts';
 import { runPipeline, START_STEPS } from './setup.ts';
 
 function requireManaged(target: Target, verb: string): ManagedTarget {

@@ -13,7 +13,7 @@ import { getMigrationStatus, planRevert, type DatabaseMigrationStatus } from '..
 import { createMigrationsStep, createRevertStep } from '../steps/migrations.ts';
 import { errorJson } from '../shared/render-error.ts';
 import { withTargetLock } from '../engines/project-lock.ts';
-import { openProject, printJson, type CommonOptions, type Project } from './options.ts';
+import { openProject, printJson, type CommonOptions, type Project } from '../pipeline/project.ts';
 import { runPipeline } from './setup.ts';
 
 /** The flags of the migrate commands. */

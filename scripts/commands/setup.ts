@@ -1,6 +1,6 @@
 /** `npm run setup`: the whole pipeline, each step idempotent. */
 import { ExitCode } from '../shared/errors.ts';
-import { nothingChanged, summaryLine, type StepReport } from '../core/report.ts';
+import { nothingChanged, summaryLine, type StepReport } from '../pipeline/report.ts';
 import { describeEngine } from '../engines/target.ts';
 import { databasesStep } from '../steps/databases.ts';
 import { extensionsCheckStep, extensionsStep } from '../steps/extensions.ts';
@@ -9,9 +9,9 @@ import { uuidv7Step } from '../steps/uuidv7.ts';
 import { verifyStep } from '../steps/verify.ts';
 import { initialiseStep, settingsStep, startStep } from '../steps/cluster.ts';
 import { nixExtensionsStep } from '../steps/nix-extensions.ts';
-import type { Step } from '../steps/step.ts';
-import { runSteps } from '../ui/pipeline.ts';
-import { printJson, withProject, type CommonOptions, type Project } from './options.ts';
+import type { Step } from '../pipeline/step.ts';
+import { runSteps } from '../pipeline/run.ts';
+import { printJson, withProject, type CommonOptions, type Project } from '../pipeline/project.ts';
 
 /**
  * The pipeline, in order: what needs no server (the flake list, required extensions), the cluster,

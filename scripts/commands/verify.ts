@@ -1,7 +1,7 @@
 /** `npm run verify`: proves uuidv7() in every managed database, without changing anything. */
 import type { ExitCode } from '../shared/errors.ts';
 import { verifyStep } from '../steps/verify.ts';
-import { openProject, type CommonOptions } from './options.ts';
+import { openProject, type CommonOptions } from '../pipeline/project.ts';
 import { runPipeline } from './setup.ts';
 
 /** Runs the verify step on its own, with the pipeline's output (and --json). */

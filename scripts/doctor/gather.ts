@@ -42,7 +42,7 @@ import { verifyEmbeddedBinaries } from '../engines/embedded.ts';
 import { describePortHolder, isPortFree } from '../engines/port.ts';
 import { selectTarget } from '../engines/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type ManagedTarget, type Target } from '../engines/target.ts';
-import type { CommonOptions } from '../commands/options.ts';
+import type { CommonOptions } from '../pipeline/project.ts';
 import { targetSettings } from '../steps/cluster.ts';
 import { declaredForTarget } from '../steps/extensions.ts';
 import { checkNixExtensions, hasFlake } from '../steps/nix-extensions.ts';

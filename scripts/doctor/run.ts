@@ -1,7 +1,7 @@
 /** One doctor pass (gather, evaluate, add up), and `--fix`: repair what is safe, then check again. */
 import { evaluateDoctor } from '../core/doctor/evaluate.ts';
 import { repairsOf, summarise, type Check, type DoctorSummary, type Repair } from '../core/doctor/model.ts';
-import type { StepReport } from '../core/report.ts';
+import type { StepReport } from '../pipeline/report.ts';
 import type { OutputMode } from '../shared/output.ts';
 import { withTargetLock } from '../engines/project-lock.ts';
 import { gatherFacts, type Gathered, type GatherOptions } from './gather.ts';

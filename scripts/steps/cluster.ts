@@ -36,7 +36,7 @@ import { verifyPortBindable } from '../engines/port.ts';
 import { connectionFor, type ManagedTarget } from '../engines/target.ts';
 import { withClient } from '../db/client.ts';
 import { writePgpass } from '../engines/client-env.ts';
-import { withSession, type RunContext, type Step } from './step.ts';
+import { withSession, type RunContext, type Step } from '../pipeline/step.ts';
 
 /** Only managed clusters have a lifecycle. */
 function skipExternal(ctx: RunContext): string | undefined {

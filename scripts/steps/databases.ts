@@ -1,11 +1,11 @@
 /** Creates the configured databases that are missing; never drops one. */
-import { partialFailure } from '../core/partial-failure.ts';
+import { partialFailure } from '../pipeline/partial-failure.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
 import { planDatabases } from '../core/plan/databases.ts';
 import { withClient } from '../db/client.ts';
 import { listDatabases } from '../db/inspect.ts';
 import { connectionFor, maintenanceDatabase } from '../engines/target.ts';
-import { withSession, type Step } from './step.ts';
+import { withSession, type Step } from '../pipeline/step.ts';
 
 export const databasesStep: Step = {
   id: 'databases',

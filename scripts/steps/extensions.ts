@@ -4,7 +4,7 @@
  */
 import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import { partialFailure } from '../core/partial-failure.ts';
+import { partialFailure } from '../pipeline/partial-failure.ts';
 import { findExtension } from '../core/extensions/catalogue.ts';
 import {
   describeDowngrade,
@@ -30,7 +30,7 @@ import { describeEngine, maintenanceDatabase, type ManagedTarget } from '../engi
 import { installedChecker } from '../core/extensions/installed.ts';
 import { declaredForTarget } from '../core/extensions/targeted.ts';
 import { desiredSettings } from './cluster.ts';
-import { withSession, type RunContext, type Step } from './step.ts';
+import { withSession, type RunContext, type Step } from '../pipeline/step.ts';
 
 /** Re-exported: doctor imports it from here. */
 export { declaredForTarget };

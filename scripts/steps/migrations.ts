@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { displayCommand } from '../core/migrations/errors.ts';
 import { runMigrationCommand } from '../migrations/command.ts';
 import { migrateDatabase, revertLast, type MigrateOptions } from '../migrations/runner.ts';
-import type { RunContext, Step } from './step.ts';
+import type { RunContext, Step } from '../pipeline/step.ts';
 
 /**
  * Why there is nothing to run: no migrations folder and no command, for any database. A folder the config

@@ -15,7 +15,7 @@ import {
   type CatalogueLookup,
   type NixExtensionProblem,
 } from '../core/nix-extensions.ts';
-import type { Step } from './step.ts';
+import type { Step } from '../pipeline/step.ts';
 
 /** The file's absolute path for a project. */
 export function nixExtensionsPath(config: ResolvedConfig): string {

@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { ExitCode, messageOf, PgstrapError } from '../shared/errors.ts';
-import { nothingChanged } from '../core/report.ts';
+import { nothingChanged } from '../pipeline/report.ts';
 import { splitStatements } from '../core/migrations/split.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
 import {
@@ -24,7 +24,7 @@ import { FALLBACK_RANDOM_WORDS, installFallbackSql, type FallbackRandom } from '
 import { describeStrategy, promisesOrder, UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
 import { PipelineError, queryPipeline, type PipelinedStatement, type PipelineRow } from '../db/client.ts';
 import { readStrategyAndFallback } from '../db/uuidv7.ts';
-import { withSession, type Step } from './step.ts';
+import { withSession, type Step } from '../pipeline/step.ts';
 
 /** Statements to run before the checks, and how a failure among them is described. */
 interface CheckSetup {

@@ -16,7 +16,7 @@ import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/clu
 import { databasesStep } from '../../scripts/steps/databases.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
-import type { StepReport } from '../../scripts/core/report.ts';
+import type { StepReport } from '../../scripts/pipeline/report.ts';
 import { makeProject, managedTarget, query, runStepsQuietly, testEnv } from '../support/project.ts';
 import { trixiePostgres } from '../support/trixie-postgres.ts';
 

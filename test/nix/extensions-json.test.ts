@@ -14,7 +14,7 @@ import { compareNixExtensions, renderNixExtensions, type CatalogueLookup } from 
 import { loadConfig } from '../../scripts/config/load.ts';
 import { SETUP_STEPS } from '../../scripts/commands/setup.ts';
 import { checkNixExtensions, nixExtensionsStep, verifyNixExtensions } from '../../scripts/steps/nix-extensions.ts';
-import type { RunContext } from '../../scripts/steps/step.ts';
+import type { RunContext } from '../../scripts/pipeline/step.ts';
 import type { Target } from '../../scripts/engines/target.ts';
 import { REPO_ROOT } from '../support/project.ts';
 

@@ -1,10 +1,10 @@
 /** Runs steps as a listr2 task list: live on a terminal, a line per step off one, silent for --json. */
 import { isPgstrapError, PgstrapError } from '../shared/errors.ts';
-import { toReport, type StepReport } from '../core/report.ts';
+import { toReport, type StepReport } from './report.ts';
 import { redactSecrets } from '../shared/secrets.ts';
 import { Sessions } from '../db/client.ts';
 import { connectionFor } from '../engines/target.ts';
-import type { RunContext, Step } from '../steps/step.ts';
+import type { RunContext, Step } from './step.ts';
 import type { OutputMode } from '../shared/output.ts';
 
 /** A short suffix for a finished step's title. */

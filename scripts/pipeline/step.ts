@@ -1,7 +1,7 @@
 /** A pipeline step: observes the server, plans the difference, applies it, and says what it did. */
 import type pg from 'pg';
 import type { ResolvedConfig } from '../config/types.ts';
-import type { StepOutcome, StepReport } from '../core/report.ts';
+import type { StepOutcome, StepReport } from './report.ts';
 import { withClient, type Sessions } from '../db/client.ts';
 import { connectionFor, type Target } from '../engines/target.ts';
 
