@@ -5,8 +5,8 @@ import type { Figure, GeneratorResult, InsertThroughput, KeyBenchReport, SetupFi
 import { formatValue } from '../scripts/core/bench/metrics.ts';
 import type { KeyBenchOptions } from '../scripts/core/bench/options.ts';
 import type { GenerationReport } from '../scripts/core/uuidv7/generation-bench.ts';
-import { withClient, type ConnectionTarget } from '../scripts/db/client.ts';
-import { connectionFor, type Target } from '../scripts/engines/target.ts';
+import { withClient, type ConnectionTarget } from '../scripts/server/connection.ts';
+import { connectionFor, type Target } from '../scripts/server/target.ts';
 import type { Step } from '../scripts/pipeline/step.ts';
 import { measureDoctor, type DoctorFigures } from './doctor.ts';
 import { measureMigrations, type MigrationBenchReport } from './migrations.ts';

@@ -14,7 +14,7 @@ import {
   dropSchemaSql,
   ownershipComment,
 } from '../scripts/core/bench/sql.ts';
-import { withClient, type ConnectionTarget } from '../scripts/db/client.ts';
+import { withClient, type ConnectionTarget } from '../scripts/server/connection.ts';
 
 /** Ends this run's other backends and waits until they are gone ($1: the run's application_name). */
 const TERMINATE_RUN_SQL = `SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity

@@ -10,10 +10,10 @@ import type { ResolvedConfig } from '../scripts/config/types.ts';
 import type { SetupFigures, Timing } from '../scripts/core/bench/model.ts';
 import { median } from '../scripts/core/bench/stats.ts';
 import { ExitCode, PgstrapError } from '../scripts/shared/errors.ts';
-import { firstFreePort } from '../scripts/engines/port.ts';
-import { run } from '../scripts/engines/process.ts';
-import { selectTarget } from '../scripts/engines/select.ts';
-import type { ManagedTarget } from '../scripts/engines/target.ts';
+import { firstFreePort } from '../scripts/server/port.ts';
+import { run } from '../scripts/server/process.ts';
+import { selectTarget } from '../scripts/server/select.ts';
+import type { ManagedTarget } from '../scripts/server/target.ts';
 import { installRoot } from '../scripts/shared/install-root.ts';
 
 /** The repository root, whose node_modules and CLI the throwaway projects use. */

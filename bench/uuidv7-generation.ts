@@ -24,9 +24,9 @@ import {
   type GenerationReport,
 } from '../scripts/core/uuidv7/generation-bench.ts';
 import { FALLBACK_RANDOM_CHOICES, installFallbackSql, type FallbackRandom } from '../scripts/core/uuidv7/sql.ts';
-import { withClient } from '../scripts/db/client.ts';
+import { withClient } from '../scripts/server/connection.ts';
 import { openProject } from '../scripts/pipeline/project.ts';
-import { connectionFor } from '../scripts/engines/target.ts';
+import { connectionFor } from '../scripts/server/target.ts';
 import { median } from '../scripts/core/bench/stats.ts';
 
 /** How much to measure. */

@@ -11,9 +11,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { loadConfig } from '../scripts/config/load.ts';
 import { median } from '../scripts/core/bench/stats.ts';
-import { firstFreePort } from '../scripts/engines/port.ts';
-import { connectionFor } from '../scripts/engines/target.ts';
-import { selectTarget } from '../scripts/engines/select.ts';
+import { firstFreePort } from '../scripts/server/port.ts';
+import { connectionFor } from '../scripts/server/target.ts';
+import { selectTarget } from '../scripts/server/select.ts';
 import { installRoot } from '../scripts/shared/install-root.ts';
 import { makeScratchProject, npmRun, removeScratch } from './setup-figures.ts';
 

@@ -8,7 +8,7 @@ import { ratiosAgainstV4 } from '../core/bench/metrics.ts';
 import { parseBenchFlags, type BenchFlags } from '../core/bench/options.ts';
 import { renderTable, runLine } from '../core/bench/table.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import { connectionFor, describeEngine, type Target } from '../engines/target.ts';
+import { connectionFor, describeEngine, type Target } from '../server/target.ts';
 import type { Step } from '../pipeline/step.ts';
 import { runSteps } from '../pipeline/run.ts';
 import { printJson, withProject, type CommonOptions, type Project } from '../pipeline/project.ts';

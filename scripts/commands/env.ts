@@ -1,8 +1,8 @@
 /** `npm run --silent env`: shell exports for the project's cluster (or the --url server). */
 import { ExitCode } from '../shared/errors.ts';
 import { environmentForUrl, withDatabase } from '../core/migrations/command-env.ts';
-import { clientEnvironment, renderExports } from '../engines/client-env.ts';
-import type { Target } from '../engines/target.ts';
+import { clientEnvironment, renderExports } from '../server/client-env.ts';
+import type { Target } from '../server/target.ts';
 import { openProject, printJson, type CommonOptions } from '../pipeline/project.ts';
 
 /** PG* variables for an external URL; the password stays inside DATABASE_URL, out of the shell's variables. */

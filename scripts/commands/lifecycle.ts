@@ -1,7 +1,7 @@
 /** `db:start`, `db:stop`, `db:status`: the cluster alone. */
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import type { ClusterStatus, LiveServer } from '../engines/cluster.ts';
-import { describeEngine, type ManagedTarget, type Target } from '../engines/target.ts';
+import type { ClusterStatus, LiveServer } from '../server/cluster.ts';
+import { describeEngine, type ManagedTarget, type Target } from '../server/target.ts';
 import { openProject, printJson, withProject, type CommonOptions } from '../pipeline/project.ts';
 import { runPipeline, START_STEPS } from './setup.ts';
 

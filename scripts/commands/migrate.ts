@@ -6,13 +6,13 @@ import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { displayCommand, driftDetected } from '../core/migrations/errors.ts';
 import { describeDrift } from '../core/migrations/plan.ts';
 import { resolveDrift, verifyResolutions, type Resolutions } from '../core/migrations/resolve.ts';
-import { describeEngine, type Target } from '../engines/target.ts';
+import { describeEngine, type Target } from '../server/target.ts';
 import { runStatusCommand } from '../migrations/command.ts';
 import { createMigrationFile } from '../migrations/files.ts';
 import { getMigrationStatus, planRevert, type DatabaseMigrationStatus } from '../migrations/runner.ts';
 import { createMigrationsStep, createRevertStep } from '../steps/migrations.ts';
 import { errorJson } from '../shared/render-error.ts';
-import { withTargetLock } from '../engines/project-lock.ts';
+import { withTargetLock } from '../server/project-lock.ts';
 import { openProject, printJson, type CommonOptions, type Project } from '../pipeline/project.ts';
 import { runPipeline } from './setup.ts';
 

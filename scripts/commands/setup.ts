@@ -1,7 +1,7 @@
 /** `npm run setup`: the whole pipeline, each step idempotent. */
 import { ExitCode } from '../shared/errors.ts';
 import { nothingChanged, summaryLine, type StepReport } from '../pipeline/report.ts';
-import { describeEngine } from '../engines/target.ts';
+import { describeEngine } from '../server/target.ts';
 import { databasesStep } from '../steps/databases.ts';
 import { extensionsCheckStep, extensionsStep } from '../steps/extensions.ts';
 import { migrationsStep } from '../steps/migrations.ts';

@@ -1,7 +1,7 @@
 /** What a server and a database say about extensions; values always as parameters. */
 import type pg from 'pg';
 import { messageOf } from '../shared/errors.ts';
-import { queryPipeline, type PipelinedStatement, type PipelineRow } from './client.ts';
+import { queryPipeline, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
 
 /** What the extension planner reads server-wide. */
 export interface ServerExtensionState {

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { fallbackRandomOf, STATE_SCHEMA, STRATEGY_TABLE, type FallbackRandom } from '../core/uuidv7/sql.ts';
 import { UUIDV7_STRATEGIES, type FunctionState, type Uuidv7State, type Uuidv7Strategy } from '../core/uuidv7/strategy.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
-import { PipelineError, queryPipeline, type PipelinedStatement, type PipelineRow } from './client.ts';
+import { PipelineError, queryPipeline, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
 
 const READ_STRATEGY: PipelinedStatement = { text: `SELECT strategy FROM ${quoteIdent(STATE_SCHEMA)}.${quoteIdent(STRATEGY_TABLE)}` };
 

@@ -31,17 +31,17 @@ import type {
   ServerSetting,
   Uuidv7Fact,
 } from '../core/doctor/facts.ts';
-import { describeTarget, withClient, type ConnectionTarget } from '../db/client.ts';
+import { describeTarget, withClient, type ConnectionTarget } from '../server/connection.ts';
 import { checkOutputPlugin, readInstalledExtensions, readServerExtensionState } from '../db/extensions.ts';
 import { readStrategyAndFallback } from '../db/uuidv7.ts';
 import { readCronJobs } from '../db/cron.ts';
 import { UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
-import type { PostgresBinaries } from '../engines/binaries.ts';
-import { tailFile } from '../engines/cluster.ts';
-import { verifyEmbeddedBinaries } from '../engines/embedded.ts';
-import { describePortHolder, isPortFree } from '../engines/port.ts';
-import { selectTarget } from '../engines/select.ts';
-import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type ManagedTarget, type Target } from '../engines/target.ts';
+import type { PostgresBinaries } from '../server/binaries.ts';
+import { tailFile } from '../server/cluster.ts';
+import { verifyEmbeddedBinaries } from '../server/embedded.ts';
+import { describePortHolder, isPortFree } from '../server/port.ts';
+import { selectTarget } from '../server/select.ts';
+import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type ManagedTarget, type Target } from '../server/target.ts';
 import type { CommonOptions } from '../pipeline/project.ts';
 import { targetSettings } from '../steps/cluster.ts';
 import { declaredForTarget } from '../steps/extensions.ts';

@@ -3,7 +3,7 @@ import { evaluateDoctor } from '../core/doctor/evaluate.ts';
 import { repairsOf, summarise, type Check, type DoctorSummary, type Repair } from '../core/doctor/model.ts';
 import type { StepReport } from '../pipeline/report.ts';
 import type { OutputMode } from '../shared/output.ts';
-import { withTargetLock } from '../engines/project-lock.ts';
+import { withTargetLock } from '../server/project-lock.ts';
 import { gatherFacts, type Gathered, type GatherOptions } from './gather.ts';
 
 /** One doctor pass: facts gathered, checks evaluated and added up. */

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PostgresBinaries } from './binaries.ts';
-import { run } from './process.ts';
+import type { PostgresBinaries } from '../server/binaries.ts';
+import { run } from '../server/process.ts';
 
 /** What an installation holds. */
 export interface InstalledFiles {

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { statementFailed, type ServerError } from '../core/migrations/errors.ts';
 import type { MigrationSource } from '../core/migrations/source.ts';
 import type { SqlStatement } from '../core/migrations/split.ts';
-import { PipelineError, queryPipeline, withTransaction, type PipelinedStatement } from '../db/client.ts';
+import { PipelineError, queryPipeline, withTransaction, type PipelinedStatement } from '../server/connection.ts';
 import { appliedRowStatement, deleteHistory, insertHistory, markApplied, recordProgress } from './history.ts';
 
 /** Runs `statements` in order from `from`; a failure becomes a `migrate.failed` error naming file, line and statement. */

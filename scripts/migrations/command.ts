@@ -6,8 +6,8 @@ import { execa } from 'execa';
 import { environmentForUrl, withDatabase } from '../core/migrations/command-env.ts';
 import { commandFailed, displayCommand } from '../core/migrations/errors.ts';
 import { redactSecrets, rememberSecret, rememberUrlSecrets } from '../shared/secrets.ts';
-import { clientEnvironment } from '../engines/client-env.ts';
-import type { Target } from '../engines/target.ts';
+import { clientEnvironment } from '../server/client-env.ts';
+import type { Target } from '../server/target.ts';
 
 /** How much output is kept for a failure's message: the error lines may come long before the end. */
 const KEPT_LINES = 5000;

@@ -6,7 +6,7 @@ import { quoteIdent } from '../shared/identifiers.ts';
 import { trackingTableFailed } from '../core/migrations/errors.ts';
 import type { AppliedMigration } from '../core/migrations/plan.ts';
 import type { MigrationSource } from '../core/migrations/source.ts';
-import { queryPipeline, type PipelinedStatement, type PipelineRow } from '../db/client.ts';
+import { queryPipeline, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
 
 /** The schema that holds the tracking table. */
 export const HISTORY_SCHEMA = 'pgstrap_migrations';

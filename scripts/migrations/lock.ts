@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { lockTimeout } from '../core/migrations/errors.ts';
-import { queryPipeline, type PipelinedStatement } from '../db/client.ts';
+import { queryPipeline, type PipelinedStatement } from '../server/connection.ts';
 
 /** The two 32-bit keys of the lock, 'pgst' and 'migr'; advisory locks are per database already. */
 export const MIGRATION_LOCK = { classid: 0x70677374, objid: 0x6d696772 } as const;

@@ -6,8 +6,8 @@ import { planMigrations, type AppliedMigration, type Drift, type MigrationPlan }
 import { resolveDrift, type Resolutions } from '../core/migrations/resolve.ts';
 import { fileToRevert } from '../core/migrations/revert.ts';
 import type { MigrationSource } from '../core/migrations/source.ts';
-import { PipelineError, queryPipeline, withClient, type Sessions } from '../db/client.ts';
-import { connectionFor, type Target } from '../engines/target.ts';
+import { PipelineError, queryPipeline, withClient, type Sessions } from '../server/connection.ts';
+import { connectionFor, type Target } from '../server/target.ts';
 import { applyMigration, applyTransactionalFiles, revertMigration } from './apply.ts';
 
 /** At most this many transactional files share a round trip, so progress shows and a pipeline stays small. */

@@ -1,9 +1,9 @@
 /** Options every command shares, and how a command opens the project they point at. */
 import { loadConfig } from '../config/load.ts';
 import type { EngineChoice, ResolvedConfig } from '../config/types.ts';
-import { withTargetLock } from '../engines/project-lock.ts';
-import { selectTarget } from '../engines/select.ts';
-import type { Target } from '../engines/target.ts';
+import { withTargetLock } from '../server/project-lock.ts';
+import { selectTarget } from '../server/select.ts';
+import type { Target } from '../server/target.ts';
 import { outputMode, type OutputMode } from '../shared/output.ts';
 
 /** Flags shared by all commands. */

@@ -2,8 +2,8 @@
 import { isPgstrapError, PgstrapError } from '../shared/errors.ts';
 import { toReport, type StepReport } from './report.ts';
 import { redactSecrets } from '../shared/secrets.ts';
-import { Sessions } from '../db/client.ts';
-import { connectionFor } from '../engines/target.ts';
+import { Sessions } from '../server/connection.ts';
+import { connectionFor } from '../server/target.ts';
 import type { RunContext, Step } from './step.ts';
 import type { OutputMode } from '../shared/output.ts';
 

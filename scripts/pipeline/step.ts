@@ -2,8 +2,8 @@
 import type pg from 'pg';
 import type { ResolvedConfig } from '../config/types.ts';
 import type { StepOutcome, StepReport } from './report.ts';
-import { withClient, type Sessions } from '../db/client.ts';
-import { connectionFor, type Target } from '../engines/target.ts';
+import { withClient, type Sessions } from '../server/connection.ts';
+import { connectionFor, type Target } from '../server/target.ts';
 
 /** What every step of a run shares. */
 export interface RunContext {

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import { socketPath } from '../core/layout.ts';
+import { socketPath } from '../server/layout.ts';
 import {
   acceptedValues,
   describeSettingChange,
@@ -13,7 +13,7 @@ import {
   renderManagedConf,
   START_LIBRARY_SETTINGS,
   type SettingDefinition,
-} from '../core/server-settings.ts';
+} from '../server/conf.ts';
 import { quoteLiteral } from '../shared/identifiers.ts';
 import {
   catalogued,
@@ -30,12 +30,12 @@ import {
 import { readInstalledExtensions } from '../db/extensions.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
 import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
-import { checkConfigFile, readKnownSettings } from '../engines/binaries.ts';
-import { listenSettings } from '../engines/cluster.ts';
-import { verifyPortBindable } from '../engines/port.ts';
-import { connectionFor, type ManagedTarget } from '../engines/target.ts';
-import { withClient } from '../db/client.ts';
-import { writePgpass } from '../engines/client-env.ts';
+import { checkConfigFile, readKnownSettings } from '../server/binaries.ts';
+import { listenSettings } from '../server/cluster.ts';
+import { verifyPortBindable } from '../server/port.ts';
+import { connectionFor, type ManagedTarget } from '../server/target.ts';
+import { withClient } from '../server/connection.ts';
+import { writePgpass } from '../server/client-env.ts';
 import { withSession, type RunContext, type Step } from '../pipeline/step.ts';
 
 /** Only managed clusters have a lifecycle. */

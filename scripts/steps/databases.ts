@@ -2,9 +2,9 @@
 import { partialFailure } from '../pipeline/partial-failure.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
 import { planDatabases } from '../core/plan/databases.ts';
-import { withClient } from '../db/client.ts';
+import { withClient } from '../server/connection.ts';
 import { listDatabases } from '../db/inspect.ts';
-import { connectionFor, maintenanceDatabase } from '../engines/target.ts';
+import { connectionFor, maintenanceDatabase } from '../server/target.ts';
 import { withSession, type Step } from '../pipeline/step.ts';
 
 export const databasesStep: Step = {

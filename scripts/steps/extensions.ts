@@ -19,14 +19,14 @@ import {
   type MissingExtension,
   type ServerExtensionFacts,
 } from '../core/extensions/plan.ts';
-import { withTransaction } from '../db/client.ts';
+import { withTransaction } from '../server/connection.ts';
 import {
   checkOutputPlugin,
   readInstalledExtensions,
   readServerExtensionState,
 } from '../db/extensions.ts';
 import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
-import { describeEngine, maintenanceDatabase, type ManagedTarget } from '../engines/target.ts';
+import { describeEngine, maintenanceDatabase, type ManagedTarget } from '../server/target.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
 import { declaredForTarget } from '../core/extensions/targeted.ts';
 import { desiredSettings } from './cluster.ts';

@@ -2,7 +2,7 @@
 import { partialFailure } from '../pipeline/partial-failure.ts';
 import { FAST_RANDOM_CAVEAT, RECORD_STRATEGY_SQL } from '../core/uuidv7/sql.ts';
 import { planUuidv7, UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
-import { withTransaction } from '../db/client.ts';
+import { withTransaction } from '../server/connection.ts';
 import { readUuidv7State } from '../db/uuidv7.ts';
 import { withSession, type Step } from '../pipeline/step.ts';
 

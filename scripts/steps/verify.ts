@@ -22,7 +22,7 @@ import {
 } from '../core/uuidv7/checks.ts';
 import { FALLBACK_RANDOM_WORDS, installFallbackSql, type FallbackRandom } from '../core/uuidv7/sql.ts';
 import { describeStrategy, promisesOrder, UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
-import { PipelineError, queryPipeline, type PipelinedStatement, type PipelineRow } from '../db/client.ts';
+import { PipelineError, queryPipeline, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
 import { readStrategyAndFallback } from '../db/uuidv7.ts';
 import { withSession, type Step } from '../pipeline/step.ts';
 

@@ -13,10 +13,10 @@ import { BenchSession, withBenchSession } from '../../bench/session.ts';
 import { measureGenerator, planKeyBench } from '../../bench/uuid-keys.ts';
 import { measureUuidv7Generation } from '../../bench/uuidv7-generation.ts';
 import { formatGenerationReport } from '../../scripts/core/uuidv7/generation-bench.ts';
-import { withClient } from '../../scripts/db/client.ts';
+import { withClient } from '../../scripts/server/connection.ts';
 import { SETUP_STEPS } from '../../scripts/commands/setup.ts';
 import type { KeyBenchOptions } from '../../scripts/core/bench/options.ts';
-import { connectionFor, readPassword, type ManagedTarget } from '../../scripts/engines/target.ts';
+import { connectionFor, readPassword, type ManagedTarget } from '../../scripts/server/target.ts';
 import { REPO_ROOT, makeProject, managedTarget, query, runCli, runStepsQuietly, testEnv, type TestProject } from '../support/project.ts';
 
 const SMALL: KeyBenchOptions = { rows: 2000, insertSeconds: 0.6, insertRounds: 2, clients: 2, queries: 20, generationIds: 10_000, driver: 'node', fallbackRandom: 'fast' };

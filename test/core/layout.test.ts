@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../scripts/config/validate.ts';
-import { clusterLayout, socketFits } from '../../scripts/core/layout.ts';
+import { clusterLayout, socketFits } from '../../scripts/server/layout.ts';
 
 describe('clusterLayout', () => {
   it('keeps every runtime file under the state folder', () => {

@@ -9,7 +9,7 @@ import {
   preloadLibraryNames,
   quoteConfValue,
   renderManagedConf,
-} from '../../scripts/core/server-settings.ts';
+} from '../../scripts/server/conf.ts';
 
 const known = parseDescribeConfig(
   [

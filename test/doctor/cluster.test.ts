@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor } from '../../scripts/doctor/run.ts';
-import { readPassword } from '../../scripts/engines/target.ts';
+import { readPassword } from '../../scripts/server/target.ts';
 import { killPostmaster, managedTarget, query, runCli, testEnv } from '../support/project.ts';
 import { checkOf, doctor, runFix, setUpProject, type DoctorProject } from './support.ts';
 

@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import { runDoctor, type DoctorRun } from '../../scripts/doctor/run.ts';
 import type { PgstrapConfig } from '../../scripts/config/types.ts';
 import type { Check } from '../../scripts/core/doctor/model.ts';
-import { run } from '../../scripts/engines/process.ts';
+import { run } from '../../scripts/server/process.ts';
 import { makeProject, REPO_ROOT, runCli, testEnv, type TestProject } from '../support/project.ts';
 
 /** A test project plus the config file doctor reads; `configure` writes a new one. */

@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRoot, getServerUser } from '../../scripts/engines/server-user.ts';
-import { placeCluster, relocationBase, relocationDir } from '../../scripts/engines/placement.ts';
-import { run } from '../../scripts/engines/process.ts';
-import { projectTag } from '../../scripts/core/layout.ts';
+import { isRoot, getServerUser } from '../../scripts/server/server-user.ts';
+import { placeCluster, relocationBase, relocationDir } from '../../scripts/server/placement.ts';
+import { run } from '../../scripts/server/process.ts';
+import { projectTag } from '../../scripts/server/layout.ts';
 import { makeProject, managedTarget, runCli, type TestProject } from '../support/project.ts';
 
 const INTRUDER = 'pgstrap_intruder';

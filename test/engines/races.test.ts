@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPgstrapError } from '../../scripts/shared/errors.ts';
-import { withProjectLock } from '../../scripts/engines/project-lock.ts';
+import { withProjectLock } from '../../scripts/server/project-lock.ts';
 import { initialiseStep } from '../../scripts/steps/cluster.ts';
 import { makeProject, managedTarget, runCli, runStepsQuietly, spawnCli, waitForExit, type TestProject } from '../support/project.ts';
 
@@ -42,7 +42,7 @@ describe('one pgstrap at a time in a project', () => {
     // A holder killed with SIGKILL: it never released its lock.
     const holder = spawn(process.execPath, [
       '--import', 'tsx', '-e',
-      `const { withProjectLock } = await import(${JSON.stringify(path.resolve(import.meta.dirname, '../../scripts/engines/project-lock.ts'))});
+      `const { withProjectLock } = await import(${JSON.stringify(path.resolve(import.meta.dirname, '../../scripts/server/project-lock.ts'))});
        await withProjectLock(${JSON.stringify(p.config.stateDir)}, 'setup', () => new Promise(() => { console.log('held'); }));`,
     ], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));

@@ -1,7 +1,7 @@
 /** Engine choice: external only when asked explicitly; the exported DATABASE_URL never switches it. */
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../scripts/config/validate.ts';
-import { externalDatabases, selectTarget } from '../../scripts/engines/select.ts';
+import { externalDatabases, selectTarget } from '../../scripts/server/select.ts';
 import { testEnv } from '../support/project.ts';
 
 const config = resolveConfig({ databases: ['app', 'app_test'] }, { file: undefined, projectDir: process.cwd() });

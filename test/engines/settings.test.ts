@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../scripts/shared/errors.ts';
-import { MANAGED_CONF } from '../../scripts/core/server-settings.ts';
-import type { ManagedTarget } from '../../scripts/engines/target.ts';
+import { MANAGED_CONF } from '../../scripts/server/conf.ts';
+import type { ManagedTarget } from '../../scripts/server/target.ts';
 import { makeProject, managedTarget, query, runCli, type TestProject } from '../support/project.ts';
 
 let project: TestProject;

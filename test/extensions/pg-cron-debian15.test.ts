@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgstrapConfig } from '../../scripts/config/types.ts';
-import { MANAGED_CONF } from '../../scripts/core/server-settings.ts';
-import { isRoot } from '../../scripts/engines/server-user.ts';
-import type { ManagedTarget } from '../../scripts/engines/target.ts';
+import { MANAGED_CONF } from '../../scripts/server/conf.ts';
+import { isRoot } from '../../scripts/server/server-user.ts';
+import type { ManagedTarget } from '../../scripts/server/target.ts';
 import { debianPostgres, makeProject, managedTarget, query, runCli, testEnv, type TestProject } from '../support/project.ts';
 
 const debian = await debianPostgres(15);

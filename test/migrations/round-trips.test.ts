@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedDatabase } from '../../scripts/config/types.ts';
-import { readPassword, type ExternalTarget } from '../../scripts/engines/target.ts';
+import { readPassword, type ExternalTarget } from '../../scripts/server/target.ts';
 import { migrateDatabase } from '../../scripts/migrations/runner.ts';
 import { startDelayProxy, type DelayProxy } from '../../bench/delay-proxy.ts';
 import { migrationsStep } from '../../scripts/steps/migrations.ts';

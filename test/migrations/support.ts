@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedDatabase } from '../../scripts/config/types.ts';
 import { quoteIdent } from '../../scripts/shared/identifiers.ts';
-import type { ManagedTarget } from '../../scripts/engines/target.ts';
+import type { ManagedTarget } from '../../scripts/server/target.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';
 import { makeProject, managedTarget, query, runStepsQuietly, type TestProject } from '../support/project.ts';
 

@@ -15,7 +15,7 @@ import { loadConfig } from '../../scripts/config/load.ts';
 import { SETUP_STEPS } from '../../scripts/commands/setup.ts';
 import { checkNixExtensions, nixExtensionsStep, verifyNixExtensions } from '../../scripts/steps/nix-extensions.ts';
 import type { RunContext } from '../../scripts/pipeline/step.ts';
-import type { Target } from '../../scripts/engines/target.ts';
+import type { Target } from '../../scripts/server/target.ts';
 import { REPO_ROOT } from '../support/project.ts';
 
 // Test entries start from a plain catalogue entry (citext: nothing to preload, no settings), so these

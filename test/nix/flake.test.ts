@@ -12,9 +12,9 @@ import { resolveConfig } from '../../scripts/config/validate.ts';
 import { CATALOGUE } from '../../scripts/core/extensions/catalogue.ts';
 import { renderNixExtensions, type NixExtensionsSpec } from '../../scripts/core/nix-extensions.ts';
 import { loadConfig } from '../../scripts/config/load.ts';
-import { describeConfig } from '../../scripts/engines/binaries.ts';
-import { run } from '../../scripts/engines/process.ts';
-import { getServerUser } from '../../scripts/engines/server-user.ts';
+import { describeConfig } from '../../scripts/server/binaries.ts';
+import { run } from '../../scripts/server/process.ts';
+import { getServerUser } from '../../scripts/server/server-user.ts';
 import { debianPostgres, freePort, REPO_ROOT } from '../support/project.ts';
 import { copyFlake, evalJson, makeNixHome, nixMissing, STUB_NIXPKGS, stubInputs, type NixHome } from './nix.ts';
 

@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RunResult as Result } from '../../scripts/engines/process.ts';
+import type { RunResult as Result } from '../../scripts/server/process.ts';
 import type { NixExtensionsSpec } from '../../scripts/core/nix-extensions.ts';
-import { run } from '../../scripts/engines/process.ts';
+import { run } from '../../scripts/server/process.ts';
 import { REPO_ROOT } from '../support/project.ts';
 
 /** The nixpkgs stand-in, given to the flake with --override-input. */

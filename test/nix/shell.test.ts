@@ -10,10 +10,10 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PgstrapConfig } from '../../scripts/config/types.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
-import { clusterLayout } from '../../scripts/core/layout.ts';
+import { clusterLayout } from '../../scripts/server/layout.ts';
 import { renderNixExtensions } from '../../scripts/core/nix-extensions.ts';
-import { clientEnvironment } from '../../scripts/engines/client-env.ts';
-import { run } from '../../scripts/engines/process.ts';
+import { clientEnvironment } from '../../scripts/server/client-env.ts';
+import { run } from '../../scripts/server/process.ts';
 import { REPO_ROOT } from '../support/project.ts';
 
 const dirs: string[] = [];

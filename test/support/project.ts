@@ -10,14 +10,14 @@ import path from 'node:path';
 import type { PgstrapConfig, ResolvedConfig } from '../../scripts/config/types.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import type { StepReport } from '../../scripts/pipeline/report.ts';
-import { Sessions, withClient } from '../../scripts/db/client.ts';
-import { probeVersion } from '../../scripts/engines/binaries.ts';
-import { selectTarget, type EngineOverrides } from '../../scripts/engines/select.ts';
-import { connectionFor, type ManagedTarget, type Target } from '../../scripts/engines/target.ts';
+import { Sessions, withClient } from '../../scripts/server/connection.ts';
+import { probeVersion } from '../../scripts/server/binaries.ts';
+import { selectTarget, type EngineOverrides } from '../../scripts/server/select.ts';
+import { connectionFor, type ManagedTarget, type Target } from '../../scripts/server/target.ts';
 import type { RunContext, Step } from '../../scripts/pipeline/step.ts';
 import { toReport } from '../../scripts/pipeline/report.ts';
-import { isProcessAlive, run } from '../../scripts/engines/process.ts';
-import { relocationDir } from '../../scripts/engines/placement.ts';
+import { isProcessAlive, run } from '../../scripts/server/process.ts';
+import { relocationDir } from '../../scripts/server/placement.ts';
 import type pg from 'pg';
 
 /** The repository root: embedded binaries resolve from its node_modules. */

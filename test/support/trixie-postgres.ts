@@ -3,7 +3,7 @@
  * it into a cached private prefix (.ci/run builds it before the tests; a test worker builds it on first use).
  */
 import path from 'node:path';
-import { run } from '../../scripts/engines/process.ts';
+import { run } from '../../scripts/server/process.ts';
 import { REPO_ROOT } from './project.ts';
 
 /** What the builder reports about the prefix it built or found. */

@@ -4,10 +4,10 @@
  * does not move between ids), across statements and transactions, and as a primary-key default.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withClient } from '../../scripts/db/client.ts';
+import { withClient } from '../../scripts/server/connection.ts';
 import { readUuidv7Strategy } from '../../scripts/db/uuidv7.ts';
 import { FALLBACK_CLOCK_SETTING, FAST_RANDOM_CAVEAT } from '../../scripts/core/uuidv7/sql.ts';
-import { connectionFor, readPassword, type ExternalTarget, type ManagedTarget } from '../../scripts/engines/target.ts';
+import { connectionFor, readPassword, type ExternalTarget, type ManagedTarget } from '../../scripts/server/target.ts';
 import { databasesStep } from '../../scripts/steps/databases.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';

@@ -1,7 +1,7 @@
 /** What clients need to reach a managed cluster: PG* variables, DATABASE_URL and a pgpass file. */
 import fs from 'node:fs';
 import type { ResolvedConfig } from '../config/types.ts';
-import type { ClusterLayout } from '../core/layout.ts';
+import type { ClusterLayout } from './layout.ts';
 import { readPassword } from './target.ts';
 
 /** Escapes a pgpass field (`:` and `\`). */

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import { clusterLayout, preferredSocketDir, projectTag, socketFits, type ClusterLayout } from '../core/layout.ts';
+import { clusterLayout, preferredSocketDir, projectTag, socketFits, type ClusterLayout } from './layout.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import { currentUid, describePath, ensureTrustedDir, lstatOrUndefined, userNameOf, verifyTrustedDir } from './ownership.ts';
 import { run } from './process.ts';

@@ -1,10 +1,10 @@
 /** The server a command works on: a managed cluster (system or embedded binaries) or an external one. */
 import fs from 'node:fs';
 import type { ResolvedConfig, ResolvedDatabase } from '../config/types.ts';
-import type { ClusterLayout } from '../core/layout.ts';
+import type { ClusterLayout } from './layout.ts';
 import { withDatabase } from '../core/migrations/command-env.ts';
 import { rememberSecret } from '../shared/secrets.ts';
-import type { ConnectionTarget } from '../db/client.ts';
+import type { ConnectionTarget } from './connection.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import type { Cluster } from './cluster.ts';
 import type { ServerUser } from './server-user.ts';

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseDescribeConfig, type SettingDefinition } from '../core/server-settings.ts';
+import { parseDescribeConfig, type SettingDefinition } from './conf.ts';
 import { run } from './process.ts';
 import type { ServerUser } from './server-user.ts';
 
