@@ -21,7 +21,7 @@ import { firstFreePort } from '../scripts/server/port.ts';
 import { selectTarget } from '../scripts/server/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, type Target } from '../scripts/server/target.ts';
 import { getMigrationStatus, migrateDatabase } from '../scripts/migrations/runner.ts';
-import { initialiseStep, settingsStep, startStep } from '../scripts/steps/cluster.ts';
+import { initialiseStep, settingsStep, startStep } from '../scripts/cluster/step.ts';
 import type { RunContext } from '../scripts/pipeline/step.ts';
 import { installRoot } from '../scripts/shared/install-root.ts';
 

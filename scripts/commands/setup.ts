@@ -7,7 +7,7 @@ import { extensionsCheckStep, extensionsStep } from '../steps/extensions.ts';
 import { migrationsStep } from '../steps/migrations.ts';
 import { uuidv7Step } from '../steps/uuidv7.ts';
 import { verifyStep } from '../steps/verify.ts';
-import { initialiseStep, settingsStep, startStep } from '../steps/cluster.ts';
+import { initialiseStep, settingsStep, startStep } from '../cluster/step.ts';
 import { nixExtensionsStep } from '../steps/nix-extensions.ts';
 import type { Step } from '../pipeline/step.ts';
 import { runSteps } from '../pipeline/run.ts';

@@ -43,7 +43,7 @@ import { describePortHolder, isPortFree } from '../server/port.ts';
 import { selectTarget } from '../server/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type ManagedTarget, type Target } from '../server/target.ts';
 import type { CommonOptions } from '../pipeline/project.ts';
-import { targetSettings } from '../steps/cluster.ts';
+import { targetSettings } from '../cluster/step.ts';
 import { declaredForTarget } from '../steps/extensions.ts';
 import { checkNixExtensions, hasFlake } from '../steps/nix-extensions.ts';
 import { readMigrationPlan } from '../migrations/runner.ts';

@@ -29,7 +29,7 @@ import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.
 import { describeEngine, maintenanceDatabase, type ManagedTarget } from '../server/target.ts';
 import { installedChecker } from '../core/extensions/installed.ts';
 import { declaredForTarget } from '../core/extensions/targeted.ts';
-import { desiredSettings } from './cluster.ts';
+import { desiredSettings } from '../cluster/step.ts';
 import { withSession, type RunContext, type Step } from '../pipeline/step.ts';
 
 /** Re-exported: doctor imports it from here. */

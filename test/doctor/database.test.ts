@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../scripts/config/load.ts';
 import { installedChecker } from '../../scripts/core/extensions/installed.ts';
 import { readInstalledFiles } from '../../scripts/engines/extension-files.ts';
-import { desiredSettings } from '../../scripts/steps/cluster.ts';
+import { desiredSettings } from '../../scripts/cluster/step.ts';
 import { managedTarget, query, runCli } from '../support/project.ts';
 import { checkOf, doctor, runFix, setUpProject, type DoctorProject } from './support.ts';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.ts';
 import { SETUP_STEPS } from '../../scripts/commands/setup.ts';
 import { databasesStep } from '../../scripts/steps/databases.ts';
-import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';
+import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { killPostmaster, makeProject, managedTarget, query, runStepsQuietly, type TestProject } from '../support/project.ts';
 
 const CLUSTER_STEPS = [initialiseStep, settingsStep, startStep, databasesStep];

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPgstrapError } from '../../scripts/shared/errors.ts';
 import { withProjectLock } from '../../scripts/server/project-lock.ts';
-import { initialiseStep } from '../../scripts/steps/cluster.ts';
+import { initialiseStep } from '../../scripts/cluster/step.ts';
 import { makeProject, managedTarget, runCli, runStepsQuietly, spawnCli, waitForExit, type TestProject } from '../support/project.ts';
 
 let project: TestProject | undefined;

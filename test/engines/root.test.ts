@@ -11,7 +11,7 @@ import { placeCluster, reachableBinaries } from '../../scripts/server/placement.
 import { getServerUser, isRoot } from '../../scripts/server/server-user.ts';
 import { Cluster, listenSettings } from '../../scripts/server/cluster.ts';
 import { databasesStep } from '../../scripts/steps/databases.ts';
-import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';
+import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { makeProject, managedTarget, query, REPO_ROOT, runStepsQuietly, type TestProject } from '../support/project.ts';
 
 const root = isRoot();

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectTarget } from '../../scripts/server/select.ts';
 import { databasesStep } from '../../scripts/steps/databases.ts';
-import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';
+import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { debianPostgres, makeProject, managedTarget, query, runStepsQuietly, testEnv, type TestProject } from '../support/project.ts';
 
 const debian = await debianPostgres(15);

@@ -16,7 +16,7 @@ import { selectTarget } from '../../scripts/server/select.ts';
 import { withClient } from '../../scripts/server/connection.ts';
 import { connectionFor, readPassword, type ManagedTarget } from '../../scripts/server/target.ts';
 import { databasesStep } from '../../scripts/steps/databases.ts';
-import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';
+import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
 import { debianPostgres, makeProject, REPO_ROOT, managedTarget, query, runCli, runStepsQuietly, testEnv, type TestProject } from '../support/project.ts';

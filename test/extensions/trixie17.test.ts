@@ -12,7 +12,7 @@ import { resolveConfig } from '../../scripts/config/validate.ts';
 import { withClient } from '../../scripts/server/connection.ts';
 import { connectionFor, type ManagedTarget } from '../../scripts/server/target.ts';
 import { readInstalledFiles } from '../../scripts/engines/extension-files.ts';
-import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';
+import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { databasesStep } from '../../scripts/steps/databases.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgstrapError } from '../../scripts/shared/errors.ts';
 import type { ResolvedDatabase } from '../../scripts/config/types.ts';
 import { getMigrationStatus, migrateDatabase } from '../../scripts/migrations/runner.ts';
-import { startStep } from '../../scripts/steps/cluster.ts';
+import { startStep } from '../../scripts/cluster/step.ts';
 import { killPostmaster, query, runStepsQuietly } from '../support/project.ts';
 import { startMigrationCluster, type MigrationCluster } from './support.ts';
 

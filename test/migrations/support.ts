@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ResolvedDatabase } from '../../scripts/config/types.ts';
 import { quoteIdent } from '../../scripts/shared/identifiers.ts';
 import type { ManagedTarget } from '../../scripts/server/target.ts';
-import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';
+import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { makeProject, managedTarget, query, runStepsQuietly, type TestProject } from '../support/project.ts';
 
 /** A running embedded cluster and a way to make databases with their own migrations folder. */

@@ -9,7 +9,7 @@ import { readUuidv7Strategy } from '../../scripts/db/uuidv7.ts';
 import { FALLBACK_CLOCK_SETTING, FAST_RANDOM_CAVEAT } from '../../scripts/core/uuidv7/sql.ts';
 import { connectionFor, readPassword, type ExternalTarget, type ManagedTarget } from '../../scripts/server/target.ts';
 import { databasesStep } from '../../scripts/steps/databases.ts';
-import { initialiseStep, settingsStep, startStep } from '../../scripts/steps/cluster.ts';
+import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
 import { verifyStep } from '../../scripts/steps/verify.ts';
