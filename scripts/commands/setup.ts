@@ -2,7 +2,7 @@
 import { ExitCode } from '../shared/errors.ts';
 import { nothingChanged, summaryLine, type StepReport } from '../pipeline/report.ts';
 import { describeEngine } from '../server/target.ts';
-import { databasesStep } from '../steps/databases.ts';
+import { databasesStep } from '../databases/step.ts';
 import { extensionsCheckStep, extensionsStep } from '../steps/extensions.ts';
 import { migrationsStep } from '../steps/migrations.ts';
 import { uuidv7Step } from '../steps/uuidv7.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.ts';
 import { SETUP_STEPS } from '../../scripts/commands/setup.ts';
-import { databasesStep } from '../../scripts/steps/databases.ts';
+import { databasesStep } from '../../scripts/databases/step.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { killPostmaster, makeProject, managedTarget, query, runStepsQuietly, type TestProject } from '../support/project.ts';
 

@@ -10,7 +10,7 @@ import { verifyEmbeddedBinaries } from '../../scripts/server/embedded.ts';
 import { placeCluster, reachableBinaries } from '../../scripts/server/placement.ts';
 import { getServerUser, isRoot } from '../../scripts/server/server-user.ts';
 import { Cluster, listenSettings } from '../../scripts/server/cluster.ts';
-import { databasesStep } from '../../scripts/steps/databases.ts';
+import { databasesStep } from '../../scripts/databases/step.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { makeProject, managedTarget, query, REPO_ROOT, runStepsQuietly, type TestProject } from '../support/project.ts';
 

@@ -1,7 +1,7 @@
 /** The system engine on Debian's PostgreSQL 15 (installed by .ci/run), and how auto chooses. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectTarget } from '../../scripts/server/select.ts';
-import { databasesStep } from '../../scripts/steps/databases.ts';
+import { databasesStep } from '../../scripts/databases/step.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { debianPostgres, makeProject, managedTarget, query, runStepsQuietly, testEnv, type TestProject } from '../support/project.ts';
 

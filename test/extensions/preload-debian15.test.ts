@@ -15,7 +15,7 @@ import { describeConfig } from '../../scripts/server/binaries.ts';
 import { selectTarget } from '../../scripts/server/select.ts';
 import { withClient } from '../../scripts/server/connection.ts';
 import { connectionFor, readPassword, type ManagedTarget } from '../../scripts/server/target.ts';
-import { databasesStep } from '../../scripts/steps/databases.ts';
+import { databasesStep } from '../../scripts/databases/step.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';

@@ -13,7 +13,7 @@ import { withClient } from '../../scripts/server/connection.ts';
 import { connectionFor, type ManagedTarget } from '../../scripts/server/target.ts';
 import { readInstalledFiles } from '../../scripts/engines/extension-files.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
-import { databasesStep } from '../../scripts/steps/databases.ts';
+import { databasesStep } from '../../scripts/databases/step.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
 import type { StepReport } from '../../scripts/pipeline/report.ts';

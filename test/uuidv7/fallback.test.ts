@@ -8,7 +8,7 @@ import { withClient } from '../../scripts/server/connection.ts';
 import { readUuidv7Strategy } from '../../scripts/db/uuidv7.ts';
 import { FALLBACK_CLOCK_SETTING, FAST_RANDOM_CAVEAT } from '../../scripts/core/uuidv7/sql.ts';
 import { connectionFor, readPassword, type ExternalTarget, type ManagedTarget } from '../../scripts/server/target.ts';
-import { databasesStep } from '../../scripts/steps/databases.ts';
+import { databasesStep } from '../../scripts/databases/step.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';

@@ -13,7 +13,7 @@ import { readUuidv7Strategy } from '../../scripts/db/uuidv7.ts';
 import { connectionFor } from '../../scripts/server/target.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import type { PgstrapConfig } from '../../scripts/config/types.ts';
-import { databasesStep } from '../../scripts/steps/databases.ts';
+import { databasesStep } from '../../scripts/databases/step.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';

@@ -1,9 +1,9 @@
 /** Creates the configured databases that are missing; never drops one. */
 import { partialFailure } from '../pipeline/partial-failure.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
-import { planDatabases } from '../core/plan/databases.ts';
+import { planDatabases } from './plan.ts';
 import { withClient } from '../server/connection.ts';
-import { listDatabases } from '../db/inspect.ts';
+import { listDatabases } from './inspect.ts';
 import { connectionFor, maintenanceDatabase } from '../server/target.ts';
 import { withSession, type Step } from '../pipeline/step.ts';
 
