@@ -26,10 +26,10 @@ import {
   settingsForExtensions,
   type ClusterSettingFacts,
   type RetainedExtension,
-} from '../core/extension-settings.ts';
-import { readInstalledExtensions } from '../db/extensions.ts';
-import { installedChecker } from '../core/extensions/installed.ts';
-import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
+} from '../extensions/settings.ts';
+import { readInstalledExtensions } from '../extensions/server.ts';
+import { installedChecker } from '../extensions/installed.ts';
+import { extraSearchDirs, readInstalledFiles } from '../extensions/files.ts';
 import { checkConfigFile, readKnownSettings } from '../server/binaries.ts';
 import { listenSettings } from '../server/cluster.ts';
 import { verifyPortBindable } from '../server/port.ts';

@@ -3,7 +3,7 @@ import { ExitCode } from '../shared/errors.ts';
 import { nothingChanged, summaryLine, type StepReport } from '../pipeline/report.ts';
 import { describeEngine } from '../server/target.ts';
 import { databasesStep } from '../databases/step.ts';
-import { extensionsCheckStep, extensionsStep } from '../steps/extensions.ts';
+import { extensionsCheckStep, extensionsStep } from '../extensions/step.ts';
 import { migrationsStep } from '../steps/migrations.ts';
 import { uuidv7Step } from '../steps/uuidv7.ts';
 import { verifyStep } from '../steps/verify.ts';

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/types.ts';
-import { findExtension, type CatalogueEntry } from './extensions/catalogue.ts';
+import { findExtension, type CatalogueEntry } from '../extensions/catalogue.ts';
 
 /** The file, relative to the project (the folder of extensions.config.ts, where flake.nix lives). */
 export const NIX_EXTENSIONS_FILE = path.join('nix', 'extensions.json');

@@ -12,9 +12,9 @@ import path from 'node:path';
 import type pg from 'pg';
 import { loadConfig } from '../config/load.ts';
 import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../config/types.ts';
-import { parseLibraryList } from '../core/extension-settings.ts';
-import { findExtension } from '../core/extensions/catalogue.ts';
-import { neededSettingNames, type ServerExtensionFacts } from '../core/extensions/plan.ts';
+import { parseLibraryList } from '../extensions/settings.ts';
+import { findExtension } from '../extensions/catalogue.ts';
+import { neededSettingNames, type ServerExtensionFacts } from '../extensions/plan.ts';
 import { isPgstrapError, messageOf } from '../shared/errors.ts';
 import type {
   BinariesFact,
@@ -32,9 +32,9 @@ import type {
   Uuidv7Fact,
 } from '../core/doctor/facts.ts';
 import { describeTarget, withClient, type ConnectionTarget } from '../server/connection.ts';
-import { checkOutputPlugin, readInstalledExtensions, readServerExtensionState } from '../db/extensions.ts';
+import { checkOutputPlugin, readInstalledExtensions, readServerExtensionState } from '../extensions/server.ts';
 import { readStrategyAndFallback } from '../db/uuidv7.ts';
-import { readCronJobs } from '../db/cron.ts';
+import { readCronJobs } from '../extensions/cron.ts';
 import { UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
 import type { PostgresBinaries } from '../server/binaries.ts';
 import { tailFile } from '../server/cluster.ts';
@@ -44,7 +44,7 @@ import { selectTarget } from '../server/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type ManagedTarget, type Target } from '../server/target.ts';
 import type { CommonOptions } from '../pipeline/project.ts';
 import { targetSettings } from '../cluster/step.ts';
-import { declaredForTarget } from '../steps/extensions.ts';
+import { declaredForTarget } from '../extensions/step.ts';
 import { checkNixExtensions, hasFlake } from '../steps/nix-extensions.ts';
 import { readMigrationPlan } from '../migrations/runner.ts';
 import { errorJson } from '../shared/render-error.ts';

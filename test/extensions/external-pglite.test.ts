@@ -16,7 +16,7 @@ import { readUuidv7Strategy } from '../../scripts/db/uuidv7.ts';
 import { selectTarget } from '../../scripts/server/select.ts';
 import { connectionFor, type Target } from '../../scripts/server/target.ts';
 import { databasesStep } from '../../scripts/databases/step.ts';
-import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
+import { extensionsCheckStep, extensionsStep } from '../../scripts/extensions/step.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
 import { verifyStep } from '../../scripts/steps/verify.ts';
 import { freePort, makeProject, query, runCli, runStepsQuietly, testEnv } from '../support/project.ts';

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { ResolvedExtension } from '../../scripts/config/types.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import { isPgstrapError } from '../../scripts/shared/errors.ts';
-import { retainSettingsInUse, settingsForExtensions } from '../../scripts/core/extension-settings.ts';
-import { CATALOGUE, findExtension } from '../../scripts/core/extensions/catalogue.ts';
-import { installedChecker } from '../../scripts/core/extensions/installed.ts';
+import { retainSettingsInUse, settingsForExtensions } from '../../scripts/extensions/settings.ts';
+import { CATALOGUE, findExtension } from '../../scripts/extensions/catalogue.ts';
+import { installedChecker } from '../../scripts/extensions/installed.ts';
 import {
   compareExtensionVersions,
   describeExtensionAction,
@@ -14,7 +14,7 @@ import {
   planExtensions,
   undeclaredExtensions,
   type ServerExtensionFacts,
-} from '../../scripts/core/extensions/plan.ts';
+} from '../../scripts/extensions/plan.ts';
 
 const source = { file: '/project/extensions.config.ts', projectDir: '/project' };
 

@@ -17,7 +17,7 @@ import { withClient } from '../../scripts/server/connection.ts';
 import { connectionFor, readPassword, type ManagedTarget } from '../../scripts/server/target.ts';
 import { databasesStep } from '../../scripts/databases/step.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
-import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
+import { extensionsCheckStep, extensionsStep } from '../../scripts/extensions/step.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
 import { debianPostgres, makeProject, REPO_ROOT, managedTarget, query, runCli, runStepsQuietly, testEnv, type TestProject } from '../support/project.ts';
 

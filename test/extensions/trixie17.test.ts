@@ -6,15 +6,15 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CATALOGUE } from '../../scripts/core/extensions/catalogue.ts';
+import { CATALOGUE } from '../../scripts/extensions/catalogue.ts';
 import type { PgstrapConfig } from '../../scripts/config/types.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import { withClient } from '../../scripts/server/connection.ts';
 import { connectionFor, type ManagedTarget } from '../../scripts/server/target.ts';
-import { readInstalledFiles } from '../../scripts/engines/extension-files.ts';
+import { readInstalledFiles } from '../../scripts/extensions/files.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { databasesStep } from '../../scripts/databases/step.ts';
-import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
+import { extensionsCheckStep, extensionsStep } from '../../scripts/extensions/step.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
 import type { StepReport } from '../../scripts/pipeline/report.ts';
 import { makeProject, managedTarget, query, runStepsQuietly, testEnv } from '../support/project.ts';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PgstrapConfig, ResolvedConfig } from '../../scripts/config/types.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
-import { findExtension, type CatalogueEntry } from '../../scripts/core/extensions/catalogue.ts';
+import { findExtension, type CatalogueEntry } from '../../scripts/extensions/catalogue.ts';
 import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.ts';
 import { compareNixExtensions, renderNixExtensions, type CatalogueLookup } from '../../scripts/core/nix-extensions.ts';
 import { loadConfig } from '../../scripts/config/load.ts';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgstrapConfig } from '../../scripts/config/types.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
-import { CATALOGUE } from '../../scripts/core/extensions/catalogue.ts';
+import { CATALOGUE } from '../../scripts/extensions/catalogue.ts';
 import { renderNixExtensions, type NixExtensionsSpec } from '../../scripts/core/nix-extensions.ts';
 import { loadConfig } from '../../scripts/config/load.ts';
 import { describeConfig } from '../../scripts/server/binaries.ts';

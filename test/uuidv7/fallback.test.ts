@@ -10,7 +10,7 @@ import { FALLBACK_CLOCK_SETTING, FAST_RANDOM_CAVEAT } from '../../scripts/core/u
 import { connectionFor, readPassword, type ExternalTarget, type ManagedTarget } from '../../scripts/server/target.ts';
 import { databasesStep } from '../../scripts/databases/step.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
-import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
+import { extensionsCheckStep, extensionsStep } from '../../scripts/extensions/step.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
 import { verifyStep } from '../../scripts/steps/verify.ts';
 import { debianPostgres, makeProject, managedTarget, runStepsQuietly, type TestProject } from '../support/project.ts';

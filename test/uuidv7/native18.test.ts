@@ -15,7 +15,7 @@ import { resolveConfig } from '../../scripts/config/validate.ts';
 import type { PgstrapConfig } from '../../scripts/config/types.ts';
 import { databasesStep } from '../../scripts/databases/step.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
-import { extensionsCheckStep, extensionsStep } from '../../scripts/steps/extensions.ts';
+import { extensionsCheckStep, extensionsStep } from '../../scripts/extensions/step.ts';
 import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
 import { verifyStep } from '../../scripts/steps/verify.ts';
 import { makeProject, managedTarget, query, runStepsQuietly, type TestProject } from '../support/project.ts';

@@ -1,5 +1,5 @@
 /** Turns a doctor run's facts into its checks, in display order. */
-import { settingsForExtensions } from '../extension-settings.ts';
+import { settingsForExtensions } from '../../extensions/settings.ts';
 import { externalPreloadCheck, managedChecks } from './cluster.ts';
 import { databaseChecks, externalChecks } from './databases.ts';
 import type { DoctorFacts } from './facts.ts';

@@ -3,7 +3,7 @@
  * machine); the evaluators in this folder turn it into checks, so every verdict is testable without a server.
  */
 import type { EngineChoice, ResolvedConfig, ResolvedExtension } from '../../config/types.ts';
-import type { ServerExtensionFacts } from '../extensions/plan.ts';
+import type { ServerExtensionFacts } from '../../extensions/plan.ts';
 import type { Drift } from '../migrations/plan.ts';
 import type { FallbackRandom } from '../uuidv7/sql.ts';
 import type { Uuidv7Strategy } from '../uuidv7/strategy.ts';

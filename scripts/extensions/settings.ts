@@ -1,6 +1,6 @@
 /** Server settings the declared extensions need (shared_preload_libraries and the like). */
 import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
-import { CATALOGUE, findExtension, type CatalogueEntry } from './extensions/catalogue.ts';
+import { CATALOGUE, findExtension, type CatalogueEntry } from './catalogue.ts';
 
 /** The setting that lists libraries loaded at server start. */
 export const PRELOAD_SETTING = 'shared_preload_libraries';

@@ -2,8 +2,8 @@
  * Catalogue facts that make a config wrong before anything runs: an extension that works in one
  * database per cluster declared for several, or a setting that contradicts what an extension needs.
  */
-import type { ResolvedExtension } from '../../config/types.ts';
-import { catalogued } from '../extension-settings.ts';
+import type { ResolvedExtension } from '../config/types.ts';
+import { catalogued } from './settings.ts';
 
 /** One problem, keyed like the config validator's (`extensions[2].databases`). */
 export interface ExtensionConfigProblem {

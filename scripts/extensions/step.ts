@@ -5,7 +5,7 @@
 import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { partialFailure } from '../pipeline/partial-failure.ts';
-import { findExtension } from '../core/extensions/catalogue.ts';
+import { findExtension } from './catalogue.ts';
 import {
   describeDowngrade,
   describeExtensionAction,
@@ -18,17 +18,17 @@ import {
   type UndeclaredExtension,
   type MissingExtension,
   type ServerExtensionFacts,
-} from '../core/extensions/plan.ts';
+} from './plan.ts';
 import { withTransaction } from '../server/connection.ts';
 import {
   checkOutputPlugin,
   readInstalledExtensions,
   readServerExtensionState,
-} from '../db/extensions.ts';
-import { extraSearchDirs, readInstalledFiles } from '../engines/extension-files.ts';
+} from './server.ts';
+import { extraSearchDirs, readInstalledFiles } from './files.ts';
 import { describeEngine, maintenanceDatabase, type ManagedTarget } from '../server/target.ts';
-import { installedChecker } from '../core/extensions/installed.ts';
-import { declaredForTarget } from '../core/extensions/targeted.ts';
+import { installedChecker } from './installed.ts';
+import { declaredForTarget } from './targeted.ts';
 import { desiredSettings } from '../cluster/step.ts';
 import { withSession, type RunContext, type Step } from '../pipeline/step.ts';
 

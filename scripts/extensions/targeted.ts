@@ -1,5 +1,5 @@
 /** Extension declarations restated for the databases a target manages. */
-import type { ResolvedConfig, ResolvedExtension } from '../../config/types.ts';
+import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 
 /**
  * The declarations in terms of `databases` (the target's): an external URL that names a database
