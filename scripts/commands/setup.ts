@@ -8,7 +8,7 @@ import { migrationsStep } from '../steps/migrations.ts';
 import { uuidv7Step } from '../steps/uuidv7.ts';
 import { verifyStep } from '../steps/verify.ts';
 import { initialiseStep, settingsStep, startStep } from '../cluster/step.ts';
-import { nixExtensionsStep } from '../steps/nix-extensions.ts';
+import { nixExtensionsStep } from '../nix/step.ts';
 import type { Step } from '../pipeline/step.ts';
 import { runSteps } from '../pipeline/run.ts';
 import { printJson, withProject, type CommonOptions, type Project } from '../pipeline/project.ts';

@@ -45,7 +45,7 @@ import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type 
 import type { CommonOptions } from '../pipeline/project.ts';
 import { targetSettings } from '../cluster/step.ts';
 import { declaredForTarget } from '../extensions/step.ts';
-import { checkNixExtensions, hasFlake } from '../steps/nix-extensions.ts';
+import { checkNixExtensions, hasFlake } from '../nix/step.ts';
 import { readMigrationPlan } from '../migrations/runner.ts';
 import { errorJson } from '../shared/render-error.ts';
 

@@ -10,10 +10,10 @@ import type { PgstrapConfig, ResolvedConfig } from '../../scripts/config/types.t
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import { findExtension, type CatalogueEntry } from '../../scripts/extensions/catalogue.ts';
 import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.ts';
-import { compareNixExtensions, renderNixExtensions, type CatalogueLookup } from '../../scripts/core/nix-extensions.ts';
+import { compareNixExtensions, renderNixExtensions, type CatalogueLookup } from '../../scripts/nix/extensions-json.ts';
 import { loadConfig } from '../../scripts/config/load.ts';
 import { SETUP_STEPS } from '../../scripts/commands/setup.ts';
-import { checkNixExtensions, nixExtensionsStep, verifyNixExtensions } from '../../scripts/steps/nix-extensions.ts';
+import { checkNixExtensions, nixExtensionsStep, verifyNixExtensions } from '../../scripts/nix/step.ts';
 import type { RunContext } from '../../scripts/pipeline/step.ts';
 import type { Target } from '../../scripts/server/target.ts';
 import { REPO_ROOT } from '../support/project.ts';

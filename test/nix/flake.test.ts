@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgstrapConfig } from '../../scripts/config/types.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import { CATALOGUE } from '../../scripts/extensions/catalogue.ts';
-import { renderNixExtensions, type NixExtensionsSpec } from '../../scripts/core/nix-extensions.ts';
+import { renderNixExtensions, type NixExtensionsSpec } from '../../scripts/nix/extensions-json.ts';
 import { loadConfig } from '../../scripts/config/load.ts';
 import { describeConfig } from '../../scripts/server/binaries.ts';
 import { run } from '../../scripts/server/process.ts';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunResult as Result } from '../../scripts/server/process.ts';
-import type { NixExtensionsSpec } from '../../scripts/core/nix-extensions.ts';
+import type { NixExtensionsSpec } from '../../scripts/nix/extensions-json.ts';
 import { run } from '../../scripts/server/process.ts';
 import { REPO_ROOT } from '../support/project.ts';
 

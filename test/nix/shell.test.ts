@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { PgstrapConfig } from '../../scripts/config/types.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import { clusterLayout } from '../../scripts/server/layout.ts';
-import { renderNixExtensions } from '../../scripts/core/nix-extensions.ts';
+import { renderNixExtensions } from '../../scripts/nix/extensions-json.ts';
 import { clientEnvironment } from '../../scripts/server/client-env.ts';
 import { run } from '../../scripts/server/process.ts';
 import { REPO_ROOT } from '../support/project.ts';

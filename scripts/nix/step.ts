@@ -14,7 +14,7 @@ import {
   renderNixExtensions,
   type CatalogueLookup,
   type NixExtensionProblem,
-} from '../core/nix-extensions.ts';
+} from './extensions-json.ts';
 import type { Step } from '../pipeline/step.ts';
 
 /** The file's absolute path for a project. */
