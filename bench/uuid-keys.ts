@@ -35,8 +35,8 @@ import { summarise } from '../scripts/core/bench/stats.ts';
 import { messageOf } from '../scripts/shared/errors.ts';
 import { quoteIdent } from '../scripts/shared/identifiers.ts';
 import { generateSql } from '../scripts/core/uuidv7/generation-bench.ts';
-import { installFallbackSql, type FallbackRandom } from '../scripts/core/uuidv7/sql.ts';
-import { readUuidv7Strategy } from '../scripts/db/uuidv7.ts';
+import { installFallbackSql, type FallbackRandom } from '../scripts/uuidv7/sql.ts';
+import { readUuidv7Strategy } from '../scripts/uuidv7/read.ts';
 import { findPgbench, nodeInserts, pgbenchInserts, type DriverResult } from './insert-driver.ts';
 import type { BenchSession } from './session.ts';
 

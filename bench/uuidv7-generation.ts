@@ -23,7 +23,7 @@ import {
   type GenerationFigures,
   type GenerationReport,
 } from '../scripts/core/uuidv7/generation-bench.ts';
-import { FALLBACK_RANDOM_CHOICES, installFallbackSql, type FallbackRandom } from '../scripts/core/uuidv7/sql.ts';
+import { FALLBACK_RANDOM_CHOICES, installFallbackSql, type FallbackRandom } from '../scripts/uuidv7/sql.ts';
 import { withClient } from '../scripts/server/connection.ts';
 import { openProject } from '../scripts/pipeline/project.ts';
 import { connectionFor } from '../scripts/server/target.ts';

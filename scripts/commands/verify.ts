@@ -1,6 +1,6 @@
 /** `npm run verify`: proves uuidv7() in every managed database, without changing anything. */
 import type { ExitCode } from '../shared/errors.ts';
-import { verifyStep } from '../steps/verify.ts';
+import { verifyStep } from '../uuidv7/verify-step.ts';
 import { openProject, type CommonOptions } from '../pipeline/project.ts';
 import { runPipeline } from './setup.ts';
 

@@ -1,6 +1,6 @@
 /** The shape of `extensions.config.ts`: what a team writes, and what pgstrap resolves it to. */
-import type { FallbackRandom } from '../core/uuidv7/sql.ts';
-import type { Uuidv7Generator } from '../core/uuidv7/strategy.ts';
+import type { FallbackRandom } from '../uuidv7/sql.ts';
+import type { Uuidv7Generator } from '../uuidv7/strategy.ts';
 
 /** How pgstrap finds the server it manages. */
 export type EngineChoice = 'auto' | 'system' | 'embedded' | 'external';

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { isPlainIdentifier, MAX_IDENTIFIER_BYTES } from '../shared/identifiers.ts';
 import { extensionConfigProblems } from '../extensions/rules.ts';
-import { DEFAULT_FALLBACK_RANDOM, FALLBACK_RANDOM_CHOICES, type FallbackRandom } from '../core/uuidv7/sql.ts';
-import { DEFAULT_UUIDV7_GENERATOR, UUIDV7_GENERATOR_CHOICES, type Uuidv7Generator } from '../core/uuidv7/strategy.ts';
+import { DEFAULT_FALLBACK_RANDOM, FALLBACK_RANDOM_CHOICES, type FallbackRandom } from '../uuidv7/sql.ts';
+import { DEFAULT_UUIDV7_GENERATOR, UUIDV7_GENERATOR_CHOICES, type Uuidv7Generator } from '../uuidv7/strategy.ts';
 import type {
   EngineChoice,
   MigrationsConfig,

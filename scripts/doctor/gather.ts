@@ -33,9 +33,9 @@ import type {
 } from '../core/doctor/facts.ts';
 import { describeTarget, withClient, type ConnectionTarget } from '../server/connection.ts';
 import { checkOutputPlugin, readInstalledExtensions, readServerExtensionState } from '../extensions/server.ts';
-import { readStrategyAndFallback } from '../db/uuidv7.ts';
+import { readStrategyAndFallback } from '../uuidv7/read.ts';
 import { readCronJobs } from '../extensions/cron.ts';
-import { UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
+import { UUIDV7_SCHEMA } from '../uuidv7/strategy.ts';
 import type { PostgresBinaries } from '../server/binaries.ts';
 import { tailFile } from '../server/cluster.ts';
 import { verifyEmbeddedBinaries } from '../server/embedded.ts';

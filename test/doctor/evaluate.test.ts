@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../scripts/config/validate.ts';
-import { FAST_RANDOM_CAVEAT } from '../../scripts/core/uuidv7/sql.ts';
+import { FAST_RANDOM_CAVEAT } from '../../scripts/uuidv7/sql.ts';
 import { lastErrors } from '../../scripts/core/doctor/cluster.ts';
 import { evaluateDoctor } from '../../scripts/core/doctor/evaluate.ts';
 import type { ClusterFacts, CronFact, CronJobFact, DoctorFacts, ServerFacts } from '../../scripts/core/doctor/facts.ts';

@@ -12,13 +12,13 @@ import type { PgstrapConfig } from '../../scripts/config/types.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.ts';
 import { withClient } from '../../scripts/server/connection.ts';
-import { readUuidv7Strategy } from '../../scripts/db/uuidv7.ts';
+import { readUuidv7Strategy } from '../../scripts/uuidv7/read.ts';
 import { selectTarget } from '../../scripts/server/select.ts';
 import { connectionFor, type Target } from '../../scripts/server/target.ts';
 import { databasesStep } from '../../scripts/databases/step.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/extensions/step.ts';
-import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
-import { verifyStep } from '../../scripts/steps/verify.ts';
+import { uuidv7Step } from '../../scripts/uuidv7/step.ts';
+import { verifyStep } from '../../scripts/uuidv7/verify-step.ts';
 import { freePort, makeProject, query, runCli, runStepsQuietly, testEnv } from '../support/project.ts';
 
 const STEPS = [extensionsCheckStep, databasesStep, extensionsStep, uuidv7Step, verifyStep];

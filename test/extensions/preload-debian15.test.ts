@@ -18,7 +18,7 @@ import { connectionFor, readPassword, type ManagedTarget } from '../../scripts/s
 import { databasesStep } from '../../scripts/databases/step.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/extensions/step.ts';
-import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
+import { uuidv7Step } from '../../scripts/uuidv7/step.ts';
 import { debianPostgres, makeProject, REPO_ROOT, managedTarget, query, runCli, runStepsQuietly, testEnv, type TestProject } from '../support/project.ts';
 
 const STEPS = [extensionsCheckStep, initialiseStep, settingsStep, startStep, databasesStep, extensionsStep, uuidv7Step];

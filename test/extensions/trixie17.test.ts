@@ -15,7 +15,7 @@ import { readInstalledFiles } from '../../scripts/extensions/files.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { databasesStep } from '../../scripts/databases/step.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/extensions/step.ts';
-import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
+import { uuidv7Step } from '../../scripts/uuidv7/step.ts';
 import type { StepReport } from '../../scripts/pipeline/report.ts';
 import { makeProject, managedTarget, query, runStepsQuietly, testEnv } from '../support/project.ts';
 import { trixiePostgres } from '../support/trixie-postgres.ts';

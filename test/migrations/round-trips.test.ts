@@ -8,8 +8,8 @@ import { readPassword, type ExternalTarget } from '../../scripts/server/target.t
 import { migrateDatabase } from '../../scripts/migrations/runner.ts';
 import { startDelayProxy, type DelayProxy } from '../../bench/delay-proxy.ts';
 import { migrationsStep } from '../../scripts/steps/migrations.ts';
-import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
-import { verifyStep } from '../../scripts/steps/verify.ts';
+import { uuidv7Step } from '../../scripts/uuidv7/step.ts';
+import { verifyStep } from '../../scripts/uuidv7/verify-step.ts';
 import { query, runStepsQuietly } from '../support/project.ts';
 import { startMigrationCluster, type MigrationCluster } from './support.ts';
 

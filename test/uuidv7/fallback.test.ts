@@ -5,14 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withClient } from '../../scripts/server/connection.ts';
-import { readUuidv7Strategy } from '../../scripts/db/uuidv7.ts';
-import { FALLBACK_CLOCK_SETTING, FAST_RANDOM_CAVEAT } from '../../scripts/core/uuidv7/sql.ts';
+import { readUuidv7Strategy } from '../../scripts/uuidv7/read.ts';
+import { FALLBACK_CLOCK_SETTING, FAST_RANDOM_CAVEAT } from '../../scripts/uuidv7/sql.ts';
 import { connectionFor, readPassword, type ExternalTarget, type ManagedTarget } from '../../scripts/server/target.ts';
 import { databasesStep } from '../../scripts/databases/step.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { extensionsCheckStep, extensionsStep } from '../../scripts/extensions/step.ts';
-import { uuidv7Step } from '../../scripts/steps/uuidv7.ts';
-import { verifyStep } from '../../scripts/steps/verify.ts';
+import { uuidv7Step } from '../../scripts/uuidv7/step.ts';
+import { verifyStep } from '../../scripts/uuidv7/verify-step.ts';
 import { debianPostgres, makeProject, managedTarget, runStepsQuietly, type TestProject } from '../support/project.ts';
 
 const STEPS = [extensionsCheckStep, initialiseStep, settingsStep, startStep, databasesStep, extensionsStep, uuidv7Step, verifyStep];

@@ -1,6 +1,6 @@
 /** uuidv7 strategy choice, the plan per database, the SQL text and verify's verdicts: pure, no server. */
 import { describe, expect, it } from 'vitest';
-import { judgeBatch, QUICK_VERIFY_BATCH, VERIFY_BATCH, verifyBatchSize, type BatchResult } from '../../scripts/core/uuidv7/checks.ts';
+import { judgeBatch, QUICK_VERIFY_BATCH, VERIFY_BATCH, verifyBatchSize, type BatchResult } from '../../scripts/uuidv7/checks.ts';
 import {
   DEFAULT_FALLBACK_RANDOM,
   extractTimestampBody,
@@ -11,8 +11,8 @@ import {
   NATIVE_WRAPPER_BODY,
   wrapperBody,
   type FallbackRandom,
-} from '../../scripts/core/uuidv7/sql.ts';
-import { chooseStrategy, DEFAULT_UUIDV7_GENERATOR, planUuidv7, promisesOrder, type Uuidv7Generator, type Uuidv7State } from '../../scripts/core/uuidv7/strategy.ts';
+} from '../../scripts/uuidv7/sql.ts';
+import { chooseStrategy, DEFAULT_UUIDV7_GENERATOR, planUuidv7, promisesOrder, type Uuidv7Generator, type Uuidv7State } from '../../scripts/uuidv7/strategy.ts';
 
 const managed = (source: string, dependents = 0) => ({ source, comment: `... (${MANAGED_MARKER}).`, dependents });
 const extract = managed(extractTimestampBody());

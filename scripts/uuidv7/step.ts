@@ -1,9 +1,9 @@
 /** Gives every managed database a uuidv7(): native on 18+, a pg_uuidv7 wrapper, or the SQL fallback. */
 import { partialFailure } from '../pipeline/partial-failure.ts';
-import { FAST_RANDOM_CAVEAT, RECORD_STRATEGY_SQL } from '../core/uuidv7/sql.ts';
-import { planUuidv7, UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
+import { FAST_RANDOM_CAVEAT, RECORD_STRATEGY_SQL } from './sql.ts';
+import { planUuidv7, UUIDV7_SCHEMA } from './strategy.ts';
 import { withTransaction } from '../server/connection.ts';
-import { readUuidv7State } from '../db/uuidv7.ts';
+import { readUuidv7State } from './read.ts';
 import { withSession, type Step } from '../pipeline/step.ts';
 
 export const uuidv7Step: Step = {

@@ -2,7 +2,7 @@
  * SQL text for uuidv7(): the SQL fallback, the pg_uuidv7 wrapper, a timestamp reader that works on
  * every version, and the record of which strategy a database uses. Pure: no I/O.
  */
-import { quoteIdent, quoteLiteral } from '../../shared/identifiers.ts';
+import { quoteIdent, quoteLiteral } from '../shared/identifiers.ts';
 
 /**
  * The custom setting that holds a session's last id (its first half), so ids stay in order when the clock

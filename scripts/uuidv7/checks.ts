@@ -2,7 +2,7 @@
  * What `verify` asks of a uuidv7(): the SQL that measures a batch of ids, and the verdict on the
  * numbers. Pure: the verify step runs the SQL.
  */
-import { quoteIdent } from '../../shared/identifiers.ts';
+import { quoteIdent } from '../shared/identifiers.ts';
 
 /** How many ids verify draws from each generator: the full proof, after a change or on its own. */
 export const VERIFY_BATCH = 10_000;

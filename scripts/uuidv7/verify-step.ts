@@ -19,11 +19,11 @@ import {
   toBatchResult,
   verifyBatchSize,
   type BatchVerdict,
-} from '../core/uuidv7/checks.ts';
-import { FALLBACK_RANDOM_WORDS, installFallbackSql, type FallbackRandom } from '../core/uuidv7/sql.ts';
-import { describeStrategy, promisesOrder, UUIDV7_SCHEMA } from '../core/uuidv7/strategy.ts';
+} from './checks.ts';
+import { FALLBACK_RANDOM_WORDS, installFallbackSql, type FallbackRandom } from './sql.ts';
+import { describeStrategy, promisesOrder, UUIDV7_SCHEMA } from './strategy.ts';
 import { PipelineError, queryPipeline, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
-import { readStrategyAndFallback } from '../db/uuidv7.ts';
+import { readStrategyAndFallback } from './read.ts';
 import { withSession, type Step } from '../pipeline/step.ts';
 
 /** Statements to run before the checks, and how a failure among them is described. */
