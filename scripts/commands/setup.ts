@@ -4,7 +4,7 @@ import { nothingChanged, summaryLine, type StepReport } from '../pipeline/report
 import { describeEngine } from '../server/target.ts';
 import { databasesStep } from '../databases/step.ts';
 import { extensionsCheckStep, extensionsStep } from '../extensions/step.ts';
-import { migrationsStep } from '../steps/migrations.ts';
+import { migrationsStep } from '../migrations/step.ts';
 import { uuidv7Step } from '../uuidv7/step.ts';
 import { verifyStep } from '../uuidv7/verify-step.ts';
 import { initialiseStep, settingsStep, startStep } from '../cluster/step.ts';

@@ -6,9 +6,9 @@
  * ALTER TYPE ... ADD VALUE then a use of the value with 55P04) and records its progress as it goes.
  */
 import type pg from 'pg';
-import { statementFailed, type ServerError } from '../core/migrations/errors.ts';
-import type { MigrationSource } from '../core/migrations/source.ts';
-import type { SqlStatement } from '../core/migrations/split.ts';
+import { statementFailed, type ServerError } from './errors.ts';
+import type { MigrationSource } from './source.ts';
+import type { SqlStatement } from './split.ts';
 import { PipelineError, queryPipeline, withTransaction, type PipelinedStatement } from '../server/connection.ts';
 import { appliedRowStatement, deleteHistory, insertHistory, markApplied, recordProgress } from './history.ts';
 

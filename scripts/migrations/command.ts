@@ -3,8 +3,8 @@
  * database, with DATABASE_URL and PG* set to it, its output streamed line by line.
  */
 import { execa } from 'execa';
-import { environmentForUrl, withDatabase } from '../core/migrations/command-env.ts';
-import { commandFailed, displayCommand } from '../core/migrations/errors.ts';
+import { environmentForUrl, withDatabase } from './command-env.ts';
+import { commandFailed, displayCommand } from './errors.ts';
 import { redactSecrets, rememberSecret, rememberUrlSecrets } from '../shared/secrets.ts';
 import { clientEnvironment } from '../server/client-env.ts';
 import type { Target } from '../server/target.ts';

@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ResolvedMigrations } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import { decodeSqlBytes } from '../core/migrations/checksum.ts';
-import { duplicateVersion, unversionedFile } from '../core/migrations/errors.ts';
-import { compareVersions, nextVersion, parseMigrationFileName, sameVersion, slugify, type MigrationName } from '../core/migrations/naming.ts';
-import { DOWN_MARKER, NO_TRANSACTION_DIRECTIVE, parseMigrationSource, type MigrationSource } from '../core/migrations/source.ts';
+import { decodeSqlBytes } from './checksum.ts';
+import { duplicateVersion, unversionedFile } from './errors.ts';
+import { compareVersions, nextVersion, parseMigrationFileName, sameVersion, slugify, type MigrationName } from './naming.ts';
+import { DOWN_MARKER, NO_TRANSACTION_DIRECTIVE, parseMigrationSource, type MigrationSource } from './source.ts';
 
 /**
  * The versioned file names in `directory`, in order. A missing folder has none when it is the default

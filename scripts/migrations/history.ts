@@ -3,9 +3,9 @@ import os from 'node:os';
 import type pg from 'pg';
 import { messageOf } from '../shared/errors.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
-import { trackingTableFailed } from '../core/migrations/errors.ts';
-import type { AppliedMigration } from '../core/migrations/plan.ts';
-import type { MigrationSource } from '../core/migrations/source.ts';
+import { trackingTableFailed } from './errors.ts';
+import type { AppliedMigration } from './plan.ts';
+import type { MigrationSource } from './source.ts';
 import { queryPipeline, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
 
 /** The schema that holds the tracking table. */

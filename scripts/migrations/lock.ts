@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { lockTimeout } from '../core/migrations/errors.ts';
+import { lockTimeout } from './errors.ts';
 import { queryPipeline, type PipelinedStatement } from '../server/connection.ts';
 
 /** The two 32-bit keys of the lock, 'pgst' and 'migr'; advisory locks are per database already. */

@@ -1,11 +1,11 @@
 /** The built-in runner for one database: status, migrate (under the lock), and revert of the last file. */
 import type pg from 'pg';
 import type { ResolvedDatabase } from '../config/types.ts';
-import { driftDetected } from '../core/migrations/errors.ts';
-import { planMigrations, type AppliedMigration, type Drift, type MigrationPlan } from '../core/migrations/plan.ts';
-import { resolveDrift, type Resolutions } from '../core/migrations/resolve.ts';
-import { fileToRevert } from '../core/migrations/revert.ts';
-import type { MigrationSource } from '../core/migrations/source.ts';
+import { driftDetected } from './errors.ts';
+import { planMigrations, type AppliedMigration, type Drift, type MigrationPlan } from './plan.ts';
+import { resolveDrift, type Resolutions } from './resolve.ts';
+import { fileToRevert } from './revert.ts';
+import type { MigrationSource } from './source.ts';
 import { PipelineError, queryPipeline, withClient, type Sessions } from '../server/connection.ts';
 import { connectionFor, type Target } from '../server/target.ts';
 import { applyMigration, applyTransactionalFiles, revertMigration } from './apply.ts';

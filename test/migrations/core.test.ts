@@ -1,14 +1,14 @@
 /** Pure migration logic: checksums that survive editors, names, directives, plans and error positions. */
 import { describe, expect, it } from 'vitest';
-import { decodeSqlBytes, normaliseSql, sqlChecksum } from '../../scripts/core/migrations/checksum.ts';
-import { environmentForUrl, withDatabase } from '../../scripts/core/migrations/command-env.ts';
-import { errorLines, statementFailed } from '../../scripts/core/migrations/errors.ts';
-import { compareVersions, nextVersion, parseMigrationFileName, slugify } from '../../scripts/core/migrations/naming.ts';
-import { planMigrations, type AppliedMigration } from '../../scripts/core/migrations/plan.ts';
-import { lineColumn } from '../../scripts/core/migrations/position.ts';
-import { verifyResolutions } from '../../scripts/core/migrations/resolve.ts';
-import { fileToRevert } from '../../scripts/core/migrations/revert.ts';
-import { parseMigrationSource } from '../../scripts/core/migrations/source.ts';
+import { decodeSqlBytes, normaliseSql, sqlChecksum } from '../../scripts/migrations/checksum.ts';
+import { environmentForUrl, withDatabase } from '../../scripts/migrations/command-env.ts';
+import { errorLines, statementFailed } from '../../scripts/migrations/errors.ts';
+import { compareVersions, nextVersion, parseMigrationFileName, slugify } from '../../scripts/migrations/naming.ts';
+import { planMigrations, type AppliedMigration } from '../../scripts/migrations/plan.ts';
+import { lineColumn } from '../../scripts/migrations/position.ts';
+import { verifyResolutions } from '../../scripts/migrations/resolve.ts';
+import { fileToRevert } from '../../scripts/migrations/revert.ts';
+import { parseMigrationSource } from '../../scripts/migrations/source.ts';
 import { PgstrapError } from '../../scripts/shared/errors.ts';
 
 const source = (fileName: string, text: string) => parseMigrationSource(parseMigrationFileName(fileName)!, `migrations/${fileName}`, text);

@@ -7,7 +7,7 @@ import type { ResolvedDatabase } from '../../scripts/config/types.ts';
 import { readPassword, type ExternalTarget } from '../../scripts/server/target.ts';
 import { migrateDatabase } from '../../scripts/migrations/runner.ts';
 import { startDelayProxy, type DelayProxy } from '../../bench/delay-proxy.ts';
-import { migrationsStep } from '../../scripts/steps/migrations.ts';
+import { migrationsStep } from '../../scripts/migrations/step.ts';
 import { uuidv7Step } from '../../scripts/uuidv7/step.ts';
 import { verifyStep } from '../../scripts/uuidv7/verify-step.ts';
 import { query, runStepsQuietly } from '../support/project.ts';

@@ -6,7 +6,7 @@ import type { ResolvedDatabase } from '../../scripts/config/types.ts';
 import { PgstrapError } from '../../scripts/shared/errors.ts';
 import { createMigrationFile } from '../../scripts/migrations/files.ts';
 import { getMigrationStatus, migrateDatabase, revertLast } from '../../scripts/migrations/runner.ts';
-import { migrationsStep } from '../../scripts/steps/migrations.ts';
+import { migrationsStep } from '../../scripts/migrations/step.ts';
 import { REPO_ROOT, query, runStepsQuietly } from '../support/project.ts';
 import { startMigrationCluster, type MigrationCluster } from './support.ts';
 

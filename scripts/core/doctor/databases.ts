@@ -5,7 +5,7 @@
 import type { ResolvedConfig, ResolvedExtension } from '../../config/types.ts';
 import { findExtension } from '../../extensions/catalogue.ts';
 import { describeDowngrade, downgradeRemedy, planExtensions, undeclaredExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../../extensions/plan.ts';
-import { driftDetected } from '../migrations/errors.ts';
+import { driftDetected } from '../../migrations/errors.ts';
 import { FALLBACK_RANDOM_WORDS, FAST_RANDOM_CAVEAT } from '../../uuidv7/sql.ts';
 import { chooseStrategy, type Uuidv7Choice } from '../../uuidv7/strategy.ts';
 import type { CronFact, CronJobFact, DatabaseFacts, MigrationFact, ServerFacts, Uuidv7Fact } from './facts.ts';

@@ -1,5 +1,5 @@
 /** The errors the migration runner raises, each with what to do about it. */
-import { ExitCode, PgstrapError } from '../../shared/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { describeDrift, type Drift } from './plan.ts';
 import { characterIndex, lineColumn, statementExcerpt } from './position.ts';
 import type { MigrationSource } from './source.ts';

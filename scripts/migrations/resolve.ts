@@ -1,5 +1,5 @@
 /** What `--accept` and `--retry` do to drift: which drift they resolve, and which they cannot. */
-import type { PgstrapError } from '../../shared/errors.ts';
+import type { PgstrapError } from '../shared/errors.ts';
 import { nothingToResolve } from './errors.ts';
 import type { Drift } from './plan.ts';
 

@@ -2,7 +2,7 @@
  * A migration file's content: its directives (`-- pgstrap:no-transaction` in the header), its up
  * statements, and the optional down section after a `-- pgstrap:down` line.
  */
-import { ExitCode, PgstrapError } from '../../shared/errors.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { normaliseSql, sqlChecksum } from './checksum.ts';
 import type { MigrationName } from './naming.ts';
 import { lineColumn } from './position.ts';

@@ -1,8 +1,8 @@
 /** Applies each database's migrations: the built-in SQL runner, then the app's own command if the config names one. */
 import fs from 'node:fs';
-import { displayCommand } from '../core/migrations/errors.ts';
-import { runMigrationCommand } from '../migrations/command.ts';
-import { migrateDatabase, revertLast, type MigrateOptions } from '../migrations/runner.ts';
+import { displayCommand } from './errors.ts';
+import { runMigrationCommand } from './command.ts';
+import { migrateDatabase, revertLast, type MigrateOptions } from './runner.ts';
 import type { RunContext, Step } from '../pipeline/step.ts';
 
 /**
