@@ -3,7 +3,7 @@ import { ExitCode } from '../shared/errors.ts';
 import { redactSecrets } from '../shared/secrets.ts';
 import type { GatherOptions } from '../doctor/gather.ts';
 import { fixAndRecheck, runDoctor } from '../doctor/run.ts';
-import { renderDoctor } from '../ui/doctor.ts';
+import { renderDoctor } from '../doctor/render.ts';
 import { errorJson, renderError } from '../shared/render-error.ts';
 import { outputMode, useColour } from '../shared/output.ts';
 import { printJson } from '../pipeline/project.ts';

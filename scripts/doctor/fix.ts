@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { ResolvedConfig } from '../config/types.ts';
-import type { Repair } from '../core/doctor/model.ts';
+import type { Repair } from './model.ts';
 import type { StepReport } from '../pipeline/report.ts';
 import type { Target } from '../server/target.ts';
 import { SETUP_STEPS } from '../commands/setup.ts';

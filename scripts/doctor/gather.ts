@@ -30,7 +30,7 @@ import type {
   ServerFacts,
   ServerSetting,
   Uuidv7Fact,
-} from '../core/doctor/facts.ts';
+} from './facts.ts';
 import { describeTarget, withClient, type ConnectionTarget } from '../server/connection.ts';
 import { checkOutputPlugin, readInstalledExtensions, readServerExtensionState } from '../extensions/server.ts';
 import { readStrategyAndFallback } from '../uuidv7/read.ts';

@@ -1,6 +1,6 @@
 /** One doctor pass (gather, evaluate, add up), and `--fix`: repair what is safe, then check again. */
-import { evaluateDoctor } from '../core/doctor/evaluate.ts';
-import { repairsOf, summarise, type Check, type DoctorSummary, type Repair } from '../core/doctor/model.ts';
+import { evaluateDoctor } from './evaluate.ts';
+import { repairsOf, summarise, type Check, type DoctorSummary, type Repair } from './model.ts';
 import type { StepReport } from '../pipeline/report.ts';
 import type { OutputMode } from '../shared/output.ts';
 import { withTargetLock } from '../server/project-lock.ts';

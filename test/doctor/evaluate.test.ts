@@ -5,13 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import { FAST_RANDOM_CAVEAT } from '../../scripts/uuidv7/sql.ts';
-import { lastErrors } from '../../scripts/core/doctor/cluster.ts';
-import { evaluateDoctor } from '../../scripts/core/doctor/evaluate.ts';
-import type { ClusterFacts, CronFact, CronJobFact, DoctorFacts, ServerFacts } from '../../scripts/core/doctor/facts.ts';
-import { databaseChecks } from '../../scripts/core/doctor/databases.ts';
-import { check, summarise } from '../../scripts/core/doctor/model.ts';
-import { satisfiesNodeRange } from '../../scripts/core/doctor/node-range.ts';
-import { settingMatches } from '../../scripts/core/doctor/setting-values.ts';
+import { lastErrors } from '../../scripts/doctor/cluster-checks.ts';
+import { evaluateDoctor } from '../../scripts/doctor/evaluate.ts';
+import type { ClusterFacts, CronFact, CronJobFact, DoctorFacts, ServerFacts } from '../../scripts/doctor/facts.ts';
+import { databaseChecks } from '../../scripts/doctor/database-checks.ts';
+import { check, summarise } from '../../scripts/doctor/model.ts';
+import { satisfiesNodeRange } from '../../scripts/doctor/node-range.ts';
+import { settingMatches } from '../../scripts/doctor/setting-values.ts';
 import { hintCommands } from './support.ts';
 
 const config = resolveConfig({ databases: ['app'], extensions: ['pgcrypto', { name: 'vector', required: false }] }, { file: '/p/extensions.config.ts', projectDir: '/p' });

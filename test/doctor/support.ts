@@ -7,7 +7,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { runDoctor, type DoctorRun } from '../../scripts/doctor/run.ts';
 import type { PgstrapConfig } from '../../scripts/config/types.ts';
-import type { Check } from '../../scripts/core/doctor/model.ts';
+import type { Check } from '../../scripts/doctor/model.ts';
 import { run } from '../../scripts/server/process.ts';
 import { makeProject, REPO_ROOT, runCli, testEnv, type TestProject } from '../support/project.ts';
 

@@ -1,10 +1,10 @@
 /** Turns a doctor run's facts into its checks, in display order. */
-import { settingsForExtensions } from '../../extensions/settings.ts';
-import { externalPreloadCheck, managedChecks } from './cluster.ts';
-import { databaseChecks, externalChecks } from './databases.ts';
+import { settingsForExtensions } from '../extensions/settings.ts';
+import { externalPreloadCheck, managedChecks } from './cluster-checks.ts';
+import { databaseChecks, externalChecks } from './database-checks.ts';
 import type { DoctorFacts } from './facts.ts';
 import type { Check } from './model.ts';
-import { toolchainChecks } from './toolchain.ts';
+import { toolchainChecks } from './toolchain-checks.ts';
 
 /** Every check the facts support, plus what could not be checked and why. */
 export function evaluateDoctor(facts: DoctorFacts): { checks: Check[]; skipped: string[] } {

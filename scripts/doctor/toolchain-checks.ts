@@ -1,6 +1,6 @@
 /** Toolchain and Config checks: the shell, Node, PostgreSQL binaries, the config file and the flake's list. */
-import type { ResolvedConfig } from '../../config/types.ts';
-import { CATALOGUE, findExtension } from '../../extensions/catalogue.ts';
+import type { ResolvedConfig } from '../config/types.ts';
+import { CATALOGUE, findExtension } from '../extensions/catalogue.ts';
 import type { DoctorFacts } from './facts.ts';
 import { check, type Check } from './model.ts';
 import { satisfiesNodeRange } from './node-range.ts';

@@ -2,12 +2,12 @@
  * Per-database checks (exists, extensions, uuidv7(), migrations) and the External server checks. Extension
  * verdicts come from the extension planner setup uses, so doctor and setup never disagree about them.
  */
-import type { ResolvedConfig, ResolvedExtension } from '../../config/types.ts';
-import { findExtension } from '../../extensions/catalogue.ts';
-import { describeDowngrade, downgradeRemedy, planExtensions, undeclaredExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../../extensions/plan.ts';
-import { driftDetected } from '../../migrations/errors.ts';
-import { FALLBACK_RANDOM_WORDS, FAST_RANDOM_CAVEAT } from '../../uuidv7/sql.ts';
-import { chooseStrategy, type Uuidv7Choice } from '../../uuidv7/strategy.ts';
+import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
+import { findExtension } from '../extensions/catalogue.ts';
+import { describeDowngrade, downgradeRemedy, planExtensions, undeclaredExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
+import { driftDetected } from '../migrations/errors.ts';
+import { FALLBACK_RANDOM_WORDS, FAST_RANDOM_CAVEAT } from '../uuidv7/sql.ts';
+import { chooseStrategy, type Uuidv7Choice } from '../uuidv7/strategy.ts';
 import type { CronFact, CronJobFact, DatabaseFacts, MigrationFact, ServerFacts, Uuidv7Fact } from './facts.ts';
 import { check, databaseGroup, type Check } from './model.ts';
 

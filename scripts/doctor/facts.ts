@@ -2,11 +2,11 @@
  * What the doctor observed, as plain data. scripts/doctor/ gathers it (the only part that touches the
  * machine); the evaluators in this folder turn it into checks, so every verdict is testable without a server.
  */
-import type { EngineChoice, ResolvedConfig, ResolvedExtension } from '../../config/types.ts';
-import type { ServerExtensionFacts } from '../../extensions/plan.ts';
-import type { Drift } from '../../migrations/plan.ts';
-import type { FallbackRandom } from '../../uuidv7/sql.ts';
-import type { Uuidv7Strategy } from '../../uuidv7/strategy.ts';
+import type { EngineChoice, ResolvedConfig, ResolvedExtension } from '../config/types.ts';
+import type { ServerExtensionFacts } from '../extensions/plan.ts';
+import type { Drift } from '../migrations/plan.ts';
+import type { FallbackRandom } from '../uuidv7/sql.ts';
+import type { Uuidv7Strategy } from '../uuidv7/strategy.ts';
 
 /** An error met while gathering, kept as data (a PgstrapError's fields, or a foreign error's message). */
 export interface ErrorFact {

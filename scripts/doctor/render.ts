@@ -1,5 +1,5 @@
 /** The doctor's human report: grouped, one line per check, its fix under it, a summary line. */
-import { groupTitle, summaryText, type Check, type CheckStatus, type DoctorSummary } from '../core/doctor/model.ts';
+import { groupTitle, summaryText, type Check, type CheckStatus, type DoctorSummary } from './model.ts';
 import { paint } from '../shared/output.ts';
 
 const MARKS: Record<CheckStatus, { mark: string; colour: 'green' | 'yellow' | 'red' }> = {
