@@ -114,12 +114,12 @@
             touch "$out"
           '';
 
-      # What `nix flake init -t` copies: the orchestrator (with the bench it runs) and its Nix files,
-      # not this repository's own tests or CI.
+      # What `nix flake init -t` copies: the orchestrator (scripts/, with the bench it runs) and its Nix
+      # files, not this repository's own tests or CI.
       templateFiles = [
         ".envrc"
         ".gitignore"
-        # `npm run bench` is a product command; its measurements live here.
+        # The speed benchmarks package.json's bench:* scripts run (bench:warm, bench:round-trips).
         "bench"
         "extensions.config.ts"
         "flake.lock"

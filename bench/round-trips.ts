@@ -3,8 +3,8 @@
  * (bench/delay-proxy.ts, 20 ms a round trip by default) in front of a throwaway embedded cluster with two
  * databases and the shipped migrations, each timed as a CLI run (Node start included) with its round trips
  * counted; 100 pending migration files of three statements each, the same way. Locally, on the same
- * machine in the same run: cold setup against bench/floor.sh, and 1,000 migration files against
- * node-pg-migrate (bench/migrations.ts). Each goal is printed with its ratio and verdict.
+ * machine in the same run: cold setup against scripts/bench/floor.sh, and 1,000 migration files against
+ * node-pg-migrate (scripts/bench/migrations.ts). Each goal is printed with its ratio and verdict.
  *
  *   npm run bench:round-trips [-- --runs N --rtt MS --baseline DIR --skip-local --json]
  *
@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../scripts/config/load.ts';
-import { median } from '../scripts/core/bench/stats.ts';
+import { median } from '../scripts/bench/stats.ts';
 import { quoteIdent } from '../scripts/shared/identifiers.ts';
 import { withClient } from '../scripts/server/connection.ts';
 import { firstFreePort } from '../scripts/server/port.ts';
@@ -24,8 +24,8 @@ import { selectTarget } from '../scripts/server/select.ts';
 import { connectionFor, readPassword, type ManagedTarget } from '../scripts/server/target.ts';
 import { installRoot } from '../scripts/shared/install-root.ts';
 import { startDelayProxy, type DelayProxy } from './delay-proxy.ts';
-import { measureMigrations } from './migrations.ts';
-import { makeScratchProject, measureSetup } from './setup-figures.ts';
+import { measureMigrations } from '../scripts/bench/migrations.ts';
+import { makeScratchProject, measureSetup } from '../scripts/bench/setup-figures.ts';
 
 const REPO_ROOT = installRoot();
 
@@ -165,7 +165,7 @@ async function main(): Promise<void> {
     const coldRuns = Number(values['cold-runs'] ?? 5);
     const setup = await measureSetup({ ...source, port: await firstFreePort(5800) }, { coldRuns, warmRuns: 1, log, migrations: path.join(REPO_ROOT, 'migrations') });
     goals.push({
-      where: 'local', what: `cold setup with migrations and verify, against bench/floor.sh (${s(setup.floor.median)})`, value: s(setup.coldSetup.median),
+      where: 'local', what: `cold setup with migrations and verify, against scripts/bench/floor.sh (${s(setup.floor.median)})`, value: s(setup.coldSetup.median),
       ratio: setup.coldRatio / 1.3, met: setup.coldRatio <= 1.3, limit: `at most 1.3x the floor (is ${setup.coldRatio.toFixed(2)}x)`,
     });
     const clusterDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-rtt-local-'));

@@ -10,12 +10,12 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { loadConfig } from '../scripts/config/load.ts';
-import { median } from '../scripts/core/bench/stats.ts';
+import { median } from '../scripts/bench/stats.ts';
 import { firstFreePort } from '../scripts/server/port.ts';
 import { connectionFor } from '../scripts/server/target.ts';
 import { selectTarget } from '../scripts/server/select.ts';
 import { installRoot } from '../scripts/shared/install-root.ts';
-import { makeScratchProject, npmRun, removeScratch } from './setup-figures.ts';
+import { makeScratchProject, npmRun, removeScratch } from '../scripts/bench/setup-figures.ts';
 
 const REPO_ROOT = installRoot();
 const CLI = path.join(REPO_ROOT, 'scripts/pgstrap.mjs');

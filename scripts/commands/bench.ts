@@ -1,12 +1,12 @@
 /** `npm run bench`: what UUIDv7 keys buy on this server, as a table, JSON and an SVG chart. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { runAllFigures, runKeyBench, type AllFigures } from '../../bench/run.ts';
-import { keyBenchFooter, keyBenchPanels, renderChart } from '../core/bench/chart.ts';
-import { figurePanels, renderFigureTable } from '../core/bench/figures.ts';
-import { ratiosAgainstV4 } from '../core/bench/metrics.ts';
-import { parseBenchFlags, type BenchFlags } from '../core/bench/options.ts';
-import { renderTable, runLine } from '../core/bench/table.ts';
+import { runAllFigures, runKeyBench, type AllFigures } from '../bench/run.ts';
+import { keyBenchFooter, keyBenchPanels, renderChart } from '../bench/chart.ts';
+import { figurePanels, renderFigureTable } from '../bench/figures.ts';
+import { ratiosAgainstV4 } from '../bench/metrics.ts';
+import { parseBenchFlags, type BenchFlags } from '../bench/options.ts';
+import { renderTable, runLine } from '../bench/table.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { connectionFor, describeEngine, type Target } from '../server/target.ts';
 import type { Step } from '../pipeline/step.ts';

@@ -1,17 +1,17 @@
 /** The bench's pure parts: percentiles, ratios, flags, SQL names, the table and the SVG chart. */
 import { describe, expect, it } from 'vitest';
-import { chooseGenerators } from '../../scripts/core/bench/generators.ts';
-import { keyBenchFooter, keyBenchPanels, renderChart, verdictOf, type Chart } from '../../scripts/core/bench/chart.ts';
-import { doctorFigureList, figurePanels, generationFigureList, migrationFigureList, renderFigureMarkdown, renderFigureTable, setupFigureList } from '../../scripts/core/bench/figures.ts';
-import type { GeneratorResult, KeyBenchReport } from '../../scripts/core/bench/model.ts';
-import { formatValue, measuredMetrics, ratiosAgainstV4 } from '../../scripts/core/bench/metrics.ts';
-import { DEFAULT_KEY_BENCH, parseBenchFlags } from '../../scripts/core/bench/options.ts';
-import { benchSchemaName, dropSchemaSql, explainWalSql, isBenchSchemaName, walBytesOfExplain } from '../../scripts/core/bench/sql.ts';
-import { mean, median, percentile, ratio, summarise } from '../../scripts/core/bench/stats.ts';
-import { renderMarkdownTable, renderTable } from '../../scripts/core/bench/table.ts';
+import { chooseGenerators } from '../../scripts/bench/generators.ts';
+import { keyBenchFooter, keyBenchPanels, renderChart, verdictOf, type Chart } from '../../scripts/bench/chart.ts';
+import { doctorFigureList, figurePanels, generationFigureList, migrationFigureList, renderFigureMarkdown, renderFigureTable, setupFigureList } from '../../scripts/bench/figures.ts';
+import type { GeneratorResult, KeyBenchReport } from '../../scripts/bench/model.ts';
+import { formatValue, measuredMetrics, ratiosAgainstV4 } from '../../scripts/bench/metrics.ts';
+import { DEFAULT_KEY_BENCH, parseBenchFlags } from '../../scripts/bench/options.ts';
+import { benchSchemaName, dropSchemaSql, explainWalSql, isBenchSchemaName, walBytesOfExplain } from '../../scripts/bench/sql.ts';
+import { mean, median, percentile, ratio, summarise } from '../../scripts/bench/stats.ts';
+import { renderMarkdownTable, renderTable } from '../../scripts/bench/table.ts';
 import { isPgstrapError } from '../../scripts/shared/errors.ts';
-import { findPgbench } from '../../bench/insert-driver.ts';
-import { parsePgbenchTransactions, pgbenchScript } from '../../scripts/core/bench/pgbench.ts';
+import { findPgbench } from '../../scripts/bench/insert-driver.ts';
+import { parsePgbenchTransactions, pgbenchScript } from '../../scripts/bench/pgbench.ts';
 
 describe('percentile', () => {
   it('interpolates between ranks (type 7), like numpy', () => {

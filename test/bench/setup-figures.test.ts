@@ -1,11 +1,11 @@
 /**
- * `--all`'s setup figures on the embedded engine: cold setup against bench/floor.sh and warm setup, in
+ * `--all`'s setup figures on the embedded engine: cold setup against scripts/bench/floor.sh and warm setup, in
  * scratch projects that are stopped and removed afterwards. Figures are not asserted, only their shape.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import { expect, it } from 'vitest';
-import { measureSetup } from '../../bench/setup-figures.ts';
+import { measureSetup } from '../../scripts/bench/setup-figures.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 
 const SCRATCH = /pgstrap-bench-setup-|pgstrap-floor-/;

@@ -264,13 +264,13 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
     await expect(evalJson(home, flake, 'packages.x86_64-linux.postgres.name')).rejects.toThrow(/no_such_extension/);
   });
 
-  it('`nix flake init -t` copies the orchestrator, its bench and its Nix files, not this repository\'s tests', async () => {
+  it('`nix flake init -t` copies the orchestrator, its benchmarks and its Nix files, not this repository\'s tests', async () => {
     const flake = copyFlake(home.dir, specFor({ extensions: ['vector'] }), {
       'scripts/cli.ts': '// cli\n',
       'extensions.config.ts': 'export default {};\n',
       'package.json': '{}\n',
       'test/some.test.ts': '// a test\n',
-      'bench/run.ts': '// bench\n',
+      'bench/warm.ts': '// bench\n',
       '.ci/run': '# ci\n',
       'README.md': '# readme\n',
     });
@@ -279,7 +279,7 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
     expect(result.exitCode, String(result.stderr)).toBe(0);
     const files = fs.readdirSync(target, { recursive: true }).map(String).sort();
     expect(files).toEqual(
-      ['.envrc', 'bench', 'bench/run.ts', 'extensions.config.ts', 'flake.lock', 'flake.nix', 'nix', 'nix/extensions.json', 'nix/shell-hook.sh', 'package.json', 'scripts', 'scripts/cli.ts'].sort(),
+      ['.envrc', 'bench', 'bench/warm.ts', 'extensions.config.ts', 'flake.lock', 'flake.nix', 'nix', 'nix/extensions.json', 'nix/shell-hook.sh', 'package.json', 'scripts', 'scripts/cli.ts'].sort(),
     );
   });
 

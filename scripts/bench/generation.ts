@@ -3,8 +3,8 @@
  * widely copied peer SQL function (and pg_uuidv7 or native uuidv7() where present), bulk generation and bulk
  * primary-key inserts. Pure.
  */
-import { quoteIdent } from '../../shared/identifiers.ts';
-import type { FallbackRandom } from '../../uuidv7/sql.ts';
+import { quoteIdent } from '../shared/identifiers.ts';
+import type { FallbackRandom } from '../uuidv7/sql.ts';
 
 /** One generator measured. */
 export interface GenerationCandidate {

@@ -8,8 +8,8 @@
  * Not a timed test: figures to read, on a quiet machine.
  */
 import type pg from 'pg';
-import { messageOf } from '../scripts/shared/errors.ts';
-import { quoteIdent } from '../scripts/shared/identifiers.ts';
+import { messageOf } from '../shared/errors.ts';
+import { quoteIdent } from '../shared/identifiers.ts';
 import {
   createKeyTableSql,
   formatGenerationReport,
@@ -22,12 +22,12 @@ import {
   type GenerationCandidate,
   type GenerationFigures,
   type GenerationReport,
-} from '../scripts/core/uuidv7/generation-bench.ts';
-import { FALLBACK_RANDOM_CHOICES, installFallbackSql, type FallbackRandom } from '../scripts/uuidv7/sql.ts';
-import { withClient } from '../scripts/server/connection.ts';
-import { openProject } from '../scripts/pipeline/project.ts';
-import { connectionFor } from '../scripts/server/target.ts';
-import { median } from '../scripts/core/bench/stats.ts';
+} from './generation.ts';
+import { FALLBACK_RANDOM_CHOICES, installFallbackSql, type FallbackRandom } from '../uuidv7/sql.ts';
+import { withClient } from '../server/connection.ts';
+import { openProject } from '../pipeline/project.ts';
+import { connectionFor } from '../server/target.ts';
+import { median } from './stats.ts';
 
 /** How much to measure. */
 export interface GenerationOptions {

@@ -2,7 +2,7 @@
 import type { Panel } from './chart.ts';
 import type { Figure, SetupFigures, Timing } from './model.ts';
 import { formatRatio, formatValue } from './metrics.ts';
-import { generationGoals, type GenerationReport } from '../uuidv7/generation-bench.ts';
+import { generationGoals, type GenerationReport } from './generation.ts';
 
 const FIGURE_SERIES = 3;
 
@@ -11,7 +11,7 @@ export function setupFigureList(setup: SetupFigures): Figure[] {
   const cold = 'Cold setup vs floor.sh (initdb, start, CREATE DATABASE)';
   const warm = 'Warm setup, nothing to do (Node start included)';
   return [
-    { group: cold, label: 'bench/floor.sh', value: setup.floor.median, unit: 's' },
+    { group: cold, label: 'floor.sh', value: setup.floor.median, unit: 's' },
     {
       group: cold,
       label: 'npm run setup',
@@ -24,7 +24,7 @@ export function setupFigureList(setup: SetupFigures): Figure[] {
   ];
 }
 
-/** What --all reads from bench/doctor.ts's measureDoctor (seconds). */
+/** What --all reads from scripts/bench/doctor.ts's measureDoctor (seconds). */
 export interface DoctorTimings {
   npm: Timing;
   node: Timing;
@@ -32,7 +32,7 @@ export interface DoctorTimings {
   goals: { warmUnder1s: boolean };
 }
 
-/** What --all reads from bench/migrations.ts's measureMigrations (milliseconds). */
+/** What --all reads from scripts/bench/migrations.ts's measureMigrations (milliseconds). */
 export interface MigrationTimings {
   files: number;
   apply: { median: { pgstrap: number; nodePgMigrate: number; nodePgMigrateSingleTransaction: number }; speedup: number };
@@ -40,10 +40,10 @@ export interface MigrationTimings {
   goals: { applyAtLeastAsFast: boolean; statusUnder300ms: boolean };
 }
 
-/** What --all reads from bench/uuidv7-generation.ts's measureUuidv7Generation (seconds, bytes); v4 first. */
+/** What --all reads from scripts/bench/uuidv7-generation.ts's measureUuidv7Generation (seconds, bytes); v4 first. */
 export type GenerationTimings = Pick<GenerationReport, 'rows' | 'repeats' | 'figures'>;
 
-/** Warm doctor (bench/doctor.ts) as figures, with its goal: under 1 s. */
+/** Warm doctor (scripts/bench/doctor.ts) as figures, with its goal: under 1 s. */
 export function doctorFigureList(doctor: DoctorTimings): Figure[] {
   const group = 'Warm doctor (Node start included)';
   const health = doctor.healthy ? '' : ' (project not healthy: not the warm path)';
@@ -53,7 +53,7 @@ export function doctorFigureList(doctor: DoctorTimings): Figure[] {
   ];
 }
 
-/** Migrations (bench/migrations.ts) as figures, with their goals: as fast as node-pg-migrate, status under 300 ms. */
+/** Migrations (scripts/bench/migrations.ts) as figures, with their goals: as fast as node-pg-migrate, status under 300 ms. */
 export function migrationFigureList(report: MigrationTimings): Figure[] {
   const apply = `Applying ${report.files.toLocaleString('en-US')} migration files`;
   const status = `migrate:status on ${report.files.toLocaleString('en-US')} applied files`;
@@ -71,7 +71,7 @@ export function migrationFigureList(report: MigrationTimings): Figure[] {
   ];
 }
 
-/** uuidv7 generation (bench/uuidv7-generation.ts) as figures, with its goals (generationGoals). */
+/** uuidv7 generation (scripts/bench/uuidv7-generation.ts) as figures, with its goals (generationGoals). */
 export function generationFigureList(report: GenerationTimings): Figure[] {
   const n = report.rows.toLocaleString('en-US');
   const goals = generationGoals(report);

@@ -1,5 +1,5 @@
 /** Which key generators a database offers the bench, and why any is left out. Pure. */
-import { quoteIdent } from '../../shared/identifiers.ts';
+import { quoteIdent } from '../shared/identifiers.ts';
 import type { Generator } from './model.ts';
 
 /** The generator that every other is compared with. */

@@ -1,20 +1,20 @@
 /**
  * Setup speed on the embedded engine, in throwaway projects: cold `npm run setup` against the bare-script
- * floor (bench/floor.sh), and warm `npm run setup` (nothing to do), Node start included.
+ * floor (scripts/bench/floor.sh), and warm `npm run setup` (nothing to do), Node start included.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../scripts/config/load.ts';
-import type { ResolvedConfig } from '../scripts/config/types.ts';
-import type { SetupFigures, Timing } from '../scripts/core/bench/model.ts';
-import { median } from '../scripts/core/bench/stats.ts';
-import { ExitCode, PgstrapError } from '../scripts/shared/errors.ts';
-import { firstFreePort } from '../scripts/server/port.ts';
-import { run } from '../scripts/server/process.ts';
-import { selectTarget } from '../scripts/server/select.ts';
-import type { ManagedTarget } from '../scripts/server/target.ts';
-import { installRoot } from '../scripts/shared/install-root.ts';
+import { loadConfig } from '../config/load.ts';
+import type { ResolvedConfig } from '../config/types.ts';
+import type { SetupFigures, Timing } from './model.ts';
+import { median } from './stats.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
+import { firstFreePort } from '../server/port.ts';
+import { run } from '../server/process.ts';
+import { selectTarget } from '../server/select.ts';
+import type { ManagedTarget } from '../server/target.ts';
+import { installRoot } from '../shared/install-root.ts';
 
 /** The repository root, whose node_modules and CLI the throwaway projects use. */
 const REPO_ROOT = installRoot();
@@ -98,7 +98,7 @@ export async function removeScratch(dir: string): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** One floor run: bench/floor.sh in a fresh folder as the server user; stops and removes it after. */
+/** One floor run: scripts/bench/floor.sh in a fresh folder as the server user; stops and removes it after. */
 async function floorRun(target: ManagedTarget, databases: string[]): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-floor-'));
   fs.chmodSync(dir, 0o755);
@@ -113,7 +113,7 @@ async function floorRun(target: ManagedTarget, databases: string[]): Promise<num
   const bin = target.binaries.binDir;
   try {
     return await timed(() =>
-      run('sh', [path.join(REPO_ROOT, 'bench/floor.sh'), bin, data, socket, String(port), ...databases], { as: target.user, timeoutMs: 300_000 }),
+      run('sh', [path.join(REPO_ROOT, 'scripts/bench/floor.sh'), bin, data, socket, String(port), ...databases], { as: target.user, timeoutMs: 300_000 }),
     );
   } finally {
     await run(path.join(bin, 'pg_ctl'), ['stop', '--pgdata', data, '--mode=immediate', '--wait', '--silent'], { as: target.user, reject: false });

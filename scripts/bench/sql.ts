@@ -2,7 +2,7 @@
  * SQL text for the primary-key benchmark. Every object it creates lives in one schema whose name and
  * comment mark it as this run's, so clean-up can prove ownership before it drops anything. Pure.
  */
-import { quoteIdent, quoteLiteral } from '../../shared/identifiers.ts';
+import { quoteIdent, quoteLiteral } from '../shared/identifiers.ts';
 import type { Generator } from './model.ts';
 
 /** Every bench schema's name starts so; nothing else is ever dropped. */

@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parsePgbenchTransactions, pgbenchScript } from '../scripts/core/bench/pgbench.ts';
-import { ExitCode, PgstrapError } from '../scripts/shared/errors.ts';
-import type { ConnectionTarget } from '../scripts/server/connection.ts';
-import { run } from '../scripts/server/process.ts';
+import { parsePgbenchTransactions, pgbenchScript } from './pgbench.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
+import type { ConnectionTarget } from '../server/connection.ts';
+import { run } from '../server/process.ts';
 import type { BenchSession } from './session.ts';
 
 /** What a driver reports: transactions committed in the window. */

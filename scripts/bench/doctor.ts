@@ -3,15 +3,15 @@
  * median, as `npm run --silent doctor` (what a developer types) and as `node scripts/pgstrap.mjs doctor` (without npm).
  * The goal (issue 5) is under 1 s. `npm run bench -- --all` calls measureDoctor; run alone:
  *
- *   node --import tsx bench/doctor.ts [--runs N] [--config FILE]
+ *   node --import tsx scripts/bench/doctor.ts [--runs N] [--config FILE]
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Timing } from '../scripts/core/bench/model.ts';
-import { median } from '../scripts/core/bench/stats.ts';
-import { installRoot } from '../scripts/shared/install-root.ts';
+import type { Timing } from './model.ts';
+import { median } from './stats.ts';
+import { installRoot } from '../shared/install-root.ts';
 
 /** The repository root: its package.json has the doctor script, its scripts/cli.ts is the CLI. */
 const REPO_ROOT = installRoot();

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { ExitCode, PgstrapError, messageOf } from '../scripts/shared/errors.ts';
-import { quoteIdent } from '../scripts/shared/identifiers.ts';
+import { ExitCode, PgstrapError, messageOf } from '../shared/errors.ts';
+import { quoteIdent } from '../shared/identifiers.ts';
 import {
   OUTSIDE_DEPENDENTS_SQL,
   SCHEMA_COMMENT_SQL,
@@ -13,8 +13,8 @@ import {
   createSchemaSql,
   dropSchemaSql,
   ownershipComment,
-} from '../scripts/core/bench/sql.ts';
-import { withClient, type ConnectionTarget } from '../scripts/server/connection.ts';
+} from './sql.ts';
+import { withClient, type ConnectionTarget } from '../server/connection.ts';
 
 /** Ends this run's other backends and waits until they are gone ($1: the run's application_name). */
 const TERMINATE_RUN_SQL = `SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity

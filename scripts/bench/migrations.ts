@@ -12,18 +12,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runner as nodePgMigrate } from 'node-pg-migrate';
-import { resolveConfig } from '../scripts/config/validate.ts';
-import type { ResolvedDatabase } from '../scripts/config/types.ts';
-import { quoteIdent } from '../scripts/shared/identifiers.ts';
-import { median } from '../scripts/core/bench/stats.ts';
-import { withClient } from '../scripts/server/connection.ts';
-import { firstFreePort } from '../scripts/server/port.ts';
-import { selectTarget } from '../scripts/server/select.ts';
-import { connectionFor, describeEngine, maintenanceDatabase, type Target } from '../scripts/server/target.ts';
-import { getMigrationStatus, migrateDatabase } from '../scripts/migrations/runner.ts';
-import { initialiseStep, settingsStep, startStep } from '../scripts/cluster/step.ts';
-import type { RunContext } from '../scripts/pipeline/step.ts';
-import { installRoot } from '../scripts/shared/install-root.ts';
+import { resolveConfig } from '../config/validate.ts';
+import type { ResolvedDatabase } from '../config/types.ts';
+import { quoteIdent } from '../shared/identifiers.ts';
+import { median } from './stats.ts';
+import { withClient } from '../server/connection.ts';
+import { firstFreePort } from '../server/port.ts';
+import { selectTarget } from '../server/select.ts';
+import { connectionFor, describeEngine, maintenanceDatabase, type Target } from '../server/target.ts';
+import { getMigrationStatus, migrateDatabase } from '../migrations/runner.ts';
+import { initialiseStep, settingsStep, startStep } from '../cluster/step.ts';
+import type { RunContext } from '../pipeline/step.ts';
+import { installRoot } from '../shared/install-root.ts';
 
 /** How much to measure. */
 export interface MigrationBenchOptions {

@@ -1,13 +1,13 @@
 /** Runs the benchmarks as a task list and returns their figures; the command prints them. */
-import type { ResolvedConfig } from '../scripts/config/types.ts';
-import { doctorFigureList, generationFigureList, migrationFigureList, setupFigureList } from '../scripts/core/bench/figures.ts';
-import type { Figure, GeneratorResult, InsertThroughput, KeyBenchReport, SetupFigures } from '../scripts/core/bench/model.ts';
-import { formatValue } from '../scripts/core/bench/metrics.ts';
-import type { KeyBenchOptions } from '../scripts/core/bench/options.ts';
-import type { GenerationReport } from '../scripts/core/uuidv7/generation-bench.ts';
-import { withClient, type ConnectionTarget } from '../scripts/server/connection.ts';
-import { connectionFor, type Target } from '../scripts/server/target.ts';
-import type { Step } from '../scripts/pipeline/step.ts';
+import type { ResolvedConfig } from '../config/types.ts';
+import { doctorFigureList, generationFigureList, migrationFigureList, setupFigureList } from './figures.ts';
+import type { Figure, GeneratorResult, InsertThroughput, KeyBenchReport, SetupFigures } from './model.ts';
+import { formatValue } from './metrics.ts';
+import type { KeyBenchOptions } from './options.ts';
+import type { GenerationReport } from './generation.ts';
+import { withClient, type ConnectionTarget } from '../server/connection.ts';
+import { connectionFor, type Target } from '../server/target.ts';
+import type { Step } from '../pipeline/step.ts';
 import { measureDoctor, type DoctorFigures } from './doctor.ts';
 import { measureMigrations, type MigrationBenchReport } from './migrations.ts';
 import { withBenchSession } from './session.ts';
@@ -79,7 +79,7 @@ export async function runAllFigures(config: ResolvedConfig, target: Target, runS
   const steps: Step[] = [
     {
       id: 'bench.setup',
-      title: 'Measure cold npm run setup against bench/floor.sh, and warm npm run setup',
+      title: 'Measure cold npm run setup against scripts/bench/floor.sh, and warm npm run setup',
       run: async (ctx) => {
         const setup = await measureSetup(config, { coldRuns: 2, warmRuns: 5, log: ctx.log, signal: interrupt.signal });
         out.setup = setup;

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import type pg from 'pg';
-import type { Generator, GeneratorResult, InsertThroughput, KeyBenchReport } from '../scripts/core/bench/model.ts';
+import type { Generator, GeneratorResult, InsertThroughput, KeyBenchReport } from './model.ts';
 import {
   CORRELATION_SQL,
   EXTENSION_SCHEMA_SQL,
@@ -28,15 +28,15 @@ import {
   tableName,
   vacuumAnalyzeSql,
   walBytesOfExplain,
-} from '../scripts/core/bench/sql.ts';
-import { chooseGenerators } from '../scripts/core/bench/generators.ts';
-import type { KeyBenchOptions } from '../scripts/core/bench/options.ts';
-import { summarise } from '../scripts/core/bench/stats.ts';
-import { messageOf } from '../scripts/shared/errors.ts';
-import { quoteIdent } from '../scripts/shared/identifiers.ts';
-import { generateSql } from '../scripts/core/uuidv7/generation-bench.ts';
-import { installFallbackSql, type FallbackRandom } from '../scripts/uuidv7/sql.ts';
-import { readUuidv7Strategy } from '../scripts/uuidv7/read.ts';
+} from './sql.ts';
+import { chooseGenerators } from './generators.ts';
+import type { KeyBenchOptions } from './options.ts';
+import { summarise } from './stats.ts';
+import { messageOf } from '../shared/errors.ts';
+import { quoteIdent } from '../shared/identifiers.ts';
+import { generateSql } from './generation.ts';
+import { installFallbackSql, type FallbackRandom } from '../uuidv7/sql.ts';
+import { readUuidv7Strategy } from '../uuidv7/read.ts';
 import { findPgbench, nodeInserts, pgbenchInserts, type DriverResult } from './insert-driver.ts';
 import type { BenchSession } from './session.ts';
 
