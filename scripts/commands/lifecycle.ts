@@ -3,7 +3,7 @@ import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import type { ClusterStatus, LiveServer } from '../server/cluster.ts';
 import { describeEngine, type ManagedTarget, type Target } from '../server/target.ts';
 import { openProject, printJson, withProject, type CommonOptions } from '../pipeline/project.ts';
-import { runPipeline, START_STEPS } from './setup.ts';
+import { runPipeline, START_STEPS } from '../pipeline/steps.ts';
 
 function requireManaged(target: Target, verb: string): ManagedTarget {
   if (target.kind !== 'external') return target;

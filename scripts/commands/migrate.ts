@@ -14,7 +14,7 @@ import { createMigrationsStep, createRevertStep } from '../migrations/step.ts';
 import { errorJson } from '../shared/render-error.ts';
 import { withTargetLock } from '../server/project-lock.ts';
 import { openProject, printJson, type CommonOptions, type Project } from '../pipeline/project.ts';
-import { runPipeline } from './setup.ts';
+import { runPipeline } from '../pipeline/steps.ts';
 
 /** The flags of the migrate commands. */
 export interface MigrateFlags extends Resolutions {

@@ -8,7 +8,7 @@ import type { ResolvedConfig } from '../config/types.ts';
 import type { Repair } from './model.ts';
 import type { StepReport } from '../pipeline/report.ts';
 import type { Target } from '../server/target.ts';
-import { SETUP_STEPS } from '../commands/setup.ts';
+import { SETUP_STEPS } from '../pipeline/steps.ts';
 import { runSteps } from '../pipeline/run.ts';
 import type { OutputMode } from '../shared/output.ts';
 

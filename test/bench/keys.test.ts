@@ -14,7 +14,7 @@ import { measureGenerator, planKeyBench } from '../../scripts/bench/uuid-keys.ts
 import { measureUuidv7Generation } from '../../scripts/bench/uuidv7-generation.ts';
 import { formatGenerationReport } from '../../scripts/bench/generation.ts';
 import { withClient } from '../../scripts/server/connection.ts';
-import { SETUP_STEPS } from '../../scripts/commands/setup.ts';
+import { SETUP_STEPS } from '../../scripts/pipeline/steps.ts';
 import type { KeyBenchOptions } from '../../scripts/bench/options.ts';
 import { connectionFor, readPassword, type ManagedTarget } from '../../scripts/server/target.ts';
 import { REPO_ROOT, makeProject, managedTarget, query, runCli, runStepsQuietly, testEnv, type TestProject } from '../support/project.ts';

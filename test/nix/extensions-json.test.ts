@@ -12,7 +12,7 @@ import { findExtension, type CatalogueEntry } from '../../scripts/extensions/cat
 import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.ts';
 import { compareNixExtensions, renderNixExtensions, type CatalogueLookup } from '../../scripts/nix/extensions-json.ts';
 import { loadConfig } from '../../scripts/config/load.ts';
-import { SETUP_STEPS } from '../../scripts/commands/setup.ts';
+import { SETUP_STEPS } from '../../scripts/pipeline/steps.ts';
 import { checkNixExtensions, nixExtensionsStep, verifyNixExtensions } from '../../scripts/nix/step.ts';
 import type { RunContext } from '../../scripts/pipeline/step.ts';
 import type { Target } from '../../scripts/server/target.ts';

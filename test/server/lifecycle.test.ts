@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.ts';
-import { SETUP_STEPS } from '../../scripts/commands/setup.ts';
+import { SETUP_STEPS } from '../../scripts/pipeline/steps.ts';
 import { databasesStep } from '../../scripts/databases/step.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import { killPostmaster, makeProject, managedTarget, query, runStepsQuietly, type TestProject } from '../support/project.ts';
