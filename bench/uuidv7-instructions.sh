@@ -23,9 +23,10 @@ as_server "$bin/initdb" -D "$work/data" -U postgres -A trust --no-locale -E UTF8
 
 # The bodies setup installs, from the same code (the planner inlines uuidv7() into its caller the same way).
 bodies=$(cd "$root" && node --import tsx -e "
-  const m = await import('./scripts/core/uuidv7/sql.ts');
-  for (const r of m.FALLBACK_RANDOM_CHOICES) console.log('SQL fallback, ' + r + '\t' + m.fallbackBody(r).replace(/^SELECT /, '').replaceAll('\n', ' '));
-  const peer = (await import('./scripts/core/uuidv7/generation-bench.ts')).peerFunctionSql('s', 'sql');
+  const m = await import('./scripts/uuidv7/sql.ts');
+  const { FALLBACK_RANDOM_CHOICES } = await import('./scripts/config/types.ts');
+  for (const r of FALLBACK_RANDOM_CHOICES) console.log('SQL fallback, ' + r + '\t' + m.fallbackBody(r).replace(/^SELECT /, '').replaceAll('\n', ' '));
+  const peer = (await import('./scripts/bench/generation.ts')).peerFunctionSql('s', 'sql');
   console.log('peer SQL function\t' + peer.split('\$peer\$')[1].trim().replace(/^SELECT /, '').replaceAll('\n', ' '));
 ")
 

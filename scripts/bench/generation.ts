@@ -4,7 +4,7 @@
  * primary-key inserts. Pure.
  */
 import { quoteIdent } from '../shared/identifiers.ts';
-import type { FallbackRandom } from '../uuidv7/sql.ts';
+import type { FallbackRandom } from '../config/types.ts';
 
 /** One generator measured. */
 export interface GenerationCandidate {

@@ -1,6 +1,6 @@
 /** The bench's flags, validated once into options. Pure. */
+import { DEFAULT_FALLBACK_RANDOM, type FallbackRandom } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import { DEFAULT_FALLBACK_RANDOM, type FallbackRandom } from '../uuidv7/sql.ts';
 
 /** How much the primary-key benchmark measures. */
 export interface KeyBenchOptions {

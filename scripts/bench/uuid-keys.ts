@@ -3,6 +3,7 @@
  * installed), side by side in one run on one server. Effects only; the SQL text, statistics and the
  * report's shape live in scripts/core/bench/.
  */
+import { type FallbackRandom } from '../config/types.ts';
 import os from 'node:os';
 import type pg from 'pg';
 import type { Generator, GeneratorResult, InsertThroughput, KeyBenchReport } from './model.ts';
@@ -35,7 +36,7 @@ import { summarise } from './stats.ts';
 import { messageOf } from '../shared/errors.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
 import { generateSql } from './generation.ts';
-import { installFallbackSql, type FallbackRandom } from '../uuidv7/sql.ts';
+import { installFallbackSql } from '../uuidv7/sql.ts';
 import { readUuidv7Strategy } from '../uuidv7/read.ts';
 import { findPgbench, nodeInserts, pgbenchInserts, type DriverResult } from './insert-driver.ts';
 import type { BenchSession } from './session.ts';

@@ -7,6 +7,7 @@
  * Works in a scratch schema of the project's first database (run `npm run setup` first) or of --url's.
  * Not a timed test: figures to read, on a quiet machine.
  */
+import { FALLBACK_RANDOM_CHOICES, type FallbackRandom } from '../config/types.ts';
 import type pg from 'pg';
 import { messageOf } from '../shared/errors.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
@@ -23,7 +24,7 @@ import {
   type GenerationFigures,
   type GenerationReport,
 } from './generation.ts';
-import { FALLBACK_RANDOM_CHOICES, installFallbackSql, type FallbackRandom } from '../uuidv7/sql.ts';
+import { installFallbackSql } from '../uuidv7/sql.ts';
 import { withClient } from '../server/connection.ts';
 import { openProject } from '../pipeline/project.ts';
 import { connectionFor } from '../server/target.ts';

@@ -1,6 +1,30 @@
 /** The shape of `extensions.config.ts`: what a team writes, and what pgstrap resolves it to. */
-import type { FallbackRandom } from '../uuidv7/sql.ts';
-import type { Uuidv7Generator } from '../uuidv7/strategy.ts';
+
+/**
+ * Where the SQL fallback's 62 random bits come from. Native uuidv7() and pg_uuidv7 always use the
+ * server's cryptographic generator, and so does the fallback by default:
+ * - `strong` (default): half of a gen_random_uuid() (the cryptographic generator, as RFC 9562 section 6.9
+ *   asks), so ids cannot be guessed from earlier ones. It pays for gen_random_uuid() and then for the layout.
+ * - `fast` (opt-in): two draws of random(), the server's per-connection generator (seeded from the
+ *   operating system's cryptographic source when the connection starts, xoshiro256** from PostgreSQL 15).
+ *   Generation costs about what gen_random_uuid() does. Ids are unique and in order, but someone who sees
+ *   enough ids made by one connection could predict that connection's next ones.
+ */
+export type FallbackRandom = 'fast' | 'strong';
+export const FALLBACK_RANDOM_CHOICES: readonly FallbackRandom[] = ['fast', 'strong'];
+/** The fallback's random bits when uuidv7.fallbackRandom is not set. */
+export const DEFAULT_FALLBACK_RANDOM: FallbackRandom = 'strong';
+
+/**
+ * Which generator uuidv7() calls where the database has pg_uuidv7 (PostgreSQL 13-17; 18 is always native):
+ * `fallback`, pgstrap's SQL function, in order within a session, so bulk inserts fill the primary-key index
+ * in order; or `pg_uuidv7`, the extension's C function, cheaper to call but random within a millisecond.
+ */
+export type Uuidv7Generator = 'fallback' | 'pg_uuidv7';
+/** Every uuidv7.generator value. */
+export const UUIDV7_GENERATOR_CHOICES: readonly Uuidv7Generator[] = ['fallback', 'pg_uuidv7'];
+/** The generator when uuidv7.generator is not set (README, "Which generator where pg_uuidv7 is installed"). */
+export const DEFAULT_UUIDV7_GENERATOR: Uuidv7Generator = 'fallback';
 
 /** How pgstrap finds the server it manages. */
 export type EngineChoice = 'auto' | 'system' | 'embedded' | 'external';

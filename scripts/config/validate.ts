@@ -6,16 +6,7 @@ import path from 'node:path';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { isPlainIdentifier, MAX_IDENTIFIER_BYTES } from '../shared/identifiers.ts';
 import { extensionConfigProblems } from '../extensions/rules.ts';
-import { DEFAULT_FALLBACK_RANDOM, FALLBACK_RANDOM_CHOICES, type FallbackRandom } from '../uuidv7/sql.ts';
-import { DEFAULT_UUIDV7_GENERATOR, UUIDV7_GENERATOR_CHOICES, type Uuidv7Generator } from '../uuidv7/strategy.ts';
-import type {
-  EngineChoice,
-  MigrationsConfig,
-  ResolvedConfig,
-  ResolvedDatabase,
-  ResolvedExtension,
-  ResolvedMigrations,
-} from './types.ts';
+import { type EngineChoice, type MigrationsConfig, type ResolvedConfig, type ResolvedDatabase, type ResolvedExtension, type ResolvedMigrations, DEFAULT_FALLBACK_RANDOM, FALLBACK_RANDOM_CHOICES, type FallbackRandom, DEFAULT_UUIDV7_GENERATOR, UUIDV7_GENERATOR_CHOICES, type Uuidv7Generator } from './types.ts';
 
 /** Where the config came from, for resolving paths and naming the file in errors. */
 export interface ConfigSource {

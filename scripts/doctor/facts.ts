@@ -5,7 +5,7 @@
 import type { EngineChoice, ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import type { ServerExtensionFacts } from '../extensions/plan.ts';
 import type { Drift } from '../migrations/plan.ts';
-import type { FallbackRandom } from '../uuidv7/sql.ts';
+import type { FallbackRandom } from '../config/types.ts';
 import type { Uuidv7Strategy } from '../uuidv7/strategy.ts';
 
 /** An error met while gathering, kept as data (a PgstrapError's fields, or a foreign error's message). */

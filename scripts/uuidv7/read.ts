@@ -4,7 +4,8 @@
  * setup (the server then logs that the relation does not exist, and the answer is "not recorded").
  */
 import type pg from 'pg';
-import { fallbackRandomOf, STATE_SCHEMA, STRATEGY_TABLE, type FallbackRandom } from './sql.ts';
+import type { FallbackRandom } from '../config/types.ts';
+import { fallbackRandomOf, STATE_SCHEMA, STRATEGY_TABLE } from './sql.ts';
 import { UUIDV7_STRATEGIES, type FunctionState, type Uuidv7State, type Uuidv7Strategy } from './strategy.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
 import { PipelineError, queryPipeline, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';

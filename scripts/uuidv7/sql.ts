@@ -2,6 +2,7 @@
  * SQL text for uuidv7(): the SQL fallback, the pg_uuidv7 wrapper, a timestamp reader that works on
  * every version, and the record of which strategy a database uses. Pure: no I/O.
  */
+import { FALLBACK_RANDOM_CHOICES, type FallbackRandom } from '../config/types.ts';
 import { quoteIdent, quoteLiteral } from '../shared/identifiers.ts';
 
 /**
@@ -18,20 +19,6 @@ export const MANAGED_MARKER = 'managed by pgstrap';
 export const STATE_SCHEMA = 'pgstrap';
 export const STRATEGY_TABLE = 'uuidv7_strategy';
 
-/**
- * Where the SQL fallback's 62 random bits come from. Native uuidv7() and pg_uuidv7 always use the
- * server's cryptographic generator, and so does the fallback by default:
- * - `strong` (default): half of a gen_random_uuid() (the cryptographic generator, as RFC 9562 section 6.9
- *   asks), so ids cannot be guessed from earlier ones. It pays for gen_random_uuid() and then for the layout.
- * - `fast` (opt-in): two draws of random(), the server's per-connection generator (seeded from the
- *   operating system's cryptographic source when the connection starts, xoshiro256** from PostgreSQL 15).
- *   Generation costs about what gen_random_uuid() does. Ids are unique and in order, but someone who sees
- *   enough ids made by one connection could predict that connection's next ones.
- */
-export type FallbackRandom = 'fast' | 'strong';
-export const FALLBACK_RANDOM_CHOICES: readonly FallbackRandom[] = ['fast', 'strong'];
-/** The fallback's random bits when uuidv7.fallbackRandom is not set. */
-export const DEFAULT_FALLBACK_RANDOM: FallbackRandom = 'strong';
 
 /**
  * The last 8 bytes of the id: the RFC variant (10) and 62 random bits. `fast` XORs in the backend pid so

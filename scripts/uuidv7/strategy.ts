@@ -2,6 +2,7 @@
  * Which uuidv7() a database gets, and what to change to get there. Pure: the step reads the database's
  * state and runs the statements.
  */
+import { DEFAULT_UUIDV7_GENERATOR, type FallbackRandom, type Uuidv7Generator } from '../config/types.ts';
 import {
   createStrategyTableSql,
   dropWrapperSql,
@@ -11,7 +12,6 @@ import {
   fallbackBody,
   fallbackRandomOf,
   installFallbackSql,
-  type FallbackRandom,
   installWrapperSql,
   MANAGED_MARKER,
   NATIVE_WRAPPER_BODY,
@@ -37,16 +37,6 @@ export function promisesOrder(strategy: Uuidv7Strategy): boolean {
   return strategy !== 'pg_uuidv7';
 }
 
-/**
- * Which generator uuidv7() calls where the database has pg_uuidv7 (PostgreSQL 13-17; 18 is always native):
- * `fallback`, pgstrap's SQL function, in order within a session, so bulk inserts fill the primary-key index
- * in order; or `pg_uuidv7`, the extension's C function, cheaper to call but random within a millisecond.
- */
-export type Uuidv7Generator = 'fallback' | 'pg_uuidv7';
-/** Every uuidv7.generator value. */
-export const UUIDV7_GENERATOR_CHOICES: readonly Uuidv7Generator[] = ['fallback', 'pg_uuidv7'];
-/** The generator when uuidv7.generator is not set (README, "Which generator where pg_uuidv7 is installed"). */
-export const DEFAULT_UUIDV7_GENERATOR: Uuidv7Generator = 'fallback';
 
 /** Native from 18; the extension when the database has it and `generator` asks for it; else the SQL fallback. */
 export function chooseStrategy(serverVersionNum: number, pgUuidv7Schema: string | undefined, generator: Uuidv7Generator = DEFAULT_UUIDV7_GENERATOR): Uuidv7Strategy {

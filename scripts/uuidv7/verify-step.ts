@@ -20,7 +20,8 @@ import {
   verifyBatchSize,
   type BatchVerdict,
 } from './checks.ts';
-import { FALLBACK_RANDOM_WORDS, installFallbackSql, type FallbackRandom } from './sql.ts';
+import type { FallbackRandom } from '../config/types.ts';
+import { FALLBACK_RANDOM_WORDS, installFallbackSql } from './sql.ts';
 import { describeStrategy, promisesOrder, UUIDV7_SCHEMA } from './strategy.ts';
 import { PipelineError, queryPipeline, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
 import { readStrategyAndFallback } from './read.ts';

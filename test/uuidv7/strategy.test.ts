@@ -1,8 +1,8 @@
 /** uuidv7 strategy choice, the plan per database, the SQL text and verify's verdicts: pure, no server. */
+import { DEFAULT_FALLBACK_RANDOM, type FallbackRandom, DEFAULT_UUIDV7_GENERATOR, type Uuidv7Generator } from '../../scripts/config/types.ts';
 import { describe, expect, it } from 'vitest';
 import { judgeBatch, QUICK_VERIFY_BATCH, VERIFY_BATCH, verifyBatchSize, type BatchResult } from '../../scripts/uuidv7/checks.ts';
 import {
-  DEFAULT_FALLBACK_RANDOM,
   extractTimestampBody,
   fallbackBody,
   fallbackRandomOf,
@@ -10,9 +10,8 @@ import {
   MANAGED_MARKER,
   NATIVE_WRAPPER_BODY,
   wrapperBody,
-  type FallbackRandom,
 } from '../../scripts/uuidv7/sql.ts';
-import { chooseStrategy, DEFAULT_UUIDV7_GENERATOR, planUuidv7, promisesOrder, type Uuidv7Generator, type Uuidv7State } from '../../scripts/uuidv7/strategy.ts';
+import { chooseStrategy, planUuidv7, promisesOrder, type Uuidv7State } from '../../scripts/uuidv7/strategy.ts';
 
 const managed = (source: string, dependents = 0) => ({ source, comment: `... (${MANAGED_MARKER}).`, dependents });
 const extract = managed(extractTimestampBody());
