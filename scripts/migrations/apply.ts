@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import { statementFailed, type ServerError } from './errors.ts';
 import type { MigrationSource } from './source.ts';
-import type { SqlStatement } from './split.ts';
+import type { SqlStatement } from '../shared/sql-statements.ts';
 import { PipelineError, queryPipeline, withTransaction, type PipelinedStatement } from '../server/connection.ts';
 import { appliedRowStatement, deleteHistory, insertHistory, markApplied, recordProgress } from './history.ts';
 

@@ -3,7 +3,7 @@ import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { describeDrift, type Drift } from './plan.ts';
 import { characterIndex, lineColumn, statementExcerpt } from './position.ts';
 import type { MigrationSource } from './source.ts';
-import type { SqlStatement } from './split.ts';
+import type { SqlStatement } from '../shared/sql-statements.ts';
 
 /** What the server said about a failed statement (the fields of a pg DatabaseError we use). */
 export interface ServerError {

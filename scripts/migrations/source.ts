@@ -6,7 +6,7 @@ import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { normaliseSql, sqlChecksum } from './checksum.ts';
 import type { MigrationName } from './naming.ts';
 import { lineColumn } from './position.ts';
-import { scanSql, type SqlStatement } from './split.ts';
+import { scanSql, type SqlStatement } from '../shared/sql-statements.ts';
 
 /** The header comment that makes a file run outside a transaction, one statement per query. */
 export const NO_TRANSACTION_DIRECTIVE = '-- pgstrap:no-transaction';

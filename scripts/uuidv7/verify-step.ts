@@ -8,7 +8,7 @@
 import type pg from 'pg';
 import { ExitCode, messageOf, PgstrapError } from '../shared/errors.ts';
 import { nothingChanged } from '../pipeline/report.ts';
-import { splitStatements } from '../migrations/split.ts';
+import { splitStatements } from '../shared/sql-statements.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
 import {
   batchSql,

@@ -1,6 +1,6 @@
 /** The statement splitter: a semicolon ends a statement only where psql would end it. */
 import { describe, expect, it } from 'vitest';
-import { scanSql, splitStatements } from '../../scripts/migrations/split.ts';
+import { scanSql, splitStatements } from '../../scripts/shared/sql-statements.ts';
 
 const texts = (sql: string) => splitStatements(sql).map((s) => s.text);
 
