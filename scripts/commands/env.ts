@@ -1,6 +1,6 @@
 /** `npm run --silent env`: shell exports for the project's cluster (or the --url server). */
 import { ExitCode } from '../shared/errors.ts';
-import { environmentForUrl, withDatabase } from '../migrations/command-env.ts';
+import { environmentForUrl, withDatabase } from '../server/database-url.ts';
 import { clientEnvironment, renderExports } from '../server/client-env.ts';
 import type { Target } from '../server/target.ts';
 import { openProject, printJson, type CommonOptions } from '../pipeline/project.ts';

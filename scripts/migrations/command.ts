@@ -3,7 +3,7 @@
  * database, with DATABASE_URL and PG* set to it, its output streamed line by line.
  */
 import { execa } from 'execa';
-import { environmentForUrl, withDatabase } from './command-env.ts';
+import { environmentForUrl, withDatabase } from '../server/database-url.ts';
 import { commandFailed, displayCommand } from './errors.ts';
 import { redactSecrets, rememberSecret, rememberUrlSecrets } from '../shared/secrets.ts';
 import { clientEnvironment } from '../server/client-env.ts';

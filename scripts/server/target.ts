@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import type { ResolvedConfig, ResolvedDatabase } from '../config/types.ts';
 import type { ClusterLayout } from './layout.ts';
-import { withDatabase } from '../migrations/command-env.ts';
+import { withDatabase } from './database-url.ts';
 import { rememberSecret } from '../shared/secrets.ts';
 import type { ConnectionTarget } from './connection.ts';
 import type { PostgresBinaries } from './binaries.ts';

@@ -1,7 +1,7 @@
 /** Pure migration logic: checksums that survive editors, names, directives, plans and error positions. */
 import { describe, expect, it } from 'vitest';
 import { decodeSqlBytes, normaliseSql, sqlChecksum } from '../../scripts/migrations/checksum.ts';
-import { environmentForUrl, withDatabase } from '../../scripts/migrations/command-env.ts';
+import { environmentForUrl, withDatabase } from '../../scripts/server/database-url.ts';
 import { errorLines, statementFailed } from '../../scripts/migrations/errors.ts';
 import { compareVersions, nextVersion, parseMigrationFileName, slugify } from '../../scripts/migrations/naming.ts';
 import { planMigrations, type AppliedMigration } from '../../scripts/migrations/plan.ts';
