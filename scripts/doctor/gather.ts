@@ -34,7 +34,7 @@ import type {
 import { describeTarget, withClient, type ConnectionTarget } from '../server/connection.ts';
 import { checkOutputPlugin, readInstalledExtensions, readServerExtensionState } from '../extensions/server.ts';
 import { readStrategyAndFallback } from '../uuidv7/read.ts';
-import { readCronJobs } from '../extensions/cron.ts';
+import { readCronJobs } from './read-cron.ts';
 import { UUIDV7_SCHEMA } from '../uuidv7/strategy.ts';
 import type { PostgresBinaries } from '../server/binaries.ts';
 import { tailFile } from '../server/cluster.ts';

@@ -1,4 +1,4 @@
-/** The variables the app's own migrator gets: DATABASE_URL and the libpq PG* variables, for one database. */
+/** A database's URL and its libpq variables (DATABASE_URL, PG*): what `env` prints and the app's own migrator gets. */
 
 /** DATABASE_URL and PG* for `url` (which names the database), as libpq and most ORMs read them. */
 export function environmentForUrl(url: URL): Record<string, string> {

@@ -1,6 +1,6 @@
 /** What pg_cron says about its jobs in the connected database (the one cron.database_name names). */
 import type pg from 'pg';
-import type { CronFact, CronJobFact } from '../doctor/facts.ts';
+import type { CronFact, CronJobFact } from './facts.ts';
 
 /**
  * Each active job with its last recorded run (cron.job_run_details, pg_cron 1.3 and later, while
