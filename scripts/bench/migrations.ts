@@ -22,7 +22,7 @@ import { selectTarget } from '../server/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, type Target } from '../server/target.ts';
 import { getMigrationStatus, migrateDatabase } from '../migrations/runner.ts';
 import { initialiseStep, settingsStep, startStep } from '../cluster/step.ts';
-import type { RunContext } from '../pipeline/step.ts';
+import { runStepsPlain } from '../pipeline/run.ts';
 import { installRoot } from '../shared/install-root.ts';
 
 /** How much to measure. */
@@ -176,8 +176,7 @@ async function main(): Promise<void> {
   const target = await selectTarget(config, { env: { ...process.env, PGSTRAP_URL: undefined } });
   if (target.kind === 'external') throw new Error('expected the embedded engine');
   try {
-    const ctx: RunContext = { config, target, reports: [], log: () => {} };
-    for (const step of [initialiseStep, settingsStep, startStep]) await step.run(ctx);
+    await runStepsPlain([initialiseStep, settingsStep, startStep], { config, target, reports: [] });
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const flag = (name: string) => {
       const i = process.argv.indexOf(name);

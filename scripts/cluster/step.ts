@@ -37,6 +37,7 @@ import { connectionFor, type ManagedTarget } from '../server/target.ts';
 import { withClient } from '../server/connection.ts';
 import { writePgpass } from '../server/client-env.ts';
 import { withSession, type RunContext, type Step } from '../pipeline/step.ts';
+import { pendingRestart } from '../pipeline/report.ts';
 
 /** Only managed clusters have a lifecycle. */
 function skipExternal(ctx: RunContext): string | undefined {
@@ -250,15 +251,14 @@ export const settingsStep: Step = {
     const plan = planSettings(current, desired, known);
     for (const change of plan.changes) ctx.log(describeSettingChange(change));
     cluster.writeManagedConf(desired);
-    const status = cluster.status();
-    if (status.running) {
-      if (plan.restart) ctx.restartReason = plan.changes.filter((c) => c.restart).map((c) => c.name).join(', ');
-      else await withSession(ctx, 'postgres', (c) => c.query('SELECT pg_reload_conf()'));
-    }
+    const running = cluster.status().running;
+    // A running server reloads what it can; what takes effect only at start, the start step restarts for.
+    const restartRequired = running && plan.restart ? plan.changes.filter((c) => c.restart).map((c) => c.name).join(', ') : undefined;
+    if (running && !plan.restart) await withSession(ctx, 'postgres', (c) => c.query('SELECT pg_reload_conf()'));
     // Say why: which declared extensions need each changed setting.
     const reasons = settingReasons(ctx.config);
     const notes = [...plan.changes.flatMap((c) => (reasons[c.name] ? [`${c.name}: needed by ${reasons[c.name]!.join(', ')}`] : [])), ...kept];
-    return { changes: plan.changes.map(describeSettingChange), notes };
+    return { changes: plan.changes.map(describeSettingChange), notes, restartRequired };
   },
 };
 
@@ -271,13 +271,12 @@ export const startStep: Step = {
     const { cluster, layout } = target;
     const notes: string[] = [];
     if (cluster.status().running) {
-      if (!ctx.restartReason) return { notes };
-      ctx.log(`restarting for ${ctx.restartReason}`);
+      const reason = pendingRestart(ctx.reports);
+      if (!reason) return { notes };
+      ctx.log(`restarting for ${reason}`);
       await ctx.sessions?.closeAll();
       await cluster.stop();
       await cluster.start(ctx.config.port);
-      const reason = ctx.restartReason;
-      ctx.restartReason = undefined;
       return { changes: [`restarted the server (${reason} ${reason.includes(',') ? 'take' : 'takes'} effect only at start)`] };
     }
     const { recoveredStalePid } = await cluster.start(ctx.config.port);

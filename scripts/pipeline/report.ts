@@ -18,6 +18,8 @@ export interface StepReport {
   durationMs: number;
   /** What an unchanged step found, e.g. `passed`. */
   verdict: string | undefined;
+  /** Settings this step wrote that take effect only when the running server restarts (the start step does it). */
+  restartRequired?: string;
 }
 
 /** What a step returns; the runner adds id and title. */
@@ -28,6 +30,8 @@ export interface StepOutcome {
   changes?: string[];
   notes?: string[];
   handedOff?: string[];
+  /** Settings written that take effect only at start, while the server runs: the start step restarts it. */
+  restartRequired?: string;
 }
 
 /** The status a step's outcome implies when it does not set one. */
@@ -36,7 +40,18 @@ export function toReport(id: string, title: string, outcome: StepOutcome, durati
   const notes = outcome.notes ?? [];
   const handedOff = outcome.handedOff ?? [];
   const status = outcome.status ?? (changes.length > 0 ? 'changed' : 'unchanged');
-  return { id, title, status, changes, notes, handedOff, durationMs: Math.round(durationMs), verdict: outcome.verdict };
+  const report: StepReport = { id, title, status, changes, notes, handedOff, durationMs: Math.round(durationMs), verdict: outcome.verdict };
+  return outcome.restartRequired ? { ...report, restartRequired: outcome.restartRequired } : report;
+}
+
+/** The settings an earlier step of this run wrote that need a restart no start step has done yet. */
+export function pendingRestart(reports: readonly StepReport[]): string | undefined {
+  for (let i = reports.length - 1; i >= 0; i--) {
+    const report = reports[i]!;
+    if (report.id === 'start' && report.status !== 'skipped') return undefined;
+    if (report.restartRequired) return report.restartRequired;
+  }
+  return undefined;
 }
 
 /** True when no step changed anything (nor ran a program whose changes pgstrap cannot see). */

@@ -16,18 +16,48 @@ function outcomeSuffix(report: StepReport): string {
   return `: ${report.changes.length} changes`;
 }
 
-/** Runs `steps` in order; stops at the first error, which is rethrown for the CLI to render. */
-export async function runSteps(steps: Step[], given: Omit<RunContext, 'log'>, mode: OutputMode): Promise<StepReport[]> {
-  const ownSessions = given.sessions === undefined;
-  const ctx = ownSessions ? Object.assign(given, { sessions: new Sessions((database) => connectionFor(given.target, database)) }) : given;
+/** Runs `fn` with the run's sessions: the ones `given` brings, or one per database opened here and closed after. */
+async function withRunSessions<T>(given: Omit<RunContext, 'log'>, fn: (ctx: Omit<RunContext, 'log'>) => Promise<T>): Promise<T> {
+  if (given.sessions !== undefined) return fn(given);
+  const sessions = new Sessions((database) => connectionFor(given.target, database));
   try {
-    return await runStepList(steps, ctx, mode);
+    return await fn({ ...given, sessions });
   } finally {
-    if (ownSessions) await ctx.sessions!.closeAll();
+    await sessions.closeAll();
   }
 }
 
-async function runStepList(steps: Step[], ctx: Omit<RunContext, 'log'>, mode: OutputMode): Promise<StepReport[]> {
+/**
+ * Runs one step: its skip check, then the step, timed. Its report joins `ctx.reports` before the next
+ * step runs (the start step reads there whether the settings step asked for a restart).
+ */
+async function runStep(step: Step, ctx: Omit<RunContext, 'log'>, log: (line: string) => void): Promise<StepReport> {
+  const reason = step.skip?.({ ...ctx, log });
+  if (reason) {
+    const report = toReport(step.id, step.title, { status: 'skipped', notes: [reason] });
+    ctx.reports.push(report);
+    return report;
+  }
+  const started = performance.now();
+  const report = toReport(step.id, step.title, await step.run({ ...ctx, log }), performance.now() - started);
+  ctx.reports.push(report);
+  return report;
+}
+
+/** Runs `steps` in order without a renderer, each line a step logs going to `log`; stops at the first error. */
+export async function runStepsPlain(steps: readonly Step[], given: Omit<RunContext, 'log'>, log: (line: string) => void = () => {}): Promise<StepReport[]> {
+  return withRunSessions(given, async (ctx) => {
+    for (const step of steps) await runStep(step, ctx, log);
+    return ctx.reports;
+  });
+}
+
+/** Runs `steps` in order; stops at the first error, which is rethrown for the CLI to render. */
+export async function runSteps(steps: readonly Step[], given: Omit<RunContext, 'log'>, mode: OutputMode): Promise<StepReport[]> {
+  return withRunSessions(given, (ctx) => runStepList(steps, ctx, mode));
+}
+
+async function runStepList(steps: readonly Step[], ctx: Omit<RunContext, 'log'>, mode: OutputMode): Promise<StepReport[]> {
   const reports: StepReport[] = ctx.reports;
   // Loaded on first use, so commands that never run steps (doctor, env, status) do not pay for it.
   const { Listr } = await import('listr2');
@@ -35,27 +65,22 @@ async function runStepList(steps: Step[], ctx: Omit<RunContext, 'log'>, mode: Ou
     steps.map((step) => ({
       title: step.title,
       task: async (_: unknown, task: { title: string; output: string; skip: (message?: string) => void }) => {
-        const reason = step.skip?.({ ...ctx, log: () => {} });
-        if (reason) {
-          reports.push(toReport(step.id, step.title, { status: 'skipped', notes: [reason] }));
-          // The terminal renderer shows the skip message in place of the title; the plain one prints both.
-          task.skip(mode === 'tasks' ? `${step.title} (skipped: ${reason})` : reason);
-          return;
-        }
-        const runCtx = ctx as RunContext;
         const logged = new Set<string>();
-        runCtx.log = (line: string) => {
+        const log = (line: string) => {
           logged.add(line);
           task.output = redactSecrets(line);
         };
-        const started = performance.now();
-        const outcome = await step.run(runCtx).catch((error: unknown) => {
+        const report = await runStep(step, ctx, log).catch((error: unknown) => {
           // listr2 prints a failed task's message itself, before the CLI renders the error.
           if (error instanceof Error) error.message = redactSecrets(error.message);
           throw error;
         });
-        const report = toReport(step.id, step.title, outcome, performance.now() - started);
-        reports.push(report);
+        if (report.status === 'skipped') {
+          const reason = report.notes[0]!;
+          // The terminal renderer shows the skip message in place of the title; the plain one prints both.
+          task.skip(mode === 'tasks' ? `${step.title} (skipped: ${reason})` : reason);
+          return;
+        }
         // A step may have logged its plan in the very words of its changes; show each line once.
         const unseen = report.changes.length > 1 ? report.changes.filter((c) => !logged.has(c)) : [];
         const lines = [...unseen, ...report.handedOff, ...report.notes.map((n) => `note: ${n}`)];

@@ -13,8 +13,6 @@ export interface RunContext {
   reports: StepReport[];
   /** Writes one line of progress under the running step. */
   log: (line: string) => void;
-  /** Set by the settings step when the server must restart before the next step runs. */
-  restartReason?: string | undefined;
   /** One open connection per database, shared by the steps of the run (runSteps provides it). */
   sessions?: Sessions | undefined;
 }

@@ -10,12 +10,12 @@ import path from 'node:path';
 import type { PgstrapConfig, ResolvedConfig } from '../../scripts/config/types.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import type { StepReport } from '../../scripts/pipeline/report.ts';
-import { Sessions, withClient } from '../../scripts/server/connection.ts';
+import { withClient } from '../../scripts/server/connection.ts';
 import { probeVersion } from '../../scripts/server/binaries.ts';
 import { selectTarget, type EngineOverrides } from '../../scripts/server/select.ts';
 import { connectionFor, type ManagedTarget, type Target } from '../../scripts/server/target.ts';
-import type { RunContext, Step } from '../../scripts/pipeline/step.ts';
-import { toReport } from '../../scripts/pipeline/report.ts';
+import type { Step } from '../../scripts/pipeline/step.ts';
+import { runStepsPlain } from '../../scripts/pipeline/run.ts';
 import { isProcessAlive, run } from '../../scripts/server/process.ts';
 import { relocationDir } from '../../scripts/server/placement.ts';
 import type pg from 'pg';
@@ -101,24 +101,9 @@ export function testEnv(_config?: ResolvedConfig, extra: Record<string, string |
   return { ...env, ...extra };
 }
 
-/** Runs steps as the pipeline does, without a renderer; returns their reports. */
-export async function runStepsQuietly(steps: Step[], config: ResolvedConfig, target: Target, lines: string[] = []): Promise<StepReport[]> {
-  // One session per database across the steps, as runSteps gives the CLI's runs.
-  const sessions = new Sessions((database) => connectionFor(target, database));
-  const ctx: RunContext = { config, target, reports: [], log: (line) => lines.push(line), sessions };
-  try {
-    for (const step of steps) {
-      const reason = step.skip?.(ctx);
-      if (reason) {
-        ctx.reports.push(toReport(step.id, step.title, { status: 'skipped', notes: [reason] }));
-        continue;
-      }
-      ctx.reports.push(toReport(step.id, step.title, await step.run(ctx)));
-    }
-  } finally {
-    await sessions.closeAll();
-  }
-  return ctx.reports;
+/** Runs steps as the pipeline does, without a renderer (the lines they log go to `lines`); returns their reports. */
+export function runStepsQuietly(steps: Step[], config: ResolvedConfig, target: Target, lines: string[] = []): Promise<StepReport[]> {
+  return runStepsPlain(steps, { config, target, reports: [] }, (line) => lines.push(line));
 }
 
 /** Resolves the managed target of a project. */
