@@ -7,6 +7,7 @@ import {
   acceptedValues,
   describeSettingChange,
   directiveNames,
+  listenSettings,
   parseConfigCheck,
   planSettings,
   preloadLibraryNames,
@@ -17,21 +18,20 @@ import {
 import { quoteLiteral } from '../shared/identifiers.ts';
 import {
   catalogued,
+  desiredSettings,
   describeRetained,
   OUTPUT_PLUGIN_SETTING,
   parseLibraryList,
   PRELOAD_SETTING,
   retainSettingsInUse,
   settingReasons,
-  settingsForExtensions,
-  type ClusterSettingFacts,
   type RetainedExtension,
 } from '../extensions/settings.ts';
 import { readInstalledExtensions } from '../extensions/server.ts';
 import { installedChecker } from '../extensions/installed.ts';
 import { extraSearchDirs, readInstalledFiles } from '../extensions/files.ts';
 import { checkConfigFile, readKnownSettings } from '../server/binaries.ts';
-import { listenSettings } from '../server/cluster.ts';
+
 import { verifyPortBindable } from '../server/port.ts';
 import { connectionFor, type ManagedTarget } from '../server/target.ts';
 import { withClient } from '../server/connection.ts';
@@ -47,20 +47,6 @@ function skipExternal(ctx: RunContext): string | undefined {
 function managed(ctx: RunContext): ManagedTarget {
   if (ctx.target.kind === 'external') throw new Error('a lifecycle step ran on an external target');
   return ctx.target;
-}
-
-/**
- * Every setting the managed file should hold: where to listen, the config's own, then what the
- * installed extensions need (validation rules out conflicts; preloads are merged with the config's).
- */
-export function desiredSettings(
-  config: ResolvedConfig,
-  socketDir: string,
-  isInstalled?: (name: string) => boolean,
-  outputPluginDefault?: string,
-): Record<string, string> {
-  const cluster: ClusterSettingFacts = { outputPluginDefault };
-  return { ...listenSettings(config.port, socketDir), ...config.settings, ...settingsForExtensions(config, isInstalled, cluster) };
 }
 
 /** The settings a managed target's binaries know (cached per binaries in the state folder). */
@@ -97,7 +83,7 @@ export async function targetSettings(
   const isInstalled = installedChecker(await readInstalledFiles(target.binaries, extraSearchDirs(config.settings)));
   const plugins = catalogued(config.extensions, isInstalled).filter(({ entry }) => entry.kind === 'output-plugin');
   const allowed = plugins.length === 0 ? undefined : (await knownSettings(target)).get(OUTPUT_PLUGIN_SETTING)?.default;
-  const desired = desiredSettings(config, target.layout.socketDir, isInstalled, allowed);
+  const desired = desiredSettings(config, isInstalled, { socketDir: target.layout.socketDir, outputPluginDefault: allowed });
   if (current === undefined) return { settings: desired, retained: [] };
   const dropsPreload = parseLibraryList(current[PRELOAD_SETTING]).some((l) => !parseLibraryList(desired[PRELOAD_SETTING]).includes(l));
   if (!dropsPreload) return { settings: desired, retained: [] };

@@ -1,5 +1,5 @@
 /** Turns a doctor run's facts into its checks, in display order. */
-import { settingsForExtensions } from '../extensions/settings.ts';
+import { desiredSettings } from '../extensions/settings.ts';
 import { externalPreloadCheck, managedChecks } from './cluster-checks.ts';
 import { databaseChecks, externalChecks } from './database-checks.ts';
 import type { DoctorFacts } from './facts.ts';
@@ -26,7 +26,7 @@ export function evaluateDoctor(facts: DoctorFacts): { checks: Check[]; skipped: 
       if (facts.server.connection.ok) {
         // Only extensions the server offers can be preloaded there; the others fail their own check.
         const offered = facts.server.extensions?.available ?? new Map<string, string>();
-        checks.push(externalPreloadCheck(facts.server, { ...config.settings, ...settingsForExtensions(config, (n) => offered.has(n)) }, config));
+        checks.push(externalPreloadCheck(facts.server, desiredSettings(config, (n) => offered.has(n)), config));
       }
     }
   } else {

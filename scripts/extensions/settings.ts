@@ -1,6 +1,7 @@
 /** Server settings the declared extensions need (shared_preload_libraries and the like). */
 import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { CATALOGUE, findExtension, type CatalogueEntry } from './catalogue.ts';
+import { listenSettings } from '../server/conf.ts';
 
 /** The setting that lists libraries loaded at server start. */
 export const PRELOAD_SETTING = 'shared_preload_libraries';
@@ -71,6 +72,20 @@ export function settingsForExtensions(config: ResolvedConfig, isInstalled?: (nam
   // written as one double-quoted string would stay one entry).
   if (allowedChanged) result[OUTPUT_PLUGIN_SETTING] = allowed.join(', ');
   return result;
+}
+
+/**
+ * Every setting a server should have for this config: the config's own, then what the declared extensions
+ * need (validation rules out conflicts; preloads are merged with the config's). With `cluster` (one pgstrap
+ * manages), also where it listens and what pgstrap writes only there; see settingsForExtensions.
+ */
+export function desiredSettings(
+  config: ResolvedConfig,
+  isInstalled?: (name: string) => boolean,
+  cluster?: { socketDir: string; outputPluginDefault: string | undefined },
+): Record<string, string> {
+  const listen = cluster ? listenSettings(config.port, cluster.socketDir) : {};
+  return { ...listen, ...config.settings, ...settingsForExtensions(config, isInstalled, cluster && { outputPluginDefault: cluster.outputPluginDefault }) };
 }
 
 /** For each setting the declared extensions need, which of them need it: the "why" of a settings change. */

@@ -29,7 +29,7 @@ import { extraSearchDirs, readInstalledFiles } from './files.ts';
 import { describeEngine, maintenanceDatabase, type ManagedTarget } from '../server/target.ts';
 import { installedChecker } from './installed.ts';
 import { declaredForTarget } from './targeted.ts';
-import { desiredSettings } from '../cluster/step.ts';
+import { desiredSettings } from './settings.ts';
 import { withSession, type RunContext, type Step } from '../pipeline/step.ts';
 
 /** Re-exported: doctor imports it from here. */
@@ -83,7 +83,7 @@ async function readInstalledFacts(target: ManagedTarget, config: ResolvedConfig)
     major: target.binaries.major,
     available: new Map([...files.extensions].map((name) => [name, ''])),
     versions: undefined,
-    settings: desiredSettings(config, target.layout.socketDir, isInstalled),
+    settings: desiredSettings(config, isInstalled, { socketDir: target.layout.socketDir, outputPluginDefault: undefined }),
     outputPlugins,
   };
 }

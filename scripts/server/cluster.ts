@@ -36,11 +36,6 @@ export interface ClusterStatus {
   logFile: string;
 }
 
-/** Settings pgstrap always writes: where the server listens. */
-export function listenSettings(port: number, socketDir: string): Record<string, string> {
-  return { port: String(port), listen_addresses: '127.0.0.1', unix_socket_directories: socketDir };
-}
-
 const START_TIMEOUT_SECONDS = 60;
 
 /** A live server that holds this project's socket or port, and the data directory it was started on. */

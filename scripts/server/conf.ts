@@ -199,3 +199,8 @@ export function describeSettingChange(change: SettingChange): string {
   const show = (v: string | undefined) => (v === undefined ? '(unset)' : quoteLiteral(v));
   return `${change.name}: ${show(change.from)} -> ${show(change.to)}${change.restart ? ' (needs a restart)' : ' (reload)'}`;
 }
+
+/** Settings pgstrap always writes: where the server listens. */
+export function listenSettings(port: number, socketDir: string): Record<string, string> {
+  return { port: String(port), listen_addresses: '127.0.0.1', unix_socket_directories: socketDir };
+}

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../scripts/config/load.ts';
 import { installedChecker } from '../../scripts/extensions/installed.ts';
 import { readInstalledFiles } from '../../scripts/extensions/files.ts';
-import { desiredSettings } from '../../scripts/cluster/step.ts';
+import { desiredSettings } from '../../scripts/extensions/settings.ts';
 import { managedTarget, query, runCli } from '../support/project.ts';
 import { checkOf, doctor, runFix, setUpProject, type DoctorProject } from './support.ts';
 
@@ -47,7 +47,7 @@ describe('doctor on databases', () => {
     const target = await managedTarget(p.project);
     // What setup would write, without the restart it would do.
     const config = await loadConfig({ cwd: p.project.dir, explicitPath: p.configFile });
-    const desired = desiredSettings(config, target.layout.socketDir, installedChecker(await readInstalledFiles(target.binaries)));
+    const desired = desiredSettings(config, installedChecker(await readInstalledFiles(target.binaries)), { socketDir: target.layout.socketDir, outputPluginDefault: undefined });
     expect(desired.shared_preload_libraries).toBe('pg_stat_statements');
     target.cluster.writeManagedConf(desired);
     const result = await doctor(p);
