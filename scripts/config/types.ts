@@ -26,8 +26,14 @@ export const UUIDV7_GENERATOR_CHOICES: readonly Uuidv7Generator[] = ['fallback',
 /** The generator when uuidv7.generator is not set (README, "Which generator where pg_uuidv7 is installed"). */
 export const DEFAULT_UUIDV7_GENERATOR: Uuidv7Generator = 'fallback';
 
+/** Every `engine` value: how pgstrap finds the server it manages. */
+export const ENGINE_CHOICES = ['auto', 'system', 'embedded', 'external'] as const;
 /** How pgstrap finds the server it manages. */
-export type EngineChoice = 'auto' | 'system' | 'embedded' | 'external';
+export type EngineChoice = (typeof ENGINE_CHOICES)[number];
+/** The kind of server a target is: one pgstrap runs (`system`, `embedded`) or one reached by URL. */
+export type ServerKind = Exclude<EngineChoice, 'auto'>;
+/** The kinds of server pgstrap runs itself. */
+export type ManagedKind = Exclude<ServerKind, 'external'>;
 
 /** A database the project owns. */
 export interface DatabaseConfig {

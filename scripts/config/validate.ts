@@ -6,7 +6,21 @@ import path from 'node:path';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { isPlainIdentifier, MAX_IDENTIFIER_BYTES } from '../shared/identifiers.ts';
 import { extensionConfigProblems } from '../extensions/rules.ts';
-import { type EngineChoice, type MigrationsConfig, type ResolvedConfig, type ResolvedDatabase, type ResolvedExtension, type ResolvedMigrations, DEFAULT_FALLBACK_RANDOM, FALLBACK_RANDOM_CHOICES, type FallbackRandom, DEFAULT_UUIDV7_GENERATOR, UUIDV7_GENERATOR_CHOICES, type Uuidv7Generator } from './types.ts';
+import {
+  DEFAULT_FALLBACK_RANDOM,
+  DEFAULT_UUIDV7_GENERATOR,
+  ENGINE_CHOICES,
+  FALLBACK_RANDOM_CHOICES,
+  UUIDV7_GENERATOR_CHOICES,
+  type EngineChoice,
+  type FallbackRandom,
+  type MigrationsConfig,
+  type ResolvedConfig,
+  type ResolvedDatabase,
+  type ResolvedExtension,
+  type ResolvedMigrations,
+  type Uuidv7Generator,
+} from './types.ts';
 
 /** Where the config came from, for resolving paths and naming the file in errors. */
 export interface ConfigSource {
@@ -16,7 +30,7 @@ export interface ConfigSource {
 
 export const DEFAULT_MAJOR = 17;
 export const SUPPORTED_MAJORS = { min: 13, max: 18 } as const;
-const ENGINES: readonly EngineChoice[] = ['auto', 'system', 'embedded', 'external'];
+
 const TOP_LEVEL_KEYS = [
   'postgresMajor', 'engine', 'url', 'port', 'superuser', 'stateDir', 'dataDir', 'socketDir', 'runAs',
   'databases', 'extensions', 'settings', 'migrations', 'uuidv7',
@@ -307,8 +321,8 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
 
   let engine: EngineChoice = 'auto';
   if (input.engine !== undefined) {
-    if (typeof input.engine === 'string' && (ENGINES as string[]).includes(input.engine)) engine = input.engine as EngineChoice;
-    else problems.add('engine', `must be one of ${ENGINES.join(', ')}, got ${describe(input.engine)}`);
+    if (typeof input.engine === 'string' && (ENGINE_CHOICES as readonly string[]).includes(input.engine)) engine = input.engine as EngineChoice;
+    else problems.add('engine', `must be one of ${ENGINE_CHOICES.join(', ')}, got ${describe(input.engine)}`);
   }
 
   const url = optionalString(input, 'url', '', problems);

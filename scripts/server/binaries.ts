@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseDescribeConfig, type SettingDefinition } from './conf.ts';
 import { run } from './process.ts';
 import type { ServerUser } from './server-user.ts';
+import type { ManagedKind } from '../config/types.ts';
 
 /** Server programs pgstrap needs in one directory. */
 export const SERVER_PROGRAMS = ['initdb', 'pg_ctl', 'postgres'] as const;
@@ -12,7 +13,7 @@ export const SERVER_PROGRAMS = ['initdb', 'pg_ctl', 'postgres'] as const;
 /** A directory of PostgreSQL server binaries with its version. */
 export interface PostgresBinaries {
   /** Which engine found them. */
-  engine: 'system' | 'embedded';
+  engine: ManagedKind;
   binDir: string;
   /** Full version, e.g. `17.10`. */
   version: string;

@@ -1,5 +1,5 @@
 /**
- * A project-local cluster's lifecycle: initdb once, start with a readiness wait, stop, restart, status.
+ * A project-local cluster's lifecycle: initdb once, start with a readiness wait, stop, status.
  * Every server program runs as the server user when pgstrap runs as root.
  */
 import { randomBytes } from 'node:crypto';

@@ -1,6 +1,6 @@
 /** The server a command works on: a managed cluster (system or embedded binaries) or an external one. */
 import fs from 'node:fs';
-import type { ResolvedConfig, ResolvedDatabase } from '../config/types.ts';
+import type { ManagedKind, ResolvedConfig, ResolvedDatabase } from '../config/types.ts';
 import type { ClusterLayout } from './layout.ts';
 import { withDatabase } from './database-url.ts';
 import { rememberSecret } from '../shared/secrets.ts';
@@ -9,11 +9,9 @@ import type { PostgresBinaries } from './binaries.ts';
 import type { Cluster } from './cluster.ts';
 import type { ServerUser } from './server-user.ts';
 
-export type EngineKind = 'system' | 'embedded' | 'external';
-
 /** A project-local cluster pgstrap starts and stops. */
 export interface ManagedTarget {
-  kind: 'system' | 'embedded';
+  kind: ManagedKind;
   binaries: PostgresBinaries;
   cluster: Cluster;
   layout: ClusterLayout;
