@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { statementFailed, type ServerError } from './errors.ts';
 import type { MigrationSource } from './source.ts';
 import type { SqlStatement } from '../shared/sql-statements.ts';
-import { PipelineError, queryPipeline, withTransaction, type PipelinedStatement } from '../server/connection.ts';
+import { PipelineError, queryPipelineInTransaction, withTransaction, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
 import { appliedRowStatement, deleteHistory, insertHistory, markApplied, recordProgress } from './history.ts';
 
 /** Runs `statements` in order from `from`; a failure becomes a `migrate.failed` error naming file, line and statement. */
@@ -65,12 +65,11 @@ export async function applyTransactionalFiles(
     statements.push(appliedRowStatement(source), { text: 'COMMIT' });
     return { source, begin, first, row };
   });
-  let results: Awaited<ReturnType<typeof queryPipeline>>;
+  let results: PipelineRow[][];
   try {
-    results = await queryPipeline(client, statements);
+    // A failed file's transaction is rolled back (or over, if its COMMIT failed); the rest never ran.
+    results = await queryPipelineInTransaction(client, statements);
   } catch (error) {
-    // The failed file's transaction is aborted (or over, if COMMIT failed); the rest was never run.
-    await client.query('ROLLBACK').catch(() => {});
     if (!(error instanceof PipelineError)) throw error;
     const failed = [...layout].reverse().find((f) => f.begin <= error.index)!;
     const index = error.index - failed.first;

@@ -167,6 +167,20 @@ export function queryPipeline(client: pg.Client, statements: readonly PipelinedS
 }
 
 /**
+ * queryPipeline for statements that hold their own transactions (BEGIN … COMMIT or ROLLBACK): on any
+ * error the transaction left open is rolled back (a failure of that is ignored) before the error is
+ * rethrown, so the session is usable again. PipelineError.index still says which statement failed.
+ */
+export async function queryPipelineInTransaction(client: pg.Client, statements: readonly PipelinedStatement[]): Promise<PipelineRow[][]> {
+  try {
+    return await queryPipeline(client, statements);
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+/**
  * The connections of one run: one session per database, opened on first use and kept across the steps,
  * so a run pays each connection's handshake once. Users of one database take turns on its session.
  */

@@ -23,7 +23,7 @@ import {
 import type { FallbackRandom } from '../config/types.ts';
 import { FALLBACK_RANDOM_WORDS, installFallbackSql } from './sql.ts';
 import { describeStrategy, promisesOrder, UUIDV7_SCHEMA } from './strategy.ts';
-import { PipelineError, queryPipeline, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
+import { PipelineError, queryPipelineInTransaction, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
 import { readStrategyAndFallback } from './read.ts';
 import { withSession, type Step } from '../pipeline/step.ts';
 
@@ -43,9 +43,8 @@ async function checkGenerator(client: pg.Client, generator: string, extractSchem
   const checks: PipelinedStatement[] = [{ text: batchSql(generator, extractSchema), values: [batch] }, ...defaultSql(generator).map((text) => ({ text })), { text: DEFAULT_ROWS_SQL }];
   let results: PipelineRow[][];
   try {
-    results = await queryPipeline(client, [...prefix.map((text) => ({ text })), ...checks, { text: 'ROLLBACK' }]);
+    results = await queryPipelineInTransaction(client, [...prefix.map((text) => ({ text })), ...checks, { text: 'ROLLBACK' }]);
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
     const failed = error instanceof PipelineError ? error : undefined;
     const message = messageOf(failed?.serverError ?? error);
     if (setup && failed && failed.index > 0 && failed.index < prefix.length) return { failures: [`${setup.failure}: ${message}`], facts: [] };
