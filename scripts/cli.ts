@@ -6,7 +6,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ExitCode, PgstrapError } from './shared/errors.ts';
 import type { EngineChoice } from './config/types.ts';
 import type { MigrateFlags } from './commands/migrate.ts';
-import { printJson, type CommonOptions } from './pipeline/project.ts';
+import type { CommonOptions } from './pipeline/project.ts';
+import { processOutput } from './shared/output.ts';
 import { rememberUrlSecrets } from './shared/secrets.ts';
 import { errorJson, renderError } from './shared/render-error.ts';
 
@@ -136,16 +137,15 @@ function strayMessage(command: string, args: string[], stray: string[]): string 
 
 /** Parses argv and runs one command; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  // A closed pipe (`npm run db:status | head`) ends the output, not with a stack trace.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(ExitCode.ok);
-    throw error;
-  });
   const [name, ...rest] = argv;
   const json = rest.includes('--json');
+  // The run's one writer: usage, errors, and (unless argv says otherwise, below) the command's output.
+  const output = processOutput({ json });
+  // Help is text even with --json, as it always was.
+  const sayHelp = (text: string) => (output.mode === 'json' ? processOutput({}) : output).say(text);
   try {
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-      process.stdout.write(`${usage()}\n`);
+      sayHelp(usage());
       return name === undefined ? ExitCode.usage : ExitCode.ok;
     }
     const spec = COMMANDS[name];
@@ -163,7 +163,7 @@ export async function main(argv: string[]): Promise<number> {
     const stray = spec.positionals === 'some' ? [] : parsed.positionals;
     if (stray.length > 0) throw usageError(strayMessage(name, rest, stray));
     if (values.help) {
-      process.stdout.write(`usage: pgstrap ${name} ${spec.usage ?? ''}\n${spec.summary}\n`);
+      sayHelp(`usage: pgstrap ${name} ${spec.usage ?? ''}\n${spec.summary}`);
       return ExitCode.ok;
     }
     const engine = values.engine as string | undefined;
@@ -173,11 +173,13 @@ export async function main(argv: string[]): Promise<number> {
       json: values.json as boolean | undefined,
       url: values.url as string | undefined,
       engine: engine as EngineChoice | undefined,
+      // A `--json` after `--` is a word (of migrate:new's name), not the flag.
+      output: Boolean(values.json) === json ? output : processOutput({ json: values.json as boolean | undefined }),
     };
     return await spec.run(common, values, parsed.positionals);
   } catch (error) {
-    if (json) printJson({ ok: false, error: errorJson(error) });
-    else process.stderr.write(`${renderError(error)}\n`);
+    if (output.mode === 'json') output.json({ ok: false, error: errorJson(error) });
+    else output.error(renderError(error, output.colour.err));
     return error instanceof PgstrapError ? error.exit : ExitCode.failure;
   }
 }

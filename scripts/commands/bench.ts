@@ -11,7 +11,7 @@ import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { connectionFor, describeEngine, type Target } from '../server/target.ts';
 import type { Step } from '../pipeline/step.ts';
 import { runSteps } from '../pipeline/run.ts';
-import { printJson, withProject, type CommonOptions, type Project } from '../pipeline/project.ts';
+import { withProject, type CommonOptions, type Project } from '../pipeline/project.ts';
 
 /** Refuses a server pgstrap does not own unless told --yes, and a stopped cluster. */
 function verifyBenchTarget(target: Target, yes: boolean): void {
@@ -39,13 +39,13 @@ export async function benchCommand(options: CommonOptions, flags: BenchFlags): P
   return withProject(options, 'bench', (project) => bench(project, flags, keyOptions));
 }
 
-async function bench({ config, target, mode }: Project, flags: BenchFlags, keyOptions: ReturnType<typeof parseBenchFlags>): Promise<ExitCode> {
+async function bench({ config, target, output }: Project, flags: BenchFlags, keyOptions: ReturnType<typeof parseBenchFlags>): Promise<ExitCode> {
   verifyBenchTarget(target, Boolean(flags.yes));
   if (target.kind !== 'external') keyOptions.binDir = target.binaries.binDir;
   keyOptions.fallbackRandom = config.uuidv7.fallbackRandom;
   const database = target.databases[0]!.name;
-  if (mode !== 'json') process.stdout.write(`pgstrap bench: ${describeEngine(target)}, database ${database}\n`);
-  const runList = (steps: Step[]) => runSteps(steps, { config, target, reports: [] }, mode);
+  output.say(`pgstrap bench: ${describeEngine(target)}, database ${database}`);
+  const runList = (steps: Step[]) => runSteps(steps, { config, target, reports: [] }, output.mode);
   const report = await runKeyBench(connectionFor(target, database), keyOptions, runList);
   const all: AllFigures | undefined = flags.all ? await runAllFigures(config, target, runList) : undefined;
   const figures = all?.figures ?? [];
@@ -55,13 +55,13 @@ async function bench({ config, target, mode }: Project, flags: BenchFlags, keyOp
   const panels = [...keyBenchPanels(report, keySection), ...figurePanels(figures)];
   const command = `npm run bench -- --rows ${keyOptions.rows}${flags.all ? ' --all' : ''}`;
   fs.writeFileSync(chartFile, renderChart({ title: 'What UUIDv7 keys buy on this server', subtitle: runLine(report), panels, footer: keyBenchFooter(report, command) }));
-  if (mode === 'json') {
-    printJson({ ok: true, engine: describeEngine(target), database, chart: chartFile, keys: report, ratios: ratiosAgainstV4(report), ...(all ? { all } : {}) });
+  if (output.mode === 'json') {
+    output.json({ ok: true, engine: describeEngine(target), database, chart: chartFile, keys: report, ratios: ratiosAgainstV4(report), ...(all ? { all } : {}) });
   } else {
-    process.stdout.write(`\n${renderTable(report)}\n\n`);
-    for (const note of [...report.notes, ...(all?.notes ?? [])]) process.stdout.write(`note: ${note}\n`);
-    if (figures.length > 0) process.stdout.write(`\n${renderFigureTable(figures)}\n`);
-    process.stdout.write(`\nChart: ${chartFile}\n`);
+    output.say(`\n${renderTable(report)}\n`);
+    for (const note of [...report.notes, ...(all?.notes ?? [])]) output.say(`note: ${note}`);
+    if (figures.length > 0) output.say(`\n${renderFigureTable(figures)}`);
+    output.say(`\nChart: ${chartFile}`);
   }
   return ExitCode.ok;
 }

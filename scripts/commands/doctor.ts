@@ -5,8 +5,7 @@ import type { GatherOptions } from '../doctor/gather.ts';
 import { fixAndRecheck, runDoctor } from '../doctor/run.ts';
 import { renderDoctor } from '../doctor/render.ts';
 import { errorJson, renderError } from '../shared/render-error.ts';
-import { outputMode, useColour } from '../shared/output.ts';
-import { printJson } from '../pipeline/project.ts';
+import { outputOf } from '../pipeline/project.ts';
 
 /** doctor's own flags. */
 export interface DoctorFlags {
@@ -18,16 +17,13 @@ export interface DoctorFlags {
 
 /** Runs the checks (fixing what is safe with --fix), prints the report, returns 0 healthy or 1. */
 export async function doctorCommand(options: GatherOptions, flags: DoctorFlags): Promise<ExitCode> {
-  const mode = outputMode(options);
-  const log = (line: string) => {
-    if (mode !== 'json') process.stdout.write(`${line}\n`);
-  };
+  const output = outputOf(options);
   const first = await runDoctor(options, flags.strict);
-  const { result, fixed } = flags.fix ? await fixAndRecheck(options, first, flags.strict, mode, log) : { result: first, fixed: undefined };
-  if (fixed?.error !== undefined) log(renderError(fixed.error));
-  if (fixed) log('Checked again after the fixes:');
+  const { result, fixed } = flags.fix ? await fixAndRecheck(options, first, flags.strict, output) : { result: first, fixed: undefined };
+  if (fixed?.error !== undefined) output.say(renderError(fixed.error, output.colour.err));
+  if (fixed) output.say('Checked again after the fixes:');
   const { checks, summary } = result;
-  if (mode === 'json') {
+  if (output.mode === 'json') {
     const json = checks.map(({ repair, ...c }) => ({
       ...c,
       message: redactSecrets(c.message),
@@ -36,9 +32,9 @@ export async function doctorCommand(options: GatherOptions, flags: DoctorFlags):
       fixable: repair !== undefined,
     }));
     const fixes = fixed && { ...fixed, error: fixed.error === undefined ? undefined : errorJson(fixed.error) };
-    printJson({ ok: summary.healthy, checks: json, summary, ...(fixes ? { fixed: fixes } : {}) });
+    output.json({ ok: summary.healthy, checks: json, summary, ...(fixes ? { fixed: fixes } : {}) });
   } else {
-    process.stdout.write(`${redactSecrets(renderDoctor(checks, summary, { colour: useColour(process.stdout), strict: flags.strict }))}\n`);
+    output.say(redactSecrets(renderDoctor(checks, summary, { colour: output.colour.out, strict: flags.strict })));
   }
   return summary.exit;
 }

@@ -3,7 +3,7 @@ import { ExitCode } from '../shared/errors.ts';
 import { environmentForUrl, withDatabase } from '../server/database-url.ts';
 import { clientEnvironment, renderExports } from '../server/client-env.ts';
 import type { Target } from '../server/target.ts';
-import { openProject, printJson, type CommonOptions } from '../pipeline/project.ts';
+import { openProject, type CommonOptions } from '../pipeline/project.ts';
 
 /** PG* variables for an external URL; the password stays inside DATABASE_URL, out of the shell's variables. */
 function externalEnvironment(target: Extract<Target, { kind: 'external' }>): Record<string, string> {
@@ -13,9 +13,9 @@ function externalEnvironment(target: Extract<Target, { kind: 'external' }>): Rec
 
 /** Prints `export` lines (or JSON with --json). */
 export async function envCommand(options: CommonOptions): Promise<ExitCode> {
-  const { target, config, mode } = await openProject(options);
+  const { target, config, output } = await openProject(options);
   const vars = target.kind === 'external' ? externalEnvironment(target) : clientEnvironment(target.layout, config);
-  if (mode === 'json') printJson(vars);
-  else process.stdout.write(`${renderExports(vars)}\n`);
+  if (output.mode === 'json') output.json(vars);
+  else output.say(renderExports(vars));
   return ExitCode.ok;
 }

@@ -2,7 +2,7 @@
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import type { ClusterStatus, LiveServer } from '../server/cluster.ts';
 import { describeEngine, type ManagedTarget, type Target } from '../server/target.ts';
-import { openProject, printJson, withProject, type CommonOptions } from '../pipeline/project.ts';
+import { openProject, withProject, type CommonOptions } from '../pipeline/project.ts';
 import { runPipeline, START_STEPS } from '../pipeline/steps.ts';
 
 function requireManaged(target: Target, verb: string): ManagedTarget {
@@ -25,10 +25,10 @@ export async function startCommand(options: CommonOptions): Promise<ExitCode> {
 
 /** Stops the cluster (fast shutdown). */
 export async function stopCommand(options: CommonOptions): Promise<ExitCode> {
-  return withProject(options, 'db:stop', async ({ target, mode }) => {
+  return withProject(options, 'db:stop', async ({ target, output }) => {
     const stopped = await requireManaged(target, 'stop').cluster.stop();
-    if (mode === 'json') printJson({ ok: true, stopped });
-    else process.stdout.write(stopped ? 'Stopped the cluster.\n' : 'Nothing to do: the cluster is not running.\n');
+    if (output.mode === 'json') output.json({ ok: true, stopped });
+    else output.say(stopped ? 'Stopped the cluster.' : 'Nothing to do: the cluster is not running.');
     return ExitCode.ok;
   });
 }
@@ -46,7 +46,7 @@ function describeState(status: ClusterStatus, orphan: LiveServer | undefined): s
 
 /** Reports whether the cluster runs; exit 0 when it does, 1 when it does not. */
 export async function statusCommand(options: CommonOptions): Promise<ExitCode> {
-  const { target, mode } = await openProject(options);
+  const { target, output } = await openProject(options);
   const managed = requireManaged(target, 'report the status of');
   const status = managed.cluster.status();
   const orphan = status.initialised ? undefined : await managed.cluster.liveServerElsewhere(managed.config.port);
@@ -66,7 +66,7 @@ export async function statusCommand(options: CommonOptions): Promise<ExitCode> {
     partial: status.partial,
     orphanPid: orphan?.pid ?? null,
   };
-  if (mode === 'json') printJson(facts);
+  if (output.mode === 'json') output.json(facts);
   else {
     const state = describeState(status, orphan);
     const rows: Array<[string, string]> = [
@@ -78,7 +78,7 @@ export async function statusCommand(options: CommonOptions): Promise<ExitCode> {
       ['log', facts.logFile],
     ];
     if (facts.runAs) rows.push(['runs as', facts.runAs]);
-    for (const [k, v] of rows) process.stdout.write(`${k.padEnd(8)} ${v}\n`);
+    for (const [k, v] of rows) output.say(`${k.padEnd(8)} ${v}`);
   }
   return status.running ? ExitCode.ok : ExitCode.failure;
 }

@@ -13,7 +13,7 @@ import { getMigrationStatus, planRevert, type DatabaseMigrationStatus } from '..
 import { createMigrationsStep, createRevertStep } from '../migrations/step.ts';
 import { errorJson } from '../shared/render-error.ts';
 import { withTargetLock } from '../server/project-lock.ts';
-import { openProject, printJson, type CommonOptions, type Project } from '../pipeline/project.ts';
+import { openProject, outputOf, type CommonOptions, type Project } from '../pipeline/project.ts';
 import { runPipeline } from '../pipeline/steps.ts';
 
 /** The flags of the migrate commands. */
@@ -62,7 +62,7 @@ export async function migrateCommand(options: CommonOptions, flags: MigrateFlags
   if (flagError) throw flagError;
   if (flags.dryRun) return printDryRun(project, statuses, resolutions);
   const step = createMigrationsStep({ ...resolutions, lockTimeoutSeconds: lockTimeoutSeconds(flags.lockTimeout) });
-  return withTargetLock(project.target, 'migrate', async () => (await runPipeline(project, [step])).exit);
+  return withTargetLock(project.target, 'migrate', project.output, async () => (await runPipeline(project, [step])).exit);
 }
 
 function printDryRun(project: Project, statuses: DatabaseMigrationStatus[], flags: Resolutions): ExitCode {
@@ -73,9 +73,9 @@ function printDryRun(project: Project, statuses: DatabaseMigrationStatus[], flag
   });
   const blocked = plans.find((p) => p.remaining.length > 0);
   const blockedError = blocked ? driftDetected(blocked.status.database, blocked.remaining) : undefined;
-  if (project.mode === 'json') {
+  if (project.output.mode === 'json') {
     // One document: the plan and, when drift would stop the run, the error.
-    printJson({
+    project.output.json({
       ok: blockedError === undefined,
       ...(blockedError ? { error: errorJson(blockedError) } : {}),
       dryRun: true,
@@ -103,7 +103,7 @@ function printDryRun(project: Project, statuses: DatabaseMigrationStatus[], flag
       for (const m of p.status.pending) out.push(`  ${m.path}${m.transactional ? '' : ' (no transaction: one statement at a time)'}`);
       if (p.command !== undefined) out.push(`${db}: then would run \`${displayCommand(p.command)}\``);
     }
-    process.stdout.write(`${out.join('\n')}\n`);
+    project.output.say(out.join('\n'));
     if (blockedError) throw blockedError;
   }
   return blockedError ? blockedError.exit : ExitCode.ok;
@@ -146,8 +146,8 @@ export async function migrateStatusCommand(options: CommonOptions, flags: Migrat
   const appFailed = apps.some((a) => a?.upToDate === false);
   const appUnknown = apps.some((a) => a !== undefined && a.upToDate === null);
   const upToDate = builtInUpToDate && !appFailed;
-  if (project.mode === 'json') {
-    printJson({ ok: true, upToDate: upToDate && appUnknown ? null : upToDate, databases: statuses.map((s) => ({ ...s, appMigrator: appOf(s.database) ?? null })) });
+  if (project.output.mode === 'json') {
+    project.output.json({ ok: true, upToDate: upToDate && appUnknown ? null : upToDate, databases: statuses.map((s) => ({ ...s, appMigrator: appOf(s.database) ?? null })) });
   } else {
     const out: string[] = [];
     for (const s of statuses) {
@@ -179,7 +179,7 @@ export async function migrateStatusCommand(options: CommonOptions, flags: Migrat
       : apps.some((a) => a !== undefined) ? "Up to date: pgstrap's runner and the app's own migrator's status command agree."
       : 'Up to date.',
     );
-    process.stdout.write(`${out.join('\n')}\n`);
+    project.output.say(out.join('\n'));
   }
   return upToDate ? ExitCode.ok : ExitCode.pending;
 }
@@ -196,8 +196,9 @@ export async function migrateNewCommand(options: CommonOptions, flags: MigrateFl
     directory = db.migrations.directory;
   }
   const file = createMigrationFile(directory, words.join(' '));
-  if (options.json) printJson({ ok: true, file });
-  else process.stdout.write(`Created ${path.relative(process.cwd(), file)}\n`);
+  const output = outputOf(options);
+  if (output.mode === 'json') output.json({ ok: true, file });
+  else output.say(`Created ${path.relative(process.cwd(), file)}`);
   return ExitCode.ok;
 }
 
@@ -206,17 +207,17 @@ export async function migrateDownCommand(options: CommonOptions, flags: MigrateF
   const project = await openForMigrations(options, flags);
   if (!flags.dryRun) {
     const step = createRevertStep({ lockTimeoutSeconds: lockTimeoutSeconds(flags.lockTimeout) });
-    return withTargetLock(project.target, 'migrate:down', async () => (await runPipeline(project, [step])).exit);
+    return withTargetLock(project.target, 'migrate:down', project.output, async () => (await runPipeline(project, [step])).exit);
   }
   const plans: Array<{ database: string; revert: string | null; statements: number }> = [];
   for (const db of project.target.databases) {
     const file = db.migrations.builtIn ? await planRevert(project.target, db) : undefined;
     plans.push({ database: db.name, revert: file?.path ?? null, statements: file?.down?.length ?? 0 });
   }
-  if (project.mode === 'json') printJson({ ok: true, dryRun: true, databases: plans });
+  if (project.output.mode === 'json') project.output.json({ ok: true, dryRun: true, databases: plans });
   else {
     for (const p of plans) {
-      process.stdout.write(p.revert ? `${p.database}: would revert ${p.revert} (${p.statements} statement${p.statements === 1 ? '' : 's'} in its down section)\n` : `${p.database}: no migration is applied\n`);
+      project.output.say(p.revert ? `${p.database}: would revert ${p.revert} (${p.statements} statement${p.statements === 1 ? '' : 's'} in its down section)` : `${p.database}: no migration is applied`);
     }
   }
   return ExitCode.ok;

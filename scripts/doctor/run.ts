@@ -2,7 +2,7 @@
 import { evaluateDoctor } from './evaluate.ts';
 import { repairsOf, summarise, type Check, type DoctorSummary, type Repair } from './model.ts';
 import type { StepReport } from '../pipeline/report.ts';
-import type { OutputMode } from '../shared/output.ts';
+import type { Output } from '../shared/output.ts';
 import { withTargetLock } from '../server/project-lock.ts';
 import { gatherFacts, type Gathered, type GatherOptions } from './gather.ts';
 
@@ -38,8 +38,7 @@ export async function fixAndRecheck(
   options: GatherOptions,
   first: DoctorRun,
   strict: boolean,
-  mode: OutputMode,
-  log: (line: string) => void,
+  output: Output,
 ): Promise<{ result: DoctorRun; fixed: FixReport | undefined }> {
   let result = first;
   let fixed: FixReport | undefined;
@@ -47,11 +46,11 @@ export async function fixAndRecheck(
     const { config, target } = result.gathered;
     const repairs = repairsOf(result.checks).filter((r) => !fixed?.repairs.includes(r));
     if (repairs.length === 0 || !config || !target || fixed?.error !== undefined) break;
-    log(`Fixing: ${repairs.join(', ')}`);
+    output.say(`Fixing: ${repairs.join(', ')}`);
     // Loaded only here: the setup steps bring listr2 and the step modules, which a plain doctor run does not need.
     const { applyRepairs } = await import('./fix.ts');
-    const outcome = await withTargetLock(target, 'doctor --fix', () => applyRepairs(repairs, config, target, mode));
-    for (const change of outcome.changes) log(`  ${change}`);
+    const outcome = await withTargetLock(target, 'doctor --fix', output, () => applyRepairs(repairs, config, target, output.mode));
+    for (const change of outcome.changes) output.say(`  ${change}`);
     fixed = {
       repairs: [...(fixed?.repairs ?? []), ...repairs],
       changes: [...(fixed?.changes ?? []), ...outcome.changes, ...outcome.reports.flatMap((r) => r.changes)],

@@ -4,7 +4,7 @@ import type { EngineChoice, ResolvedConfig } from '../config/types.ts';
 import { withTargetLock } from '../server/project-lock.ts';
 import { selectTarget } from '../server/select.ts';
 import type { Target } from '../server/target.ts';
-import { outputMode, type OutputMode } from '../shared/output.ts';
+import { processOutput, type Output } from '../shared/output.ts';
 
 /** Flags shared by all commands. */
 export interface CommonOptions {
@@ -18,20 +18,27 @@ export interface CommonOptions {
   engine?: EngineChoice | undefined;
   /** Working directory the config is searched from. */
   cwd?: string | undefined;
+  /** Where the command writes; the process's stdout and stderr (by --json) when absent. */
+  output?: Output | undefined;
 }
 
-/** The loaded config and the target it resolves to. */
+/** The Output the options carry, or the process's own for their --json. */
+export function outputOf(options: CommonOptions): Output {
+  return options.output ?? processOutput(options);
+}
+
+/** The loaded config, the target it resolves to, and where the command writes. */
 export interface Project {
   config: ResolvedConfig;
   target: Target;
-  mode: OutputMode;
+  output: Output;
 }
 
 /** Loads the config and resolves the engine; touches nothing on disk but the state folder. */
 export async function openProject(options: CommonOptions): Promise<Project> {
   const config = await loadConfig({ cwd: options.cwd ?? process.cwd(), explicitPath: options.config });
   const target = await selectTarget(config, { engine: options.engine, url: options.url });
-  return { config, target, mode: outputMode(options) };
+  return { config, target, output: outputOf(options) };
 }
 
 /**
@@ -40,10 +47,5 @@ export async function openProject(options: CommonOptions): Promise<Project> {
  */
 export async function withProject<T>(options: CommonOptions, command: string, fn: (project: Project) => Promise<T>): Promise<T> {
   const project = await openProject(options);
-  return withTargetLock(project.target, command, () => fn(project));
-}
-
-/** Writes a JSON document to stdout. */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  return withTargetLock(project.target, command, project.output, () => fn(project));
 }

@@ -14,7 +14,7 @@ import { initialiseStep, settingsStep, startStep } from '../cluster/step.ts';
 import { nixExtensionsStep } from '../nix/step.ts';
 import type { Step } from './step.ts';
 import { runSteps } from './run.ts';
-import { printJson, type Project } from './project.ts';
+import type { Project } from './project.ts';
 
 /**
  * The pipeline, in order: what needs no server (the flake list, required extensions), the cluster,
@@ -27,13 +27,10 @@ export const START_STEPS: Step[] = [initialiseStep, settingsStep, startStep];
 
 /** Runs `steps` against the project and prints the outcome; returns the exit code. */
 export async function runPipeline(project: Project, steps: Step[]): Promise<{ exit: ExitCode; reports: StepReport[] }> {
-  const { config, target, mode } = project;
-  if (mode !== 'json') process.stdout.write(`pgstrap: ${describeEngine(target)} (${target.choice})\n`);
-  const reports = await runSteps(steps, { config, target, reports: [] }, mode);
-  if (mode === 'json') {
-    printJson({ ok: true, engine: describeEngine(target), changed: !nothingChanged(reports), steps: reports });
-  } else {
-    process.stdout.write(`${summaryLine(reports)}\n`);
-  }
+  const { config, target, output } = project;
+  output.say(`pgstrap: ${describeEngine(target)} (${target.choice})`);
+  const reports = await runSteps(steps, { config, target, reports: [] }, output.mode);
+  if (output.mode === 'json') output.json({ ok: true, engine: describeEngine(target), changed: !nothingChanged(reports), steps: reports });
+  else output.say(summaryLine(reports));
   return { exit: ExitCode.ok, reports };
 }

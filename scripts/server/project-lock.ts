@@ -10,6 +10,7 @@ import lockfile from 'proper-lockfile';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { isProcessAlive } from './process.ts';
 import type { Target } from './target.ts';
+import type { Output } from '../shared/output.ts';
 
 /** A held lock goes stale this long after its holder stopped refreshing it (killed, frozen). */
 const STALE_MS = 4000;
@@ -50,7 +51,7 @@ export function describeOwner(owner: LockOwner | undefined, now = Date.now()): s
 
 /** Options for withProjectLock. */
 export interface ProjectLockOptions {
-  /** Told once, when the lock is held by someone else; default: a line on stderr. */
+  /** Told once, when the lock is held by someone else; by default nobody is. */
   onWait?: (line: string) => void;
   /** How long to wait in all (ms). */
   waitMs?: number;
@@ -88,7 +89,7 @@ export async function withProjectLock<T>(stateDir: string, command: string, fn: 
           exit: ExitCode.environment,
         });
       }
-      if (!told) (options.onWait ?? ((line) => process.stderr.write(`pgstrap: ${line}\n`)))(`waiting for ${owner} to finish`);
+      if (!told) options.onWait?.(`waiting for ${owner} to finish`);
       told = true;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -108,10 +109,12 @@ export async function withProjectLock<T>(stateDir: string, command: string, fn: 
 
 /**
  * Runs `fn` holding the project lock when `target` is the project's own cluster; an external server has
- * its own locks (the migrations' advisory lock), so there `fn` runs as it is.
+ * its own locks (the migrations' advisory lock), so there `fn` runs as it is. Whom it waits for goes to
+ * `output`'s stderr.
  */
-export function withTargetLock<T>(target: Target, command: string, fn: () => Promise<T>): Promise<T> {
-  return target.kind === 'external' ? fn() : withProjectLock(target.config.stateDir, command, fn);
+export function withTargetLock<T>(target: Target, command: string, output: Pick<Output, 'error'>, fn: () => Promise<T>): Promise<T> {
+  if (target.kind === 'external') return fn();
+  return withProjectLock(target.config.stateDir, command, fn, { onWait: (line) => output.error(`pgstrap: ${line}`) });
 }
 
 function lostLock(cause: Error): PgstrapError {

@@ -1,10 +1,10 @@
 /** The one place errors become text. */
 import { isPgstrapError, messageOf, type PgstrapError } from './errors.ts';
 import { redactSecrets } from './secrets.ts';
-import { paint, useColour } from './output.ts';
+import { paint } from './output.ts';
 
-/** Human rendering: the message, its details, and the remedy, with every secret masked. */
-export function renderError(error: unknown, colour = useColour(process.stderr)): string {
+/** Human rendering: the message, its details, and the remedy, with every secret masked; `colour` for the stream it goes to. */
+export function renderError(error: unknown, colour: boolean): string {
   if (!isPgstrapError(error)) {
     const stack = error instanceof Error && error.stack ? error.stack : messageOf(error);
     return `${paint(colour, 'red', 'pgstrap: unexpected error (a bug; please report it with this output)')}\n${redactSecrets(stack)}`;
