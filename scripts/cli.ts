@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ExitCode, PgstrapError } from './shared/errors.ts';
-import type { EngineChoice } from './config/types.ts';
+import { ENGINE_CHOICES, type EngineChoice } from './config/types.ts';
 import type { MigrateFlags } from './commands/migrate.ts';
 import type { CommonOptions } from './pipeline/project.ts';
 import { processOutput } from './shared/output.ts';
@@ -108,7 +108,6 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
 };
 
-const ENGINES: EngineChoice[] = ['auto', 'system', 'embedded', 'external'];
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
@@ -167,7 +166,7 @@ export async function main(argv: string[]): Promise<number> {
       return ExitCode.ok;
     }
     const engine = values.engine as string | undefined;
-    if (engine !== undefined && !(ENGINES as string[]).includes(engine)) throw usageError(`--engine must be one of ${ENGINES.join(', ')}`);
+    if (engine !== undefined && !(ENGINE_CHOICES as readonly string[]).includes(engine)) throw usageError(`--engine must be one of ${ENGINE_CHOICES.join(', ')}`);
     const common: CommonOptions = {
       config: values.config as string | undefined,
       json: values.json as boolean | undefined,

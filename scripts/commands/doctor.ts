@@ -20,7 +20,7 @@ export async function doctorCommand(options: GatherOptions, flags: DoctorFlags):
   const output = outputOf(options);
   const first = await runDoctor(options, flags.strict);
   const { result, fixed } = flags.fix ? await fixAndRecheck(options, first, flags.strict, output) : { result: first, fixed: undefined };
-  if (fixed?.error !== undefined) output.say(renderError(fixed.error, output.colour.err));
+  if (fixed?.error !== undefined) output.say(renderError(fixed.error, output.colour.out));
   if (fixed) output.say('Checked again after the fixes:');
   const { checks, summary } = result;
   if (output.mode === 'json') {
