@@ -3,11 +3,11 @@ import path from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import type { ResolvedDatabase } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import { displayCommand, driftDetected } from '../migrations/errors.ts';
-import { describeDrift } from '../migrations/plan.ts';
-import { resolveDrift, verifyResolutions, type Resolutions } from '../migrations/resolve.ts';
+import { driftDetected } from '../migrations/errors.ts';
+import { verifyResolutions, type Resolutions } from '../migrations/resolve.ts';
 import { describeEngine, type Target } from '../server/target.ts';
-import { runStatusCommand } from '../migrations/command.ts';
+import { readAppMigratorStatus } from '../migrations/command.ts';
+import { dryRunJson, planDryRun, renderDryRun, renderStatus, summariseStatus } from '../migrations/render.ts';
 import { createMigrationFile } from '../migrations/files.ts';
 import { getMigrationStatus, planRevert, type DatabaseMigrationStatus } from '../migrations/runner.ts';
 import { createMigrationsStep, createRevertStep } from '../migrations/step.ts';
@@ -66,71 +66,17 @@ export async function migrateCommand(options: CommonOptions, flags: MigrateFlags
 }
 
 function printDryRun(project: Project, statuses: DatabaseMigrationStatus[], flags: Resolutions): ExitCode {
-  const plans = statuses.map((s) => {
-    const { accept, retry, remaining } = resolveDrift(s.drifted, flags);
-    const db = project.target.databases.find((d) => d.name === s.database)!;
-    return { status: s, accept, retry, remaining, command: db.migrations.command };
-  });
+  const plans = planDryRun(statuses, project.target.databases, flags);
   const blocked = plans.find((p) => p.remaining.length > 0);
   const blockedError = blocked ? driftDetected(blocked.status.database, blocked.remaining) : undefined;
   if (project.output.mode === 'json') {
     // One document: the plan and, when drift would stop the run, the error.
-    project.output.json({
-      ok: blockedError === undefined,
-      ...(blockedError ? { error: errorJson(blockedError) } : {}),
-      dryRun: true,
-      databases: plans.map((p) => ({
-        database: p.status.database,
-        accept: p.accept,
-        retry: p.retry,
-        blockedBy: p.remaining,
-        pending: p.status.pending,
-        command: p.command === undefined ? null : displayCommand(p.command),
-      })),
-    });
+    project.output.json({ ok: blockedError === undefined, ...(blockedError ? { error: errorJson(blockedError) } : {}), dryRun: true, databases: dryRunJson(plans) });
   } else {
-    const out: string[] = [`pgstrap: ${describeEngine(project.target)} (dry run: nothing is applied)`];
-    for (const p of plans) {
-      const db = p.status.database;
-      for (const d of p.accept) out.push(`${db}: would accept ${describeDrift(d)}`);
-      for (const d of p.retry) out.push(`${db}: would retry ${d.version}_${d.name} from statement ${d.kind === 'half-applied' ? d.statementsDone + 1 : 1}`);
-      if (p.remaining.length > 0) {
-        out.push(`${db}: would stop before applying anything:`, ...p.remaining.map((d) => `  ${describeDrift(d)}`));
-        continue;
-      }
-      if (p.status.pending.length === 0) out.push(`${db}: no pending migration`);
-      else out.push(`${db}: would apply ${p.status.pending.length} migration${p.status.pending.length === 1 ? '' : 's'}, in this order:`);
-      for (const m of p.status.pending) out.push(`  ${m.path}${m.transactional ? '' : ' (no transaction: one statement at a time)'}`);
-      if (p.command !== undefined) out.push(`${db}: then would run \`${displayCommand(p.command)}\``);
-    }
-    project.output.say(out.join('\n'));
+    project.output.say([`pgstrap: ${describeEngine(project.target)} (dry run: nothing is applied)`, ...renderDryRun(plans)].join('\n'));
     if (blockedError) throw blockedError;
   }
   return blockedError ? blockedError.exit : ExitCode.ok;
-}
-
-/** Column-aligned rows. */
-function table(rows: string[][]): string[] {
-  const widths = rows.reduce<number[]>((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), []);
-  return rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}`.trimEnd());
-}
-
-/** What the app's own migrator says about one database, when the config names its status command. */
-interface AppMigratorStatus {
-  command: string;
-  statusCommand: string | null;
-  /** The status command's exit code (0: up to date); null when there is none or it could not start. */
-  exitCode: number | null;
-  upToDate: boolean | null;
-  output: string[];
-}
-
-async function appMigratorStatus(target: Target, db: ResolvedDatabase): Promise<AppMigratorStatus | undefined> {
-  const { command, statusCommand } = db.migrations;
-  if (command === undefined) return undefined;
-  if (statusCommand === undefined) return { command: displayCommand(command), statusCommand: null, exitCode: null, upToDate: null, output: [] };
-  const result = await runStatusCommand(target, db.name, statusCommand);
-  return { command: displayCommand(command), statusCommand: displayCommand(statusCommand), exitCode: result.exitCode ?? null, upToDate: result.exitCode === 0, output: result.exitCode === undefined ? [result.exit] : result.output };
 }
 
 /**
@@ -140,46 +86,14 @@ async function appMigratorStatus(target: Target, db: ResolvedDatabase): Promise<
 export async function migrateStatusCommand(options: CommonOptions, flags: MigrateFlags): Promise<ExitCode> {
   const project = await openForMigrations(options, flags);
   const statuses = await getMigrationStatus(project.target);
-  const apps = await Promise.all(project.target.databases.map((db) => appMigratorStatus(project.target, db)));
+  const apps = await Promise.all(project.target.databases.map((db) => readAppMigratorStatus(project.target, db)));
   const appOf = (name: string) => apps[project.target.databases.findIndex((d) => d.name === name)];
-  const builtInUpToDate = statuses.every((s) => s.pending.length === 0 && s.drifted.length === 0);
-  const appFailed = apps.some((a) => a?.upToDate === false);
-  const appUnknown = apps.some((a) => a !== undefined && a.upToDate === null);
-  const upToDate = builtInUpToDate && !appFailed;
+  const summary = summariseStatus(statuses, apps);
+  const { upToDate } = summary;
   if (project.output.mode === 'json') {
-    project.output.json({ ok: true, upToDate: upToDate && appUnknown ? null : upToDate, databases: statuses.map((s) => ({ ...s, appMigrator: appOf(s.database) ?? null })) });
+    project.output.json({ ok: true, upToDate: upToDate && summary.appUnknown ? null : upToDate, databases: statuses.map((s) => ({ ...s, appMigrator: appOf(s.database) ?? null })) });
   } else {
-    const out: string[] = [];
-    for (const s of statuses) {
-      const directory = path.relative(project.config.projectDir, s.directory) || '.';
-      if (s.builtIn) {
-        out.push(`${s.database} (${directory}/): ${s.applied.length} applied, ${s.pending.length} pending, ${s.drifted.length} drifted`);
-        const rows = [
-          ...s.applied.map((m) => ['applied', m.version, m.name, `${m.appliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${m.durationMs ?? '?'} ms  ${m.appliedBy}`]),
-          ...s.drifted.map((d) => ['drifted', d.version, d.name, describeDrift(d)]),
-          ...s.pending.map((m) => ['pending', m.version, m.name, m.transactional ? '' : 'no transaction']),
-        ];
-        out.push(...table(rows));
-      } else out.push(`${s.database}: the built-in runner is off`);
-      const app = appOf(s.database);
-      if (app === undefined) continue;
-      out.push(`${s.database}: migrations.command runs \`${app.command}\`; pgstrap cannot see what it has applied`);
-      if (app.statusCommand === null) {
-        out.push(`${s.database}: set migrations.statusCommand to its status command, so that migrate:status runs it and exits 6 when it fails`);
-        continue;
-      }
-      out.push(`${s.database}: \`${app.statusCommand}\` (migrations.statusCommand) ${app.upToDate ? 'exited 0: up to date' : `ended with ${app.exitCode === null ? 'an error' : `exit code ${app.exitCode}`}: not up to date`}`);
-      out.push(...app.output.map((l) => `  ${l}`));
-    }
-    const ours = statuses.some((s) => s.builtIn) ? "pgstrap's migrations are up to date" : 'pgstrap runs no migrations here';
-    out.push(
-      !builtInUpToDate ? 'Not up to date: `npm run migrate` applies what is pending; drift is explained above.'
-      : appFailed ? "Not up to date: the app's own migrator says so above; `npm run migrate` runs migrations.command."
-      : appUnknown ? `${ours}; the app's own migrator's state is unknown (no migrations.statusCommand).`
-      : apps.some((a) => a !== undefined) ? "Up to date: pgstrap's runner and the app's own migrator's status command agree."
-      : 'Up to date.',
-    );
-    project.output.say(out.join('\n'));
+    project.output.say(renderStatus(statuses, appOf, summary, project.config.projectDir).join('\n'));
   }
   return upToDate ? ExitCode.ok : ExitCode.pending;
 }

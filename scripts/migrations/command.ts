@@ -8,6 +8,8 @@ import { commandFailed, displayCommand } from './errors.ts';
 import { redactSecrets, rememberSecret, rememberUrlSecrets } from '../shared/secrets.ts';
 import { clientEnvironment } from '../server/client-env.ts';
 import type { Target } from '../server/target.ts';
+import type { ResolvedDatabase } from '../config/types.ts';
+import type { AppMigratorStatus } from './render.ts';
 
 /** How much output is kept for a failure's message: the error lines may come long before the end. */
 const KEPT_LINES = 5000;
@@ -83,4 +85,13 @@ export async function runMigrationCommand(target: Target, database: string, comm
 export async function runStatusCommand(target: Target, database: string, command: readonly string[]): Promise<{ exitCode: number | undefined; exit: string; output: string[] }> {
   const { exitCode, exit, output } = await runFor(target, database, command, () => {});
   return { exitCode, exit, output };
+}
+
+/** What the app's own migrator says about `db`: its status command's verdict, or undefined when the config names no command. */
+export async function readAppMigratorStatus(target: Target, db: ResolvedDatabase): Promise<AppMigratorStatus | undefined> {
+  const { command, statusCommand } = db.migrations;
+  if (command === undefined) return undefined;
+  if (statusCommand === undefined) return { command: displayCommand(command), statusCommand: null, exitCode: null, upToDate: null, output: [] };
+  const result = await runStatusCommand(target, db.name, statusCommand);
+  return { command: displayCommand(command), statusCommand: displayCommand(statusCommand), exitCode: result.exitCode ?? null, upToDate: result.exitCode === 0, output: result.exitCode === undefined ? [result.exit] : result.output };
 }
