@@ -13,8 +13,6 @@ import type pg from 'pg';
 import { loadConfig } from '../config/load.ts';
 import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../config/types.ts';
 import { parseLibraryList } from '../extensions/settings.ts';
-import { findExtension } from '../extensions/catalogue.ts';
-import { neededSettingNames, type ServerExtensionFacts } from '../extensions/plan.ts';
 import { isPgstrapError, messageOf } from '../shared/errors.ts';
 import type {
   BinariesFact,
@@ -31,8 +29,8 @@ import type {
   ServerSetting,
   Uuidv7Fact,
 } from './facts.ts';
-import { describeTarget, withClient, type ConnectionTarget } from '../server/connection.ts';
-import { checkOutputPlugin, readInstalledExtensions, readServerExtensionState } from '../extensions/server.ts';
+import { describeTarget, queryPipeline, withClient, type ConnectionTarget } from '../server/connection.ts';
+import { readInstalledExtensions, readServerFacts } from '../extensions/server.ts';
 import { readStrategyAndFallback } from '../uuidv7/read.ts';
 import { readCronJobs } from './read-cron.ts';
 import { UUIDV7_SCHEMA } from '../uuidv7/strategy.ts';
@@ -44,7 +42,7 @@ import { selectTarget } from '../server/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type ManagedTarget, type Target } from '../server/target.ts';
 import type { CommonOptions } from '../pipeline/project.ts';
 import { targetSettings } from '../cluster/step.ts';
-import { declaredForTarget } from '../extensions/step.ts';
+import { declaredForTarget } from '../extensions/targeted.ts';
 import { checkNixExtensions, hasFlake } from '../nix/step.ts';
 import { readMigrationPlan } from '../migrations/runner.ts';
 import { errorJson } from '../shared/render-error.ts';
@@ -154,43 +152,37 @@ async function probe<T>(target: ConnectionTarget, fn: (client: pg.Client) => Pro
   }
 }
 
-/** The planner's server facts, read on the maintenance connection as the extension step reads them. */
-async function extensionFacts(client: pg.Client, target: Target, declared: ResolvedExtension[], version: { v: string; n: string }): Promise<ServerExtensionFacts> {
-  const pinned = declared.filter((e) => e.version !== undefined).map((e) => e.name);
-  const { available, versions, settings } = await readServerExtensionState(client, pinned, neededSettingNames(declared));
-  const outputPlugins = new Map<string, string | undefined>();
-  for (const ext of declared.filter((e) => findExtension(e.name)?.kind === 'output-plugin')) {
-    const wal = settings.wal_level;
-    outputPlugins.set(ext.name, wal !== undefined && wal !== 'logical' ? `wal_level is "${wal}"; logical decoding needs "logical"` : await checkOutputPlugin(client, ext.name));
-  }
-  const label = target.kind === 'external' ? `${describeEngine(target)} (PostgreSQL ${version.v})` : describeEngine(target);
-  return { kind: target.kind, label, major: Math.floor(Number(version.n) / 10000), available, versions, settings, outputPlugins };
-}
+/** The settings the config asks for, as the server has them in effect. */
+const SERVER_SETTINGS = 'SELECT name, setting, unit, vartype, pending_restart FROM pg_settings WHERE lower(name) = ANY($1::text[])';
 
 async function serverFacts(target: Target, settingNames: string[], declared: ResolvedExtension[]): Promise<ServerFacts> {
   const { connection, value } = await probe(connectionFor(target, maintenanceDatabase(target)), async (client) => {
-    const head = await client.query<{ v: string; n: string; spl: string }>(
-      "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n, current_setting('shared_preload_libraries') AS spl",
-    );
-    const settings = await client.query<{ name: string; setting: string; unit: string | null; vartype: string; pending_restart: boolean }>(
-      'SELECT name, setting, unit, vartype, pending_restart FROM pg_settings WHERE lower(name) = ANY($1::text[])',
-      [settingNames.map((n) => n.toLowerCase())],
-    );
-    const row = head.rows[0]!;
-    return { head: row, settings: settings.rows, extensions: await extensionFacts(client, target, declared, row) };
+    // One round trip for the preloads and the settings, one for the planner's facts and the version.
+    const [head, settings] = await queryPipeline(client, [
+      { text: "SELECT current_setting('shared_preload_libraries') AS spl" },
+      { text: SERVER_SETTINGS, values: [settingNames.map((n) => n.toLowerCase())] },
+    ]);
+    // The maintenance client for every question, output plugins' slots too: one connection per database.
+    const extensions = await readServerFacts(target, declared, (_database, fn) => fn(client));
+    return {
+      spl: head![0]!.spl as string,
+      settings: settings as Array<{ name: string; setting: string; unit: string | null; vartype: string; pending_restart: boolean }>,
+      extensions,
+    };
   });
   const byName = new Map(value?.settings.map((s) => [s.name.toLowerCase(), s]) ?? []);
   const settings: ServerSetting[] = settingNames.map((name) => {
     const row = byName.get(name.toLowerCase());
     return { name, setting: row?.setting, unit: row?.unit ?? undefined, vartype: row?.vartype, pendingRestart: row?.pending_restart ?? false };
   });
+  const extensions = value?.extensions;
   return {
     connection,
-    version: value?.head.v,
-    versionNum: value === undefined ? undefined : Number(value.head.n),
-    preloaded: parseLibraryList(value?.head.spl),
+    version: extensions?.version,
+    versionNum: extensions?.versionNum,
+    preloaded: parseLibraryList(value?.spl),
     settings,
-    extensions: value?.extensions,
+    extensions,
   };
 }
 
