@@ -4,7 +4,7 @@
  */
 import type { EngineChoice, ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import type { ServerExtensionFacts } from '../extensions/plan.ts';
-import type { Drift } from '../migrations/plan.ts';
+import type { MigrationPlan } from '../migrations/plan.ts';
 import type { FallbackRandom } from '../config/types.ts';
 import type { Uuidv7Strategy } from '../uuidv7/strategy.ts';
 
@@ -119,12 +119,8 @@ export interface Uuidv7Fact {
 export interface MigrationFact {
   /** False when the config hands migrations to the app's own command only. */
   builtIn: boolean;
-  /** `<version>_<name>` of each file not applied yet, in order. */
-  pending: string[];
-  /** Applied files edited since, missing on disk, or stopped half way. */
-  drifted: Drift[];
-  /** How many applied files match their file. */
-  applied: number;
+  /** The runner's plan (empty when the built-in runner is off); undefined when it could not be read. */
+  plan: MigrationPlan | undefined;
   /** Why the files could not be read (the same error `migrate` would stop on), with its remedy. */
   error: string | undefined;
   remedy?: string | undefined;

@@ -202,12 +202,10 @@ async function readUuidv7(client: pg.Client): Promise<Uuidv7Fact> {
 /** The migration runner's plan, read on the database's one connection (getMigrationStatus would open another). */
 async function readMigrationFact(client: pg.Client, db: ResolvedDatabase, projectDir: string): Promise<MigrationFact> {
   const { builtIn } = db.migrations;
-  if (!builtIn) return { builtIn, pending: [], drifted: [], applied: 0, error: undefined };
   try {
-    const plan = await readMigrationPlan(client, db, projectDir);
-    return { builtIn, pending: plan.pending.map((f) => `${f.version}_${f.name}`), drifted: plan.drifted, applied: plan.applied.length, error: undefined };
+    return { builtIn, plan: await readMigrationPlan(client, db, projectDir), error: undefined };
   } catch (error) {
-    return { builtIn, pending: [], drifted: [], applied: 0, error: messageOf(error), remedy: isPgstrapError(error) ? error.remedy : undefined };
+    return { builtIn, plan: undefined, error: messageOf(error), remedy: isPgstrapError(error) ? error.remedy : undefined };
   }
 }
 
