@@ -15,7 +15,6 @@ import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../con
 import { parseLibraryList } from '../extensions/settings.ts';
 import { isPgstrapError, messageOf } from '../shared/errors.ts';
 import type {
-  BinariesFact,
   ClusterFacts,
   ConnectionFact,
   CronFact,
@@ -60,10 +59,6 @@ export interface Gathered {
   target: Target | undefined;
 }
 
-function binariesFact(b: PostgresBinaries): BinariesFact {
-  return { engine: b.engine, version: b.version, major: b.major, origin: b.origin, binDir: b.binDir };
-}
-
 function fileFact(file: string): FileFact {
   try {
     const stat = fs.statSync(file);
@@ -95,16 +90,14 @@ function environmentFacts(env: NodeJS.ProcessEnv, dir: string): EnvironmentFacts
 }
 
 function flakeFact(config: ResolvedConfig): FlakeFact | undefined {
-  if (!hasFlake(config)) return undefined;
-  const result = checkNixExtensions(config);
-  return { inSync: result.ok, file: result.file, missing: result.missing, extra: result.extra, stale: result.stale, fix: result.fix };
+  return hasFlake(config) ? checkNixExtensions(config) : undefined;
 }
 
 /** The embedded binaries for the configured major: those in use, or the fallback's. */
 function embeddedFact(config: ResolvedConfig, inUse: PostgresBinaries | undefined): DoctorFacts['embedded'] {
-  if (inUse?.engine === 'embedded') return { ok: true, binaries: binariesFact(inUse) };
+  if (inUse?.engine === 'embedded') return { ok: true, binaries: inUse };
   try {
-    return { ok: true, binaries: binariesFact(verifyEmbeddedBinaries(config.postgresMajor, config.projectDir)) };
+    return { ok: true, binaries: verifyEmbeddedBinaries(config.postgresMajor, config.projectDir) };
   } catch (error) {
     return { ok: false, error: errorJson(error) };
   }
@@ -284,7 +277,7 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
     kind: target.kind,
     description: describeEngine(target),
     choice: target.choice,
-    binaries: managed ? binariesFact(managed.binaries) : undefined,
+    binaries: managed?.binaries,
     mayCreateDatabases: target.kind === 'external' ? target.mayCreateDatabases : true,
   };
   facts.embedded = embeddedFact(config, managed?.binaries);
