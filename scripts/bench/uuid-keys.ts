@@ -40,6 +40,7 @@ import { installFallbackSql } from '../uuidv7/sql.ts';
 import { readUuidv7Strategy } from '../uuidv7/read.ts';
 import { findPgbench, nodeInserts, pgbenchInserts, type DriverResult } from './insert-driver.ts';
 import type { BenchSession } from './session.ts';
+import { SERVER_VERSION, toServerVersion } from '../server/connection.ts';
 
 /** The generators measured on this database, and why any is missing. */
 export interface KeyBenchPlan {
@@ -275,7 +276,7 @@ function chooseDriver(options: KeyBenchOptions): { name: 'node' | 'pgbench'; run
 /** Server facts that change the figures. */
 export async function describeServer(session: BenchSession): Promise<{ server: string; settings: Record<string, string> }> {
   return session.withClient(async (client) => {
-    const version = (await client.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0]!.v;
+    const { version } = toServerVersion((await client.query(SERVER_VERSION.text)).rows);
     const names = ['shared_buffers', 'synchronous_commit', 'full_page_writes', 'wal_compression'];
     const rows = (await client.query<{ name: string; setting: string }>(
       `SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1::text[]) ORDER BY name`,

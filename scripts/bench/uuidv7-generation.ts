@@ -25,7 +25,7 @@ import {
   type GenerationReport,
 } from './generation.ts';
 import { installFallbackSql } from '../uuidv7/sql.ts';
-import { withClient } from '../server/connection.ts';
+import { SERVER_VERSION, toServerVersion, withClient } from '../server/connection.ts';
 import { openProject } from '../pipeline/project.ts';
 import { connectionFor } from '../server/target.ts';
 import { median } from './stats.ts';
@@ -107,7 +107,7 @@ async function serverCandidates(client: pg.Client): Promise<GenerationCandidate[
 export async function measureUuidv7Generation(client: pg.Client, options: GenerationOptions): Promise<GenerationReport> {
   const log = options.log ?? (() => {});
   const schema = `pgstrap_bench_uuidv7_${process.pid}`;
-  const { rows: version } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+  const { version } = toServerVersion((await client.query(SERVER_VERSION.text)).rows);
   const fallbacks = fallbackCandidates(schema, options.fallbackRandom);
   const peers = peerCandidates(schema);
   const schemas = [...fallbacks.map((f) => f.schema), ...peers.map((p) => p.schema)];
@@ -153,7 +153,7 @@ export async function measureUuidv7Generation(client: pg.Client, options: Genera
       ...last.get(c.id)!,
       random: c.random,
     }));
-    return { server: `PostgreSQL ${version[0]!.v}`, rows: options.rows, repeats: options.repeats, insertRepeats: options.insertRepeats, figures };
+    return { server: `PostgreSQL ${version}`, rows: options.rows, repeats: options.repeats, insertRepeats: options.insertRepeats, figures };
   } finally {
     for (const own of schemas) await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(own)} CASCADE`).catch(() => {});
   }

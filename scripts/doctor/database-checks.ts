@@ -6,6 +6,7 @@ import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { findExtension } from '../extensions/catalogue.ts';
 import { describeDowngrade, downgradeRemedy, planExtensions, undeclaredExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
 import { driftDetected } from '../migrations/errors.ts';
+import { isUpToDate } from '../migrations/plan.ts';
 import { FALLBACK_RANDOM_WORDS, FAST_RANDOM_CAVEAT } from '../uuidv7/sql.ts';
 import { chooseStrategy, type Uuidv7Choice } from '../uuidv7/strategy.ts';
 import type { CronFact, CronJobFact, DatabaseFacts, MigrationFact, ServerFacts, Uuidv7Fact } from './facts.ts';
@@ -89,20 +90,23 @@ function migrationsCheck(db: string, fact: MigrationFact): Check {
   const id = `db.${db}.migrations`;
   const group = databaseGroup(db);
   // migrate stops on the same error, so doctor fails on it too.
-  if (fact.error !== undefined) return check(id, group, 'fail', `cannot read the migrations: ${fact.error}`, { fix: fact.remedy ?? 'npm run migrate:status' });
+  const { plan } = fact;
+  if (fact.error !== undefined || plan === undefined) {
+    return check(id, group, 'fail', `cannot read the migrations: ${fact.error ?? 'no plan'}`, { fix: fact.remedy ?? 'npm run migrate:status' });
+  }
   if (!fact.builtIn) return check(id, group, 'ok', "handed to the app's own migrator (migrations.command), which doctor cannot read");
-  if (fact.drifted.length > 0) {
+  const applied = plan.applied.length;
+  if (isUpToDate(plan)) return check(id, group, 'ok', applied === 0 ? 'no migrations' : `${applied} applied, none pending`);
+  if (plan.drifted.length > 0) {
     // The runner's own error says how to restore or accept each drift; doctor shows the same words.
-    const error = driftDetected(db, fact.drifted);
-    return check(id, group, 'fail', `${fact.drifted.length} drifted: applied, then edited, removed or stopped half way`, { details: error.details, fix: error.remedy });
+    const error = driftDetected(db, plan.drifted);
+    return check(id, group, 'fail', `${plan.drifted.length} drifted: applied, then edited, removed or stopped half way`, { details: error.details, fix: error.remedy });
   }
-  if (fact.pending.length > 0) {
-    return check(id, group, 'warn', `${fact.pending.length} pending: ${fact.pending.slice(0, 3).join(', ')}${fact.pending.length > 3 ? ', ...' : ''}`, {
-      fix: 'npm run migrate',
-      repair: 'migrations',
-    });
-  }
-  return check(id, group, 'ok', fact.applied === 0 ? 'no migrations' : `${fact.applied} applied, none pending`);
+  const pending = plan.pending.map((f) => `${f.version}_${f.name}`);
+  return check(id, group, 'warn', `${pending.length} pending: ${pending.slice(0, 3).join(', ')}${pending.length > 3 ? ', ...' : ''}`, {
+    fix: 'npm run migrate',
+    repair: 'migrations',
+  });
 }
 
 /** The last run never got to the job's command: no connection (or no background worker) to run it in. */

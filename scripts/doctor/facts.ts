@@ -4,7 +4,10 @@
  */
 import type { EngineChoice, ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import type { ServerExtensionFacts } from '../extensions/plan.ts';
-import type { Drift } from '../migrations/plan.ts';
+import type { MigrationPlan } from '../migrations/plan.ts';
+import type { NixExtensionsCheck } from '../nix/step.ts';
+import type { PostgresBinaries } from '../server/binaries.ts';
+import type { ClusterStatus } from '../server/cluster.ts';
 import type { FallbackRandom } from '../config/types.ts';
 import type { Uuidv7Strategy } from '../uuidv7/strategy.ts';
 
@@ -29,13 +32,7 @@ export interface EnvironmentFacts {
 }
 
 /** Server binaries pgstrap found. */
-export interface BinariesFact {
-  engine: 'system' | 'embedded';
-  version: string;
-  major: number;
-  origin: string;
-  binDir: string;
-}
+export type BinariesFact = PostgresBinaries;
 
 /** A file's presence and mode. */
 export interface FileFact {
@@ -47,16 +44,8 @@ export interface FileFact {
 }
 
 /** What postmaster.pid, PG_VERSION and the file system say about a managed cluster. */
-export interface ClusterFacts {
-  initialised: boolean;
-  dataMajor: number | undefined;
-  running: boolean;
-  pid: number | undefined;
-  /** The port the running server listens on, from postmaster.pid. */
-  port: number | undefined;
-  stalePid: number | undefined;
+export interface ClusterFacts extends Pick<ClusterStatus, 'initialised' | 'dataMajor' | 'running' | 'pid' | 'port' | 'stalePid' | 'logFile'> {
   dataDir: FileFact;
-  logFile: string;
   /** The log's last lines, read only when the server is down. */
   logTail: string[];
   configuredPort: number;
@@ -119,12 +108,8 @@ export interface Uuidv7Fact {
 export interface MigrationFact {
   /** False when the config hands migrations to the app's own command only. */
   builtIn: boolean;
-  /** `<version>_<name>` of each file not applied yet, in order. */
-  pending: string[];
-  /** Applied files edited since, missing on disk, or stopped half way. */
-  drifted: Drift[];
-  /** How many applied files match their file. */
-  applied: number;
+  /** The runner's plan (empty when the built-in runner is off); undefined when it could not be read. */
+  plan: MigrationPlan | undefined;
   /** Why the files could not be read (the same error `migrate` would stop on), with its remedy. */
   error: string | undefined;
   remedy?: string | undefined;
@@ -169,18 +154,8 @@ export interface DatabaseFacts {
   cron?: CronFact | undefined;
 }
 
-/** The flake's extension list (nix/extensions.json) against the config, from the flake issue's check. */
-export interface FlakeFact {
-  inSync: boolean;
-  file: string;
-  /** Attributes the config needs that the list lacks, and ones it has that the config does not. */
-  missing: string[];
-  extra: string[];
-  /** Other differences, one line each. */
-  stale: string[];
-  /** The command that regenerates the list. */
-  fix: string;
-}
+/** The flake's extension list (nix/extensions.json) against the config: the check setup and the tests use. */
+export type FlakeFact = NixExtensionsCheck;
 
 /** Everything a doctor run observed; absent parts were not reachable from what came before. */
 export interface DoctorFacts {

@@ -13,11 +13,8 @@ import type pg from 'pg';
 import { loadConfig } from '../config/load.ts';
 import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../config/types.ts';
 import { parseLibraryList } from '../extensions/settings.ts';
-import { findExtension } from '../extensions/catalogue.ts';
-import { neededSettingNames, type ServerExtensionFacts } from '../extensions/plan.ts';
 import { isPgstrapError, messageOf } from '../shared/errors.ts';
 import type {
-  BinariesFact,
   ClusterFacts,
   ConnectionFact,
   CronFact,
@@ -31,8 +28,8 @@ import type {
   ServerSetting,
   Uuidv7Fact,
 } from './facts.ts';
-import { describeTarget, withClient, type ConnectionTarget } from '../server/connection.ts';
-import { checkOutputPlugin, readInstalledExtensions, readServerExtensionState } from '../extensions/server.ts';
+import { describeTarget, queryPipeline, withClient, type ConnectionTarget } from '../server/connection.ts';
+import { readInstalledExtensions, readServerFacts } from '../extensions/server.ts';
 import { readStrategyAndFallback } from '../uuidv7/read.ts';
 import { readCronJobs } from './read-cron.ts';
 import { UUIDV7_SCHEMA } from '../uuidv7/strategy.ts';
@@ -44,7 +41,7 @@ import { selectTarget } from '../server/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type ManagedTarget, type Target } from '../server/target.ts';
 import type { CommonOptions } from '../pipeline/project.ts';
 import { targetSettings } from '../cluster/step.ts';
-import { declaredForTarget } from '../extensions/step.ts';
+import { declaredForTarget } from '../extensions/targeted.ts';
 import { checkNixExtensions, hasFlake } from '../nix/step.ts';
 import { readMigrationPlan } from '../migrations/runner.ts';
 import { errorJson } from '../shared/render-error.ts';
@@ -60,10 +57,6 @@ export interface Gathered {
   facts: DoctorFacts;
   config: ResolvedConfig | undefined;
   target: Target | undefined;
-}
-
-function binariesFact(b: PostgresBinaries): BinariesFact {
-  return { engine: b.engine, version: b.version, major: b.major, origin: b.origin, binDir: b.binDir };
 }
 
 function fileFact(file: string): FileFact {
@@ -97,16 +90,14 @@ function environmentFacts(env: NodeJS.ProcessEnv, dir: string): EnvironmentFacts
 }
 
 function flakeFact(config: ResolvedConfig): FlakeFact | undefined {
-  if (!hasFlake(config)) return undefined;
-  const result = checkNixExtensions(config);
-  return { inSync: result.ok, file: result.file, missing: result.missing, extra: result.extra, stale: result.stale, fix: result.fix };
+  return hasFlake(config) ? checkNixExtensions(config) : undefined;
 }
 
 /** The embedded binaries for the configured major: those in use, or the fallback's. */
 function embeddedFact(config: ResolvedConfig, inUse: PostgresBinaries | undefined): DoctorFacts['embedded'] {
-  if (inUse?.engine === 'embedded') return { ok: true, binaries: binariesFact(inUse) };
+  if (inUse?.engine === 'embedded') return { ok: true, binaries: inUse };
   try {
-    return { ok: true, binaries: binariesFact(verifyEmbeddedBinaries(config.postgresMajor, config.projectDir)) };
+    return { ok: true, binaries: verifyEmbeddedBinaries(config.postgresMajor, config.projectDir) };
   } catch (error) {
     return { ok: false, error: errorJson(error) };
   }
@@ -154,43 +145,37 @@ async function probe<T>(target: ConnectionTarget, fn: (client: pg.Client) => Pro
   }
 }
 
-/** The planner's server facts, read on the maintenance connection as the extension step reads them. */
-async function extensionFacts(client: pg.Client, target: Target, declared: ResolvedExtension[], version: { v: string; n: string }): Promise<ServerExtensionFacts> {
-  const pinned = declared.filter((e) => e.version !== undefined).map((e) => e.name);
-  const { available, versions, settings } = await readServerExtensionState(client, pinned, neededSettingNames(declared));
-  const outputPlugins = new Map<string, string | undefined>();
-  for (const ext of declared.filter((e) => findExtension(e.name)?.kind === 'output-plugin')) {
-    const wal = settings.wal_level;
-    outputPlugins.set(ext.name, wal !== undefined && wal !== 'logical' ? `wal_level is "${wal}"; logical decoding needs "logical"` : await checkOutputPlugin(client, ext.name));
-  }
-  const label = target.kind === 'external' ? `${describeEngine(target)} (PostgreSQL ${version.v})` : describeEngine(target);
-  return { kind: target.kind, label, major: Math.floor(Number(version.n) / 10000), available, versions, settings, outputPlugins };
-}
+/** The settings the config asks for, as the server has them in effect. */
+const SERVER_SETTINGS = 'SELECT name, setting, unit, vartype, pending_restart FROM pg_settings WHERE lower(name) = ANY($1::text[])';
 
 async function serverFacts(target: Target, settingNames: string[], declared: ResolvedExtension[]): Promise<ServerFacts> {
   const { connection, value } = await probe(connectionFor(target, maintenanceDatabase(target)), async (client) => {
-    const head = await client.query<{ v: string; n: string; spl: string }>(
-      "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n, current_setting('shared_preload_libraries') AS spl",
-    );
-    const settings = await client.query<{ name: string; setting: string; unit: string | null; vartype: string; pending_restart: boolean }>(
-      'SELECT name, setting, unit, vartype, pending_restart FROM pg_settings WHERE lower(name) = ANY($1::text[])',
-      [settingNames.map((n) => n.toLowerCase())],
-    );
-    const row = head.rows[0]!;
-    return { head: row, settings: settings.rows, extensions: await extensionFacts(client, target, declared, row) };
+    // One round trip for the preloads and the settings, one for the planner's facts and the version.
+    const [head, settings] = await queryPipeline(client, [
+      { text: "SELECT current_setting('shared_preload_libraries') AS spl" },
+      { text: SERVER_SETTINGS, values: [settingNames.map((n) => n.toLowerCase())] },
+    ]);
+    // The maintenance client for every question, output plugins' slots too: one connection per database.
+    const extensions = await readServerFacts(target, declared, (_database, fn) => fn(client));
+    return {
+      spl: head![0]!.spl as string,
+      settings: settings as Array<{ name: string; setting: string; unit: string | null; vartype: string; pending_restart: boolean }>,
+      extensions,
+    };
   });
   const byName = new Map(value?.settings.map((s) => [s.name.toLowerCase(), s]) ?? []);
   const settings: ServerSetting[] = settingNames.map((name) => {
     const row = byName.get(name.toLowerCase());
     return { name, setting: row?.setting, unit: row?.unit ?? undefined, vartype: row?.vartype, pendingRestart: row?.pending_restart ?? false };
   });
+  const extensions = value?.extensions;
   return {
     connection,
-    version: value?.head.v,
-    versionNum: value === undefined ? undefined : Number(value.head.n),
-    preloaded: parseLibraryList(value?.head.spl),
+    version: extensions?.version,
+    versionNum: extensions?.versionNum,
+    preloaded: parseLibraryList(value?.spl),
     settings,
-    extensions: value?.extensions,
+    extensions,
   };
 }
 
@@ -210,12 +195,10 @@ async function readUuidv7(client: pg.Client): Promise<Uuidv7Fact> {
 /** The migration runner's plan, read on the database's one connection (getMigrationStatus would open another). */
 async function readMigrationFact(client: pg.Client, db: ResolvedDatabase, projectDir: string): Promise<MigrationFact> {
   const { builtIn } = db.migrations;
-  if (!builtIn) return { builtIn, pending: [], drifted: [], applied: 0, error: undefined };
   try {
-    const plan = await readMigrationPlan(client, db, projectDir);
-    return { builtIn, pending: plan.pending.map((f) => `${f.version}_${f.name}`), drifted: plan.drifted, applied: plan.applied.length, error: undefined };
+    return { builtIn, plan: await readMigrationPlan(client, db, projectDir), error: undefined };
   } catch (error) {
-    return { builtIn, pending: [], drifted: [], applied: 0, error: messageOf(error), remedy: isPgstrapError(error) ? error.remedy : undefined };
+    return { builtIn, plan: undefined, error: messageOf(error), remedy: isPgstrapError(error) ? error.remedy : undefined };
   }
 }
 
@@ -294,7 +277,7 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
     kind: target.kind,
     description: describeEngine(target),
     choice: target.choice,
-    binaries: managed ? binariesFact(managed.binaries) : undefined,
+    binaries: managed?.binaries,
     mayCreateDatabases: target.kind === 'external' ? target.mayCreateDatabases : true,
   };
   facts.embedded = embeddedFact(config, managed?.binaries);

@@ -82,7 +82,7 @@ function catalogueCheck(config: ResolvedConfig): Check | undefined {
 function flakeCheck(facts: DoctorFacts): Check | undefined {
   const { flake } = facts;
   if (flake === undefined) return undefined;
-  if (flake.inSync) return check('config.flake', 'config', 'ok', `${flake.file} lists exactly the declared extensions`);
+  if (flake.ok) return check('config.flake', 'config', 'ok', `${flake.file} lists exactly the declared extensions`);
   const parts = [
     flake.missing.length > 0 ? `lacks ${flake.missing.join(', ')}` : '',
     flake.extra.length > 0 ? `has extra ${flake.extra.join(', ')}` : '',

@@ -1,7 +1,11 @@
 /** What a server and a database say about extensions; values always as parameters. */
 import type pg from 'pg';
+import type { ResolvedExtension } from '../config/types.ts';
 import { messageOf } from '../shared/errors.ts';
-import { queryPipeline, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
+import { queryPipeline, SERVER_VERSION, toServerVersion, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
+import { describeEngine, maintenanceDatabase, type Target } from '../server/target.ts';
+import { findExtension } from './catalogue.ts';
+import { neededSettingNames, type ServerExtensionFacts } from './plan.ts';
 
 /** What the extension planner reads server-wide. */
 export interface ServerExtensionState {
@@ -65,4 +69,35 @@ export async function checkOutputPlugin(client: pg.Client, plugin: string): Prom
   } catch (error) {
     return messageOf(error);
   }
+}
+
+/** Runs `fn` on a connection to `database`: the caller decides which (a run's sessions, or doctor's one client). */
+export type OnDatabase = <T>(database: string, fn: (client: pg.Client) => Promise<T>) => Promise<T>;
+
+/**
+ * The server-wide facts the extension planner needs, and the server's version, read in one round trip on
+ * the maintenance database; each output plugin is then proved with a slot in `slotDatabase(ext)` (by
+ * default the first database it is declared for: a logical slot belongs to one), unless wal_level rules
+ * logical decoding out.
+ */
+export async function readServerFacts(
+  target: Target,
+  declared: readonly ResolvedExtension[],
+  on: OnDatabase,
+  slotDatabase: (ext: ResolvedExtension) => string = (ext) => ext.databases[0]!,
+): Promise<ServerExtensionFacts & { version: string; versionNum: number }> {
+  const pinned = declared.filter((e) => e.version !== undefined).map((e) => e.name);
+  const state = await on(maintenanceDatabase(target), (client) => readServerExtensionState(client, pinned, neededSettingNames(declared), [SERVER_VERSION]));
+  const { version, versionNum, major } = toServerVersion(state.first[0]!);
+  const outputPlugins = new Map<string, string | undefined>();
+  for (const ext of declared.filter((e) => findExtension(e.name)?.kind === 'output-plugin')) {
+    const wal = state.settings.wal_level;
+    if (wal !== undefined && wal !== 'logical') {
+      outputPlugins.set(ext.name, `wal_level is "${wal}"; logical decoding needs "logical"`);
+      continue;
+    }
+    outputPlugins.set(ext.name, await on(slotDatabase(ext), (c) => checkOutputPlugin(c, ext.name)));
+  }
+  const label = target.kind === 'external' ? `${describeEngine(target)} (PostgreSQL ${version})` : describeEngine(target);
+  return { kind: target.kind, label, major, available: state.available, versions: state.versions, settings: state.settings, outputPlugins, version, versionNum };
 }

@@ -11,7 +11,6 @@ import {
   describeExtensionAction,
   downgradeRemedy,
   extensionActionSql,
-  neededSettingNames,
   planExtensions,
   undeclaredExtensions,
   type DatabaseExtensionFacts,
@@ -20,11 +19,7 @@ import {
   type ServerExtensionFacts,
 } from './plan.ts';
 import { withTransaction } from '../server/connection.ts';
-import {
-  checkOutputPlugin,
-  readInstalledExtensions,
-  readServerExtensionState,
-} from './server.ts';
+import { readInstalledExtensions, readServerFacts, type OnDatabase } from './server.ts';
 import { extraSearchDirs, readInstalledFiles } from './files.ts';
 import { describeEngine, maintenanceDatabase, type ManagedTarget } from '../server/target.ts';
 import { installedChecker } from './installed.ts';
@@ -32,38 +27,9 @@ import { declaredForTarget } from './targeted.ts';
 import { desiredSettings } from './settings.ts';
 import { withSession, type RunContext, type Step } from '../pipeline/step.ts';
 
-/** Re-exported: doctor imports it from here. */
-export { declaredForTarget };
-
-/**
- * Reads the server-wide facts the planner needs, checking output plugins with a slot in `slotDatabase`
- * (by default the first database the plugin is declared for: a logical slot belongs to one).
- */
-async function readServerFacts(
-  ctx: Pick<RunContext, 'target' | 'sessions'>,
-  declared: ResolvedExtension[],
-  slotDatabase: (ext: ResolvedExtension) => string = (ext) => ext.databases[0]!,
-): Promise<ServerExtensionFacts> {
-  const { target } = ctx;
-  const facts = await withSession(ctx, maintenanceDatabase(target), async (client) => {
-    const pinned = declared.filter((e) => e.version !== undefined).map((e) => e.name);
-    const state = await readServerExtensionState(client, pinned, neededSettingNames(declared), [
-      { text: "SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS n" },
-    ]);
-    const row = state.first[0]![0] as { v: string; n: string };
-    return { ...state, version: row.v, major: Math.floor(Number(row.n) / 10000) };
-  });
-  const outputPlugins = new Map<string, string | undefined>();
-  for (const ext of declared.filter((e) => findExtension(e.name)?.kind === 'output-plugin')) {
-    const wal = facts.settings.wal_level;
-    if (wal !== undefined && wal !== 'logical') {
-      outputPlugins.set(ext.name, `wal_level is "${wal}"; logical decoding needs "logical"`);
-      continue;
-    }
-    outputPlugins.set(ext.name, await withSession(ctx, slotDatabase(ext), (c) => checkOutputPlugin(c, ext.name)));
-  }
-  const label = target.kind === 'external' ? `${describeEngine(target)} (PostgreSQL ${facts.version})` : describeEngine(target);
-  return { kind: target.kind, label, major: facts.major, available: facts.available, versions: facts.versions, settings: facts.settings, outputPlugins };
+/** The run's session on each database. */
+function onSessions(ctx: Pick<RunContext, 'target' | 'sessions'>): OnDatabase {
+  return (database, fn) => withSession(ctx, database, fn);
 }
 
 /**
@@ -131,7 +97,7 @@ export const extensionsCheckStep: Step = {
     const server =
       target.kind === 'external'
         ? // Its databases may not exist yet: plugins are checked in the maintenance database.
-          await readServerFacts(ctx, declared, () => maintenanceDatabase(target))
+          await readServerFacts(target, declared, onSessions(ctx), () => maintenanceDatabase(target))
         : await readInstalledFacts(target, config);
     const plan = planExtensions(declared, server, target.databases.map((d) => ({ database: d.name, installed: new Map() })));
     if (plan.missing.length > 0) throw missingError(plan.missing, server.label);
@@ -148,7 +114,7 @@ export const extensionsStep: Step = {
     const declared = declaredForTarget(config, target.databases);
     // Each database on its own session, side by side with the server-wide questions.
     const [server, databases] = await Promise.all([
-      declared.length === 0 ? undefined : readServerFacts(ctx, declared),
+      declared.length === 0 ? undefined : readServerFacts(target, declared, onSessions(ctx)),
       Promise.all(target.databases.map(async (db): Promise<DatabaseExtensionFacts> => ({ database: db.name, installed: await withSession(ctx, db.name, readInstalledExtensions) }))),
     ]);
     const undeclared = undeclaredExtensions(declared, databases).map(describeUndeclared);

@@ -166,6 +166,18 @@ export function queryPipeline(client: pg.Client, statements: readonly PipelinedS
   });
 }
 
+/** The server's version, as a statement to run alone or in a pipeline; toServerVersion reads its rows. */
+export const SERVER_VERSION: PipelinedStatement = {
+  text: "SELECT current_setting('server_version') AS v, current_setting('server_version_num')::int AS n",
+};
+
+/** The server's version from SERVER_VERSION's rows: `17.10` (or e.g. `17.10 (Debian 17.10-1)`), 170010, 17. */
+export function toServerVersion(rows: readonly Record<string, unknown>[]): { version: string; versionNum: number; major: number } {
+  const row = rows[0] as { v: string; n: number | string };
+  const versionNum = Number(row.n);
+  return { version: row.v, versionNum, major: Math.floor(versionNum / 10000) };
+}
+
 /**
  * queryPipeline for statements that hold their own transactions (BEGIN … COMMIT or ROLLBACK): on any
  * error the transaction left open is rolled back (a failure of that is ignored) before the error is

@@ -8,7 +8,7 @@ import type { FallbackRandom } from '../config/types.ts';
 import { fallbackRandomOf, STATE_SCHEMA, STRATEGY_TABLE } from './sql.ts';
 import { UUIDV7_STRATEGIES, type FunctionState, type Uuidv7State, type Uuidv7Strategy } from './strategy.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
-import { PipelineError, queryPipeline, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
+import { PipelineError, queryPipeline, SERVER_VERSION, toServerVersion, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
 
 const READ_STRATEGY: PipelinedStatement = { text: `SELECT strategy FROM ${quoteIdent(STATE_SCHEMA)}.${quoteIdent(STRATEGY_TABLE)}` };
 
@@ -52,13 +52,13 @@ function toFunctionState(rows: readonly PipelineRow[]): FunctionState | undefine
 export async function readUuidv7State(client: pg.Client, schema: string): Promise<Uuidv7State> {
   const { rows, strategy } = await withRecordedStrategy(client, [
     { text: "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_uuidv7'" },
-    { text: "SELECT current_setting('server_version_num') AS v" },
+    SERVER_VERSION,
     functionStatement(schema, 'uuidv7', ''),
     functionStatement(schema, 'uuidv7_extract_timestamp', 'uuid'),
   ]);
   const [extension, version, uuidv7, extract] = rows;
   return {
-    serverVersionNum: Number(version![0]!.v),
+    serverVersionNum: toServerVersion(version!).versionNum,
     pgUuidv7Schema: extension![0]?.nspname as string | undefined,
     uuidv7: toFunctionState(uuidv7!),
     extract: toFunctionState(extract!),
