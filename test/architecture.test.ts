@@ -119,7 +119,6 @@ const EXCEPTIONS: { from: string; to: string; why: string }[] = [
   { from: 'config/validate.ts', to: 'extensions/rules.ts', why: 'a config is valid only if its extensions agree with the catalogue (conflicts, one database per cluster)' },
   { from: '*', to: 'pipeline/step.ts', why: 'every stage implements the Step contract the pipeline runs' },
   { from: '*', to: 'pipeline/report.ts', why: 'a step returns its outcome in the report types' },
-  { from: '*', to: 'pipeline/partial-failure.ts', why: 'steps that change several databases report how far they got' },
 ];
 
 interface Import {

@@ -1,5 +1,5 @@
 /** Creates the configured databases that are missing; never drops one. */
-import { partialFailure } from '../pipeline/partial-failure.ts';
+import { partialFailure } from '../shared/errors.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
 import { planDatabases } from './plan.ts';
 import { withClient } from '../server/connection.ts';

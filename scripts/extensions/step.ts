@@ -3,8 +3,7 @@
  * change when a required one is missing, then applies each database's changes in one transaction.
  */
 import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
-import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import { partialFailure } from '../pipeline/partial-failure.ts';
+import { ExitCode, partialFailure, PgstrapError } from '../shared/errors.ts';
 import { findExtension } from './catalogue.ts';
 import {
   describeDowngrade,

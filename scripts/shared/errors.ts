@@ -1,6 +1,6 @@
 /**
  * Errors are values: each names what went wrong, why, and what to run about it.
- * They are created in the core and the engines and rendered once, at the CLI's edge.
+ * They are made where the problem is found and rendered once, at the CLI's edge (render-error.ts).
  */
 
 /** Process exit codes; README.md documents them. */
@@ -60,4 +60,19 @@ export function isPgstrapError(value: unknown): value is PgstrapError {
 export function messageOf(value: unknown): string {
   if (value instanceof Error) return value.message;
   return String(value);
+}
+
+/**
+ * The error for a step that failed in one database after committing changes in others: `what` failed in
+ * `database` (rolled back there); `done` lists what other databases already committed.
+ */
+export function partialFailure(init: { code: string; what: string; database: string; done: string[]; remedy: string; cause: unknown }): PgstrapError {
+  return new PgstrapError({
+    code: init.code,
+    message: `${init.what} in ${init.database} failed, so that database was left as it was: ${messageOf(init.cause)}`,
+    details: init.done.length > 0 ? ['already done (committed):', ...init.done.map((c) => `  ${c}`)] : ['no other database was changed by this step'],
+    remedy: init.remedy,
+    exit: ExitCode.database,
+    cause: init.cause,
+  });
 }

@@ -1,5 +1,5 @@
 /** Gives every managed database a uuidv7(): native on 18+, a pg_uuidv7 wrapper, or the SQL fallback. */
-import { partialFailure } from '../pipeline/partial-failure.ts';
+import { partialFailure } from '../shared/errors.ts';
 import { FAST_RANDOM_CAVEAT, RECORD_STRATEGY_SQL } from './sql.ts';
 import { planUuidv7, UUIDV7_SCHEMA } from './strategy.ts';
 import { withTransaction } from '../server/connection.ts';
