@@ -1,6 +1,6 @@
 /** Cluster and Connectivity checks for a managed cluster, and the server-wide preload and settings checks. */
+import { parseLibraryList, PRELOAD_SETTING } from '../server/conf.ts';
 import type { ResolvedConfig } from '../config/types.ts';
-import { parseLibraryList, PRELOAD_SETTING } from '../extensions/settings.ts';
 import { findExtension } from '../extensions/catalogue.ts';
 import type { ClusterFacts, DoctorFacts, FileFact, ServerFacts } from './facts.ts';
 import { check, type Check, type CheckGroup } from './model.ts';

@@ -6,13 +6,13 @@
  * selection's short probes (through node:child_process, not execa), every connection opens at once, and
  * each database gets exactly one connection.
  */
+import { parseLibraryList } from '../server/conf.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { loadConfig } from '../config/load.ts';
 import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../config/types.ts';
-import { parseLibraryList } from '../extensions/settings.ts';
 import { isPgstrapError, messageOf } from '../shared/errors.ts';
 import type {
   ClusterFacts,

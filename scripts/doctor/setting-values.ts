@@ -2,7 +2,7 @@
  * Whether a postgresql.conf value is the one a server runs with. pg_settings reports memory and time in the
  * setting's own unit (`16384` of `8kB` for 128MB), so both sides are brought to one scale before comparing.
  */
-import { parseLibraryList } from '../extensions/settings.ts';
+import { parseLibraryList } from '../server/conf.ts';
 import type { ServerSetting } from './facts.ts';
 
 const MEMORY: Record<string, number> = { B: 1, kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };

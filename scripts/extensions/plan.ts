@@ -3,8 +3,8 @@
  * reports, and returns what to create or update, what is missing (required: stop; optional: warn),
  * and why. Pure: the step gathers the facts and applies the plan.
  */
+import { OUTPUT_PLUGIN_SETTING, parseLibraryList, PRELOAD_SETTING } from '../server/conf.ts';
 import type { ResolvedExtension, ServerKind } from '../config/types.ts';
-import { OUTPUT_PLUGIN_SETTING, parseLibraryList, PRELOAD_SETTING } from './settings.ts';
 import { quoteIdent, quoteLiteral } from '../shared/identifiers.ts';
 import { findExtension, type CatalogueEntry } from './catalogue.ts';
 

@@ -1,31 +1,12 @@
 /** Server settings the declared extensions need (shared_preload_libraries and the like). */
 import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { CATALOGUE, findExtension, type CatalogueEntry } from './catalogue.ts';
-import { listenSettings } from '../server/conf.ts';
-
-/** The setting that lists libraries loaded at server start. */
-export const PRELOAD_SETTING = 'shared_preload_libraries';
-
-/**
- * The setting that lists the libraries allowed as logical decoding output plugins (newer minor releases:
- * 15.20, 17.12; the server refuses a slot with any other plugin). An older server does not know it and
- * refuses to start when a file names it.
- */
-export const OUTPUT_PLUGIN_SETTING = 'output_plugin_libraries';
+import { listenSettings, OUTPUT_PLUGIN_SETTING, parseLibraryList, PRELOAD_SETTING } from '../server/conf.ts';
 
 /** What pgstrap knows about a cluster it manages that changes what it writes for the extensions. */
 export interface ClusterSettingFacts {
   /** The built-in value of output_plugin_libraries, or undefined when the server has no such setting. */
   outputPluginDefault: string | undefined;
-}
-
-/** Splits a shared_preload_libraries value (`'a, "b"'`) into library names. */
-export function parseLibraryList(value: string | undefined): string[] {
-  if (value === undefined) return [];
-  return value
-    .split(',')
-    .map((part) => part.trim().replace(/^"(.*)"$/, '$1'))
-    .filter((part) => part !== '');
 }
 
 /** Declared extensions the catalogue knows, with their entries, optionally only those `isInstalled` accepts. */

@@ -94,17 +94,35 @@ export function parseManagedConf(text: string): Record<string, string> {
   return result;
 }
 
+/** The setting that lists libraries loaded at server start. */
+export const PRELOAD_SETTING = 'shared_preload_libraries';
+
+/**
+ * The setting that lists the libraries allowed as logical decoding output plugins (newer minor releases:
+ * 15.20, 17.12; the server refuses a slot with any other plugin). An older server does not know it and
+ * refuses to start when a file names it.
+ */
+export const OUTPUT_PLUGIN_SETTING = 'output_plugin_libraries';
+
+/** Splits a shared_preload_libraries value (`'a, "b"'`) into library names. */
+export function parseLibraryList(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value
+    .split(',')
+    .map((part) => part.trim().replace(/^"(.*)"$/, '$1'))
+    .filter((part) => part !== '');
+}
+
 /** Settings whose libraries the postmaster loads at start: one that is missing stops the server from starting. */
-export const START_LIBRARY_SETTINGS = ['shared_preload_libraries'] as const;
+export const START_LIBRARY_SETTINGS = [PRELOAD_SETTING] as const;
 
 /**
  * The library names of a preload list (`'pg_cron, "$libdir/pg_stat_statements"'` gives pg_cron and
  * pg_stat_statements); a path outside $libdir is left as written, to be looked up as a file.
  */
 export function preloadLibraryNames(value: string): string[] {
-  return value
-    .split(',')
-    .map((entry) => entry.trim().replace(/^"(.*)"$/, '$1').replace(/^\$libdir\//, ''))
+  return parseLibraryList(value)
+    .map((entry) => entry.replace(/^\$libdir\//, ''))
     .filter((entry) => entry !== '')
     .map((entry) => (entry.includes('/') ? entry : entry.replace(/\.(so|dylib)$/, '')));
 }
