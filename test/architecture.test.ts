@@ -44,6 +44,7 @@ const EFFECTFUL = new Set([
   'bench/setup-figures.ts',
   'bench/uuid-keys.ts',
   'bench/uuidv7-generation.ts',
+  'cluster/settings.ts',
   'cluster/step.ts',
   'commands/bench.ts',
   'commands/doctor.ts',

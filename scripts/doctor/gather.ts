@@ -40,7 +40,7 @@ import { describePortHolder, isPortFree } from '../server/port.ts';
 import { selectTarget } from '../server/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type ManagedTarget, type Target } from '../server/target.ts';
 import type { CommonOptions } from '../pipeline/project.ts';
-import { targetSettings } from '../cluster/step.ts';
+import { targetSettings } from '../cluster/settings.ts';
 import { declaredForTarget } from '../extensions/targeted.ts';
 import { checkNixExtensions, hasFlake } from '../nix/step.ts';
 import { readMigrationPlan } from '../migrations/runner.ts';
