@@ -22,9 +22,9 @@ import { catalogued, desiredSettings, retainSettingsInUse, type RetainedExtensio
 import { readInstalledExtensions } from '../extensions/server.ts';
 import { installedChecker } from '../extensions/installed.ts';
 import { extraSearchDirs, readInstalledFiles } from '../extensions/files.ts';
-import { checkConfigFile, readKnownSettings } from '../server/binaries.ts';
+import { probeConfigFile, readKnownSettings } from '../server/binaries.ts';
 
-import { verifyPortBindable } from '../server/port.ts';
+import { assertPortBindable } from '../server/port.ts';
 import { connectionFor, type ManagedTarget } from '../server/target.ts';
 import { withClient } from '../server/connection.ts';
 import type { RunContext } from '../pipeline/step.ts';
@@ -73,7 +73,7 @@ export async function targetSettings(
 }
 
 /** Fails on a preload library the installation lacks: `postgres -C` accepts it, but the server would not start. */
-export async function verifyStartLibraries(target: ManagedTarget, desired: Record<string, string>, where: (name: string) => string): Promise<void> {
+export async function assertStartLibraries(target: ManagedTarget, desired: Record<string, string>, where: (name: string) => string): Promise<void> {
   const files = await readInstalledFiles(target.binaries, extraSearchDirs(desired));
   // Where the library folder is unknown, the server's own start is the only judge.
   if (files.pkglibdir === undefined) return;
@@ -101,7 +101,7 @@ const acceptedSettings = new WeakMap<RunContext['reports'], string>();
  * the key, the value and what the server accepts, and the cluster keeps a file it starts with. The port
  * must be one the (never root) server can bind.
  */
-export async function verifySettings(ctx: RunContext, target: ManagedTarget, desired: Record<string, string>, known?: Map<string, SettingDefinition>): Promise<void> {
+export async function assertSettingsAccepted(ctx: RunContext, target: ManagedTarget, desired: Record<string, string>, known?: Map<string, SettingDefinition>): Promise<void> {
   const conf = renderManagedConf(desired);
   if (acceptedSettings.get(ctx.reports) === conf) return;
   const where = (name: string) => (name in ctx.config.settings ? `settings.${name} in ${ctx.config.file ?? 'the config'}` : `${name} (set by pgstrap)`);
@@ -115,9 +115,9 @@ export async function verifySettings(ctx: RunContext, target: ManagedTarget, des
       exit: ExitCode.usage,
     });
   }
-  await verifyPortBindable(ctx.config.port, target.user ? `"${target.user.name}"` : 'this user', ctx.config.file);
-  await verifyStartLibraries(target, desired, where);
-  const refused = await checkConfigFile(target.binaries.binDir, conf, target.user);
+  await assertPortBindable(ctx.config.port, target.user ? `"${target.user.name}"` : 'this user', ctx.config.file);
+  await assertStartLibraries(target, desired, where);
+  const refused = await probeConfigFile(target.binaries.binDir, conf, target.user);
   if (refused === undefined) {
     acceptedSettings.set(ctx.reports, conf);
     return;

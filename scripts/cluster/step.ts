@@ -8,7 +8,7 @@ import { describeRetained, settingReasons } from '../extensions/settings.ts';
 import { type ManagedTarget } from '../server/target.ts';
 import { writePgpass } from '../server/client-env.ts';
 import { withSession, type RunContext, type Step } from '../pipeline/step.ts';
-import { knownSettings, targetSettings, verifySettings } from './settings.ts';
+import { knownSettings, targetSettings, assertSettingsAccepted } from './settings.ts';
 import { pendingRestart } from '../pipeline/report.ts';
 
 /** Only managed clusters have a lifecycle. */
@@ -22,7 +22,7 @@ function managed(ctx: RunContext): ManagedTarget {
 }
 
 /** Refuses a data directory of another major version: pgstrap never converts or deletes data. */
-function verifyDataMajor(target: ManagedTarget): void {
+function assertDataMajor(target: ManagedTarget): void {
   const { dataMajor } = target.cluster.status();
   if (dataMajor !== undefined && dataMajor !== target.binaries.major) {
     throw new PgstrapError({
@@ -38,7 +38,7 @@ function verifyDataMajor(target: ManagedTarget): void {
  * Refuses to make a cluster while a server of this project still runs without its data directory
  * (deleted or moved under it): the new cluster would be overwritten when that server stops.
  */
-async function verifyNoLiveServer(target: ManagedTarget, port: number): Promise<void> {
+async function assertNoLiveServer(target: ManagedTarget, port: number): Promise<void> {
   const live = await target.cluster.liveServerElsewhere(port);
   if (!live) return;
   throw new PgstrapError({
@@ -60,12 +60,12 @@ export const initialiseStep: Step = {
     if (target.layout.relocated) notes.push(`runtime state lives in ${target.layout.runtimeDir}: the server user "${target.user?.name}" cannot reach ${ctx.config.stateDir}`);
     if (target.user) notes.push(`running as root: the server runs as "${target.user.name}" (uid ${target.user.uid})`);
     if (target.cluster.isInitialised()) {
-      verifyDataMajor(target);
+      assertDataMajor(target);
       return { notes };
     }
-    await verifyNoLiveServer(target, ctx.config.port);
+    await assertNoLiveServer(target, ctx.config.port);
     // Before initdb: a name or value the server refuses must not leave a cluster behind.
-    await verifySettings(ctx, target, (await targetSettings(ctx.config, target)).settings);
+    await assertSettingsAccepted(ctx, target, (await targetSettings(ctx.config, target)).settings);
     const changes: string[] = [];
     const aside = target.cluster.setAsidePartial();
     if (aside) changes.push(`moved a half-made cluster an interrupted run left aside to ${aside}`);
@@ -91,7 +91,7 @@ export const settingsStep: Step = {
     const sameKeys = JSON.stringify(current) === JSON.stringify(desired);
     if (sameKeys) return { notes: kept };
     const known = await knownSettings(target);
-    await verifySettings(ctx, target, desired, known);
+    await assertSettingsAccepted(ctx, target, desired, known);
     const plan = planSettings(current, desired, known);
     for (const change of plan.changes) ctx.log(describeSettingChange(change));
     cluster.writeManagedConf(desired);

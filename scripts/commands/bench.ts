@@ -14,7 +14,7 @@ import { runSteps } from '../pipeline/run.ts';
 import { withProject, type CommonOptions, type Project } from '../pipeline/project.ts';
 
 /** Refuses a server pgstrap does not own unless told --yes, and a stopped cluster. */
-function verifyBenchTarget(target: Target, yes: boolean): void {
+function assertBenchTarget(target: Target, yes: boolean): void {
   if (target.kind === 'external' && !yes) {
     throw new PgstrapError({
       code: 'bench.external-needs-yes',
@@ -40,7 +40,7 @@ export async function benchCommand(options: CommonOptions, flags: BenchFlags): P
 }
 
 async function bench({ config, target, output }: Project, flags: BenchFlags, keyOptions: ReturnType<typeof parseBenchFlags>): Promise<ExitCode> {
-  verifyBenchTarget(target, Boolean(flags.yes));
+  assertBenchTarget(target, Boolean(flags.yes));
   if (target.kind !== 'external') keyOptions.binDir = target.binaries.binDir;
   keyOptions.fallbackRandom = config.uuidv7.fallbackRandom;
   const database = target.databases[0]!.name;

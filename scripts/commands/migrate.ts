@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.ts';
 import type { ResolvedDatabase } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { driftDetected } from '../migrations/errors.ts';
-import { verifyResolutions, type Resolutions } from '../migrations/resolve.ts';
+import { checkResolutions, type Resolutions } from '../migrations/resolve.ts';
 import { describeEngine, type Target } from '../server/target.ts';
 import { readAppMigratorStatus } from '../migrations/command.ts';
 import { dryRunJson, planDryRun, renderDryRun, renderStatus, summariseStatus } from '../migrations/render.ts';
@@ -58,7 +58,7 @@ export async function migrateCommand(options: CommonOptions, flags: MigrateFlags
   const needsStatus = flags.dryRun || (flags.accept?.length ?? 0) > 0 || (flags.retry?.length ?? 0) > 0;
   const statuses = needsStatus ? await getMigrationStatus(project.target) : [];
   // A mistyped version must change nothing, so flags are checked against every database before any runs.
-  const flagError = needsStatus ? verifyResolutions(statuses.flatMap((s) => s.drifted), resolutions) : undefined;
+  const flagError = needsStatus ? checkResolutions(statuses.flatMap((s) => s.drifted), resolutions) : undefined;
   if (flagError) throw flagError;
   if (flags.dryRun) return printDryRun(project, statuses, resolutions);
   const step = createMigrationsStep({ ...resolutions, lockTimeoutSeconds: lockTimeoutSeconds(flags.lockTimeout) });

@@ -35,14 +35,14 @@ import { readCronJobs } from './read-cron.ts';
 import { UUIDV7_SCHEMA } from '../uuidv7/strategy.ts';
 import type { PostgresBinaries } from '../server/binaries.ts';
 import { tailFile } from '../server/cluster.ts';
-import { verifyEmbeddedBinaries } from '../server/embedded.ts';
+import { requireEmbeddedBinaries } from '../server/embedded.ts';
 import { describePortHolder, isPortFree } from '../server/port.ts';
 import { selectTarget } from '../server/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type ManagedTarget, type Target } from '../server/target.ts';
 import type { CommonOptions } from '../pipeline/project.ts';
 import { targetSettings } from '../cluster/settings.ts';
 import { declaredForTarget } from '../extensions/targeted.ts';
-import { checkNixExtensions, hasFlake } from '../nix/step.ts';
+import { readNixExtensionsCheck, hasFlake } from '../nix/step.ts';
 import { readMigrationPlan } from '../migrations/runner.ts';
 import { errorJson } from '../shared/render-error.ts';
 
@@ -90,14 +90,14 @@ function environmentFacts(env: NodeJS.ProcessEnv, dir: string): EnvironmentFacts
 }
 
 function flakeFact(config: ResolvedConfig): FlakeFact | undefined {
-  return hasFlake(config) ? checkNixExtensions(config) : undefined;
+  return hasFlake(config) ? readNixExtensionsCheck(config) : undefined;
 }
 
 /** The embedded binaries for the configured major: those in use, or the fallback's. */
 function embeddedFact(config: ResolvedConfig, inUse: PostgresBinaries | undefined): DoctorFacts['embedded'] {
   if (inUse?.engine === 'embedded') return { ok: true, binaries: inUse };
   try {
-    return { ok: true, binaries: verifyEmbeddedBinaries(config.postgresMajor, config.projectDir) };
+    return { ok: true, binaries: requireEmbeddedBinaries(config.postgresMajor, config.projectDir) };
   } catch (error) {
     return { ok: false, error: errorJson(error) };
   }

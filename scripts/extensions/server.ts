@@ -60,7 +60,7 @@ export async function readInstalledExtensions(client: pg.Client): Promise<Map<st
  * Proves a logical decoding output plugin works by creating and dropping a temporary logical slot
  * with it (a plugin is no CREATE EXTENSION). Returns undefined when it works, else the server's reason.
  */
-export async function checkOutputPlugin(client: pg.Client, plugin: string): Promise<string | undefined> {
+export async function probeOutputPlugin(client: pg.Client, plugin: string): Promise<string | undefined> {
   const slot = `pgstrap_check_${process.pid}_${Date.now() % 100000}`;
   try {
     await client.query('SELECT pg_create_logical_replication_slot($1, $2, true)', [slot, plugin]);
@@ -96,7 +96,7 @@ export async function readServerFacts(
       outputPlugins.set(ext.name, `wal_level is "${wal}"; logical decoding needs "logical"`);
       continue;
     }
-    outputPlugins.set(ext.name, await on(slotDatabase(ext), (c) => checkOutputPlugin(c, ext.name)));
+    outputPlugins.set(ext.name, await on(slotDatabase(ext), (c) => probeOutputPlugin(c, ext.name)));
   }
   const label = target.kind === 'external' ? `${describeEngine(target)} (PostgreSQL ${version})` : describeEngine(target);
   return { kind: target.kind, label, major, available: state.available, versions: state.versions, settings: state.settings, outputPlugins, version, versionNum };

@@ -1,6 +1,6 @@
 /** The errors the migration runner raises, each with what to do about it. */
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import { describeDrift, type Drift } from './plan.ts';
+import { describeMigrationDrift, type Drift } from './plan.ts';
 import { characterIndex, lineColumn, statementExcerpt } from './position.ts';
 import type { MigrationSource } from './source.ts';
 import type { SqlStatement } from '../shared/sql-statements.ts';
@@ -67,7 +67,7 @@ export function driftDetected(database: string, drifts: readonly Drift[]): Pgstr
   return new PgstrapError({
     code: 'migrate.drift',
     message: `database ${database}: ${drifts.length === 1 ? 'a migration no longer matches' : `${drifts.length} migrations no longer match`} what was applied; nothing was applied`,
-    details: drifts.map(describeDrift),
+    details: drifts.map(describeMigrationDrift),
     remedy:
       'Restore the file (git checkout) if the change was a mistake. If it was intended, accept it: ' +
       `\`npm run migrate -- ${versions.map((v) => `--accept ${v}`).join(' ')}\` records the file as it is now (a missing one is forgotten)` +

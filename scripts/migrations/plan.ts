@@ -64,7 +64,7 @@ export function isUpToDate(plan: MigrationPlan): boolean {
 }
 
 /** One line per drift, for messages and `migrate:status`. */
-export function describeDrift(drift: Drift): string {
+export function describeMigrationDrift(drift: Drift): string {
   switch (drift.kind) {
     case 'edited':
       return `${drift.path} was edited after it was applied (applied ${drift.appliedChecksum}, file now ${drift.fileChecksum})`;

@@ -1,7 +1,7 @@
 /** What the migrate commands print: the dry-run plan and the status table, from plain data. */
 import path from 'node:path';
 import type { Drift } from './plan.ts';
-import { describeDrift } from './plan.ts';
+import { describeMigrationDrift } from './plan.ts';
 import { resolveDrift, type Resolutions } from './resolve.ts';
 import { displayCommand } from './errors.ts';
 import type { DatabaseMigrationStatus } from './runner.ts';
@@ -51,10 +51,10 @@ export function renderDryRun(plans: readonly DryRunPlan[]): string[] {
   const out: string[] = [];
   for (const p of plans) {
     const db = p.status.database;
-    for (const d of p.accept) out.push(`${db}: would accept ${describeDrift(d)}`);
+    for (const d of p.accept) out.push(`${db}: would accept ${describeMigrationDrift(d)}`);
     for (const d of p.retry) out.push(`${db}: would retry ${d.version}_${d.name} from statement ${d.kind === 'half-applied' ? d.statementsDone + 1 : 1}`);
     if (p.remaining.length > 0) {
-      out.push(`${db}: would stop before applying anything:`, ...p.remaining.map((d) => `  ${describeDrift(d)}`));
+      out.push(`${db}: would stop before applying anything:`, ...p.remaining.map((d) => `  ${describeMigrationDrift(d)}`));
       continue;
     }
     if (p.status.pending.length === 0) out.push(`${db}: no pending migration`);
@@ -101,7 +101,7 @@ export function renderStatus(
       out.push(`${s.database} (${directory}/): ${s.applied.length} applied, ${s.pending.length} pending, ${s.drifted.length} drifted`);
       const rows = [
         ...s.applied.map((m) => ['applied', m.version, m.name, `${m.appliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}  ${m.durationMs ?? '?'} ms  ${m.appliedBy}`]),
-        ...s.drifted.map((d) => ['drifted', d.version, d.name, describeDrift(d)]),
+        ...s.drifted.map((d) => ['drifted', d.version, d.name, describeMigrationDrift(d)]),
         ...s.pending.map((m) => ['pending', m.version, m.name, m.transactional ? '' : 'no transaction']),
       ];
       out.push(...table(rows));

@@ -25,7 +25,7 @@ export function resolveDrift(drifted: readonly Drift[], flags: Resolutions): { a
 }
 
 /** An error when a flag names a version that has no such drift in any database, so a typo changes nothing. */
-export function verifyResolutions(drifted: readonly Drift[], flags: Resolutions): PgstrapError | undefined {
+export function checkResolutions(drifted: readonly Drift[], flags: Resolutions): PgstrapError | undefined {
   const driftedVersions = [...new Set(drifted.map((d) => d.version))];
   const halfway = [...new Set(drifted.filter((d) => d.kind === 'half-applied').map((d) => d.version))];
   const unknownAccept = (flags.accept ?? []).filter((v) => !driftedVersions.includes(v));

@@ -203,7 +203,7 @@ export function compareNixExtensions(expected: NixExtensionsRender, actualText: 
 }
 
 /** One line per difference, for the step's report and doctor. */
-export function describeDrift(drift: Pick<NixExtensionsDrift, 'missing' | 'extra' | 'stale'>): string[] {
+export function describeNixDrift(drift: Pick<NixExtensionsDrift, 'missing' | 'extra' | 'stale'>): string[] {
   return [
     ...(drift.missing.length > 0 ? [`missing from ${NIX_EXTENSIONS_FILE}: ${drift.missing.join(', ')}`] : []),
     ...(drift.extra.length > 0 ? [`in ${NIX_EXTENSIONS_FILE} but no longer declared: ${drift.extra.join(', ')}`] : []),

@@ -1,6 +1,6 @@
 /**
  * Keeps nix/extensions.json (what flake.nix builds) in step with extensions.config.ts: setup refreshes
- * it, doctor and the tests call checkNixExtensions to catch a stale committed copy.
+ * it, doctor and the tests call readNixExtensionsCheck to catch a stale committed copy.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import {
   compareNixExtensions,
-  describeDrift,
+  describeNixDrift,
   NIX_EXTENSIONS_FILE,
   NIX_EXTENSIONS_FIX,
   renderNixExtensions,
@@ -53,7 +53,7 @@ export interface NixExtensionsCheck {
 }
 
 /** Compares the project's nix/extensions.json with what `npm run setup` would write. */
-export function checkNixExtensions(config: ResolvedConfig, lookup?: CatalogueLookup): NixExtensionsCheck {
+export function readNixExtensionsCheck(config: ResolvedConfig, lookup?: CatalogueLookup): NixExtensionsCheck {
   const file = nixExtensionsPath(config);
   const expected = renderNixExtensions(config, lookup);
   const drift = compareNixExtensions(expected, readIfExists(file));
@@ -61,13 +61,13 @@ export function checkNixExtensions(config: ResolvedConfig, lookup?: CatalogueLoo
 }
 
 /** Throws a PgstrapError naming every difference and the fix when the file is out of date. */
-export function verifyNixExtensions(config: ResolvedConfig, lookup?: CatalogueLookup): void {
-  const check = checkNixExtensions(config, lookup);
+export function assertNixExtensionsInSync(config: ResolvedConfig, lookup?: CatalogueLookup): void {
+  const check = readNixExtensionsCheck(config, lookup);
   if (check.ok) return;
   throw new PgstrapError({
     code: 'nix.extensions-stale',
     message: `${check.file} is out of date for ${config.file ?? 'the config'}`,
-    details: describeDrift(check),
+    details: describeNixDrift(check),
     remedy: `Run \`${check.fix}\` and commit ${NIX_EXTENSIONS_FILE}; flake.nix builds PostgreSQL from it.`,
     exit: ExitCode.failure,
   });

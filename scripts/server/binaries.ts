@@ -52,7 +52,7 @@ export async function describeConfig(binDir: string): Promise<string> {
  * pgstrap runs as root: names and values are checked by the server's own code, with nothing written to
  * the cluster. Returns undefined when it accepts the file, else what it logged.
  */
-export async function checkConfigFile(binDir: string, conf: string, user: ServerUser | undefined): Promise<string | undefined> {
+export async function probeConfigFile(binDir: string, conf: string, user: ServerUser | undefined): Promise<string | undefined> {
   // mkdtemp: an unguessable folder of our own, which no other local user can have prepared.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-settings-'));
   try {

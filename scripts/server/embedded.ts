@@ -60,7 +60,7 @@ export function hydrateSymlinks(nativeDir: string): number {
 }
 
 /** The embedded binaries for `major`, or an error naming the package to install. */
-export function verifyEmbeddedBinaries(major: number, projectDir: string): PostgresBinaries {
+export function requireEmbeddedBinaries(major: number, projectDir: string): PostgresBinaries {
   const seen: string[] = [];
   for (const wrapper of embeddedPackageNames(major)) {
     const found = resolvePlatformPackage(wrapper, projectDir);

@@ -49,7 +49,7 @@ export function untrustedReason(stat: fs.Stats, uid: number): string | undefined
   return undefined;
 }
 
-/** What `verifyTrustedDir` and `ensureTrustedDir` say when a folder is not one pgstrap may use. */
+/** What `assertTrustedDir` and `ensureTrustedDir` say when a folder is not one pgstrap may use. */
 export interface TrustContext {
   /** What the folder is for, e.g. `the relocated state folder`. */
   purpose: string;
@@ -70,7 +70,7 @@ function untrusted(dir: string, stat: fs.Stats, reason: string, context: TrustCo
  * Throws unless `dir` is a real folder that only `uid` or root can change; with `ancestors`, every folder
  * above it too (a sticky folder such as /tmp counts as safe above, never as the folder itself).
  */
-export function verifyTrustedDir(dir: string, uid: number, context: TrustContext, ancestors = false): void {
+export function assertTrustedDir(dir: string, uid: number, context: TrustContext, ancestors = false): void {
   const stat = lstatOrUndefined(dir);
   if (stat === undefined) {
     throw new PgstrapError({ code: 'state.missing-folder', message: `${dir} (${context.purpose}) does not exist`, remedy: context.remedy, exit: ExitCode.environment });
@@ -98,6 +98,6 @@ export function ensureTrustedDir(dir: string, mode: number, context: TrustContex
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  verifyTrustedDir(dir, currentUid(), context, ancestors);
+  assertTrustedDir(dir, currentUid(), context, ancestors);
   return created;
 }

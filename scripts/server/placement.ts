@@ -12,7 +12,7 @@ import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { clusterLayout, preferredSocketDir, projectTag, socketFits, type ClusterLayout } from './layout.ts';
 import type { PostgresBinaries } from './binaries.ts';
-import { currentUid, describePath, ensureTrustedDir, lstatOrUndefined, userNameOf, verifyTrustedDir } from './ownership.ts';
+import { currentUid, describePath, ensureTrustedDir, lstatOrUndefined, userNameOf, assertTrustedDir } from './ownership.ts';
 import { run } from './process.ts';
 import type { ServerUser } from './server-user.ts';
 
@@ -55,7 +55,7 @@ function configError(key: string, message: string, remedy: string): PgstrapError
 }
 
 /** Refuses a configured path that is a symlink or a file: pgstrap never follows one into another folder. */
-function verifyConfiguredDir(key: string, dir: string | undefined): void {
+function assertConfiguredDir(key: string, dir: string | undefined): void {
   if (dir === undefined) return;
   const stat = lstatOrUndefined(dir);
   if (stat === undefined || (stat.isDirectory() && !stat.isSymbolicLink())) return;
@@ -69,9 +69,9 @@ function verifyConfiguredDir(key: string, dir: string | undefined): void {
 export function prepareStateDir(config: ResolvedConfig): void {
   const dir = config.stateDir;
   const remedy = 'Set stateDir in the config to a folder of its own (the default is .pgstrap), or move that folder away.';
-  verifyConfiguredDir('stateDir', dir);
-  verifyConfiguredDir('dataDir', config.dataDir);
-  verifyConfiguredDir('socketDir', config.socketDir);
+  assertConfiguredDir('stateDir', dir);
+  assertConfiguredDir('dataDir', config.dataDir);
+  assertConfiguredDir('socketDir', config.socketDir);
   const marker = path.join(dir, STATE_MARKER);
   if (lstatOrUndefined(dir) === undefined) {
     fs.mkdirSync(path.dirname(dir), { recursive: true });
@@ -212,7 +212,7 @@ export async function reachableBinaries(binaries: PostgresBinaries, user: Server
   const staged = path.join(layout.runtimeDir, `postgresql-${binaries.engine}-${binaries.version}`);
   const origin = `${binaries.origin} ${prefix}`;
   const context = { purpose: 'staged PostgreSQL binaries', remedy: `Remove ${staged}; the next run stages them again.` };
-  verifyTrustedDir(layout.runtimeDir, currentUid(), { purpose: 'the runtime state folder', remedy: 'Remove it; the next run makes it again.' });
+  assertTrustedDir(layout.runtimeDir, currentUid(), { purpose: 'the runtime state folder', remedy: 'Remove it; the next run makes it again.' });
   if (!isStaged(staged, origin, context)) {
     const temporary = fs.mkdtempSync(path.join(layout.runtimeDir, '.staging-'));
     fs.chmodSync(temporary, 0o755);
@@ -245,7 +245,7 @@ export async function reachableBinaries(binaries: PostgresBinaries, user: Server
 /** True when `staged` is a trusted staged copy of `origin`; throws when something untrusted sits there. */
 function isStaged(staged: string, origin: string, context: { purpose: string; remedy: string }): boolean {
   if (!lstatOrUndefined(staged)) return false;
-  verifyTrustedDir(staged, currentUid(), context);
+  assertTrustedDir(staged, currentUid(), context);
   try {
     return fs.readFileSync(path.join(staged, '.pgstrap-origin'), 'utf8') === origin;
   } catch {

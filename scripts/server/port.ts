@@ -24,7 +24,7 @@ async function unprivilegedPortStart(): Promise<number | undefined> {
  * Fails when the server, which never runs as root, could not bind `port`: found before initdb rather
  * than as a failed start after it. `who` names the account for the message.
  */
-export async function verifyPortBindable(port: number, who: string, configFile: string | undefined): Promise<void> {
+export async function assertPortBindable(port: number, who: string, configFile: string | undefined): Promise<void> {
   const start = await unprivilegedPortStart();
   if (start === undefined || port >= start) return;
   throw new PgstrapError({

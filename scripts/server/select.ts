@@ -5,11 +5,11 @@
 import type { ResolvedConfig, ResolvedDatabase } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import type { EngineChoice } from '../config/types.ts';
-import { verifyEmbeddedBinaries } from './embedded.ts';
+import { requireEmbeddedBinaries } from './embedded.ts';
 import { Cluster } from './cluster.ts';
 import { placeCluster, reachableBinaries } from './placement.ts';
 import { getServerUser } from './server-user.ts';
-import { findSystemBinaries, verifySystemBinaries } from './system.ts';
+import { findSystemBinaries, requireSystemBinaries } from './system.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import { readPassword, type ExternalTarget, type ManagedTarget, type Target } from './target.ts';
 import { rememberUrlSecrets } from '../shared/secrets.ts';
@@ -49,8 +49,8 @@ function externalTarget(config: ResolvedConfig, rawUrl: string, choice: string):
 }
 
 async function findBinaries(config: ResolvedConfig, engine: EngineChoice, env: NodeJS.ProcessEnv): Promise<{ binaries: PostgresBinaries; choice: string }> {
-  if (engine === 'system') return { binaries: await verifySystemBinaries(config.postgresMajor, env), choice: 'engine "system" in the config' };
-  if (engine === 'embedded') return { binaries: verifyEmbeddedBinaries(config.postgresMajor, config.projectDir), choice: 'engine "embedded" in the config' };
+  if (engine === 'system') return { binaries: await requireSystemBinaries(config.postgresMajor, env), choice: 'engine "system" in the config' };
+  if (engine === 'embedded') return { binaries: requireEmbeddedBinaries(config.postgresMajor, config.projectDir), choice: 'engine "embedded" in the config' };
   const system = await findSystemBinaries(env);
   if (system.found && system.found.major === config.postgresMajor) {
     return { binaries: system.found, choice: `auto: PostgreSQL ${system.found.version} found via ${system.found.origin}` };
@@ -58,7 +58,7 @@ async function findBinaries(config: ResolvedConfig, engine: EngineChoice, env: N
   const why = system.found
     ? `auto: the system PostgreSQL is ${system.found.version}, not ${config.postgresMajor}`
     : 'auto: no system PostgreSQL';
-  return { binaries: verifyEmbeddedBinaries(config.postgresMajor, config.projectDir), choice: `${why}, so the embedded one` };
+  return { binaries: requireEmbeddedBinaries(config.postgresMajor, config.projectDir), choice: `${why}, so the embedded one` };
 }
 
 /** Resolves the target a command works on. */

@@ -47,7 +47,7 @@ export async function findSystemBinaries(env: NodeJS.ProcessEnv = process.env): 
 }
 
 /** The system binaries for `major`, or an error that says what was found instead. */
-export async function verifySystemBinaries(major: number, env: NodeJS.ProcessEnv = process.env): Promise<PostgresBinaries> {
+export async function requireSystemBinaries(major: number, env: NodeJS.ProcessEnv = process.env): Promise<PostgresBinaries> {
   const { found, reasons } = await findSystemBinaries(env);
   if (!found) {
     throw new PgstrapError({

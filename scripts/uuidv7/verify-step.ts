@@ -38,7 +38,7 @@ interface CheckSetup {
  * in a scratch schema), all in one round trip and in a transaction that is rolled back. Errors become
  * failures, not crashes.
  */
-async function checkGenerator(client: pg.Client, generator: string, extractSchema: string, ordered: boolean, batch: number, setup?: CheckSetup): Promise<BatchVerdict> {
+async function verifyGenerator(client: pg.Client, generator: string, extractSchema: string, ordered: boolean, batch: number, setup?: CheckSetup): Promise<BatchVerdict> {
   const prefix = ['BEGIN', ...(setup?.statements ?? [])];
   const checks: PipelinedStatement[] = [{ text: batchSql(generator, extractSchema), values: [batch] }, ...defaultSql(generator).map((text) => ({ text })), { text: DEFAULT_ROWS_SQL }];
   let results: PipelineRow[][];
@@ -64,7 +64,7 @@ async function verifyDatabase(client: pg.Client, database: string, random: Fallb
   const failures: string[] = [];
   const notes: string[] = [];
   // A uuidv7() pgstrap did not record (a team's own) promises nothing: its disorder is reported, not failed.
-  const inUse = await checkGenerator(client, 'uuidv7()', UUIDV7_SCHEMA, strategy !== undefined && promisesOrder(strategy), batch);
+  const inUse = await verifyGenerator(client, 'uuidv7()', UUIDV7_SCHEMA, strategy !== undefined && promisesOrder(strategy), batch);
   notes.push(`${database}: uuidv7() strategy ${described ?? 'not recorded (npm run setup records it)'}; ${inUse.facts.join('; ')}`);
   failures.push(...inUse.failures.map((f) => `${database}: uuidv7(): ${f}`));
   // The fallback, even where it is not in use: a team learns it works on a server without the extension.
@@ -73,7 +73,7 @@ async function verifyDatabase(client: pg.Client, database: string, random: Fallb
   // The configured fallback: the one setup would install if this server lost its extension.
   const schema = `pgstrap_verify_${process.pid}`;
   const install = [`CREATE SCHEMA ${quoteIdent(schema)}`, ...splitStatements(installFallbackSql(schema, random)).map((s) => s.text)];
-  const fallback = await checkGenerator(client, `${quoteIdent(schema)}.uuidv7()`, schema, true, batch, { statements: install, failure: 'installing it failed' });
+  const fallback = await verifyGenerator(client, `${quoteIdent(schema)}.uuidv7()`, schema, true, batch, { statements: install, failure: 'installing it failed' });
   notes.push(`${database}: SQL fallback, ${FALLBACK_RANDOM_WORDS[random]} (installed in a rolled-back transaction): ${fallback.failures.length === 0 ? 'passes the same checks' : 'FAILS'}${fallback.facts.length ? `; ${fallback.facts[0]}` : ''}`);
   failures.push(...fallback.failures.map((f) => `${database}: SQL fallback: ${f}`));
   return { failures, notes };

@@ -6,7 +6,7 @@ import { errorLines, statementFailed } from '../../scripts/migrations/errors.ts'
 import { compareVersions, nextVersion, parseMigrationFileName, slugify } from '../../scripts/migrations/naming.ts';
 import { planMigrations, type AppliedMigration } from '../../scripts/migrations/plan.ts';
 import { lineColumn } from '../../scripts/migrations/position.ts';
-import { verifyResolutions } from '../../scripts/migrations/resolve.ts';
+import { checkResolutions } from '../../scripts/migrations/resolve.ts';
 import { fileToRevert } from '../../scripts/migrations/revert.ts';
 import { parseMigrationSource } from '../../scripts/migrations/source.ts';
 import { PgstrapError } from '../../scripts/shared/errors.ts';
@@ -103,9 +103,9 @@ describe('planMigrations', () => {
 
   it('checks --accept and --retry against the drift', () => {
     const drifted = planMigrations([a], [row({ ...a, checksum: 'old' })]).drifted;
-    expect(verifyResolutions(drifted, { accept: ['1'] })).toBeUndefined();
-    expect(verifyResolutions(drifted, { accept: ['2'] })?.code).toBe('migrate.nothing-to-accept');
-    expect(verifyResolutions(drifted, { retry: ['1'] })?.code).toBe('migrate.nothing-to-retry');
+    expect(checkResolutions(drifted, { accept: ['1'] })).toBeUndefined();
+    expect(checkResolutions(drifted, { accept: ['2'] })?.code).toBe('migrate.nothing-to-accept');
+    expect(checkResolutions(drifted, { retry: ['1'] })?.code).toBe('migrate.nothing-to-retry');
   });
 
   it('reverts the highest applied version only when it has a down section', () => {

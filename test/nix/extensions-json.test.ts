@@ -13,7 +13,7 @@ import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.t
 import { compareNixExtensions, renderNixExtensions, type CatalogueLookup } from '../../scripts/nix/extensions-json.ts';
 import { loadConfig } from '../../scripts/config/load.ts';
 import { SETUP_STEPS } from '../../scripts/pipeline/steps.ts';
-import { checkNixExtensions, nixExtensionsStep, verifyNixExtensions } from '../../scripts/nix/step.ts';
+import { readNixExtensionsCheck, nixExtensionsStep, assertNixExtensionsInSync } from '../../scripts/nix/step.ts';
 import type { RunContext } from '../../scripts/pipeline/step.ts';
 import type { Target } from '../../scripts/server/target.ts';
 import { REPO_ROOT } from '../support/project.ts';
@@ -142,26 +142,26 @@ describe('the nix-extensions setup step', () => {
   it('writes the file once, then reports nothing to do; doctor sees drift and the fix', async () => {
     const cfg = project(true);
     expect(nixExtensionsStep.skip!(ctx(cfg))).toBeUndefined();
-    expect(checkNixExtensions(cfg)).toMatchObject({ ok: false, stale: ['nix/extensions.json does not exist'], fix: 'npm run setup' });
+    expect(readNixExtensionsCheck(cfg)).toMatchObject({ ok: false, stale: ['nix/extensions.json does not exist'], fix: 'npm run setup' });
 
     const first = await nixExtensionsStep.run(ctx(cfg));
     expect(first.changes).toEqual([expect.stringMatching(/^wrote nix\/extensions\.json/)]);
     expect(first.notes).toEqual([expect.stringMatching(/team_ext is not in pgstrap's extension catalogue/)]);
     const file = path.join(cfg.projectDir, 'nix/extensions.json');
     const mtime = fs.statSync(file).mtimeMs;
-    expect(checkNixExtensions(cfg).ok).toBe(true);
+    expect(readNixExtensionsCheck(cfg).ok).toBe(true);
 
     const second = await nixExtensionsStep.run(ctx(cfg));
     expect(second.changes).toEqual([]);
     expect(fs.statSync(file).mtimeMs).toBe(mtime);
 
     const moved = { ...cfg, port: 6000 };
-    const check = checkNixExtensions(moved);
+    const check = readNixExtensionsCheck(moved);
     expect(check.ok).toBe(false);
     expect(check.stale).toEqual([expect.stringMatching(/^shell: .*6000/)]);
     try {
-      verifyNixExtensions(moved);
-      throw new Error('expected verifyNixExtensions to throw');
+      assertNixExtensionsInSync(moved);
+      throw new Error('expected assertNixExtensionsInSync to throw');
     } catch (error) {
       expect(isPgstrapError(error)).toBe(true);
       expect((error as PgstrapError).code).toBe('nix.extensions-stale');
@@ -190,7 +190,7 @@ describe('the nix-extensions setup step', () => {
 describe('the committed nix/extensions.json', () => {
   it('is what `npm run setup` writes for extensions.config.ts (else run npm run setup and commit it)', async () => {
     const repoConfig = await loadConfig({ cwd: REPO_ROOT });
-    const check = checkNixExtensions(repoConfig);
+    const check = readNixExtensionsCheck(repoConfig);
     expect({ missing: check.missing, extra: check.extra, stale: check.stale }, `${check.file} is out of date: run \`${check.fix}\` and commit it`).toEqual({
       missing: [],
       extra: [],

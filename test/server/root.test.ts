@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyEmbeddedBinaries } from '../../scripts/server/embedded.ts';
+import { requireEmbeddedBinaries } from '../../scripts/server/embedded.ts';
 import { placeCluster, reachableBinaries } from '../../scripts/server/placement.ts';
 import { getServerUser, isRoot } from '../../scripts/server/server-user.ts';
 import { Cluster } from '../../scripts/server/cluster.ts';
@@ -57,7 +57,7 @@ describe.skipIf(!root)('as root (needs root; as a normal user pgstrap runs the s
   });
 
   it('stages binaries the server user cannot execute next to the relocated state', async () => {
-    const original = verifyEmbeddedBinaries(17, REPO_ROOT);
+    const original = requireEmbeddedBinaries(17, REPO_ROOT);
     const hidden = path.join(privateHome, 'native');
     fs.cpSync(path.dirname(original.binDir), hidden, { recursive: true, verbatimSymlinks: true });
     const user = (await getServerUser(undefined))!;
