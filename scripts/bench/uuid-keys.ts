@@ -1,7 +1,7 @@
 /**
  * The primary-key benchmark: v4, the uuidv7() strategy in effect, the SQL fallback and pg_uuidv7 (where
  * installed), side by side in one run on one server. Effects only; the SQL text, statistics and the
- * report's shape live in scripts/core/bench/.
+ * report's shape live beside it (sql.ts, model.ts).
  */
 import { type FallbackRandom } from '../config/types.ts';
 import os from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * What the doctor observed, as plain data. scripts/doctor/ gathers it (the only part that touches the
+ * What the doctor observed, as plain data. gather.ts gathers it (the only part of the doctor that touches the
  * machine); the evaluators in this folder turn it into checks, so every verdict is testable without a server.
  */
 import type { EngineChoice, ResolvedConfig, ResolvedExtension } from '../config/types.ts';

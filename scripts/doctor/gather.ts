@@ -1,6 +1,6 @@
 /**
  * The doctor's effects: reads the environment, the config, the cluster's files and the servers, and
- * returns plain facts for scripts/core/doctor/ to judge. Nothing here changes anything.
+ * returns plain facts for the pure checks beside it to judge. Nothing here changes anything.
  *
  * Speed matters (warm doctor under a second, Node start included): the only programs run are engine
  * selection's short probes (through node:child_process, not execa), every connection opens at once, and

@@ -48,7 +48,7 @@ async function runFor(target: Target, database: string, command: readonly string
   // The migrator may echo DATABASE_URL or PGPASSWORD: what pgstrap shows of its output never holds them.
   rememberUrlSecrets(env.DATABASE_URL);
   rememberSecret(env.PGPASSWORD);
-  // execa rather than engines/process.ts's run(): the output must stream into the task list as it comes.
+  // execa rather than server/process.ts's run(): the output must stream into the task list as it comes.
   const child = execa(program!, args, {
     cwd: target.config.projectDir,
     env: { ...env, PGSTRAP_DATABASE: database },

@@ -134,7 +134,7 @@ describe.skipIf(skip !== undefined)(`Debian PostgreSQL 15 with pg_cron and wal2j
     const without = cache.text.split('\n').filter((l) => !l.startsWith('output_plugin_libraries\t')).join('\n');
     fs.writeFileSync(target.layout.serverSettingsCache, JSON.stringify({ identity: cache.identity, text: without }));
     const script = `
-      import { readKnownSettings } from './scripts/engines/binaries.ts';
+      import { readKnownSettings } from './scripts/server/binaries.ts';
       const known = await readKnownSettings(${JSON.stringify(target.binaries)}, ${JSON.stringify(target.layout.serverSettingsCache)});
       console.log(JSON.stringify([known.has('output_plugin_libraries'), known.has('wal_level')]));`;
     const fresh = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT });
