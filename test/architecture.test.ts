@@ -86,6 +86,8 @@ const EFFECTFUL = new Set([
   'server/port.ts',
   'server/process.ts',
   'server/project-lock.ts',
+  'server/read-privileges.ts',
+  'server/read-settings.ts',
   'server/select.ts',
   'server/server-user.ts',
   'server/system.ts',

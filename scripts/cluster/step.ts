@@ -5,7 +5,10 @@ import { socketPath } from '../server/layout.ts';
 import { describeSettingChange, listenSettings, planSettings } from '../server/conf.ts';
 import { describeRetained, settingReasons } from '../extensions/settings.ts';
 
-import { type ManagedTarget } from '../server/target.ts';
+import { maintenanceDatabase, type ManagedTarget } from '../server/target.ts';
+import { readSettingsAndRole } from '../server/read-settings.ts';
+import { describeSettingDrift, planSettingDrift } from '../server/setting-values.ts';
+import type { StepOutcome } from '../pipeline/report.ts';
 import { writePgpass } from '../server/client-env.ts';
 import { withSession, type RunContext, type Step } from '../pipeline/step.ts';
 import { knownSettings, targetSettings, assertSettingsAccepted } from './settings.ts';
@@ -77,11 +80,26 @@ export const initialiseStep: Step = {
   },
 };
 
+/**
+ * On a server pgstrap does not run, settings are compared, never changed: one note names each that differs and the
+ * statement (ALTER DATABASE ... SET, ALTER SYSTEM) or provider setting that changes it.
+ */
+async function compareExternalSettings(ctx: RunContext): Promise<StepOutcome> {
+  const { target, config } = ctx;
+  const databases = target.databases.map((d) => d.name);
+  const { settings, role } = await withSession(ctx, maintenanceDatabase(target), (c) => readSettingsAndRole(c, Object.keys(config.settings), databases));
+  const line = describeSettingDrift(planSettingDrift(config.settings, settings, role, databases));
+  return { notes: line === undefined ? [`settings in effect as configured: ${Object.keys(config.settings).join(', ')}`] : [line] };
+}
+
 export const settingsStep: Step = {
   id: 'settings',
   title: 'Apply server settings',
-  skip: skipExternal,
+  skip(ctx) {
+    return ctx.target.kind === 'external' && Object.keys(ctx.config.settings).length === 0 ? 'external server: no lifecycle, no settings in the config' : undefined;
+  },
   async run(ctx) {
+    if (ctx.target.kind === 'external') return compareExternalSettings(ctx);
     const target = managed(ctx);
     const { cluster } = target;
     const current = cluster.readManagedConf();

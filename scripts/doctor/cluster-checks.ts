@@ -1,10 +1,11 @@
 /** Cluster and Connectivity checks for a managed cluster, and the server-wide preload and settings checks. */
+import { unreadableSetting } from '../server/privileges.ts';
 import { parseLibraryList, PRELOAD_SETTING } from '../server/conf.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import { findExtension } from '../extensions/catalogue.ts';
 import type { ClusterFacts, DoctorFacts, FileFact, ServerFacts } from './facts.ts';
 import { check, type Check, type CheckGroup } from './model.ts';
-import { settingMatches } from './setting-values.ts';
+import { settingMatches } from '../server/setting-values.ts';
 
 /** The command that restarts the cluster, so that settings read only at start take effect. */
 export const RESTART_COMMAND = 'npm run db:stop && npm run db:start';
@@ -118,9 +119,16 @@ function extensionsNeeding(library: string, config: ResolvedConfig): ResolvedCon
 function preloadCheck(server: ServerFacts, desired: Record<string, string>, managedConf: Record<string, string> | undefined, config: ResolvedConfig, group: CheckGroup): Check {
   const id = `${group}.preload`;
   const wanted = parseLibraryList(desired[PRELOAD_SETTING]);
+  if (wanted.length === 0) return check(id, group, 'ok', 'no preload libraries needed');
+  if (server.preloaded === undefined) {
+    // Not readable by this role: unknown, said as such, never guessed.
+    const why = server.role ? unreadableSetting(server.role, PRELOAD_SETTING) : `${PRELOAD_SETTING} is unknown: this role may not read it`;
+    return check(id, group, 'warn', `${why}; the config needs ${wanted.join(', ')} there`, {
+      fix: `Check the provider's parameter group / server parameters lists ${wanted.join(', ')}, or run doctor as a role with pg_read_all_settings`,
+    });
+  }
   const loaded = new Set(server.preloaded);
   const missing = wanted.filter((l) => !loaded.has(l));
-  if (wanted.length === 0) return check(id, group, 'ok', 'no preload libraries needed');
   if (missing.length === 0) return check(id, group, 'ok', `preloaded: ${wanted.join(', ')}`);
   // A library wanted only by optional extensions is a warning; the config's own setting or a required extension fails.
   const required = missing.some((l) => {

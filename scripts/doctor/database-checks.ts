@@ -11,6 +11,8 @@ import { FALLBACK_RANDOM_WORDS, FAST_RANDOM_CAVEAT } from '../uuidv7/sql.ts';
 import { chooseStrategy, type Uuidv7Choice } from '../uuidv7/strategy.ts';
 import type { CronFact, CronJobFact, DatabaseFacts, MigrationFact, ServerFacts, Uuidv7Fact } from './facts.ts';
 import { check, databaseGroup, type Check } from './model.ts';
+import { describeReadOnly, type RoleFacts } from '../server/privileges.ts';
+import { planSettingDrift } from '../server/setting-values.ts';
 
 /** RFC 9562: version nibble 7, variant bits 10. */
 export function isUuidv7(text: string): boolean {
@@ -191,6 +193,44 @@ export function databaseChecks(
   });
 }
 
+/** What the URL's role is and may do there, and whether the server takes writes from it. */
+function roleChecks(role: RoleFacts): Check[] {
+  const rights = role.superuser
+    ? 'superuser'
+    : role.providerAdmin.length > 0
+      ? `not superuser, member of ${role.providerAdmin.join(', ')} (a provider's extension-admin role: treated as superuser for CREATE EXTENSION)`
+      : [
+          'not superuser',
+          role.createOn.length > 0 ? `CREATE on ${role.createOn.join(', ')}: may create trusted extensions only` : 'no CREATE on the managed databases: may create no extension',
+          ...(role.readAllSettings ? [] : ['may not read superuser-only settings such as shared_preload_libraries (no pg_read_all_settings)']),
+        ].join('; ');
+  const checks = [check('external.role', 'external', 'ok', `role ${role.role}: ${rights}`)];
+  const readOnly = describeReadOnly(role);
+  if (readOnly !== undefined) {
+    checks.push(
+      check('external.writable', 'external', 'warn', `read-only: ${readOnly}`, {
+        details: ['setup and migrate refuse to run here before changing anything; doctor, verify and migrate:status work read-only'],
+        fix: role.inRecovery ? 'Point setup and migrate at the primary' : `Run setup and migrate as a role that may write (ALTER ROLE ${role.role} SET default_transaction_read_only = off)`,
+      }),
+    );
+  }
+  return checks;
+}
+
+/** The config's settings against the server's, each difference with the statement or provider setting that changes it. */
+export function externalSettingsCheck(server: ServerFacts, config: ResolvedConfig, databases: readonly string[]): Check {
+  const id = 'external.settings';
+  const names = Object.keys(config.settings);
+  if (names.length === 0) return check(id, 'external', 'ok', 'no settings in the config');
+  if (!server.role) return check(id, 'external', 'warn', 'the server\'s settings could not be read');
+  const drifts = planSettingDrift(config.settings, server.settings, server.role, databases);
+  if (drifts.length === 0) return check(id, 'external', 'ok', `in effect as configured: ${names.join(', ')}`);
+  return check(id, 'external', 'warn', `${drifts.length} of ${names.length} setting${names.length === 1 ? '' : 's'} differ from the config: ${drifts.map((d) => d.name).join(', ')}`, {
+    details: drifts.map((d) => d.message),
+    fix: 'Change each as its line says (pgstrap changes no setting of a server it does not run), or change the config',
+  });
+}
+
 /** Reachability, version, missing extensions and the uuidv7() path of an external server. */
 export function externalChecks(server: ServerFacts, config: ResolvedConfig, declared: readonly ResolvedExtension[]): Check[] {
   if (!server.connection.ok) {
@@ -201,6 +241,15 @@ export function externalChecks(server: ServerFacts, config: ResolvedConfig, decl
     ];
   }
   const checks = [check('external.reachable', 'external', 'ok', `reachable: ${server.connection.where}`)];
+  if (server.connection.readError !== undefined) {
+    checks.push(
+      check('external.read', 'external', 'fail', `reached, but reading the server's state failed: ${server.connection.readError}`, {
+        fix: 'Run doctor as a role that may read the catalogs (the database owner), or report this output',
+      }),
+    );
+    return checks;
+  }
+  if (server.role) checks.push(...roleChecks(server.role));
   const major = server.versionNum === undefined ? undefined : Math.floor(server.versionNum / 10000);
   checks.push(
     major === config.postgresMajor

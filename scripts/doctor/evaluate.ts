@@ -1,7 +1,7 @@
 /** Turns a doctor run's facts into its checks, in display order. */
 import { desiredSettings } from '../extensions/settings.ts';
 import { externalPreloadCheck, managedChecks } from './cluster-checks.ts';
-import { databaseChecks, externalChecks } from './database-checks.ts';
+import { databaseChecks, externalChecks, externalSettingsCheck } from './database-checks.ts';
 import type { DoctorFacts } from './facts.ts';
 import type { Check } from './model.ts';
 import { toolchainChecks } from './toolchain-checks.ts';
@@ -23,10 +23,11 @@ export function evaluateDoctor(facts: DoctorFacts): { checks: Check[]; skipped: 
   if (external) {
     if (facts.server) {
       checks.push(...externalChecks(facts.server, config, facts.declared));
-      if (facts.server.connection.ok) {
+      if (facts.server.connection.ok && facts.server.connection.readError === undefined) {
         // Only extensions the server offers can be preloaded there; the others fail their own check.
         const offered = facts.server.extensions?.available ?? new Map<string, string>();
         checks.push(externalPreloadCheck(facts.server, desiredSettings(config, (n) => offered.has(n)), config));
+        checks.push(externalSettingsCheck(facts.server, config, facts.databases.map((d) => d.name)));
       }
     }
   } else {

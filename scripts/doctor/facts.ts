@@ -10,6 +10,8 @@ import type { PostgresBinaries } from '../server/binaries.ts';
 import type { ClusterStatus } from '../server/cluster.ts';
 import type { FallbackRandom } from '../config/types.ts';
 import type { Uuidv7Strategy } from '../uuidv7/strategy.ts';
+import type { RoleFacts } from '../server/privileges.ts';
+import type { ServerSetting } from '../server/setting-values.ts';
 
 /** An error met while gathering, kept as data (a PgstrapError's fields, or a foreign error's message). */
 export interface ErrorFact {
@@ -68,25 +70,22 @@ export interface ConnectionFact {
   error: string | undefined;
   /** SQLSTATE of the error, when the server sent one (28P01: bad password, 3D000: no such database). */
   sqlState: string | undefined;
+  /** Connected, but a question failed (ok stays true: the server was reached). */
+  readError?: string | undefined;
 }
 
 /** One server setting as the running server has it. */
-export interface ServerSetting {
-  name: string;
-  /** pg_settings.setting (raw units), or current_setting() for custom settings. */
-  setting: string | undefined;
-  unit: string | undefined;
-  vartype: string | undefined;
-  pendingRestart: boolean;
-}
+export type { ServerSetting };
 
 /** What the maintenance connection learnt about the server. */
 export interface ServerFacts {
   connection: ConnectionFact;
   version: string | undefined;
   versionNum: number | undefined;
-  /** SHOW shared_preload_libraries, split. */
-  preloaded: string[];
+  /** SHOW shared_preload_libraries, split; undefined when the role may not read it (no pg_read_all_settings). */
+  preloaded: string[] | undefined;
+  /** The connected role and what it may do. */
+  role?: RoleFacts | undefined;
   /** The settings the config asks for, as in effect. */
   settings: ServerSetting[];
   /** What the extension planner needs to know about the server (available, versions, settings, plugins). */

@@ -32,6 +32,7 @@ import { describeTarget, queryPipeline, withClient, type ConnectionTarget } from
 import { readInstalledExtensions, readServerFacts } from '../extensions/server.ts';
 import { readStrategyAndFallback } from '../uuidv7/read.ts';
 import { readCronJobs } from './read-cron.ts';
+import { settingsStatement, toServerSettings } from '../server/read-settings.ts';
 import { UUIDV7_SCHEMA } from '../uuidv7/strategy.ts';
 import type { PostgresBinaries } from '../server/binaries.ts';
 import { tailFile } from '../server/cluster.ts';
@@ -139,43 +140,36 @@ async function probe<T>(target: ConnectionTarget, fn: (client: pg.Client) => Pro
     return { connection: { ok: true, where, error: undefined, sqlState: undefined }, value };
   } catch (error) {
     // withClient wraps a failed connect in a PgstrapError; a failed query arrives as pg's own error.
-    const pgError = (isPgstrapError(error) ? error.cause : error) as { code?: unknown; message?: string } | undefined;
+    const connectFailed = isPgstrapError(error) && error.code.startsWith('db.');
+    const pgError = (connectFailed ? error.cause : error) as { code?: unknown; message?: string } | undefined;
     const sqlState = typeof pgError?.code === 'string' && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
+    // Connected, then a question failed: the server was reached, and what could not be read is said as such.
+    if (!connectFailed) return { connection: { ok: true, where, error: undefined, sqlState, readError: pgError?.message ?? messageOf(error) }, value: undefined };
     return { connection: { ok: false, where, error: pgError?.message ?? messageOf(error), sqlState }, value: undefined };
   }
 }
 
-/** The settings the config asks for, as the server has them in effect. */
-const SERVER_SETTINGS = 'SELECT name, setting, unit, vartype, pending_restart FROM pg_settings WHERE lower(name) = ANY($1::text[])';
+/** shared_preload_libraries, or null where the role may not read it (current_setting() would fail). */
+const PRELOADS = "SELECT CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE') THEN current_setting('shared_preload_libraries') END AS spl";
 
 async function serverFacts(target: Target, settingNames: string[], declared: ResolvedExtension[]): Promise<ServerFacts> {
   const { connection, value } = await probe(connectionFor(target, maintenanceDatabase(target)), async (client) => {
-    // One round trip for the preloads and the settings, one for the planner's facts and the version.
-    const [head, settings] = await queryPipeline(client, [
-      { text: "SELECT current_setting('shared_preload_libraries') AS spl" },
-      { text: SERVER_SETTINGS, values: [settingNames.map((n) => n.toLowerCase())] },
-    ]);
+    // One round trip for the preloads and the settings, one for the planner's facts, the version and the role.
+    const [head, settings] = await queryPipeline(client, [{ text: PRELOADS }, settingsStatement(settingNames)]);
     // The maintenance client for every question, output plugins' slots too: one connection per database.
     const extensions = await readServerFacts(target, declared, (_database, fn) => fn(client));
-    return {
-      spl: head![0]!.spl as string,
-      settings: settings as Array<{ name: string; setting: string; unit: string | null; vartype: string; pending_restart: boolean }>,
-      extensions,
-    };
+    return { spl: head![0]!.spl as string | null, settings: toServerSettings(settingNames, settings!), extensions };
   });
-  const byName = new Map(value?.settings.map((s) => [s.name.toLowerCase(), s]) ?? []);
-  const settings: ServerSetting[] = settingNames.map((name) => {
-    const row = byName.get(name.toLowerCase());
-    return { name, setting: row?.setting, unit: row?.unit ?? undefined, vartype: row?.vartype, pendingRestart: row?.pending_restart ?? false };
-  });
+  const settings: ServerSetting[] = value?.settings ?? settingNames.map((name) => ({ name, setting: undefined, unit: undefined, vartype: undefined, pendingRestart: false }));
   const extensions = value?.extensions;
   return {
     connection,
     version: extensions?.version,
     versionNum: extensions?.versionNum,
-    preloaded: parseLibraryList(value?.spl),
+    preloaded: value?.spl === null ? undefined : parseLibraryList(value?.spl),
     settings,
     extensions,
+    role: extensions?.role,
   };
 }
 

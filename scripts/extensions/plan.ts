@@ -7,6 +7,7 @@ import { OUTPUT_PLUGIN_SETTING, parseLibraryList, PRELOAD_SETTING } from '../ser
 import type { ResolvedExtension, ServerKind } from '../config/types.ts';
 import { quoteIdent, quoteLiteral } from '../shared/identifiers.ts';
 import { findExtension, type CatalogueEntry } from './catalogue.ts';
+import { checkCreateExtension, unreadableSetting, type RoleFacts } from '../server/privileges.ts';
 
 /** What the server offers, server-wide. */
 export interface ServerExtensionFacts {
@@ -24,6 +25,12 @@ export interface ServerExtensionFacts {
   settings: Readonly<Record<string, string | undefined>>;
   /** Output plugins checked with a logical slot: name -> undefined when it works, else why not. */
   outputPlugins: ReadonlyMap<string, string | undefined>;
+  /** Of `settings`, those the role may not read (their value is unknown, not empty); none when not read. */
+  unreadable?: ReadonlySet<string> | undefined;
+  /** Whether the version CREATE EXTENSION would make is trusted (pg_available_extension_versions); unknown when absent. */
+  trusted?: ReadonlyMap<string, boolean> | undefined;
+  /** The connected role and what it may do; absent for a project-local cluster (its superuser). */
+  role?: RoleFacts | undefined;
 }
 
 /** What one database has. */
@@ -47,6 +54,8 @@ export interface MissingExtension {
   reason: string;
   /** How to get it. */
   fix: string;
+  /** 'privilege': the server has it, but the role may not create it; else it is not available. */
+  cause?: 'privilege' | undefined;
 }
 
 /** A pinned version older than the one a database has: ALTER EXTENSION cannot go back (extensions ship upgrade scripts). */
@@ -177,14 +186,16 @@ function whyMissing(ext: ResolvedExtension, entry: CatalogueEntry | undefined, s
     if (!server.available.has(dep)) return `${ext.name} needs ${dep}, which is not available ${on}`;
   }
   const restart = server.kind === 'external' ? 'pgstrap changes no setting of an external server: set it there and restart the server' : 'run `npm run setup` again to write it and restart';
-  if (entry.preload !== undefined && !parseLibraryList(server.settings[PRELOAD_SETTING]).includes(entry.preload)) {
+  // A setting the role may not read is unknown, not wrong: the plan goes on, and a note says so.
+  const known = (name: string) => !server.unreadable?.has(name);
+  if (entry.preload !== undefined && known(PRELOAD_SETTING) && !parseLibraryList(server.settings[PRELOAD_SETTING]).includes(entry.preload)) {
     return `${ext.name} must be in shared_preload_libraries ${on} (it is "${server.settings[PRELOAD_SETTING] ?? ''}"); ${restart}`;
   }
   for (const [name, value] of Object.entries(entry.settings)) {
-    if (server.settings[name] !== value) return `${ext.name} needs ${name} = '${value}' ${on} (it is "${server.settings[name] ?? ''}"); ${restart}`;
+    if (known(name) && server.settings[name] !== value) return `${ext.name} needs ${name} = '${value}' ${on} (it is "${server.settings[name] ?? ''}"); ${restart}`;
   }
   const single = entry.singleDatabaseSetting;
-  if (single !== undefined && server.settings[single] !== database) {
+  if (single !== undefined && known(single) && server.settings[single] !== database) {
     return `${ext.name} works in one database per cluster and ${single} is "${server.settings[single] ?? ''}", not "${database}"; ${restart}`;
   }
   return undefined;
@@ -216,12 +227,23 @@ export function planExtensions(
         continue;
       }
       const why = whyMissing(ext, entry, server, database);
-      if (why !== undefined) {
-        const { reason, fix = fixFor(ext.name, entry, server, ext.required) } = typeof why === 'string' ? { reason: why } : why;
+      // Available is not creatable: the role must be allowed to create it (a slot is no CREATE EXTENSION).
+      const permission = why === undefined && !have && entry?.kind !== 'output-plugin' && server.role ? checkCreateExtension(server.role, ext.name, server.trusted?.get(ext.name), database) : undefined;
+      const refusal = why ?? (permission && !permission.ok ? { reason: permission.reason, fix: permission.fix, cause: 'privilege' as const } : undefined);
+      if (refusal !== undefined) {
+        const { reason, fix = fixFor(ext.name, entry, server, ext.required), cause } = typeof refusal === 'string' ? { reason: refusal, cause: undefined } : { cause: undefined, ...refusal };
         const known = missing.get(ext.name);
         if (known) known.databases.push(database);
-        else missing.set(ext.name, { name: ext.name, required: ext.required, databases: [database], reason, fix });
+        else missing.set(ext.name, { name: ext.name, required: ext.required, databases: [database], reason, fix, ...(cause ? { cause } : {}) });
         continue;
+      }
+      if (permission?.ok && server.role?.providerAdmin.length && !server.role.superuser && server.trusted?.get(ext.name) === false) {
+        notes.push(`${database}: ${ext.name} is not trusted; role ${server.role.role} is a ${permission.via}`);
+      }
+      for (const setting of [entry?.preload !== undefined ? PRELOAD_SETTING : undefined, ...Object.keys(entry?.settings ?? {})]) {
+        if (setting !== undefined && server.unreadable?.has(setting) && server.role && !notes.some((n) => n.startsWith(`${ext.name} needs ${setting}`))) {
+          notes.push(`${ext.name} needs ${setting} set on the server; ${unreadableSetting(server.role, setting)}, so pgstrap cannot check it`);
+        }
       }
       if (entry?.kind === 'output-plugin') continue; // Checked with a slot; nothing to create.
       if (have) actions.push({ kind: 'update', name: ext.name, from: have.version, to: ext.version! });

@@ -4,6 +4,8 @@ import type { ResolvedExtension } from '../config/types.ts';
 import { messageOf } from '../shared/errors.ts';
 import { queryPipeline, SERVER_VERSION, toServerVersion, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
 import { describeEngine, maintenanceDatabase, type Target } from '../server/target.ts';
+import { roleStatement, toRoleFacts } from '../server/read-privileges.ts';
+import type { RoleFacts } from '../server/privileges.ts';
 import { findExtension } from './catalogue.ts';
 import { neededSettingNames, type ServerExtensionFacts } from './plan.ts';
 
@@ -12,11 +14,23 @@ export interface ServerExtensionState {
   available: Map<string, string>;
   versions: Map<string, string[]>;
   settings: Record<string, string | undefined>;
+  /** Settings the role may not read (superuser-only ones, without pg_read_all_settings): their value is unknown. */
+  unreadable: string[];
+  /** Whether the version CREATE EXTENSION would make (pinned, else default) is trusted, per declared name the server has. */
+  trusted: Map<string, boolean>;
 }
 
 const AVAILABLE_SQL = 'SELECT name, default_version FROM pg_available_extensions';
-const VERSIONS_SQL = 'SELECT name, version FROM pg_available_extension_versions WHERE name = ANY($1::text[])';
-const SETTINGS_SQL = 'SELECT name, current_setting(name, true) AS value FROM unnest($1::text[]) AS name';
+const VERSIONS_SQL = 'SELECT name, version, trusted FROM pg_available_extension_versions WHERE name = ANY($1::text[])';
+/**
+ * Each setting's value where the role may read it. pg_settings hides a superuser-only setting (shared_preload_libraries)
+ * from a role without pg_read_all_settings, and current_setting() would fail on it: such a name is reported hidden
+ * instead of read. Names with a dot are extensions' own settings (placeholders until loaded), never hidden.
+ */
+const SETTINGS_SQL = `SELECT n AS name, CASE WHEN r.readable THEN current_setting(n, true) END AS value, NOT r.readable AS hidden
+  FROM unnest($1::text[]) AS n
+  CROSS JOIN LATERAL (SELECT pg_has_role('pg_read_all_settings', 'USAGE') OR position('.' in n) > 0
+                          OR EXISTS (SELECT 1 FROM pg_settings s WHERE lower(s.name) = lower(n)) AS readable) r`;
 
 /**
  * The available extensions, the versions of `pinned` and the values of `settingNames`, after `first`
@@ -24,24 +38,38 @@ const SETTINGS_SQL = 'SELECT name, current_setting(name, true) AS value FROM unn
  */
 export async function readServerExtensionState(
   client: pg.Client,
-  pinned: readonly string[],
+  declared: ReadonlyArray<{ name: string; version?: string | undefined }>,
   settingNames: readonly string[],
   first: readonly PipelinedStatement[] = [],
 ): Promise<ServerExtensionState & { first: PipelineRow[][] }> {
   const results = await queryPipeline(client, [
     ...first,
     { text: AVAILABLE_SQL },
-    { text: VERSIONS_SQL, values: [pinned] },
+    { text: VERSIONS_SQL, values: [declared.map((e) => e.name)] },
     { text: SETTINGS_SQL, values: [settingNames] },
   ]);
-  const [available, versions, settings] = results.slice(first.length) as [PipelineRow[], PipelineRow[], PipelineRow[]];
+  const [availableRows, versions, settings] = results.slice(first.length) as [PipelineRow[], PipelineRow[], PipelineRow[]];
+  const available = new Map((availableRows as Array<{ name: string; default_version: string }>).map((r) => [r.name, r.default_version]));
   const versionMap = new Map<string, string[]>();
-  for (const r of versions as Array<{ name: string; version: string }>) versionMap.set(r.name, [...(versionMap.get(r.name) ?? []), r.version]);
+  const trustedOf = new Map<string, boolean>();
+  for (const r of versions as Array<{ name: string; version: string; trusted: boolean }>) {
+    versionMap.set(r.name, [...(versionMap.get(r.name) ?? []), r.version]);
+    trustedOf.set(`${r.name}@${r.version}`, r.trusted);
+  }
+  const trusted = new Map<string, boolean>();
+  for (const ext of declared) {
+    const value = trustedOf.get(`${ext.name}@${ext.version ?? available.get(ext.name)}`);
+    if (value !== undefined) trusted.set(ext.name, value);
+  }
+  const settingRows = settings as Array<{ name: string; value: string | null; hidden: boolean }>;
   return {
     first: results.slice(0, first.length),
-    available: new Map((available as Array<{ name: string; default_version: string }>).map((r) => [r.name, r.default_version])),
-    versions: versionMap,
-    settings: Object.fromEntries((settings as Array<{ name: string; value: string | null }>).map((r) => [r.name, r.value ?? undefined])),
+    available,
+    // Only pinned extensions' versions are the planner's business.
+    versions: new Map([...versionMap].filter(([name]) => declared.some((e) => e.name === name && e.version !== undefined))),
+    settings: Object.fromEntries(settingRows.map((r) => [r.name, r.value ?? undefined])),
+    unreadable: settingRows.filter((r) => r.hidden).map((r) => r.name),
+    trusted,
   };
 }
 
@@ -85,10 +113,11 @@ export async function readServerFacts(
   declared: readonly ResolvedExtension[],
   on: OnDatabase,
   slotDatabase: (ext: ResolvedExtension) => string = (ext) => ext.databases[0]!,
-): Promise<ServerExtensionFacts & { version: string; versionNum: number }> {
-  const pinned = declared.filter((e) => e.version !== undefined).map((e) => e.name);
-  const state = await on(maintenanceDatabase(target), (client) => readServerExtensionState(client, pinned, neededSettingNames(declared), [SERVER_VERSION]));
+): Promise<ServerExtensionFacts & { version: string; versionNum: number; role: RoleFacts }> {
+  const databases = target.databases.map((d) => d.name);
+  const state = await on(maintenanceDatabase(target), (client) => readServerExtensionState(client, declared, neededSettingNames(declared), [SERVER_VERSION, roleStatement(databases)]));
   const { version, versionNum, major } = toServerVersion(state.first[0]!);
+  const role = toRoleFacts(state.first[1]!);
   const outputPlugins = new Map<string, string | undefined>();
   for (const ext of declared.filter((e) => findExtension(e.name)?.kind === 'output-plugin')) {
     const wal = state.settings.wal_level;
@@ -99,5 +128,6 @@ export async function readServerFacts(
     outputPlugins.set(ext.name, await on(slotDatabase(ext), (c) => probeOutputPlugin(c, ext.name)));
   }
   const label = target.kind === 'external' ? `${describeEngine(target)} (PostgreSQL ${version})` : describeEngine(target);
-  return { kind: target.kind, label, major, available: state.available, versions: state.versions, settings: state.settings, outputPlugins, version, versionNum };
+  const { available, versions, settings, unreadable, trusted } = state;
+  return { kind: target.kind, label, major, available, versions, settings, unreadable: new Set(unreadable), trusted, role, outputPlugins, version, versionNum };
 }

@@ -3,7 +3,7 @@
  * change when a required one is missing, then applies each database's changes in one transaction.
  */
 import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
-import { ExitCode, partialFailure, PgstrapError } from '../shared/errors.ts';
+import { ExitCode, messageOf, partialFailure, PgstrapError } from '../shared/errors.ts';
 import { findExtension } from './catalogue.ts';
 import {
   describeDowngrade,
@@ -53,16 +53,26 @@ async function readInstalledFacts(target: ManagedTarget, config: ResolvedConfig)
   };
 }
 
-/** The error that stops setup when required extensions are missing. */
-function missingError(missing: MissingExtension[], label: string): PgstrapError {
+/** The error that stops setup when required extensions are missing, or (cause 'privilege') the role may not create them. */
+function missingError(missing: MissingExtension[], label: string, role: string | undefined): PgstrapError {
   const names = missing.map((m) => m.name).join(', ');
+  const privilege = missing.every((m) => m.cause === 'privilege');
   return new PgstrapError({
-    code: 'extension.missing',
-    message: `required extension${missing.length === 1 ? '' : 's'} ${names} not available on ${label}`,
+    code: privilege ? 'extension.not-permitted' : 'extension.missing',
+    message: privilege
+      ? `required extension${missing.length === 1 ? '' : 's'} ${names} cannot be created by role ${role} on ${label}: ${missing.length === 1 ? missing[0]!.reason : 'see each below'}`
+      : `required extension${missing.length === 1 ? '' : 's'} ${names} not available on ${label}`,
     details: missing.flatMap((m) => [`${m.name} (${m.databases.join(', ')}): ${m.reason}`, `  fix: ${m.fix}`]),
     remedy: missing.length === 1 ? missing[0]!.fix : 'Apply the fix under each extension above.',
     exit: ExitCode.environment,
   });
+}
+
+/** For a server's refusal for want of a privilege (42501), what is needed; '' for any other error. */
+function describePrivilegeRefusal(error: unknown, name: string, role: string | undefined): string {
+  if ((error as { code?: unknown }).code !== '42501') return '';
+  const what = name ? `${name} needs` : 'That needs';
+  return `. ${what} a role with CREATE privilege on the database and, for an untrusted extension, superuser or the provider's extension-admin role (rds_superuser, azure_pg_admin, cloudsqlsuperuser)${role ? `; role ${role} has not` : ''}`;
 }
 
 /** A warning line for a missing optional extension: what, why, how to get it. */
@@ -99,7 +109,7 @@ export const extensionsCheckStep: Step = {
           await readServerFacts(target, declared, onSessions(ctx), () => maintenanceDatabase(target))
         : await readInstalledFacts(target, config);
     const plan = planExtensions(declared, server, target.databases.map((d) => ({ database: d.name, installed: new Map() })));
-    if (plan.missing.length > 0) throw missingError(plan.missing, server.label);
+    if (plan.missing.length > 0) throw missingError(plan.missing, server.label, server.role?.role);
     return { notes: [`${declared.map((e) => e.name).join(', ')}: provided by ${server.label}`] };
   },
 };
@@ -120,7 +130,7 @@ export const extensionsStep: Step = {
     if (server === undefined) return { notes: undeclared, ...(undeclared.length > 0 ? { status: 'warning' as const } : {}) };
     const plan = planExtensions(declared, server, databases);
     const required = plan.missing.filter((m) => m.required);
-    if (required.length > 0) throw missingError(required, server.label);
+    if (required.length > 0) throw missingError(required, server.label, server.role?.role);
     if (plan.downgrades.length > 0) {
       throw new PgstrapError({
         code: 'extension.downgrade',
@@ -133,15 +143,35 @@ export const extensionsStep: Step = {
     const optional = plan.missing.filter((m) => !m.required);
 
     const changes: string[] = [];
+    const failedOptional: string[] = [];
     for (const { database, actions } of plan.databases) {
       if (actions.length === 0) continue;
-      const lines = actions.map((a) => describeExtensionAction(database, a));
-      for (const line of lines) ctx.log(line);
+      const done: string[] = [];
+      const failed: string[] = [];
       try {
-        // One transaction per database: it gets all of its extensions or none.
+        // One transaction per database: it gets all of its required extensions or none; an optional one that
+        // the server refuses anyway is rolled back to its savepoint alone, a warning that takes nothing else down.
         await withSession(ctx, database, (client) =>
           withTransaction(client, async () => {
-            for (const sql of actions.flatMap(extensionActionSql)) await client.query(sql);
+            for (const action of actions) {
+              const line = describeExtensionAction(database, action);
+              ctx.log(line);
+              const optionalHere = !declared.some((e) => e.name === action.name && e.required && e.databases.includes(database));
+              if (!optionalHere) {
+                for (const sql of extensionActionSql(action)) await client.query(sql);
+                done.push(line);
+                continue;
+              }
+              await client.query('SAVEPOINT pgstrap_extension');
+              try {
+                for (const sql of extensionActionSql(action)) await client.query(sql);
+                await client.query('RELEASE SAVEPOINT pgstrap_extension');
+                done.push(line);
+              } catch (error) {
+                await client.query('ROLLBACK TO SAVEPOINT pgstrap_extension');
+                failed.push(`optional extension ${action.name} skipped in ${database}: the server refused it: ${messageOf(error)}${describePrivilegeRefusal(error, action.name, server.role?.role)}`);
+              }
+            }
           }),
         );
       } catch (error) {
@@ -150,13 +180,15 @@ export const extensionsStep: Step = {
           what: 'enabling extensions',
           database,
           done: changes,
-          remedy: 'Fix the cause above and run `npm run setup` again; it continues from what is done.',
+          remedy: `${describePrivilegeRefusal(error, '', server.role?.role).slice(2) || 'Fix the cause above'}. Then run \`npm run setup\` again; it continues from what is done.`,
           cause: error,
         });
       }
-      changes.push(...lines);
+      changes.push(...done);
+      failedOptional.push(...failed);
     }
-    const notes = [...optional.map(missingNote), ...plan.notes, ...undeclared];
-    return { changes, notes, ...(optional.length > 0 || undeclared.length > 0 ? { status: 'warning' as const } : {}) };
+    const notes = [...optional.map(missingNote), ...failedOptional, ...plan.notes, ...undeclared];
+    const warn = optional.length > 0 || failedOptional.length > 0 || undeclared.length > 0;
+    return { changes, notes, ...(warn ? { status: 'warning' as const } : {}) };
   },
 };

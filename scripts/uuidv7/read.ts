@@ -66,9 +66,15 @@ export async function readUuidv7State(client: pg.Client, schema: string): Promis
   };
 }
 
-/** The recorded strategy, and which of pgstrap's SQL fallbacks `<schema>.uuidv7()` is (undefined when it is not one), in one round trip. */
-export async function readStrategyAndFallback(client: pg.Client, schema: string): Promise<{ strategy: Uuidv7Strategy | undefined; fallbackRandom: FallbackRandom | undefined }> {
-  const { rows, strategy } = await withRecordedStrategy(client, [functionStatement(schema, 'uuidv7', '')]);
+/**
+ * The recorded strategy, which of pgstrap's SQL fallbacks `<schema>.uuidv7()` is (undefined when it is not one),
+ * and whether a transaction here is read-only (a standby, default_transaction_read_only), in one round trip.
+ */
+export async function readStrategyAndFallback(
+  client: pg.Client,
+  schema: string,
+): Promise<{ strategy: Uuidv7Strategy | undefined; fallbackRandom: FallbackRandom | undefined; readOnly: boolean }> {
+  const { rows, strategy } = await withRecordedStrategy(client, [functionStatement(schema, 'uuidv7', ''), { text: "SELECT current_setting('transaction_read_only') = 'on' AS read_only" }]);
   const fn = toFunctionState(rows[0]!);
-  return { strategy, fallbackRandom: fn ? fallbackRandomOf(fn.source) : undefined };
+  return { strategy, fallbackRandom: fn ? fallbackRandomOf(fn.source) : undefined, readOnly: rows[1]![0]!.read_only === true };
 }

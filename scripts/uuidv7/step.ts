@@ -1,6 +1,8 @@
 /** Gives every managed database a uuidv7(): native on 18+, a pg_uuidv7 wrapper, or the SQL fallback. */
-import { partialFailure } from '../shared/errors.ts';
-import { FAST_RANDOM_CAVEAT, RECORD_STRATEGY_SQL } from './sql.ts';
+import { ExitCode, partialFailure, PgstrapError } from '../shared/errors.ts';
+import { FAST_RANDOM_CAVEAT, RECORD_STRATEGY_SQL, STATE_SCHEMA } from './sql.ts';
+import { missingCreateRights } from '../server/privileges.ts';
+import { readCreateRights } from '../server/read-privileges.ts';
 import { planUuidv7, UUIDV7_SCHEMA } from './strategy.ts';
 import { withTransaction } from '../server/connection.ts';
 import { readUuidv7State } from './read.ts';
@@ -25,6 +27,19 @@ export const uuidv7Step: Step = {
         if (plan.statements.length === 0 && !plan.record) {
           if (plan.managed) notes.push(`${db.name}: uuidv7() strategy ${plan.description}`);
           return;
+        }
+        // Asked before trying, only when there is something to do: what the role lacks, with the GRANT that gives it.
+        const newSchema = state.recorded === undefined ? STATE_SCHEMA : undefined;
+        const functions = plan.strategy !== 'native';
+        const lacking = functions || newSchema !== undefined ? missingCreateRights(await readCreateRights(client, UUIDV7_SCHEMA), { functions, newSchema }) : [];
+        if (lacking.length > 0) {
+          throw new PgstrapError({
+            code: 'uuidv7.not-permitted',
+            message: `${db.name}: cannot provide uuidv7() (${plan.strategy}): the role lacks ${lacking.map((l) => l.lacks).join(', and ')}`,
+            details: changes.length > 0 ? ['already done (committed):', ...changes.map((c) => `  ${c}`)] : [],
+            remedy: `As the database's owner: ${lacking.map((l) => l.grant).join('; ')}. Then run \`npm run setup\` again.`,
+            exit: ExitCode.database,
+          });
         }
         for (const line of plan.changes) ctx.log(`${db.name}: ${line}`);
         // All or nothing per database: a failure leaves its previous uuidv7() in place.

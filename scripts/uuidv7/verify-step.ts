@@ -38,9 +38,11 @@ interface CheckSetup {
  * in a scratch schema), all in one round trip and in a transaction that is rolled back. Errors become
  * failures, not crashes.
  */
-async function verifyGenerator(client: pg.Client, generator: string, extractSchema: string, ordered: boolean, batch: number, setup?: CheckSetup): Promise<BatchVerdict> {
+async function verifyGenerator(client: pg.Client, generator: string, extractSchema: string, ordered: boolean, batch: number, setup?: CheckSetup, readOnly = false): Promise<BatchVerdict> {
   const prefix = ['BEGIN', ...(setup?.statements ?? [])];
-  const checks: PipelinedStatement[] = [{ text: batchSql(generator, extractSchema), values: [batch] }, ...defaultSql(generator).map((text) => ({ text })), { text: DEFAULT_ROWS_SQL }];
+  // The key-default tables are writes (temporary tables, rolled back): a read-only server gets the SELECT of ids alone.
+  const tables = readOnly ? [] : [...defaultSql(generator).map((text) => ({ text })), { text: DEFAULT_ROWS_SQL }];
+  const checks: PipelinedStatement[] = [{ text: batchSql(generator, extractSchema), values: [batch] }, ...tables];
   let results: PipelineRow[][];
   try {
     results = await queryPipelineInTransaction(client, [...prefix.map((text) => ({ text })), ...checks, { text: 'ROLLBACK' }]);
@@ -51,6 +53,7 @@ async function verifyGenerator(client: pg.Client, generator: string, extractSche
     return { failures: [`${generator} failed: ${message}`], facts: [] };
   }
   const verdict = judgeBatch(toBatchResult(results[prefix.length]![0]!), batch, ordered);
+  if (readOnly) return verdict;
   const inserted = Number(results[prefix.length + checks.length - 1]![0]!.n);
   if (inserted !== DEFAULT_ROWS) verdict.failures.push(`tables with DEFAULT ${generator} took ${inserted} of ${DEFAULT_ROWS} rows`);
   else verdict.facts.push(`DEFAULT ${generator} and DEFAULT COALESCE(${generator}, gen_random_uuid()) take rows`);
@@ -59,14 +62,20 @@ async function verifyGenerator(client: pg.Client, generator: string, extractSche
 
 /** The verdicts for one database: the strategy in effect, then the fallback. */
 async function verifyDatabase(client: pg.Client, database: string, random: FallbackRandom, batch: number): Promise<{ failures: string[]; notes: string[] }> {
-  const { strategy, fallbackRandom } = await readStrategyAndFallback(client, UUIDV7_SCHEMA);
+  const { strategy, fallbackRandom, readOnly } = await readStrategyAndFallback(client, UUIDV7_SCHEMA);
   const described = strategy === undefined ? undefined : describeStrategy(strategy, strategy === 'fallback' ? fallbackRandom : undefined);
   const failures: string[] = [];
   const notes: string[] = [];
   // A uuidv7() pgstrap did not record (a team's own) promises nothing: its disorder is reported, not failed.
-  const inUse = await verifyGenerator(client, 'uuidv7()', UUIDV7_SCHEMA, strategy !== undefined && promisesOrder(strategy), batch);
+  const inUse = await verifyGenerator(client, 'uuidv7()', UUIDV7_SCHEMA, strategy !== undefined && promisesOrder(strategy), batch, undefined, readOnly);
   notes.push(`${database}: uuidv7() strategy ${described ?? 'not recorded (npm run setup records it)'}; ${inUse.facts.join('; ')}`);
   failures.push(...inUse.failures.map((f) => `${database}: uuidv7(): ${f}`));
+  if (readOnly) {
+    // Nothing that writes is tried, even in a transaction that would be rolled back.
+    const fallback = strategy === 'fallback' ? '' : ', nor the SQL fallback (installing it is a write)';
+    notes.push(`${database}: read-only (transaction_read_only is on): checked ids from a SELECT only; skipped the key-default tables (temporary tables are writes)${fallback}`);
+    return { failures, notes };
+  }
   // The fallback, even where it is not in use: a team learns it works on a server without the extension.
   // Where it is the strategy, the check above ran this very SQL (the uuidv7 step keeps the body identical).
   if (strategy === 'fallback') return { failures, notes };

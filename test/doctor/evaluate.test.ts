@@ -11,7 +11,7 @@ import type { ClusterFacts, CronFact, CronJobFact, DoctorFacts, ServerFacts } fr
 import { databaseChecks } from '../../scripts/doctor/database-checks.ts';
 import { check, summarise } from '../../scripts/doctor/model.ts';
 import { satisfiesNodeRange } from '../../scripts/doctor/node-range.ts';
-import { settingMatches } from '../../scripts/doctor/setting-values.ts';
+import { settingMatches } from '../../scripts/server/setting-values.ts';
 import { hintCommands } from './support.ts';
 
 const config = resolveConfig({ databases: ['app'], extensions: ['pgcrypto', { name: 'vector', required: false }] }, { file: '/p/extensions.config.ts', projectDir: '/p' });
