@@ -10,6 +10,7 @@ import type { StepReport } from '../pipeline/report.ts';
 import type { Target } from '../server/target.ts';
 import { SETUP_STEPS } from '../pipeline/steps.ts';
 import { runSteps } from '../pipeline/run.ts';
+import { assertTargetWritable } from '../server/read-privileges.ts';
 import type { OutputMode } from '../shared/output.ts';
 
 /**
@@ -59,7 +60,11 @@ export async function applyRepairs(repairs: readonly Repair[], config: ResolvedC
   const steps = SETUP_STEPS.filter((s) => wanted.has(s.id));
   const reports: StepReport[] = [];
   try {
-    if (steps.length > 0) await runSteps(steps, { config, target, reports }, mode);
+    if (steps.length > 0) {
+      // A read-only server (a standby, a read-only role) is refused before the first step, never half way.
+      await assertTargetWritable(target, 'doctor --fix');
+      await runSteps(steps, { config, target, reports }, mode);
+    }
     return { reports, changes, error: undefined };
   } catch (error) {
     return { reports, changes, error };

@@ -85,6 +85,9 @@ describe.skipIf(skip !== undefined)(`a read-only role on PostgreSQL 15${skip ? `
         remedy: `Run ${verb} with a role that may write (or ALTER ROLE app_owner SET default_transaction_read_only = off). doctor, verify and migrate:status work read-only.`,
       });
     }
+    // doctor --fix would apply the pending migration: refused the same way, before its first step.
+    const fix = await cli(['doctor', '--fix']);
+    expect((fix.doc as { fixed?: { error?: { code: string } } }).fixed?.error).toMatchObject({ code: 'server.read-only' });
     expect(await historyRows()).toBe(1);
     expect(refusedWrites()).toEqual([]);
     // migrate --dry-run only reads: it still works.
