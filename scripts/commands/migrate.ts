@@ -13,7 +13,6 @@ import { getMigrationStatus, planRevert, type DatabaseMigrationStatus } from '..
 import { createMigrationsStep, createRevertStep } from '../migrations/step.ts';
 import { errorJson } from '../shared/render-error.ts';
 import { withTargetLock } from '../server/project-lock.ts';
-import { assertTargetWritable } from '../server/read-privileges.ts';
 import { openProject, outputOf, type CommonOptions, type Project } from '../pipeline/project.ts';
 import { runPipeline } from '../pipeline/steps.ts';
 
@@ -62,9 +61,8 @@ export async function migrateCommand(options: CommonOptions, flags: MigrateFlags
   const flagError = needsStatus ? checkResolutions(statuses.flatMap((s) => s.drifted), resolutions) : undefined;
   if (flagError) throw flagError;
   if (flags.dryRun) return printDryRun(project, statuses, resolutions);
-  await assertTargetWritable(project.target, 'migrate');
   const step = createMigrationsStep({ ...resolutions, lockTimeoutSeconds: lockTimeoutSeconds(flags.lockTimeout) });
-  return withTargetLock(project.target, 'migrate', project.output, async () => (await runPipeline(project, [step])).exit);
+  return withTargetLock(project.target, 'migrate', project.output, async () => (await runPipeline(project, [step], 'migrate')).exit);
 }
 
 function printDryRun(project: Project, statuses: DatabaseMigrationStatus[], flags: Resolutions): ExitCode {
@@ -122,9 +120,8 @@ export async function migrateNewCommand(options: CommonOptions, flags: MigrateFl
 export async function migrateDownCommand(options: CommonOptions, flags: MigrateFlags): Promise<ExitCode> {
   const project = await openForMigrations(options, flags);
   if (!flags.dryRun) {
-    await assertTargetWritable(project.target, 'migrate:down');
     const step = createRevertStep({ lockTimeoutSeconds: lockTimeoutSeconds(flags.lockTimeout) });
-    return withTargetLock(project.target, 'migrate:down', project.output, async () => (await runPipeline(project, [step])).exit);
+    return withTargetLock(project.target, 'migrate:down', project.output, async () => (await runPipeline(project, [step], 'migrate:down')).exit);
   }
   const plans: Array<{ database: string; revert: string | null; statements: number }> = [];
   for (const db of project.target.databases) {

@@ -4,7 +4,6 @@
  */
 import { ExitCode } from '../shared/errors.ts';
 import { nothingChanged, summaryLine, type StepReport } from './report.ts';
-import { describeEngine } from '../server/target.ts';
 import { databasesStep } from '../databases/step.ts';
 import { extensionsCheckStep, extensionsStep } from '../extensions/step.ts';
 import { migrationsStep } from '../migrations/step.ts';
@@ -15,6 +14,28 @@ import { nixExtensionsStep } from '../nix/step.ts';
 import type { Step } from './step.ts';
 import { runSteps } from './run.ts';
 import type { Project } from './project.ts';
+import { Sessions } from '../server/connection.ts';
+import { assertWritable, readRoleFacts } from '../server/read-privileges.ts';
+import { connectionFor, describeEngine, maintenanceDatabase, type Target } from '../server/target.ts';
+
+/**
+ * Runs `fn` with the run's sessions; where `verb` writes to an external server, first asks it (one round trip on
+ * the maintenance session the steps go on to use) whether it takes writes, and refuses before any step when not.
+ */
+async function withWritableSessions<T>(target: Target, verb: string | undefined, fn: (sessions: Sessions | undefined) => Promise<T>): Promise<T> {
+  if (verb === undefined || target.kind !== 'external') return fn(undefined);
+  const sessions = new Sessions((database) => connectionFor(target, database));
+  try {
+    // setup may create the databases, so it asks the maintenance database; the migrate verbs work in existing ones
+    // and ask the first on the session they go on to use.
+    const database = verb === 'setup' ? maintenanceDatabase(target) : target.databases[0]!.name;
+    const role = await sessions.with(database, (client) => readRoleFacts(client, target.databases.map((d) => d.name)));
+    assertWritable(target, role, verb);
+    return await fn(sessions);
+  } finally {
+    await sessions.closeAll();
+  }
+}
 
 /**
  * The pipeline, in order: what needs no server (the flake list, required extensions), the cluster,
@@ -25,11 +46,14 @@ export const SETUP_STEPS: Step[] = [nixExtensionsStep, extensionsCheckStep, init
 /** The steps `db:start` runs: the cluster part of setup. */
 export const START_STEPS: Step[] = [initialiseStep, settingsStep, startStep];
 
-/** Runs `steps` against the project and prints the outcome; returns the exit code. */
-export async function runPipeline(project: Project, steps: Step[]): Promise<{ exit: ExitCode; reports: StepReport[] }> {
+/**
+ * Runs `steps` against the project and prints the outcome; returns the exit code. `writes` (the command's name)
+ * first refuses a server that takes no writes (a standby, a read-only role), on the session the steps then use.
+ */
+export async function runPipeline(project: Project, steps: Step[], writes?: string): Promise<{ exit: ExitCode; reports: StepReport[] }> {
   const { config, target, output } = project;
   output.say(`pgstrap: ${describeEngine(target)} (${target.choice})`);
-  const reports = await runSteps(steps, { config, target, reports: [] }, output.mode);
+  const reports = await withWritableSessions(target, writes, (sessions) => runSteps(steps, { config, target, reports: [], sessions }, output.mode));
   if (output.mode === 'json') output.json({ ok: true, engine: describeEngine(target), changed: !nothingChanged(reports), steps: reports });
   else output.say(summaryLine(reports));
   return { exit: ExitCode.ok, reports };
