@@ -3,6 +3,7 @@ import { desiredSettings } from '../extensions/settings.ts';
 import { externalPreloadCheck, managedChecks } from './cluster-checks.ts';
 import { databaseChecks, externalChecks, externalSettingsCheck } from './database-checks.ts';
 import type { DoctorFacts } from './facts.ts';
+import { describeReadOnly } from '../server/privileges.ts';
 import type { Check } from './model.ts';
 import { toolchainChecks } from './toolchain-checks.ts';
 
@@ -37,5 +38,8 @@ export function evaluateDoctor(facts: DoctorFacts): { checks: Check[]; skipped: 
   if (serverUp) {
     checks.push(...databaseChecks(facts.databases, facts.declared, facts.server?.extensions, facts.engine.mayCreateDatabases, config.uuidv7));
   } else if (external || facts.cluster?.running) skipped.push('database checks: no connection to the server');
+  // A server that takes no writes from this role gets no repairs: --fix would refuse it anyway (external.writable says why).
+  const role = facts.server?.role;
+  if (external && role && describeReadOnly(role) !== undefined) return { checks: checks.map((c) => ({ ...c, repair: undefined })), skipped };
   return { checks, skipped };
 }
