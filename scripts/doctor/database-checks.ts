@@ -167,7 +167,7 @@ export function databaseChecks(
   mayCreate: boolean,
   choice: Uuidv7Choice,
 ): Check[] {
-  const present = databases.filter((db) => db.connection.ok);
+  const present = databases.filter((db) => db.connection.ok && db.connection.readError === undefined);
   const plan = server
     ? planExtensions(declared, server, present.map((db) => ({ database: db.name, installed: db.installed })))
     : undefined;
@@ -180,6 +180,15 @@ export function databaseChecks(
         check(id, group, 'fail', missing ? 'does not exist' : `cannot connect: ${db.connection.error}`, {
           fix: missing ? (mayCreate ? 'npm run setup' : 'Create it on the server (the URL names it, so pgstrap does not)') : 'npm run db:status',
           repair: missing && mayCreate ? 'databases' : undefined,
+        }),
+      ];
+    }
+    if (db.connection.readError !== undefined) {
+      // Connected, so it exists; what it holds is unknown, and no verdict is made up from an empty read.
+      return [
+        check(id, group, 'ok', 'exists'),
+        check(`db.${db.name}.read`, group, 'fail', `connected, but reading its extensions, uuidv7() and migrations failed: ${db.connection.readError}`, {
+          fix: 'Run doctor as a role that may read this database (its owner), or report this output',
         }),
       ];
     }

@@ -135,6 +135,23 @@ describe('doctor verdicts from facts', () => {
     expect(byId(unreachable.checks, 'external.reachable')?.status).toBe('fail');
     expect(unreachable.skipped).toEqual(['database checks: no connection to the server']);
   });
+
+  it('never calls a server it reached unreachable: a failed read is said as such, with no verdict made up from it', () => {
+    const reached = { ok: true, where: 'app_owner@db/app', error: undefined, sqlState: '42501', readError: 'permission denied for table x' };
+    const { checks } = evaluateDoctor(
+      facts({
+        engine: { ok: true, kind: 'external', description: 'external server db/app', choice: '--url', binaries: undefined, mayCreateDatabases: false },
+        server: server({ connection: reached, extensions: undefined }),
+        databases: [{ name: 'app', connection: reached, installed: new Map(), uuidv7: undefined, migrations: undefined }],
+      }),
+    );
+    expect(checks.filter((c) => c.group !== 'toolchain' && c.group !== 'config').map((c) => [c.id, c.status, c.message])).toEqual([
+      ['external.reachable', 'ok', 'reachable: app_owner@db/app'],
+      ['external.read', 'fail', "reached, but reading the server's state failed: permission denied for table x"],
+      ['db.app.exists', 'ok', 'exists'],
+      ['db.app.read', 'fail', 'connected, but reading its extensions, uuidv7() and migrations failed: permission denied for table x'],
+    ]);
+  });
 });
 
 describe('doctor check model (pure)', () => {
