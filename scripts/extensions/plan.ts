@@ -189,7 +189,12 @@ function whyMissing(ext: ResolvedExtension, entry: CatalogueEntry | undefined, s
   // A setting the role may not read is unknown, not wrong: the plan goes on, and a note says so.
   const known = (name: string) => !server.unreadable?.has(name);
   if (entry.preload !== undefined && known(PRELOAD_SETTING) && !parseLibraryList(server.settings[PRELOAD_SETTING]).includes(entry.preload)) {
-    return `${ext.name} must be in shared_preload_libraries ${on} (it is "${server.settings[PRELOAD_SETTING] ?? ''}"); ${restart}`;
+    const reason = `${ext.name} must be in shared_preload_libraries ${on} (it is "${server.settings[PRELOAD_SETTING] ?? ''}"); ${restart}`;
+    if (server.kind !== 'external') return reason;
+    // The server has the extension: what is missing is a server setting, which a managed service keeps in its parameters.
+    const list = [...parseLibraryList(server.settings[PRELOAD_SETTING]), entry.preload].join(',');
+    const optional = ext.required ? ` Or mark it optional: { name: '${ext.name}', required: false }.` : '';
+    return { reason, fix: `Set shared_preload_libraries = '${list}' in the provider's parameter group / server parameters (or postgresql.conf), restart the server, then run \`npm run setup\`.${optional}` };
   }
   for (const [name, value] of Object.entries(entry.settings)) {
     if (known(name) && server.settings[name] !== value) return `${ext.name} needs ${name} = '${value}' ${on} (it is "${server.settings[name] ?? ''}"); ${restart}`;

@@ -218,6 +218,10 @@ describe('extension planner', () => {
   it('reports, and does not apply, a preload an external server lacks', () => {
     const plan = planExtensions([ext('pg_cron')], server({ kind: 'external', settings: { shared_preload_libraries: '' } }), [{ database: 'app', installed: new Map() }]);
     expect(plan.missing[0]!.reason).toMatch(/must be in shared_preload_libraries .*changes no setting of an external server.*restart/);
+    // The fix is the server setting, not installing what the server already has.
+    expect(plan.missing[0]!.fix).toBe(
+      "Set shared_preload_libraries = 'pg_cron' in the provider's parameter group / server parameters (or postgresql.conf), restart the server, then run `npm run setup`. Or mark it optional: { name: 'pg_cron', required: false }.",
+    );
     const ready = planExtensions(
       [ext('pg_cron')],
       server({ kind: 'external', settings: { shared_preload_libraries: 'pg_cron', 'cron.database_name': 'app' } }),
