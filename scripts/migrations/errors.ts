@@ -1,4 +1,5 @@
 /** The errors the migration runner raises, each with what to do about it. */
+import { quoteIdent } from '../shared/identifiers.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { describeMigrationDrift, type Drift } from './plan.ts';
 import { characterIndex, lineColumn, statementExcerpt } from './position.ts';
@@ -118,7 +119,7 @@ export function trackingTableFailed(database: string, table: string, reason: str
   return new PgstrapError({
     code: 'migrate.tracking-table',
     message: `database ${database}: cannot create or read the tracking table ${table}: ${reason}`,
-    remedy: `Run as a role that may create a schema in ${database} (its owner), or have one create it for this role: CREATE SCHEMA ${table.split('.')[0]} AUTHORIZATION <role>.`,
+    remedy: `Run as a role that may create a schema in ${database} (its owner, or one granted CREATE privilege on database ${database}: GRANT CREATE ON DATABASE ${quoteIdent(database)} TO <role>), or have one create it for this role: CREATE SCHEMA ${table.split('.')[0]} AUTHORIZATION <role>.`,
     exit: ExitCode.database,
     cause,
   });

@@ -12,15 +12,22 @@ import { PipelineError, queryPipeline, SERVER_VERSION, toServerVersion, type Pip
 
 const READ_STRATEGY: PipelinedStatement = { text: `SELECT strategy FROM ${quoteIdent(STATE_SCHEMA)}.${quoteIdent(STRATEGY_TABLE)}` };
 
-/** Runs `statements` then reads the strategy, in one round trip: their rows, and the strategy (undefined when none is recorded). */
-async function withRecordedStrategy(client: pg.Client, statements: PipelinedStatement[]): Promise<{ rows: PipelineRow[][]; strategy: Uuidv7Strategy | undefined }> {
+/**
+ * Runs `statements` then reads the strategy, in one round trip: their rows, and the strategy (undefined when none is
+ * recorded, or when the role may not read the record: `denied` then says why).
+ */
+async function withRecordedStrategy(
+  client: pg.Client,
+  statements: PipelinedStatement[],
+): Promise<{ rows: PipelineRow[][]; strategy: Uuidv7Strategy | undefined; denied?: string | undefined }> {
   let results: PipelineRow[][];
   try {
     results = await queryPipeline(client, [...statements, READ_STRATEGY]);
   } catch (error) {
-    const missing = error instanceof PipelineError && error.index === statements.length && (error.serverError as { code?: string }).code === '42P01';
-    if (!missing) throw error instanceof PipelineError ? error.serverError : error;
-    return { rows: error.results, strategy: undefined };
+    const code = error instanceof PipelineError && error.index === statements.length ? (error.serverError as { code?: string }).code : undefined;
+    // 42P01: no record yet. 42501: another role made it, and this one may not read it.
+    if (code !== '42P01' && code !== '42501') throw error instanceof PipelineError ? error.serverError : error;
+    return { rows: (error as PipelineError).results, strategy: undefined, denied: code === '42501' ? (error as PipelineError).message : undefined };
   }
   const strategy = results[statements.length]![0]?.strategy as string | undefined;
   return { rows: results.slice(0, statements.length), strategy: (UUIDV7_STRATEGIES as readonly string[]).includes(strategy ?? '') ? (strategy as Uuidv7Strategy) : undefined };
@@ -50,7 +57,7 @@ function toFunctionState(rows: readonly PipelineRow[]): FunctionState | undefine
 
 /** Everything planUuidv7 needs about the connected database. */
 export async function readUuidv7State(client: pg.Client, schema: string): Promise<Uuidv7State> {
-  const { rows, strategy } = await withRecordedStrategy(client, [
+  const { rows, strategy, denied } = await withRecordedStrategy(client, [
     { text: "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_uuidv7'" },
     SERVER_VERSION,
     functionStatement(schema, 'uuidv7', ''),
@@ -63,6 +70,7 @@ export async function readUuidv7State(client: pg.Client, schema: string): Promis
     uuidv7: toFunctionState(uuidv7!),
     extract: toFunctionState(extract!),
     recorded: strategy,
+    recordDenied: denied,
   };
 }
 
@@ -73,8 +81,8 @@ export async function readUuidv7State(client: pg.Client, schema: string): Promis
 export async function readStrategyAndFallback(
   client: pg.Client,
   schema: string,
-): Promise<{ strategy: Uuidv7Strategy | undefined; fallbackRandom: FallbackRandom | undefined; readOnly: boolean }> {
-  const { rows, strategy } = await withRecordedStrategy(client, [functionStatement(schema, 'uuidv7', ''), { text: "SELECT current_setting('transaction_read_only') = 'on' AS read_only" }]);
+): Promise<{ strategy: Uuidv7Strategy | undefined; fallbackRandom: FallbackRandom | undefined; readOnly: boolean; recordDenied?: string | undefined }> {
+  const { rows, strategy, denied } = await withRecordedStrategy(client, [functionStatement(schema, 'uuidv7', ''), { text: "SELECT current_setting('transaction_read_only') = 'on' AS read_only" }]);
   const fn = toFunctionState(rows[0]!);
-  return { strategy, fallbackRandom: fn ? fallbackRandomOf(fn.source) : undefined, readOnly: rows[1]![0]!.read_only === true };
+  return { strategy, fallbackRandom: fn ? fallbackRandomOf(fn.source) : undefined, readOnly: rows[1]![0]!.read_only === true, recordDenied: denied };
 }

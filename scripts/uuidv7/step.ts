@@ -1,6 +1,7 @@
 /** Gives every managed database a uuidv7(): native on 18+, a pg_uuidv7 wrapper, or the SQL fallback. */
 import { ExitCode, partialFailure, PgstrapError } from '../shared/errors.ts';
-import { FAST_RANDOM_CAVEAT, RECORD_STRATEGY_SQL, STATE_SCHEMA } from './sql.ts';
+import { FAST_RANDOM_CAVEAT, RECORD_STRATEGY_SQL, STATE_SCHEMA, STRATEGY_TABLE } from './sql.ts';
+import { quoteIdent } from '../shared/identifiers.ts';
 import { missingCreateRights } from '../server/privileges.ts';
 import { readCreateRights } from '../server/read-privileges.ts';
 import { planUuidv7, UUIDV7_SCHEMA } from './strategy.ts';
@@ -31,7 +32,16 @@ export const uuidv7Step: Step = {
         // Asked before trying, only when there is something to do: what the role lacks, with the GRANT that gives it.
         const newSchema = state.recorded === undefined ? STATE_SCHEMA : undefined;
         const functions = plan.strategy !== 'native';
-        const lacking = functions || newSchema !== undefined ? missingCreateRights(await readCreateRights(client, UUIDV7_SCHEMA), { functions, newSchema }) : [];
+        const rights = await readCreateRights(client, UUIDV7_SCHEMA);
+        const lacking = functions || newSchema !== undefined ? missingCreateRights(rights, { functions, newSchema }) : [];
+        if (state.recordDenied !== undefined) {
+          // Another role made the record: this one can neither read nor rewrite it.
+          const table = `${quoteIdent(STATE_SCHEMA)}.${quoteIdent(STRATEGY_TABLE)}`;
+          lacking.splice(0, lacking.length, {
+            lacks: `access to pgstrap's strategy record ${STATE_SCHEMA}.${STRATEGY_TABLE} (${state.recordDenied})`,
+            grant: `GRANT USAGE ON SCHEMA ${quoteIdent(STATE_SCHEMA)} TO ${quoteIdent(rights.role)}; GRANT SELECT, INSERT, UPDATE ON ${table} TO ${quoteIdent(rights.role)} (or run setup as the role that made it)`,
+          });
+        }
         if (lacking.length > 0) {
           throw new PgstrapError({
             code: 'uuidv7.not-permitted',

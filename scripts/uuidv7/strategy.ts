@@ -56,6 +56,8 @@ export interface FunctionState {
 /** What one database has, as the step reads it. */
 export interface Uuidv7State {
   serverVersionNum: number;
+  /** Why the strategy record could not be read (the role may not use schema pgstrap), when it could not. */
+  recordDenied?: string | undefined;
   /** Schema of the pg_uuidv7 extension, when installed in this database. */
   pgUuidv7Schema: string | undefined;
   /** `<UUIDV7_SCHEMA>.uuidv7()` */

@@ -62,13 +62,14 @@ async function verifyGenerator(client: pg.Client, generator: string, extractSche
 
 /** The verdicts for one database: the strategy in effect, then the fallback. */
 async function verifyDatabase(client: pg.Client, database: string, random: FallbackRandom, batch: number): Promise<{ failures: string[]; notes: string[] }> {
-  const { strategy, fallbackRandom, readOnly } = await readStrategyAndFallback(client, UUIDV7_SCHEMA);
+  const { strategy, fallbackRandom, readOnly, recordDenied } = await readStrategyAndFallback(client, UUIDV7_SCHEMA);
   const described = strategy === undefined ? undefined : describeStrategy(strategy, strategy === 'fallback' ? fallbackRandom : undefined);
   const failures: string[] = [];
   const notes: string[] = [];
   // A uuidv7() pgstrap did not record (a team's own) promises nothing: its disorder is reported, not failed.
   const inUse = await verifyGenerator(client, 'uuidv7()', UUIDV7_SCHEMA, strategy !== undefined && promisesOrder(strategy), batch, undefined, readOnly);
-  notes.push(`${database}: uuidv7() strategy ${described ?? 'not recorded (npm run setup records it)'}; ${inUse.facts.join('; ')}`);
+  const unknown = recordDenied === undefined ? 'not recorded (npm run setup records it)' : `unknown: this role may not read pgstrap's record (${recordDenied})`;
+  notes.push(`${database}: uuidv7() strategy ${described ?? unknown}; ${inUse.facts.join('; ')}`);
   failures.push(...inUse.failures.map((f) => `${database}: uuidv7(): ${f}`));
   if (readOnly) {
     // Nothing that writes is tried, even in a transaction that would be rolled back.

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgstrapConfig } from '../../scripts/config/types.ts';
+import { readPassword } from '../../scripts/server/target.ts';
 import { runCli } from '../support/project.ts';
 import { startManagedServer, type ManagedServer, type ProviderRole } from '../support/managed-role.ts';
 
@@ -132,5 +133,32 @@ describe.skipIf(skip !== undefined)(`a non-superuser role on PostgreSQL 15${skip
     await server.sql('postgres', 'GRANT CREATE ON DATABASE plain TO app_user');
     const granted = await cli(['setup'], url, {});
     expect(granted.exitCode, granted.text).toBe(0);
+    expect(step(granted.doc, 'migrations').changes).toEqual([expect.stringMatching(/^applied 20250101000000_create_items\.sql to plain/)]);
+  });
+
+  it("uuidv7() and migrations another role set up: each error names the schema and the privilege", async () => {
+    // uuidv7() made by someone else (the database's owner ran setup without migrations); this role may create in public only.
+    const user = await server.makeRole('mig_user', 'mig_user_db');
+    await server.sql('postgres', 'CREATE DATABASE plain2');
+    await server.sql('postgres', 'GRANT CONNECT ON DATABASE plain2 TO mig_user');
+    const password = readPassword(server.admin.layout)!;
+    const adminUrl = `postgresql://postgres:${password}@127.0.0.1:${server.project.config.port}/plain2`;
+    expect((await cli(['setup'], adminUrl, { migrations: { builtIn: false } })).exitCode).toBe(0);
+    const url = user.url.replace(/\/mig_user_db$/, '/plain2');
+    // pgstrap's record belongs to the role that made it: this one may not read it, and is told what to grant.
+    const denied = await cli(['setup'], url, {});
+    expect(denied.doc.error).toMatchObject({
+      code: 'uuidv7.not-permitted',
+      message: "plain2: cannot provide uuidv7() (fallback): the role lacks access to pgstrap's strategy record pgstrap.uuidv7_strategy (permission denied for schema pgstrap)",
+      remedy: 'As the database\'s owner: GRANT USAGE ON SCHEMA "pgstrap" TO "mig_user"; GRANT SELECT, INSERT, UPDATE ON "pgstrap"."uuidv7_strategy" TO "mig_user" (or run setup as the role that made it). Then run `npm run setup` again.',
+    });
+    await server.sql('plain2', 'GRANT USAGE ON SCHEMA pgstrap TO mig_user; GRANT SELECT ON pgstrap.uuidv7_strategy TO mig_user');
+    const { exitCode, doc, text } = await cli(['setup'], url, {});
+    expect(exitCode, text).toBe(5);
+    expect(doc.error).toMatchObject({
+      code: 'migrate.tracking-table',
+      message: 'database plain2: cannot create or read the tracking table pgstrap_migrations.history: permission denied for database plain2',
+      remedy: expect.stringContaining('CREATE privilege on database plain2: GRANT CREATE ON DATABASE "plain2" TO <role>'),
+    });
   });
 });
