@@ -5,14 +5,18 @@
  * external target; the cluster's own superuser (over the socket) sets the scene and looks at the result.
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
 import type { PgstrapConfig, ResolvedConfig } from '../../scripts/config/types.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import { quoteIdent, quoteLiteral } from '../../scripts/shared/identifiers.ts';
 import { rememberSecret } from '../../scripts/shared/secrets.ts';
 import { selectTarget } from '../../scripts/server/select.ts';
-import type { ManagedTarget, Target } from '../../scripts/server/target.ts';
-import { debianPostgres, makeProject, managedTarget, query, runStepsQuietly, testEnv, type TestProject } from './project.ts';
+import { run } from '../../scripts/server/process.ts';
+import { connectionFor, type ManagedTarget, type Target } from '../../scripts/server/target.ts';
+import { debianPostgres, freePort, makeProject, managedTarget, query, runStepsQuietly, testEnv, type TestProject } from './project.ts';
 
 /** A role the test made, and the URL that reaches its database with it. */
 export interface ProviderRole {
@@ -35,6 +39,8 @@ export interface ManagedServer {
   makeRole(name: string, database: string, setup?: string[]): Promise<ProviderRole>;
   /** Resolves `raw` as the loader would and selects the external target `url` names. */
   external(raw: PgstrapConfig, url: string): Promise<{ config: ResolvedConfig; target: Target }>;
+  /** A hot standby of this server (pg_basebackup -R) on a port of its own: read-only whatever the role. */
+  startStandby(): Promise<{ port: number; stop(): Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -64,6 +70,25 @@ export async function startManagedServer(settings: Record<string, string> = {}):
     async external(raw, url) {
       const config = resolveConfig(raw, { file: `${project.dir}/extensions.config.mjs`, projectDir: project.dir });
       return { config, target: await selectTarget(config, { url, env: testEnv() }) };
+    },
+    async startStandby() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-standby-'));
+      fs.chmodSync(dir, 0o700);
+      const as = admin.user;
+      if (as) fs.chownSync(dir, as.uid, as.gid);
+      const socket = String(connectionFor(admin, 'postgres').host);
+      const bin = (name: string) => path.join(debian.binDir, name);
+      await run(bin('pg_basebackup'), ['-h', socket, '-p', String(port), '-U', project.config.superuser, '-D', dir, '-R', '-X', 'stream', '-c', 'fast'], { as, timeoutMs: 120_000 });
+      const standbyPort = await freePort();
+      const options = `-p ${standbyPort} -k ${dir} -c listen_addresses=127.0.0.1`;
+      await run(bin('pg_ctl'), ['-D', dir, '-l', path.join(dir, 'standby.log'), '-w', '-o', options, 'start'], { as, timeoutMs: 120_000 });
+      return {
+        port: standbyPort,
+        async stop() {
+          await run(bin('pg_ctl'), ['-D', dir, '-m', 'fast', '-w', 'stop'], { as, reject: false, timeoutMs: 60_000 });
+          fs.rmSync(dir, { recursive: true, force: true });
+        },
+      };
     },
     stop: () => project.remove(),
   };

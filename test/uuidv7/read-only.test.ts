@@ -104,4 +104,34 @@ describe.skipIf(skip !== undefined)(`a read-only role on PostgreSQL 15${skip ? `
     for (let i = 0; i < 200 && refusedWrites().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(refusedWrites()).toEqual([expect.stringContaining('cannot execute CREATE TABLE in a read-only transaction')]);
   });
+
+  it('a hot standby: doctor, verify and migrate:status work there, setup is refused with the way to the primary', { timeout: 180_000 }, async () => {
+    const standby = await server.startStandby();
+    try {
+      const url = owner.url.replace(`:${server.project.config.port}/`, `:${standby.port}/`);
+      const cli2 = async (args: string[]) => {
+        const result = await runCli([...args, '--json', '--url', url], { cwd: server.project.dir });
+        return { exitCode: result.exitCode, doc: JSON.parse(String(result.stdout)) as Doc, text: `${result.stdout}\n${result.stderr}` };
+      };
+      const doctor = await cli2(['doctor']);
+      expect(doctor.doc.checks!.find((c) => c.id === 'external.writable')).toMatchObject({
+        status: 'warn',
+        message: 'read-only: the server is a standby in recovery (pg_is_in_recovery()): it takes no writes',
+        fix: 'Point setup and migrate at the primary',
+      });
+      expect(doctor.doc.checks!.filter((c) => c.status === 'fail')).toEqual([]);
+      const verify = await cli2(['verify']);
+      expect(verify.exitCode, verify.text).toBe(0);
+      expect((await cli2(['migrate:status'])).exitCode).toBe(6);
+      const setup = await cli2(['setup']);
+      expect(setup.exitCode).toBe(5);
+      expect(setup.doc.error).toMatchObject({
+        code: 'server.read-only',
+        message: expect.stringContaining('the server is a standby in recovery'),
+        remedy: 'Point setup at the primary (--url). doctor, verify and migrate:status work read-only on a standby.',
+      });
+    } finally {
+      await standby.stop();
+    }
+  });
 });
