@@ -1,6 +1,7 @@
 /**
- * Enables the declared extensions in each database: reads what the server has, plans, stops before any
- * change when a required one is missing, then applies each database's changes in one transaction.
+ * Enables the declared extensions in each database: reads what the server has and what the role may create,
+ * plans, stops before any change when a required one is missing or not permitted, then applies each database's
+ * changes in one transaction (an optional extension in a savepoint of its own).
  */
 import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { ExitCode, messageOf, partialFailure, PgstrapError } from '../shared/errors.ts';
@@ -68,11 +69,11 @@ function missingError(missing: MissingExtension[], label: string, role: string |
   });
 }
 
-/** For a server's refusal for want of a privilege (42501), what is needed; '' for any other error. */
-function describePrivilegeRefusal(error: unknown, name: string, role: string | undefined): string {
-  if ((error as { code?: unknown }).code !== '42501') return '';
+/** For a server's refusal for want of a privilege (42501), what is needed; undefined for any other error. */
+function describePrivilegeRefusal(error: unknown, name: string | undefined, role: string | undefined): string | undefined {
+  if ((error as { code?: unknown }).code !== '42501') return undefined;
   const what = name ? `${name} needs` : 'That needs';
-  return `. ${what} a role with CREATE privilege on the database and, for an untrusted extension, superuser or the provider's extension-admin role (rds_superuser, azure_pg_admin, cloudsqlsuperuser)${role ? `; role ${role} has not` : ''}`;
+  return `${what} a role with CREATE privilege on the database and, for an untrusted extension, superuser or the provider's extension-admin role (rds_superuser, azure_pg_admin, cloudsqlsuperuser)${role ? `; role ${role} has not` : ''}`;
 }
 
 /** A warning line for a missing optional extension: what, why, how to get it. */
@@ -169,7 +170,8 @@ export const extensionsStep: Step = {
                 done.push(line);
               } catch (error) {
                 await client.query('ROLLBACK TO SAVEPOINT pgstrap_extension');
-                failed.push(`optional extension ${action.name} skipped in ${database}: the server refused it: ${messageOf(error)}${describePrivilegeRefusal(error, action.name, server.role?.role)}`);
+                const needs = describePrivilegeRefusal(error, action.name, server.role?.role);
+                failed.push(`optional extension ${action.name} skipped in ${database}: the server refused it: ${messageOf(error)}${needs ? `. ${needs}` : ''}`);
               }
             }
           }),
@@ -180,7 +182,7 @@ export const extensionsStep: Step = {
           what: 'enabling extensions',
           database,
           done: changes,
-          remedy: `${describePrivilegeRefusal(error, '', server.role?.role).slice(2) || 'Fix the cause above'}. Then run \`npm run setup\` again; it continues from what is done.`,
+          remedy: `${describePrivilegeRefusal(error, undefined, server.role?.role) ?? 'Fix the cause above'}. Then run \`npm run setup\` again; it continues from what is done.`,
           cause: error,
         });
       }
