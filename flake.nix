@@ -5,52 +5,85 @@
   inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";
 
   outputs =
-    { self, nixpkgs }:
+    { self, nixpkgs }@inputs:
     let
-      # Written by `npm run setup` from extensions.config.ts and pgstrap's extension catalogue, so the
-      # extension list is typed once and this flake reads data, never TypeScript.
-      spec = builtins.fromJSON (builtins.readFile ./nix/extensions.json);
-
-      systems = [
+      defaultSystems = [
         "x86_64-linux"
         "aarch64-linux"
         "x86_64-darwin"
         "aarch64-darwin"
       ];
-      forAllSystems = f: nixpkgs.lib.genAttrs systems (system: f (pkgsFor system));
 
-      pkgsFor =
-        system:
-        import nixpkgs {
-          inherit system;
-          # Unfree extensions (timescaledb's TSL licence) are allowed one by one, by the names the
-          # orchestrator lists; everything else keeps nixpkgs' default refusal.
-          config.allowUnfreePredicate = pkg: builtins.elem (nixpkgs.lib.getName pkg) spec.unfree;
-        };
+      # Builtins only, so a consumer flake that passes its own nixpkgs never needs this flake's.
+      genAttrs =
+        names: f:
+        builtins.listToAttrs (
+          map (name: {
+            inherit name;
+            value = f name;
+          }) names
+        );
+      # What nixpkgs' lib.getName returns, and what allowUnfreePredicate compares.
+      getName = pkg: pkg.pname or (builtins.parseDrvName pkg.name).name;
+      shellQuote = value: "'${builtins.replaceStrings [ "'" ] [ "'\\''" ] value}'";
+
+      # nix/extensions.json: written by `pgstrap setup` from extensions.config.ts and pgstrap's extension
+      # catalogue, so the extension list is typed once and a flake reads data, never TypeScript.
+      readSpec = extensionsFile: builtins.fromJSON (builtins.readFile extensionsFile);
+
+      # nixpkgs for one system, where the unfree extensions the file lists (timescaledb's TSL licence,
+      # lantern's BSL) are allowed one by one and everything else keeps nixpkgs' default refusal.
+      # allowUnfreePredicate is given a package and compares its name (lib.getName: the pname), so the
+      # file's attribute names are turned into the pnames of those attributes (lantern is
+      # postgresql-lantern), read lazily from this very package set. `config` and `overlays` are the
+      # caller's; its own allowUnfreePredicate still applies.
+      importNixpkgs =
+        {
+          system,
+          extensionsFile,
+          nixpkgs ? inputs.nixpkgs,
+          config ? { },
+          overlays ? [ ],
+        }:
+        let
+          spec = readSpec extensionsFile;
+          theirs = config.allowUnfreePredicate or (_: false);
+          unfreeNames = map (attr: getName pkgs.${spec.postgresql}.pkgs.${attr}) spec.unfree;
+          pkgs = import nixpkgs {
+            inherit system overlays;
+            config = config // {
+              allowUnfreePredicate = pkg: builtins.elem (getName pkg) unfreeNames || theirs pkg;
+            };
+          };
+        in
+        pkgs;
 
       # The server with every declared extension; `ps` is postgresql_<major>.pkgs. An attribute that
-      # nixpkgs lacks for this major fails here, but the orchestrator reports it at `npm run setup` first.
-      postgresFor = pkgs: pkgs.${spec.postgresql}.withPackages (ps: map (name: ps.${name}) spec.extensions);
-
-      devShellFor =
-        pkgs:
+      # nixpkgs lacks for this major fails here, but the orchestrator reports it at setup first.
+      # `pkgs` must allow the file's unfree extensions: importNixpkgs does.
+      mkPostgres =
+        { pkgs, extensionsFile }:
         let
-          postgres = postgresFor pkgs;
-          # Node 22 LTS satisfies package.json's engines (>= 20.5).
-          nodejs = pkgs.nodejs_22;
+          spec = readSpec extensionsFile;
+        in
+        pkgs.${spec.postgresql}.withPackages (ps: map (name: ps.${name}) spec.extensions);
+
+      # What the dev shell exports: PG_BIN for the orchestrator's system engine, and the fixed values of
+      # `pgstrap env`; nix/shell-hook.sh adds the ones that need the project's absolute path (PGHOST,
+      # PGDATA, PGPASSFILE, DATABASE_URL).
+      shellVariables =
+        {
+          pkgs,
+          extensionsFile,
+          postgres ? mkPostgres { inherit pkgs extensionsFile; },
+          nodejs ? pkgs.nodejs_22,
+        }:
+        let
+          spec = readSpec extensionsFile;
           extensionList = if spec.extensions == [ ] then "contrib only" else builtins.concatStringsSep ", " spec.extensions;
         in
-        pkgs.mkShell {
-          name = "pgstrap";
-          packages = [
-            postgres
-            nodejs
-          ];
-          # The orchestrator's system engine takes initdb, pg_ctl and postgres from PG_BIN, so
-          # `npm run setup` uses this server instead of the embedded one.
+        {
           PG_BIN = "${postgres}/bin";
-          # Fixed values, the same as `npm run env`'s; nix/shell-hook.sh adds the ones that need the
-          # project's absolute path (PGHOST, PGDATA, PGPASSFILE, DATABASE_URL).
           PGPORT = toString spec.shell.port;
           PGUSER = spec.shell.user;
           PGDATABASE = spec.shell.database;
@@ -58,18 +91,55 @@
           PGSTRAP_DATA_DIR = spec.shell.dataDir;
           PGSTRAP_SOCKET_DIR = spec.shell.socketDir;
           PGSTRAP_SHELL_SUMMARY = "PostgreSQL ${postgres.version} (${extensionList}), Node.js ${nodejs.version}";
-          shellHook = ''
-            source ${./nix/shell-hook.sh}
-          '';
         };
+
+      # A shellHook that exports those variables and runs nix/shell-hook.sh: complete on its own, so it
+      # works in any mkShell, and through mkShell's inputsFrom (which merges hooks, not variables).
+      shellHook =
+        args:
+        builtins.concatStringsSep "\n" (
+          builtins.attrValues (builtins.mapAttrs (name: value: "export ${name}=${shellQuote value}") (shellVariables args))
+          ++ [ "source ${./nix/shell-hook.sh}" ]
+        )
+        + "\n";
+
+      # The dev shell: the server, Node.js 22 LTS (package.json's engines) and the variables; `packages`
+      # adds the caller's tools.
+      mkDevShell =
+        {
+          pkgs,
+          extensionsFile,
+          postgres ? mkPostgres { inherit pkgs extensionsFile; },
+          nodejs ? pkgs.nodejs_22,
+          packages ? [ ],
+          name ? "pgstrap",
+        }:
+        let
+          args = { inherit pkgs extensionsFile postgres nodejs; };
+        in
+        pkgs.mkShell (
+          shellVariables args
+          // {
+            inherit name;
+            packages = [
+              postgres
+              nodejs
+            ]
+            ++ packages;
+            shellHook = shellHook args;
+          }
+        );
 
       # Boots the built server in the sandbox and creates every declared extension: what
       # `nix flake check` proves beyond evaluation.
-      extensionsCheckFor =
-        pkgs:
+      mkExtensionsCheck =
+        {
+          pkgs,
+          extensionsFile,
+          postgres ? mkPostgres { inherit pkgs extensionsFile; },
+        }:
         let
-          postgres = postgresFor pkgs;
-          check = spec.check;
+          check = (readSpec extensionsFile).check;
           quoteIdent = name: ''"${builtins.replaceStrings [ ''"'' ] [ ''""'' ] name}"'';
           quoteLiteral = value: "'${builtins.replaceStrings [ "'" ] [ "''" ] value}'";
           conf = builtins.concatStringsSep "\n" (
@@ -95,6 +165,8 @@
               "conf"
               "sql"
             ];
+            # The macOS sandbox forbids local networking, the server's socket included, unless allowed.
+            __darwinAllowLocalNetworking = true;
           }
           ''
             export PGDATA="$TMPDIR/data" PGHOST="$TMPDIR" PGUSER=postgres PGDATABASE=postgres
@@ -113,6 +185,56 @@
             pg_ctl --wait stop
             touch "$out"
           '';
+
+      # Every per-system output for a project: nixpkgs is imported once per system, and the server is
+      # built once per system for the shell, the package and the checks.
+      mkOutputs =
+        {
+          extensionsFile,
+          nixpkgs ? inputs.nixpkgs,
+          systems ? defaultSystems,
+          config ? { },
+          overlays ? [ ],
+        }:
+        let
+          perSystem = genAttrs systems (
+            system:
+            let
+              pkgs = importNixpkgs {
+                inherit
+                  system
+                  extensionsFile
+                  nixpkgs
+                  config
+                  overlays
+                  ;
+              };
+              postgres = mkPostgres { inherit pkgs extensionsFile; };
+              devShell = mkDevShell { inherit pkgs extensionsFile postgres; };
+            in
+            {
+              inherit pkgs postgres devShell;
+              extensions = mkExtensionsCheck { inherit pkgs extensionsFile postgres; };
+            }
+          );
+          each = f: builtins.mapAttrs (_: f) perSystem;
+        in
+        {
+          devShells = each (s: {
+            default = s.devShell;
+          });
+          packages = each (s: {
+            inherit (s) postgres;
+            default = s.postgres;
+          });
+          checks = each (s: {
+            inherit (s) postgres extensions;
+            devShell = s.devShell;
+          });
+          # nixfmt (RFC 166 style; nixfmt-rfc-style is only a warning alias in 25.11) wrapped by treefmt, so a
+          # bare `nix fmt` formats every .nix file of the tree (a bare nixfmt would wait for stdin).
+          formatter = each (s: s.pkgs.nixfmt-tree);
+        };
 
       # What `nix flake init -t` copies: the orchestrator (scripts/, with the bench it runs) and its Nix
       # files, not this repository's own tests or CI.
@@ -144,25 +266,23 @@
           builtins.elem (builtins.head (builtins.split "/" relative)) templateFiles;
       };
     in
-    {
-      devShells = forAllSystems (pkgs: {
-        default = devShellFor pkgs;
-      });
-
-      packages = forAllSystems (pkgs: rec {
-        postgres = postgresFor pkgs;
-        default = postgres;
-      });
-
-      checks = forAllSystems (pkgs: {
-        postgres = postgresFor pkgs;
-        extensions = extensionsCheckFor pkgs;
-        devShell = devShellFor pkgs;
-      });
-
-      # nixfmt (RFC 166 style; nixfmt-rfc-style is only a warning alias in 25.11) wrapped by treefmt, so a
-      # bare `nix fmt` formats every .nix file of the tree (a bare nixfmt would wait for stdin).
-      formatter = forAllSystems (pkgs: pkgs.nixfmt-tree);
+    mkOutputs { extensionsFile = ./nix/extensions.json; }
+    // {
+      # For other flakes (docs/nix.md): `pgstrap.lib.mkOutputs { extensionsFile = ./nix/extensions.json; }`
+      # gives a project every output above; the parts compose into a flake's own shell.
+      lib = {
+        inherit
+          readSpec
+          importNixpkgs
+          mkPostgres
+          shellVariables
+          shellHook
+          mkDevShell
+          mkExtensionsCheck
+          mkOutputs
+          defaultSystems
+          ;
+      };
 
       templates.default = {
         path = template;
