@@ -119,6 +119,23 @@ describe.skipIf(missing !== undefined)(`a consumer flake with pgstrap as an inpu
     expect(env.PG_BIN).toMatch(/-postgresql-and-plugins-17\.0\/bin$/);
   });
 
+  it("importNixpkgs keeps the consumer's own allowUnfreePredicate beside the file's list", async () => {
+    const flake = `{
+  inputs.nixpkgs.url = "path:${STUB_NIXPKGS}";
+  inputs.pgstrap.url = "path:${pgstrap}";
+  inputs.pgstrap.inputs.nixpkgs.follows = "nixpkgs";
+  outputs = { self, nixpkgs, pgstrap }: {
+    allowed = let pkgs = pgstrap.lib.importNixpkgs {
+      inherit nixpkgs; system = "x86_64-linux"; extensionsFile = ./nix/extensions.json;
+      config.allowUnfreePredicate = pkg: pkg.pname == "timescaledb_toolkit";
+    }; in map pkgs.config.allowUnfreePredicate [ { pname = "postgresql-lantern"; } { pname = "timescaledb_toolkit"; } { pname = "timescaledb"; } ];
+  };
+}
+`;
+    const dir = consumer(flake, { extensions: ['lantern'] });
+    expect(await evalConsumer(dir, 'allowed', 'x: x', [])).toEqual([true, true, false]);
+  });
+
   it("refuses a consumer's unfree extension that its nix/extensions.json does not list", async () => {
     const dir = consumer(WHOLE(pgstrap), { extensions: ['lantern'] });
     const text = JSON.parse(fs.readFileSync(path.join(dir, 'nix/extensions.json'), 'utf8')) as { unfree: string[] };
