@@ -48,7 +48,8 @@
         let
           spec = readSpec extensionsFile;
           theirs = config.allowUnfreePredicate or (_: false);
-          unfreeNames = map (attr: getName pkgs.${spec.postgresql}.pkgs.${attr}) spec.unfree;
+          # An attribute this nixpkgs lacks keeps its own name (withPackages then names it as missing).
+          unfreeNames = map (attr: getName (pkgs.${spec.postgresql}.pkgs.${attr} or { pname = attr; })) spec.unfree;
           pkgs = import nixpkgs {
             inherit system overlays;
             config = config // {
