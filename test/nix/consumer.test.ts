@@ -10,6 +10,7 @@ import type { PgstrapConfig } from '../../scripts/config/types.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import { renderNixExtensions } from '../../scripts/nix/extensions-json.ts';
 import { run } from '../../scripts/server/process.ts';
+import { REPO_ROOT } from '../support/project.ts';
 import { copyFlake, makeNixHome, nixMissing, STUB_NIXPKGS, type NixHome } from './nix.ts';
 
 const missing = await nixMissing();
@@ -134,6 +135,21 @@ describe.skipIf(missing !== undefined)(`a consumer flake with pgstrap as an inpu
 `;
     const dir = consumer(flake, { extensions: ['lantern'] });
     expect(await evalConsumer(dir, 'allowed', 'x: x', [])).toEqual([true, true, false]);
+  });
+
+  it('evaluates the two snippets docs/nix.md shows, with pgstrap and nixpkgs as local paths', async () => {
+    const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs/nix.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## In your own flake'), doc.indexOf('## Flake outputs'));
+    const snippets = [...section.matchAll(/```nix\n([\s\S]*?)```/g)].map((m) =>
+      m[1]!.replaceAll('git+https://example.com/your-org/pgstrap', `path:${pgstrap}`).replaceAll('github:NixOS/nixpkgs/nixos-25.11', `path:${STUB_NIXPKGS}`),
+    );
+    expect(snippets).toHaveLength(2);
+    const whole = consumer(snippets[0]!, { port: 6103, extensions: ['vector'] });
+    expect(await evalConsumer(whole, 'devShells.aarch64-darwin.default', 's: s.shellArgs.PGPORT', viaOverride)).toBe('6103');
+    const parts = consumer(snippets[1]!, { port: 6104, extensions: ['vector'] });
+    const shells = await evalConsumer<Record<string, string[]>>(parts, 'devShells.x86_64-linux', 'ds: builtins.mapAttrs (_: s: map (p: p.name) s.shellArgs.packages) ds', []);
+    expect(shells).toEqual({ default: ['postgresql-and-plugins-17.0', 'nodejs-22.0.0', 'go-stub'], mine: ['postgresql-and-plugins-17.0', 'nodejs-22.0.0'] });
+    expect(await evalConsumer(parts, 'packages.x86_64-linux.postgres', 'p: p.askedFor', [])).toEqual(['pgvector']);
   });
 
   it("refuses a consumer's unfree extension that its nix/extensions.json does not list", async () => {
