@@ -265,7 +265,7 @@ use() { echo "use $*" >> calls.log; export FROM_NIX=1; }
     expect(first.stderr).not.toMatch(/^(error|warning):/m);
     const said = first.stderr.split('\n').filter((line) => line.startsWith('status: pgstrap: the flake'));
     expect(said).toEqual([
-      "status: pgstrap: the flake could not be evaluated (unable to download 'https://api.github.com/repos/NixOS/nixpkgs/tarball/8fd9daa3': Couldn't resolve host name (6); see .direnv/pgstrap-flake.log): without the flake; using the orchestrator's environment; `direnv reload` retries",
+      "status: pgstrap: the flake could not be evaluated (unable to download 'https://api.github.com/repos/NixOS/nixpkgs/tarball/8fd9daa3': Couldn't resolve host name (6); see .direnv/pgstrap-flake.log); using the orchestrator's environment; `direnv reload` retries",
     ]);
     expect(fs.readFileSync(path.join(p.dir, '.direnv/pgstrap-flake.log'), 'utf8')).toMatch(/retrying in 289 ms/);
     // Every later cd: no Nix, no Node, no error; the same reason, once, as a status line.
@@ -283,12 +283,28 @@ use() { echo "use $*" >> calls.log; export FROM_NIX=1; }
     expect(retried.vars).toBe('PGHOST=unset FROM_NIX=1');
   });
 
+  it('offline after an input changed: keeps the previous dev shell (as nix-direnv does), and says so', async () => {
+    const p = project();
+    expect((await p.load({ FAKE_HAS_NIX: '1' })).vars).toBe('PGHOST=unset FROM_NIX=1');
+    // nix/extensions.json changed after the cache was written (and before the failure below).
+    const past = new Date(Date.now() - 60_000);
+    fs.utimesSync(path.join(p.dir, '.direnv/pgstrap-flake-env.sh'), past, past);
+    const env = { FAKE_HAS_NIX: '1', FAKE_NIX_OFFLINE: '1' };
+    const offline = await p.load(env);
+    expect(offline.calls).toEqual(['nix --version', EVAL(p.dir)]);
+    expect(offline.vars).toBe('PGHOST=unset FROM_NIX=1');
+    expect(offline.stderr).toMatch(/could not be evaluated \(unable to download .*\); using the previous dev shell; `direnv reload` retries$/m);
+    const later = await p.load(env);
+    expect(later.calls).toEqual([]);
+    expect(later.vars).toBe('PGHOST=unset FROM_NIX=1');
+  });
+
   it('with a Nix older than 2.18: says so, never evaluates the flake, and falls back', async () => {
     const p = project();
     const env = { FAKE_HAS_NIX: '1', FAKE_NIX_VERSION: '2.8.0' };
     const first = await p.load(env);
     expect(first.calls).toEqual(['nix --version', 'npm run --silent env']);
-    expect(first.stderr).toMatch(/^status: pgstrap: Nix 2\.8\.0 is older than 2\.18, which nixpkgs 25\.11 needs: without the flake \(upgrade Nix\)/m);
+    expect(first.stderr).toMatch(/^status: pgstrap: Nix 2\.8\.0 is older than 2\.18, which nixpkgs 25\.11 needs \(upgrade Nix\); using the orchestrator's environment; `direnv reload` retries$/m);
     expect(first.stderr).not.toMatch(/^error:/m);
     expect(first.vars).toBe('PGHOST=/from/npm FROM_NIX=unset');
     expect((await p.load(env)).calls).toEqual([]);
