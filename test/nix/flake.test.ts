@@ -100,7 +100,7 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
   afterAll(() => home?.remove());
 
   it('parses (nix-instantiate --parse), and so do nix/ files and the stub', async () => {
-    for (const file of ['flake.nix', 'test/nix/fixtures/nixpkgs-stub/flake.nix', 'test/nix/fixtures/nixpkgs-stub/default.nix']) {
+    for (const file of ['flake.nix', 'nix/lib.nix', 'test/nix/fixtures/nixpkgs-stub/flake.nix', 'test/nix/fixtures/nixpkgs-stub/default.nix']) {
       const result = await home.program('nix-instantiate', ['--parse', path.join(REPO_ROOT, file)]);
       expect(result.exitCode, `${file}: ${String(result.stderr)}`).toBe(0);
     }
@@ -327,7 +327,7 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
     expect(result.exitCode, String(result.stderr)).toBe(0);
     const files = fs.readdirSync(target, { recursive: true }).map(String).sort();
     expect(files).toEqual(
-      ['.envrc', 'bench', 'bench/warm.ts', 'extensions.config.ts', 'flake.lock', 'flake.nix', 'nix', 'nix/extensions.json', 'nix/shell-hook.sh', 'package.json', 'scripts', 'scripts/cli.ts'].sort(),
+      ['.envrc', 'bench', 'bench/warm.ts', 'extensions.config.ts', 'flake.lock', 'flake.nix', 'nix', 'nix/extensions.json', 'nix/lib.nix', 'nix/shell-hook.sh', 'package.json', 'scripts', 'scripts/cli.ts'].sort(),
     );
   });
 
