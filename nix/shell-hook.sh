@@ -5,8 +5,8 @@
 # turns those into absolute PGHOST, PGDATA, PGPASSFILE and DATABASE_URL. It only joins paths and reads
 # one small file: no Node, no network, so entering the shell stays instant. In the two cases where the
 # orchestrator places things elsewhere (a socket path over the 103-byte limit, or running as root,
-# where state may move to /var/lib/pgstrap), it asks the orchestrator itself (`npm run --silent env`) when
-# node_modules is there, so the values always match what `npm run setup` uses.
+# where state may move to /var/lib/pgstrap), it asks the orchestrator itself (`pgstrap env` from
+# node_modules/.bin in an app, `npm run --silent env` here) when node_modules is there, so the values always match what `npm run setup` uses.
 
 pgstrap_shell_hook() {
   local root=$PWD
@@ -39,7 +39,10 @@ pgstrap_shell_hook() {
   local socket=$PGHOST/.s.PGSQL.$PGPORT
   if { (( $(LC_ALL=C; printf '%s' "${#socket}") > 103 )) || (( EUID == 0 )); } && [[ -d $root/node_modules ]]; then
     local exports static_host=$PGHOST
-    if exports=$(cd "$root" && npm run --silent env 2> /dev/null); then eval "$exports"; fi
+    # An app that installed pgstrap has its bin; this repository runs its npm script.
+    local env_command=(npm run --silent env)
+    [[ -x $root/node_modules/.bin/pgstrap ]] && env_command=("$root/node_modules/.bin/pgstrap" env)
+    if exports=$(cd "$root" && "${env_command[@]}" 2> /dev/null); then eval "$exports"; fi
     # A relocated cluster (root, /var/lib/pgstrap/<tag>) keeps data/ beside run/, unless dataDir is configured.
     if [[ $PGHOST != "$static_host" && $PGHOST == */run && $PGSTRAP_DATA_DIR == "$PGSTRAP_STATE_DIR/data" ]]; then
       export PGDATA=${PGHOST%/run}/data
@@ -48,6 +51,7 @@ pgstrap_shell_hook() {
 
   local next='npm run setup'
   [[ -d $root/node_modules ]] || next='npm ci && npm run setup'
+  [[ -x $root/node_modules/.bin/pgstrap ]] && next='npx pgstrap setup'
   if [[ -n ${DIRENV_IN_ENVRC:-} ]]; then
     # direnv prints its own list of variables; one line is enough.
     printf 'pgstrap: %s; next: %s\n' "$PGSTRAP_SHELL_SUMMARY" "$next" >&2

@@ -29,6 +29,8 @@ export interface EnvironmentFacts {
   /** `engines.node` of the project's package.json, and that file. */
   nodeRange: string | undefined;
   packageJson: string | undefined;
+  /** What `nix --version` reports (undefined: no Nix on PATH). */
+  nixVersion?: string | undefined;
 }
 
 /** Server binaries pgstrap found. */

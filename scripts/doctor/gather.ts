@@ -42,7 +42,7 @@ import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type 
 import type { CommonOptions } from '../pipeline/project.ts';
 import { targetSettings } from '../cluster/settings.ts';
 import { declaredForTarget } from '../extensions/targeted.ts';
-import { readNixExtensionsCheck, hasFlake } from '../nix/step.ts';
+import { readNixExtensionsCheck, hasFlake, probeNixVersion } from '../nix/step.ts';
 import { readMigrationPlan } from '../migrations/runner.ts';
 import { errorJson } from '../shared/render-error.ts';
 
@@ -84,9 +84,9 @@ function readEngines(dir: string): { range: string | undefined; file: string | u
   }
 }
 
-function environmentFacts(env: NodeJS.ProcessEnv, dir: string): EnvironmentFacts {
+function environmentFacts(env: NodeJS.ProcessEnv, dir: string, nixVersion: string | undefined): EnvironmentFacts {
   const { range, file } = readEngines(dir);
-  return { nixShell: env.IN_NIX_SHELL || undefined, direnvDir: env.DIRENV_DIR || undefined, nodeVersion: process.versions.node, nodeRange: range, packageJson: file };
+  return { nixShell: env.IN_NIX_SHELL || undefined, direnvDir: env.DIRENV_DIR || undefined, nodeVersion: process.versions.node, nodeRange: range, packageJson: file, nixVersion };
 }
 
 function flakeFact(config: ResolvedConfig): FlakeFact | undefined {
@@ -234,8 +234,9 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const uid = process.getuid?.() ?? 0;
+  const nixVersion = await probeNixVersion({ PATH: env.PATH });
   const facts: DoctorFacts = {
-    environment: environmentFacts(env, cwd),
+    environment: environmentFacts(env, cwd, nixVersion),
     config: { ok: false, error: { code: 'config', message: 'not loaded', details: [], remedy: undefined } },
     declared: [],
     flake: undefined,
@@ -258,7 +259,7 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
   }
   facts.config = { ok: true, value: config };
   facts.engineChoice = options.url ? 'external' : (options.engine ?? config.engine);
-  facts.environment = environmentFacts(env, config.projectDir);
+  facts.environment = environmentFacts(env, config.projectDir, nixVersion);
   facts.flake = flakeFact(config);
   let target: Target;
   try {

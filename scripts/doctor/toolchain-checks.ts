@@ -4,6 +4,7 @@ import { CATALOGUE, findExtension } from '../extensions/catalogue.ts';
 import type { DoctorFacts } from './facts.ts';
 import { check, type Check } from './model.ts';
 import { satisfiesNodeRange } from './node-range.ts';
+import { NIX_MIN_VERSION, nixTooOld } from '../nix/nix-version.ts';
 
 /** Inside `nix develop`, under direnv, or neither. */
 function shellCheck(facts: DoctorFacts): Check {
@@ -78,6 +79,16 @@ function catalogueCheck(config: ResolvedConfig): Check | undefined {
   });
 }
 
+/** The Nix on PATH against what the flake's nixpkgs needs; only for a project with a flake. */
+function nixCheck(facts: DoctorFacts): Check | undefined {
+  const { nixVersion } = facts.environment;
+  if (nixVersion === undefined || facts.flake === undefined) return undefined;
+  if (!nixTooOld(nixVersion)) return check('toolchain.nix', 'toolchain', 'ok', `Nix ${nixVersion} (the flake's nixpkgs 25.11 needs ${NIX_MIN_VERSION} or newer)`);
+  return check('toolchain.nix', 'toolchain', 'warn', `Nix ${nixVersion} is older than ${NIX_MIN_VERSION}, which the flake's nixpkgs 25.11 needs: nix develop fails and direnv falls back to the orchestrator's environment (contrib extensions only)`, {
+    fix: `Upgrade Nix to ${NIX_MIN_VERSION} or newer (the installer at nixos.org/download, or nix upgrade-nix; Debian 12's nix-bin is 2.8), then direnv reload`,
+  });
+}
+
 /** The flake's extension list against the config. */
 function flakeCheck(facts: DoctorFacts): Check | undefined {
   const { flake } = facts;
@@ -102,7 +113,7 @@ export function toolchainChecks(facts: DoctorFacts): Check[] {
     checks.push(postgresCheck(facts), embeddedCheck(facts, config));
     const summary = `${config.databases.length} database${config.databases.length === 1 ? '' : 's'}, ${config.extensions.length} extension${config.extensions.length === 1 ? '' : 's'}`;
     const valid = config.file ? `${config.file} is valid: ${summary}` : `no extensions.config.ts: the defaults apply (${summary})`;
-    checks.push(check('config.valid', 'config', 'ok', valid), catalogueCheck(config), flakeCheck(facts));
+    checks.push(check('config.valid', 'config', 'ok', valid), catalogueCheck(config), flakeCheck(facts), nixCheck(facts));
   } else {
     const { error } = facts.config;
     checks.push(check('config.valid', 'config', 'fail', error.message, { details: error.details, fix: error.remedy }));

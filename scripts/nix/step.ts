@@ -16,10 +16,22 @@ import {
   type NixExtensionProblem,
 } from './extensions-json.ts';
 import type { Step } from '../pipeline/step.ts';
+import { run } from '../server/process.ts';
+import { parseNixVersion } from './nix-version.ts';
 
 /** The file's absolute path for a project. */
 export function nixExtensionsPath(config: ResolvedConfig): string {
   return path.join(config.projectDir, NIX_EXTENSIONS_FILE);
+}
+
+/** The version of the `nix` on PATH (`nix --version`), or undefined when there is none or it does not answer. */
+export async function probeNixVersion(env: Record<string, string | undefined> = {}): Promise<string | undefined> {
+  try {
+    const result = await run('nix', ['--version'], { env, reject: false, timeoutMs: 10_000 });
+    return result.exitCode === 0 ? parseNixVersion(String(result.stdout)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** True when the project has a flake to feed (a project without Nix gets no nix/ folder). */
