@@ -13,6 +13,8 @@ import { findSystemBinaries, requireSystemBinaries } from './system.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import { readPassword, type ExternalTarget, type ManagedTarget, type Target } from './target.ts';
 import { rememberUrlSecrets } from '../shared/secrets.ts';
+import fs from 'node:fs';
+import { readTlsSettings, tlsOptions } from './tls.ts';
 
 /** What the command line and environment add to the config's choice. */
 export interface EngineOverrides {
@@ -45,7 +47,23 @@ function externalTarget(config: ResolvedConfig, rawUrl: string, choice: string):
   }
   rememberUrlSecrets(url);
   const { databases, mayCreate } = externalDatabases(url, config.databases);
-  return { kind: 'external', url, config, databases, mayCreateDatabases: mayCreate, choice };
+  const tls = readTlsSettings(url);
+  const ssl = tls ? tlsOptions(tls, readTlsFile) : undefined;
+  return { kind: 'external', url, config, databases, mayCreateDatabases: mayCreate, choice, tls, ssl };
+}
+
+/** A certificate or key file the URL names; a missing one is an error naming the parameter (never its content). */
+function readTlsFile(file: string, param: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new PgstrapError({
+      code: 'tls.file-unreadable',
+      message: `${param}=${file} in the server URL cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      remedy: `Give ${param} the path of a readable PEM file (relative paths are from the folder you run pgstrap in).`,
+      exit: ExitCode.usage,
+    });
+  }
 }
 
 async function findBinaries(config: ResolvedConfig, engine: EngineChoice, env: NodeJS.ProcessEnv): Promise<{ binaries: PostgresBinaries; choice: string }> {

@@ -5,6 +5,8 @@ import type { ClusterLayout } from './layout.ts';
 import { withDatabase } from './database-url.ts';
 import { rememberSecret } from '../shared/secrets.ts';
 import type { ConnectionTarget } from './connection.ts';
+import { withoutTlsParams, type TlsSettings } from './tls.ts';
+import type { ConnectionOptions } from 'node:tls';
 import type { PostgresBinaries } from './binaries.ts';
 import type { Cluster } from './cluster.ts';
 import type { ServerUser } from './server-user.ts';
@@ -32,6 +34,10 @@ export interface ExternalTarget {
   /** True when the URL names no database, so configured databases may be created on it. */
   mayCreateDatabases: boolean;
   choice: string;
+  /** The URL's sslmode and files, read with libpq's meaning (server/tls.ts); undefined: no TLS asked. */
+  tls?: TlsSettings | undefined;
+  /** pg's `ssl` option built from `tls`, its files read once. */
+  ssl?: ConnectionOptions | false | undefined;
 }
 
 export type Target = ManagedTarget | ExternalTarget;
@@ -49,7 +55,10 @@ export function readPassword(layout: ClusterLayout): string | undefined {
 
 /** How to connect to `database` on the target as its admin: the socket for managed clusters. */
 export function connectionFor(target: Target, database: string): ConnectionTarget {
-  if (target.kind === 'external') return { connectionString: withDatabase(target.url, database).toString() };
+  if (target.kind === 'external') {
+    if (!target.tls) return { connectionString: withDatabase(target.url, database).toString() };
+    return { connectionString: withDatabase(withoutTlsParams(target.url), database).toString(), ssl: target.ssl ?? false, tls: target.tls };
+  }
   const status = target.cluster.status();
   return {
     host: status.socketDir ?? target.layout.socketDir,
