@@ -257,12 +257,12 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
     return { facts, config: undefined, target: undefined };
   }
   facts.config = { ok: true, value: config };
-  facts.engineChoice = options.url ? 'external' : (options.engine ?? config.engine);
+  facts.engineChoice = options.url || options.target ? 'external' : (options.engine ?? config.engine);
   facts.environment = environmentFacts(env, config.projectDir);
   facts.flake = flakeFact(config);
   let target: Target;
   try {
-    target = await selectTarget(config, { engine: options.engine, url: options.url, env });
+    target = await selectTarget(config, { engine: options.engine, url: options.url, target: options.target, directUrl: options.directUrl, env });
   } catch (error) {
     facts.engine = { ok: false, error: errorJson(error) };
     facts.embedded = embeddedFact(config, undefined);

@@ -7,13 +7,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { lockTimeout } from './errors.ts';
-import { queryPipeline, type PipelinedStatement } from '../server/connection.ts';
+import { queryPipeline, withClient, type ConnectionTarget, type PipelinedStatement } from '../server/connection.ts';
+import { announcedPid } from '../server/connection.ts';
+import { describeUnpinnedSessions } from '../server/pooling.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 
 /** The two 32-bit keys of the lock, 'pgst' and 'migr'; advisory locks are per database already. */
 export const MIGRATION_LOCK = { classid: 0x70677374, objid: 0x6d696772 } as const;
 
-/** Takes the lock if it is free; answers `ok`. */
-export const TRY_LOCK: PipelinedStatement = { text: 'SELECT pg_try_advisory_lock($1, $2) AS ok', values: [MIGRATION_LOCK.classid, MIGRATION_LOCK.objid] };
+/** Takes the lock if it is free; answers `ok`, and the session's backend `pid` (for assertLockHolds). */
+export const TRY_LOCK: PipelinedStatement = { text: 'SELECT pg_try_advisory_lock($1, $2) AS ok, pg_backend_pid() AS pid', values: [MIGRATION_LOCK.classid, MIGRATION_LOCK.objid] };
 /** Releases the lock. */
 export const UNLOCK: PipelinedStatement = { text: 'SELECT pg_advisory_unlock($1, $2)', values: [MIGRATION_LOCK.classid, MIGRATION_LOCK.objid] };
 
@@ -80,4 +83,33 @@ async function takeMigrationLock(client: pg.Client, database: string, options: L
     await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
     delay = Math.min(delay * 2, 500);
   }
+}
+
+const BACKEND_PID = 'SELECT pg_backend_pid() AS pid';
+
+/**
+ * Throws `migrate.pooled-connection` when `client`'s sessions are not pinned to one server backend (PgBouncer
+ * in transaction pooling): the lock would not hold there. `other` opens a second session to the same URL;
+ * `backendPid` is the session's pid if the caller read it already (TRY_LOCK does). See server/pooling.ts.
+ *
+ * A direct connection costs nothing more: the pid the server announced at connect (BackendKeyData) is its
+ * backend's, while a pooler announces one of its own, so only then are the sessions probed.
+ */
+export async function assertLockHolds(client: pg.Client, other: ConnectionTarget, database: string, backendPid?: number): Promise<void> {
+  const pid = async (c: pg.Client) => Number((await c.query<{ pid: number }>(BACKEND_PID)).rows[0]!.pid);
+  const first = backendPid ?? (await pid(client));
+  if (announcedPid(client) === first) return;
+  const why = await withClient(other, async (second) => {
+    const otherPid = await pid(second);
+    return describeUnpinnedSessions({ first, other: otherPid, again: await pid(client) });
+  });
+  if (why === undefined) return;
+  throw new PgstrapError({
+    code: 'migrate.pooled-connection',
+    message: `the URL for ${database} goes through a connection pooler that does not keep a session on one server connection (PgBouncer in transaction mode): ${why}, so the migration lock (a session advisory lock) would not hold`,
+    details: ['Nothing was applied. setup, verify, doctor and migrate:status work through the pooler; only migrations need the server itself.'],
+    remedy:
+      "Give the migrations a direct URL to the server (as Prisma's directUrl): directUrl: { env: 'DIRECT_DATABASE_URL' } in the config's target and --target NAME, or --direct-url URL (PGSTRAP_DIRECT_URL) beside --url. PgBouncer in session mode works too.",
+    exit: ExitCode.environment,
+  });
 }

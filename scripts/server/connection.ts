@@ -279,6 +279,11 @@ async function openClient(target: ConnectionTarget): Promise<pg.Client> {
   return client;
 }
 
+/** The backend pid the server announced at connect (BackendKeyData); a pooler announces one of its own. */
+export function announcedPid(client: pg.Client): number | undefined {
+  return (client as unknown as { processID: number | null }).processID ?? undefined;
+}
+
 /** Where a target points, without its password. */
 export function describeTarget(target: ConnectionTarget): string {
   if (target.connectionString) return redactUrl(target.connectionString);

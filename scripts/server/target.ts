@@ -36,6 +36,10 @@ export interface ExternalTarget {
   choice: string;
   /** The URL's sslmode and files, read with libpq's meaning (server/tls.ts); undefined: no TLS asked. */
   tls?: TlsSettings | undefined;
+  /** The same server without a pooler in between, for the migrations (a target's `directUrl`, or --direct-url). */
+  direct?: ExternalTarget | undefined;
+  /** True for a `direct` URL: the user says it reaches the server itself, so the lock is not probed there. */
+  pinned?: boolean | undefined;
   /** pg's `ssl` option built from `tls`, its files read once. */
   ssl?: ConnectionOptions | false | undefined;
 }
@@ -51,6 +55,11 @@ export function readPassword(layout: ClusterLayout): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The target migrations run on: its direct URL when it has one, so that the lock holds behind a pooler. */
+export function migrationTarget(target: Target): Target {
+  return target.kind === 'external' && target.direct ? target.direct : target;
 }
 
 /** How to connect to `database` on the target as its admin: the socket for managed clusters. */

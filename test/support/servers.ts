@@ -126,6 +126,9 @@ export async function startPgbouncer(server: RunningServer, mode: 'transaction' 
       'max_client_conn = 50',
       `pidfile = ${file('pgbouncer.pid')}`,
       `logfile = ${file('pgbouncer.log')}`,
+      // After a failed server login (setup connects to a database before creating it) pgbouncer waits this
+      // long before it tries that database again; its default, 15 s, outlasts pgstrap's 10 s connect timeout.
+      'server_login_retry = 1',
       // What pg sends at startup that pgbouncer does not track itself.
       'ignore_startup_parameters = extra_float_digits,statement_timeout',
       '',
