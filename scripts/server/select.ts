@@ -59,14 +59,14 @@ function namedTarget(config: ResolvedConfig, name: string, env: NodeJS.ProcessEn
   }
   const url = urlFrom(declared.url, `target "${name}"'s url`, env);
   const via = 'env' in declared.url ? ` (${declared.url.env})` : '';
-  const target = externalTarget(config, url, `--target ${name}${via}`);
-  if (declared.directUrl) withDirect(target, urlFrom(declared.directUrl, `target "${name}"'s directUrl`, env), `target "${name}"'s directUrl`);
+  const target = externalTarget(config, url, `--target ${name}${via}`, undefined, env);
+  if (declared.directUrl) withDirect(target, urlFrom(declared.directUrl, `target "${name}"'s directUrl`, env), `target "${name}"'s directUrl`, env);
   return target;
 }
 
 /** Gives `target` its direct URL for the migrations: the same databases, on the server itself. */
-function withDirect(target: ExternalTarget, rawUrl: string, what: string): ExternalTarget {
-  const direct = externalTarget(target.config, rawUrl, what, what);
+function withDirect(target: ExternalTarget, rawUrl: string, what: string, env: NodeJS.ProcessEnv): ExternalTarget {
+  const direct = externalTarget(target.config, rawUrl, what, what, env);
   target.direct = { ...direct, databases: target.databases, mayCreateDatabases: target.mayCreateDatabases, pinned: true };
   return target;
 }
@@ -98,10 +98,10 @@ function parseUrl(rawUrl: string, what = 'the external server URL'): URL {
   return url;
 }
 
-function externalTarget(config: ResolvedConfig, rawUrl: string, choice: string, what?: string): ExternalTarget {
+function externalTarget(config: ResolvedConfig, rawUrl: string, choice: string, what?: string, env: NodeJS.ProcessEnv = process.env): ExternalTarget {
   const url = parseUrl(rawUrl, what);
   const { databases, mayCreate } = externalDatabases(url, config.databases);
-  const tls = readTlsSettings(url);
+  const tls = readTlsSettings(url, env);
   const ssl = tls ? tlsOptions(tls, readTlsFile) : undefined;
   return { kind: 'external', url, config, databases, mayCreateDatabases: mayCreate, choice, tls, ssl };
 }
@@ -143,8 +143,8 @@ export async function selectTarget(config: ResolvedConfig, overrides: EngineOver
   if (overrides.target) return namedTarget(config, overrides.target, env);
   const direct = overrides.directUrl ?? env.PGSTRAP_DIRECT_URL;
   const byUrl = (raw: string, choice: string) => {
-    const target = externalTarget(config, raw, choice);
-    return direct ? withDirect(target, direct, overrides.directUrl ? '--direct-url' : 'PGSTRAP_DIRECT_URL') : target;
+    const target = externalTarget(config, raw, choice, undefined, env);
+    return direct ? withDirect(target, direct, overrides.directUrl ? '--direct-url' : 'PGSTRAP_DIRECT_URL', env) : target;
   };
   if (overrides.url) return byUrl(overrides.url, '--url');
   if (engine === 'external') {

@@ -74,6 +74,8 @@ export function connectionFor(target: Target, database: string): ConnectionTarge
     port: status.port ?? target.config.port,
     user: target.config.superuser,
     database,
+    // A PGSSLMODE in the shell (e.g. from `env` for a staging server) must not turn TLS on for the socket.
+    ssl: false,
   };
 }
 

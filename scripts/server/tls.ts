@@ -32,15 +32,22 @@ export interface TlsSettings {
   key: string | undefined;
 }
 
-/** The URL's TLS settings; undefined when it has no ssl parameter (then pg's default: no TLS). */
-export function readTlsSettings(url: URL): TlsSettings | undefined {
-  const param = (name: string) => url.searchParams.get(name) ?? undefined;
+/** libpq's environment variables for the parameters, read when the URL has none of them. */
+const TLS_ENV: Record<string, string> = { sslmode: 'PGSSLMODE', sslrootcert: 'PGSSLROOTCERT', sslcert: 'PGSSLCERT', sslkey: 'PGSSLKEY' };
+
+/**
+ * The URL's TLS settings (else those of PGSSLMODE, PGSSLROOTCERT... in `env`, as libpq reads them); undefined
+ * when neither asks for TLS (then no TLS, node-postgres' default).
+ */
+export function readTlsSettings(url: URL, env: Record<string, string | undefined> = {}): TlsSettings | undefined {
+  const fromUrl = Object.keys(TLS_ENV).some((name) => url.searchParams.has(name));
+  const param = (name: string) => (fromUrl ? (url.searchParams.get(name) ?? undefined) : env[TLS_ENV[name]!] || undefined);
   const raw = param('sslmode');
   if (raw === undefined && !param('sslrootcert') && !param('sslcert')) return undefined;
   if (raw !== undefined && !(SSL_MODES as readonly string[]).includes(raw)) {
     throw new PgstrapError({
       code: 'tls.bad-sslmode',
-      message: `sslmode=${raw} in the server URL is not one of ${SSL_MODES.join(', ')}`,
+      message: `sslmode=${raw} in the server URL (or PGSSLMODE) is not one of ${SSL_MODES.join(', ')}`,
       remedy: 'Use sslmode=require (encrypted) or sslmode=verify-full&sslrootcert=/path/to/ca.pem (encrypted, and the server proven).',
       exit: ExitCode.usage,
     });

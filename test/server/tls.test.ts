@@ -32,10 +32,16 @@ describe('sslmode with libpq semantics (pure)', () => {
     expect(options('sslmode=verify-full&sslrootcert=system')).toEqual({ rejectUnauthorized: true });
   });
 
+  it('reads PGSSLMODE and PGSSLROOTCERT when the URL has no ssl parameter, as libpq does', () => {
+    const env = { PGSSLMODE: 'verify-full', PGSSLROOTCERT: '/env-ca.pem' };
+    expect(readTlsSettings(new URL('postgresql://h/db'), env)).toEqual({ mode: 'verify-full', rootcert: '/env-ca.pem', cert: undefined, key: undefined });
+    expect(readTlsSettings(new URL('postgresql://h/db?sslmode=require'), env)).toEqual({ mode: 'require', rootcert: undefined, cert: undefined, key: undefined });
+  });
+
   it('disable and no parameter mean plain text; a bad mode and verify-ca without a CA are refused', () => {
     expect(options('sslmode=disable')).toBe(false);
     expect(options('application_name=x')).toBeUndefined();
-    expect(() => options('sslmode=on')).toThrow(/sslmode=on in the server URL is not one of disable, allow, prefer, require, verify-ca, verify-full/);
+    expect(() => options('sslmode=on')).toThrow(/sslmode=on in the server URL \(or PGSSLMODE\) is not one of disable, allow, prefer, require, verify-ca, verify-full/);
     expect(() => options('sslmode=verify-ca')).toThrow(/verify-ca needs sslrootcert/);
   });
 });
@@ -109,6 +115,19 @@ describe.skipIf(missing !== undefined)(`a TLS server over 127.0.0.1${missing ? `
     // verify-ca checks the CA only, as the remedy says.
     const caOnly = await selectTarget(project.config, { url: server.url({ host: '127.0.0.2', database: 'app', query: `sslmode=verify-ca&sslrootcert=${certs.caCert}` }), env: testEnv() });
     expect(await withClient(connectionFor(caOnly, 'app'), async (c) => (await c.query('SELECT 1 AS one')).rows[0]!.one)).toBe(1);
+  });
+
+  it('prefer falls back to plain text on a server without TLS; require there says the server offers none', async () => {
+    const plain = await startServer();
+    try {
+      const target = await selectTarget(project.config, { url: plain.url({ database: 'postgres', query: 'sslmode=prefer' }), env: testEnv() });
+      expect(await withClient(connectionFor(target, 'postgres'), async (c) => (await c.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).rows[0]!.ssl)).toBe(false);
+      const strict = await selectTarget(project.config, { url: plain.url({ database: 'postgres', query: 'sslmode=require' }), env: testEnv() });
+      const error = await withClient(connectionFor(strict, 'postgres'), async () => undefined).catch((e: unknown) => e);
+      expect(isPgstrapError(error) && [error.code, error.message]).toEqual(['tls.not-offered', expect.stringContaining('the server does not offer TLS, and sslmode=require needs it')]);
+    } finally {
+      await plain.stop();
+    }
   });
 
   it('says the server wants TLS when the URL asks for none, and names a missing sslrootcert file', async () => {
