@@ -5,7 +5,11 @@ import { redactUrl } from '../shared/secrets.ts';
 import { describeTlsFailure, fallsBackToPlain, type TlsSettings } from './tls.ts';
 
 /** How to reach one database: a socket directory or host, port, user, password; `tls` says what the URL asked for. */
-export type ConnectionTarget = pg.ClientConfig & { tls?: TlsSettings | undefined };
+export type ConnectionTarget = pg.ClientConfig & {
+  tls?: TlsSettings | undefined;
+  /** The URL as given (with the ssl parameters pgstrap took out of connectionString), for messages. */
+  shownUrl?: string | undefined;
+};
 
 /** Opens a client, runs `fn`, and always closes it. */
 export async function withClient<T>(target: ConnectionTarget, fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -261,7 +265,7 @@ function hostOf(target: ConnectionTarget): string {
 
 /** Connects a client; a dropped connection rejects its pending query instead of crashing the process. */
 async function openClient(target: ConnectionTarget): Promise<pg.Client> {
-  const { tls, ...config } = target;
+  const { tls, shownUrl: _shown, ...config } = target;
   let client = new pg.Client({ connectionTimeoutMillis: 10_000, ...config });
   try {
     await client.connect();
@@ -286,7 +290,8 @@ export function announcedPid(client: pg.Client): number | undefined {
 
 /** Where a target points, without its password. */
 export function describeTarget(target: ConnectionTarget): string {
-  if (target.connectionString) return redactUrl(target.connectionString);
+  const url = target.shownUrl ?? target.connectionString;
+  if (url) return redactUrl(url);
   return `${target.user ?? ''}@${target.host ?? 'localhost'}:${target.port ?? 5432}/${target.database ?? ''}`;
 }
 

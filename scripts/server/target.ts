@@ -66,7 +66,8 @@ export function migrationTarget(target: Target): Target {
 export function connectionFor(target: Target, database: string): ConnectionTarget {
   if (target.kind === 'external') {
     if (!target.tls) return { connectionString: withDatabase(target.url, database).toString() };
-    return { connectionString: withDatabase(withoutTlsParams(target.url), database).toString(), ssl: target.ssl ?? false, tls: target.tls };
+    const shownUrl = withDatabase(target.url, database).toString();
+    return { connectionString: withDatabase(withoutTlsParams(target.url), database).toString(), ssl: target.ssl ?? false, tls: target.tls, shownUrl };
   }
   const status = target.cluster.status();
   return {
