@@ -59,14 +59,14 @@ function namedTarget(config: ResolvedConfig, name: string, env: NodeJS.ProcessEn
   }
   const url = urlFrom(declared.url, `target "${name}"'s url`, env);
   const via = 'env' in declared.url ? ` (${declared.url.env})` : '';
-  const target = externalTarget(config, url, `--target ${name}${via}`, undefined, env);
+  const target = externalTarget(config, url, `--target ${name}${via}`, env);
   if (declared.directUrl) withDirect(target, urlFrom(declared.directUrl, `target "${name}"'s directUrl`, env), `target "${name}"'s directUrl`, env);
   return target;
 }
 
 /** Gives `target` its direct URL for the migrations: the same databases, on the server itself. */
 function withDirect(target: ExternalTarget, rawUrl: string, what: string, env: NodeJS.ProcessEnv): ExternalTarget {
-  const direct = externalTarget(target.config, rawUrl, what, what, env);
+  const direct = externalTarget(target.config, rawUrl, what, env, what);
   target.direct = { ...direct, databases: target.databases, mayCreateDatabases: target.mayCreateDatabases, pinned: true };
   return target;
 }
@@ -98,7 +98,7 @@ function parseUrl(rawUrl: string, what = 'the external server URL'): URL {
   return url;
 }
 
-function externalTarget(config: ResolvedConfig, rawUrl: string, choice: string, what?: string, env: NodeJS.ProcessEnv = process.env): ExternalTarget {
+function externalTarget(config: ResolvedConfig, rawUrl: string, choice: string, env: NodeJS.ProcessEnv, what?: string): ExternalTarget {
   const url = parseUrl(rawUrl, what);
   const { databases, mayCreate } = externalDatabases(url, config.databases);
   const tls = readTlsSettings(url, env);
@@ -143,7 +143,7 @@ export async function selectTarget(config: ResolvedConfig, overrides: EngineOver
   if (overrides.target) return namedTarget(config, overrides.target, env);
   const direct = overrides.directUrl ?? env.PGSTRAP_DIRECT_URL;
   const byUrl = (raw: string, choice: string) => {
-    const target = externalTarget(config, raw, choice, undefined, env);
+    const target = externalTarget(config, raw, choice, env);
     return direct ? withDirect(target, direct, overrides.directUrl ? '--direct-url' : 'PGSTRAP_DIRECT_URL', env) : target;
   };
   if (overrides.url) return byUrl(overrides.url, '--url');
@@ -161,6 +161,14 @@ export async function selectTarget(config: ResolvedConfig, overrides: EngineOver
   }
   // PGSTRAP_URL is the dedicated variable; an explicit --engine still wins over it.
   if (env.PGSTRAP_URL && overrides.engine === undefined) return byUrl(env.PGSTRAP_URL, 'PGSTRAP_URL');
+  if (overrides.directUrl) {
+    throw new PgstrapError({
+      code: 'usage',
+      message: '--direct-url is for a server reached by URL, and this command works on the project\'s own cluster',
+      remedy: 'Pass --url (or --target) with it, or leave it out.',
+      exit: ExitCode.usage,
+    });
+  }
   const { binaries: found, choice } = await findBinaries(config, engine, env);
   const user = await getServerUser(config.runAs);
   const layout = await placeCluster(config, user);
