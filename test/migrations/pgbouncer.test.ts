@@ -97,9 +97,14 @@ describe.skipIf(missing !== undefined)(`through PgBouncer${missing ? ` (skipped:
     expect({ code: migrate.exitCode, out: migrate.stdout + migrate.stderr }).toMatchObject({ code: 0, out: expect.stringContaining('applied 20250102000000_more.sql') });
   }, 240_000);
 
-  it('migrates through session pooling, where the lock holds', async () => {
-    fs.writeFileSync(path.join(project.dir, 'migrations/20250103000000_third.sql'), 'CREATE TABLE third (id int);\n');
+  it('migrates through session pooling, where the lock holds; migrate:down takes the same care', async () => {
+    fs.writeFileSync(path.join(project.dir, 'migrations/20250103000000_third.sql'), 'CREATE TABLE third (id int);\n\n-- pgstrap:down\nDROP TABLE third;\n');
     const migrate = await cli(['migrate', '--target', 'session']);
     expect({ code: migrate.exitCode, out: migrate.stdout + migrate.stderr }).toMatchObject({ code: 0, out: expect.stringContaining('applied 20250103000000_third.sql') });
+    const pooled = await cli(['migrate:down', '--target', 'pooled']);
+    expect(pooled.exitCode, pooled.stdout + pooled.stderr).toBe(3);
+    expect(pooled.stderr).toContain('migrate.pooled-connection');
+    const split = await cli(['migrate:down', '--target', 'split']);
+    expect({ code: split.exitCode, out: split.stdout + split.stderr }).toMatchObject({ code: 0, out: expect.stringContaining('reverted 20250103000000_third.sql') });
   }, 120_000);
 });
