@@ -196,7 +196,7 @@ export function externalChecks(server: ServerFacts, config: ResolvedConfig, decl
   if (!server.connection.ok) {
     return [
       check('external.reachable', 'external', 'fail', `cannot reach ${server.connection.where}: ${server.connection.error}`, {
-        fix: 'Check the URL (--url or PGSTRAP_URL), the network path and the credentials',
+        fix: server.connection.remedy ?? 'Check the URL (--url or PGSTRAP_URL), the network path and the credentials',
       }),
     ];
   }

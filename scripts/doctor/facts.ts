@@ -68,6 +68,8 @@ export interface ConnectionFact {
   error: string | undefined;
   /** SQLSTATE of the error, when the server sent one (28P01: bad password, 3D000: no such database). */
   sqlState: string | undefined;
+  /** The fix, when the failure has one of its own (TLS: the CA file, the host name). */
+  remedy?: string | undefined;
 }
 
 /** One server setting as the running server has it. */

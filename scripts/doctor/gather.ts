@@ -28,7 +28,7 @@ import type {
   ServerSetting,
   Uuidv7Fact,
 } from './facts.ts';
-import { describeTarget, queryPipeline, withClient, type ConnectionTarget } from '../server/connection.ts';
+import { describeTarget, describeTlsConnectFailure, queryPipeline, withClient, type ConnectionTarget } from '../server/connection.ts';
 import { readInstalledExtensions, readServerFacts } from '../extensions/server.ts';
 import { readStrategyAndFallback } from '../uuidv7/read.ts';
 import { readCronJobs } from './read-cron.ts';
@@ -141,6 +141,9 @@ async function probe<T>(target: ConnectionTarget, fn: (client: pg.Client) => Pro
     // withClient wraps a failed connect in a PgstrapError; a failed query arrives as pg's own error.
     const pgError = (isPgstrapError(error) ? error.cause : error) as { code?: unknown; message?: string } | undefined;
     const sqlState = typeof pgError?.code === 'string' && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
+    // A TLS failure says which (the CA, the host name) and how to fix it, as the other commands do.
+    const tls = describeTlsConnectFailure(target, pgError);
+    if (tls) return { connection: { ok: false, where, error: tls.message, sqlState, remedy: tls.remedy }, value: undefined };
     return { connection: { ok: false, where, error: pgError?.message ?? messageOf(error), sqlState }, value: undefined };
   }
 }

@@ -25,7 +25,7 @@ export async function withClient<T>(target: ConnectionTarget, fn: (client: pg.Cl
 function connectError(target: ConnectionTarget, error: unknown): PgstrapError {
   const code = (error as { code?: string }).code;
   const base = { message: `cannot connect to ${describeTarget(target)}: ${(error as Error).message}`, exit: ExitCode.cluster, cause: error };
-  const tls = describeTlsFailure(error, hostOf(target), target.tls);
+  const tls = describeTlsConnectFailure(target, error);
   if (tls) return new PgstrapError({ code: tls.code, message: `cannot connect to ${describeTarget(target)}: ${tls.message}`, remedy: tls.remedy, exit: ExitCode.cluster, cause: error });
   if (code === '3D000') {
     return new PgstrapError({ ...base, code: 'db.missing-database', remedy: 'npm run setup creates the configured databases (for an external server, create it or use a URL without a database).' });
@@ -249,6 +249,11 @@ export class Sessions {
     connecting.then((client) => client.once('end', forget), forget);
     return entry;
   }
+}
+
+/** What went wrong when a TLS connect to `target` failed, and its fix; undefined for another failure. */
+export function describeTlsConnectFailure(target: ConnectionTarget, error: unknown): { code: string; message: string; remedy: string } | undefined {
+  return describeTlsFailure(error, hostOf(target), target.tls);
 }
 
 /** The host a target names, for messages. */

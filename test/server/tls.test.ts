@@ -104,6 +104,12 @@ describe.skipIf(missing !== undefined)(`a TLS server over 127.0.0.1${missing ? `
     expect(result.stderr).toContain(`the server's certificate is not signed by the CA in ${otherCa.caCert}`);
     expect(result.stderr).toContain('sslrootcert must name the CA that signed');
     noSecrets(result.stdout + result.stderr);
+    // doctor says the same in its check, with the same fix.
+    const doctor = await cli(['doctor'], server.url({ database: 'app', query: `sslmode=verify-full&sslrootcert=${otherCa.caCert}` }));
+    expect(doctor.exitCode).toBe(1);
+    expect(doctor.stdout).toContain(`the server's certificate is not signed by the CA in ${otherCa.caCert}`);
+    expect(doctor.stdout).toContain('sslrootcert must name the CA that signed');
+    noSecrets(doctor.stdout + doctor.stderr);
   });
 
   it('refuses a certificate for another host name, naming both, with the fix', async () => {
