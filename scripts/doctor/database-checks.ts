@@ -2,6 +2,7 @@
  * Per-database checks (exists, extensions, uuidv7(), migrations) and the External server checks. Extension
  * verdicts come from the extension planner setup uses, so doctor and setup never disagree about them.
  */
+import { POOLED_REMEDY } from '../server/pooling.ts';
 import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { findExtension } from '../extensions/catalogue.ts';
 import { describeDowngrade, downgradeRemedy, planExtensions, undeclaredExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
@@ -218,6 +219,14 @@ export function externalChecks(server: ServerFacts, config: ResolvedConfig, decl
           fix: "Ask the provider to allow them (its extension allow-list), or mark them optional (required: false) in the config",
         }),
   );
+  if (server.pooling?.direct) checks.push(check('external.pooler', 'external', 'ok', 'migrations use the direct URL (directUrl), so their lock holds behind a pooler'));
+  else if (server.pooling?.unpinned) {
+    checks.push(
+      check('external.pooler', 'external', 'warn', `a pooler that does not pin sessions (PgBouncer in transaction mode): ${server.pooling.unpinned}; migrate would refuse here, as the migration lock would not hold`, {
+        fix: POOLED_REMEDY,
+      }),
+    );
+  }
   // Setup's own choice: native on 18+, pg_uuidv7 when it can install it and uuidv7.generator asks for it, else the SQL fallback.
   const extension = available.has('pg_uuidv7') && declared.some((e) => e.name === 'pg_uuidv7');
   const strategy = chooseStrategy(server.versionNum ?? 0, extension ? 'public' : undefined, config.uuidv7.generator);

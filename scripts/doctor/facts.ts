@@ -93,6 +93,8 @@ export interface ServerFacts {
   settings: ServerSetting[];
   /** What the extension planner needs to know about the server (available, versions, settings, plugins). */
   extensions: ServerExtensionFacts | undefined;
+  /** A server reached by URL: why its sessions are not pinned to a backend (PgBouncer in transaction mode), and whether migrations have a direct URL. */
+  pooling?: { unpinned: string | undefined; direct: boolean } | undefined;
 }
 
 /** How uuidv7() is provided in one database, and whether it works. */

@@ -44,6 +44,7 @@ import { targetSettings } from '../cluster/settings.ts';
 import { declaredForTarget } from '../extensions/targeted.ts';
 import { readNixExtensionsCheck, hasFlake } from '../nix/step.ts';
 import { readMigrationPlan } from '../migrations/runner.ts';
+import { probeUnpinnedSessions } from '../migrations/lock.ts';
 import { errorJson } from '../shared/render-error.ts';
 
 /** What a doctor run needs besides the common flags. */
@@ -155,12 +156,14 @@ async function serverFacts(target: Target, settingNames: string[], declared: Res
   const { connection, value } = await probe(connectionFor(target, maintenanceDatabase(target)), async (client) => {
     // One round trip for the preloads and the settings, one for the planner's facts and the version.
     const [head, settings] = await queryPipeline(client, [
-      { text: "SELECT current_setting('shared_preload_libraries') AS spl" },
+      { text: "SELECT current_setting('shared_preload_libraries') AS spl, pg_backend_pid() AS pid" },
       { text: SERVER_SETTINGS, values: [settingNames.map((n) => n.toLowerCase())] },
     ]);
     // The maintenance client for every question, output plugins' slots too: one connection per database.
     const extensions = await readServerFacts(target, declared, (_database, fn) => fn(client));
+    const pooling = await readPooling(target, client, Number(head![0]!.pid));
     return {
+      pooling,
       spl: head![0]!.spl as string,
       settings: settings as Array<{ name: string; setting: string; unit: string | null; vartype: string; pending_restart: boolean }>,
       extensions,
@@ -173,6 +176,7 @@ async function serverFacts(target: Target, settingNames: string[], declared: Res
   });
   const extensions = value?.extensions;
   return {
+    pooling: value?.pooling,
     connection,
     version: extensions?.version,
     versionNum: extensions?.versionNum,
@@ -180,6 +184,17 @@ async function serverFacts(target: Target, settingNames: string[], declared: Res
     settings,
     extensions,
   };
+}
+
+/** Whether the migration lock would hold on an external server's URL (free on a direct connection: see migrations/lock.ts). */
+async function readPooling(target: Target, client: pg.Client, backendPid: number): Promise<ServerFacts['pooling']> {
+  if (target.kind !== 'external') return undefined;
+  if (target.direct) return { unpinned: undefined, direct: true };
+  try {
+    return { unpinned: await probeUnpinnedSessions(client, connectionFor(target, maintenanceDatabase(target)), backendPid), direct: false };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The recorded strategy and two ids from a quick call. */

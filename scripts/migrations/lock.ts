@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { lockTimeout } from './errors.ts';
 import { queryPipeline, withClient, type ConnectionTarget, type PipelinedStatement } from '../server/connection.ts';
 import { announcedPid } from '../server/connection.ts';
-import { describeUnpinnedSessions } from '../server/pooling.ts';
+import { describeUnpinnedSessions, POOLED_REMEDY } from '../server/pooling.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 
 /** The two 32-bit keys of the lock, 'pgst' and 'migr'; advisory locks are per database already. */
@@ -96,20 +96,28 @@ const BACKEND_PID = 'SELECT pg_backend_pid() AS pid';
  * backend's, while a pooler announces one of its own, so only then are the sessions probed.
  */
 export async function assertLockHolds(client: pg.Client, other: ConnectionTarget, database: string, backendPid?: number): Promise<void> {
-  const pid = async (c: pg.Client) => Number((await c.query<{ pid: number }>(BACKEND_PID)).rows[0]!.pid);
-  const first = backendPid ?? (await pid(client));
-  if (announcedPid(client) === first) return;
-  const why = await withClient(other, async (second) => {
-    const otherPid = await pid(second);
-    return describeUnpinnedSessions({ first, other: otherPid, again: await pid(client) });
-  });
+  const why = await probeUnpinnedSessions(client, other, backendPid);
   if (why === undefined) return;
   throw new PgstrapError({
     code: 'migrate.pooled-connection',
     message: `the URL for ${database} goes through a connection pooler that does not keep a session on one server connection (PgBouncer in transaction mode): ${why}, so the migration lock (a session advisory lock) would not hold`,
     details: ['Nothing was applied. setup, verify, doctor and migrate:status work through the pooler; only migrations need the server itself.'],
-    remedy:
-      "Give the migrations a direct URL to the server (as Prisma's directUrl): directUrl: { env: 'DIRECT_DATABASE_URL' } in the config's target and --target NAME, or --direct-url URL (PGSTRAP_DIRECT_URL) beside --url. PgBouncer in session mode works too.",
+    remedy: POOLED_REMEDY,
     exit: ExitCode.environment,
+  });
+}
+
+/**
+ * Why `client`'s sessions are not pinned to one server backend, or undefined when they are: nothing more is
+ * asked when the pid announced at connect is the backend's (`backendPid`, read here if not given); else the
+ * backend pids of `client`, of a second session to `other`, and of `client` again (server/pooling.ts).
+ */
+export async function probeUnpinnedSessions(client: pg.Client, other: ConnectionTarget, backendPid?: number): Promise<string | undefined> {
+  const pid = async (c: pg.Client) => Number((await c.query<{ pid: number }>(BACKEND_PID)).rows[0]!.pid);
+  const first = backendPid ?? (await pid(client));
+  if (announcedPid(client) === first) return undefined;
+  return withClient(other, async (second) => {
+    const otherPid = await pid(second);
+    return describeUnpinnedSessions({ first, other: otherPid, again: await pid(client) });
   });
 }

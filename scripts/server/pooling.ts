@@ -30,3 +30,7 @@ export function describeUnpinnedSessions(pids: BackendPids): string | undefined 
   if (pids.again !== pids.first) return `one session moved from server backend pid ${pids.first} to pid ${pids.again} between two statements`;
   return undefined;
 }
+
+/** What to do when the migrations' URL goes through transaction pooling. */
+export const POOLED_REMEDY =
+  "Give the migrations a direct URL to the server (as Prisma's directUrl): directUrl: { env: 'DIRECT_DATABASE_URL' } in the config's target and --target NAME, or --direct-url URL (PGSTRAP_DIRECT_URL) beside --url. PgBouncer in session mode works too.";

@@ -80,6 +80,11 @@ describe.skipIf(missing !== undefined)(`through PgBouncer${missing ? ` (skipped:
     const migrate = await cli(['migrate', '--url', transaction.url()]);
     expect(migrate.exitCode).toBe(3);
     expect(migrate.stderr).toContain('--direct-url URL');
+    // doctor warns before a migration fails; a direct connection and session pooling get no such line.
+    const doctor = await cli(['doctor', '--target', 'pooled']);
+    expect(doctor.stdout).toMatch(/! a pooler that does not pin sessions \(PgBouncer in transaction mode\): two open sessions ran on the same server backend \(pid \d+\); migrate would refuse here/);
+    for (const url of [server.url(), session.url()]) expect((await cli(['doctor', '--url', url])).stdout).not.toContain('pooler');
+    expect((await cli(['doctor', '--target', 'split'])).stdout).toContain('migrations use the direct URL (directUrl)');
   }, 240_000);
 
   it('applies them through the direct URL, and runs setup, verify, doctor and migrate:status through the pooler', async () => {
