@@ -1,14 +1,15 @@
 /**
  * The migration lock: a session-level advisory lock, held by the session that applies the files (so it
- * lasts as long as that session, and dies with it), taken by polling pg_try_advisory_lock. A blocking
+ * lasts as long as that session, and dies with it), taken by polling pg_try_advisory_lock. It holds only
+ * where a client session is one server session: behind PgBouncer in transaction mode the runner refuses
+ * (assertLockHolds) unless the migrations have a direct URL. A blocking
  * pg_advisory_lock waiter would deadlock with CREATE INDEX CONCURRENTLY in the holder (the index build
  * waits for every transaction, the waiter's included: 40P01 on PostgreSQL 17).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { lockTimeout } from './errors.ts';
-import { queryPipeline, withClient, type ConnectionTarget, type PipelinedStatement } from '../server/connection.ts';
-import { announcedPid } from '../server/connection.ts';
+import { announcedPid, queryPipeline, withClient, type ConnectionTarget, type PipelinedStatement } from '../server/connection.ts';
 import { describeUnpinnedSessions, POOLED_REMEDY } from '../server/pooling.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 
