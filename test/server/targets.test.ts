@@ -58,6 +58,18 @@ describe('targets in the config', () => {
     });
     const target = await selectTarget(config, { target: 'staging', env: testEnv(undefined, { STAGING_DATABASE_URL: 'postgresql://u:pw@db.example:5432/app' }) });
     expect(target).toMatchObject({ kind: 'external', choice: '--target staging (STAGING_DATABASE_URL)' });
+    await expect(selectTarget(config, { target: 'staging', url: 'postgresql://db.example/app', env: testEnv() })).rejects.toMatchObject({ message: '--url and --target both name a server' });
+  });
+
+  it('gives the migrations a direct URL: a target’s directUrl, or --direct-url (PGSTRAP_DIRECT_URL) beside --url', async () => {
+    const config = resolveConfig({ targets: { prod: { url: { env: 'PROD_URL' }, directUrl: { env: 'PROD_DIRECT_URL' } } } }, source);
+    const env = testEnv(undefined, { PROD_URL: 'postgresql://u:pw@bouncer.example:6432/app', PROD_DIRECT_URL: 'postgresql://u:pw@db.example:5432/app' });
+    const prod = await selectTarget(config, { target: 'prod', env });
+    expect(prod.kind === 'external' && [prod.url.host, prod.direct?.url.host, prod.direct?.pinned, prod.direct?.databases]).toEqual(['bouncer.example:6432', 'db.example:5432', true, prod.databases]);
+    await expect(selectTarget(config, { target: 'prod', env: { ...env, PROD_DIRECT_URL: undefined } })).rejects.toMatchObject({ code: 'engine.target-env-missing', message: expect.stringContaining("target \"prod\"'s directUrl is read from the environment variable PROD_DIRECT_URL") });
+    const byUrl = await selectTarget(config, { url: 'postgresql://bouncer.example:6432/app', env: testEnv(undefined, { PGSTRAP_DIRECT_URL: 'postgresql://db.example/app' }) });
+    expect(byUrl.kind === 'external' && byUrl.direct?.choice).toBe('PGSTRAP_DIRECT_URL');
+    await expect(selectTarget(config, { directUrl: 'postgresql://db.example/app', env: testEnv() })).rejects.toMatchObject({ code: 'usage', message: expect.stringContaining('--direct-url is for a server reached by URL') });
   });
 });
 
