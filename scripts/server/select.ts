@@ -58,7 +58,7 @@ function namedTarget(config: ResolvedConfig, name: string, env: NodeJS.ProcessEn
     });
   }
   const url = urlFrom(declared.url, `target "${name}"'s url`, env);
-  const via = 'env' in declared.url ? ` (${declared.url.env})` : '';
+  const via = 'env' in declared.url ? `, URL from ${declared.url.env}` : '';
   const target = externalTarget(config, url, `--target ${name}${via}`, env);
   if (declared.directUrl) withDirect(target, urlFrom(declared.directUrl, `target "${name}"'s directUrl`, env), `target "${name}"'s directUrl`, env);
   return target;

@@ -57,7 +57,7 @@ describe('targets in the config', () => {
       message: 'target "staging"\'s url is read from the environment variable STAGING_DATABASE_URL, which is not set',
     });
     const target = await selectTarget(config, { target: 'staging', env: testEnv(undefined, { STAGING_DATABASE_URL: 'postgresql://u:pw@db.example:5432/app' }) });
-    expect(target).toMatchObject({ kind: 'external', choice: '--target staging (STAGING_DATABASE_URL)' });
+    expect(target).toMatchObject({ kind: 'external', choice: '--target staging, URL from STAGING_DATABASE_URL' });
     await expect(selectTarget(config, { target: 'staging', url: 'postgresql://db.example/app', env: testEnv() })).rejects.toMatchObject({ message: '--url and --target both name a server' });
   });
 
