@@ -115,7 +115,7 @@ function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
   const lines = Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(width)}  ${spec.summary}`);
   return [
-    'usage: pgstrap <command> [--config FILE] [--json] [--url URL | --target NAME] [--engine auto|system|embedded|external]',
+    'usage: pgstrap <command> [--config FILE] [--json] [--url URL | --target NAME] [--direct-url URL] [--engine auto|system|embedded|external]',
     '',
     'commands:',
     ...lines,

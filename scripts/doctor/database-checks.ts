@@ -3,6 +3,7 @@
  * verdicts come from the extension planner setup uses, so doctor and setup never disagree about them.
  */
 import { POOLED_REMEDY } from '../server/pooling.ts';
+import { describeTlsInUse } from '../server/tls.ts';
 import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { findExtension } from '../extensions/catalogue.ts';
 import { describeDowngrade, downgradeRemedy, planExtensions, undeclaredExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
@@ -219,6 +220,10 @@ export function externalChecks(server: ServerFacts, config: ResolvedConfig, decl
           fix: "Ask the provider to allow them (its extension allow-list), or mark them optional (required: false) in the config",
         }),
   );
+  if (server.tls) {
+    const { message, note } = describeTlsInUse(server.tls.settings, server.tls.protocol);
+    checks.push(check('external.tls', 'external', 'ok', message, { details: note ? [note] : [] }));
+  }
   if (server.pooling?.direct) checks.push(check('external.pooler', 'external', 'ok', 'migrations use the direct URL (directUrl), so their lock holds behind a pooler'));
   else if (server.pooling?.unpinned) {
     checks.push(

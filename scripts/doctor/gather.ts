@@ -28,7 +28,7 @@ import type {
   ServerSetting,
   Uuidv7Fact,
 } from './facts.ts';
-import { describeTarget, describeTlsConnectFailure, queryPipeline, withClient, type ConnectionTarget } from '../server/connection.ts';
+import { describeTarget, describeTlsConnectFailure, queryPipeline, tlsProtocol, withClient, type ConnectionTarget } from '../server/connection.ts';
 import { readInstalledExtensions, readServerFacts } from '../extensions/server.ts';
 import { readStrategyAndFallback } from '../uuidv7/read.ts';
 import { readCronJobs } from './read-cron.ts';
@@ -162,8 +162,10 @@ async function serverFacts(target: Target, settingNames: string[], declared: Res
     // The maintenance client for every question, output plugins' slots too: one connection per database.
     const extensions = await readServerFacts(target, declared, (_database, fn) => fn(client));
     const pooling = await readPooling(target, client, Number(head![0]!.pid));
+    const tls = target.kind === 'external' && target.tls ? { settings: target.tls, protocol: tlsProtocol(client) } : undefined;
     return {
       pooling,
+      tls,
       spl: head![0]!.spl as string,
       settings: settings as Array<{ name: string; setting: string; unit: string | null; vartype: string; pending_restart: boolean }>,
       extensions,
@@ -177,6 +179,7 @@ async function serverFacts(target: Target, settingNames: string[], declared: Res
   const extensions = value?.extensions;
   return {
     pooling: value?.pooling,
+    tls: value?.tls,
     connection,
     version: extensions?.version,
     versionNum: extensions?.versionNum,

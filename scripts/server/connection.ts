@@ -293,6 +293,12 @@ export function announcedPid(client: pg.Client): number | undefined {
   return (client as unknown as { processID: number | null }).processID ?? undefined;
 }
 
+/** The TLS version of a client's connection (e.g. `TLSv1.3`), or undefined when it is not encrypted. */
+export function tlsProtocol(client: pg.Client): string | undefined {
+  const stream = (client as unknown as { connection?: { stream?: { encrypted?: boolean; getProtocol?: () => string | null } } }).connection?.stream;
+  return stream?.encrypted ? (stream.getProtocol?.() ?? 'TLS') : undefined;
+}
+
 /** Where a target points, without its password. */
 export function describeTarget(target: ConnectionTarget): string {
   const url = target.shownUrl ?? target.connectionString;

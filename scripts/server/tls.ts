@@ -160,3 +160,17 @@ export function describeTlsFailure(error: unknown, host: string, settings: TlsSe
   }
   return undefined;
 }
+
+/** How a connection is protected, as doctor tells it: the TLS version, and what was checked of the certificate. */
+export function describeTlsInUse(settings: TlsSettings, protocol: string | undefined): { message: string; note: string | undefined } {
+  if (protocol === undefined) return { message: `not encrypted (sslmode=${settings.mode}: the server offers no TLS)`, note: 'Turn ssl on on the server, and use sslmode=verify-full with its CA.' };
+  const ca = settings.rootcert && settings.rootcert !== 'system' ? settings.rootcert : 'this machine\'s CAs';
+  const checked =
+    settings.mode === 'verify-full'
+      ? `the certificate checked against ${ca} and the host name`
+      : (settings.mode === 'verify-ca' || settings.mode === 'require') && settings.rootcert && settings.rootcert !== 'system'
+        ? `the certificate checked against ${ca}, not the host name`
+        : "the server's certificate not checked";
+  const note = settings.mode === 'verify-full' ? undefined : 'sslmode=verify-full with sslrootcert=FILE proves the server is the one the URL names.';
+  return { message: `encrypted (${protocol}), ${checked} (sslmode=${settings.mode})`, note };
+}

@@ -83,6 +83,11 @@ describe.skipIf(missing !== undefined)(`a TLS server over 127.0.0.1${missing ? `
       expect({ command, code: result.exitCode, out: result.exitCode === 0 ? '' : result.stdout + result.stderr }).toEqual({ command, code: 0, out: '' });
       noSecrets(result.stdout + result.stderr);
     }
+    // doctor says how the connection is protected.
+    expect((await cli(['doctor'], url)).stdout).toContain(`encrypted (TLSv1.3), the certificate checked against ${certs.caCert} and the host name (sslmode=verify-full)`);
+    const loose = await cli(['doctor'], server.url({ database: 'app', query: 'sslmode=require' }));
+    expect(loose.stdout).toContain("encrypted (TLSv1.3), the server's certificate not checked (sslmode=require)");
+    expect(loose.stdout).toContain('sslmode=verify-full with sslrootcert=FILE proves the server');
     const env = await cli(['env'], url);
     expect(env.exitCode).toBe(0);
     expect(env.stdout).toContain("export PGSSLMODE='verify-full'");
