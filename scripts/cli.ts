@@ -39,6 +39,8 @@ const COMMON_OPTIONS = {
   config: { type: 'string' },
   json: { type: 'boolean' },
   url: { type: 'string' },
+  target: { type: 'string' },
+  'direct-url': { type: 'string' },
   engine: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
@@ -113,7 +115,7 @@ function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
   const lines = Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(width)}  ${spec.summary}`);
   return [
-    'usage: pgstrap <command> [--config FILE] [--json] [--url URL] [--engine auto|system|embedded|external]',
+    'usage: pgstrap <command> [--config FILE] [--json] [--url URL | --target NAME] [--direct-url URL] [--engine auto|system|embedded|external]',
     '',
     'commands:',
     ...lines,
@@ -158,6 +160,8 @@ export async function main(argv: string[]): Promise<number> {
     const values = parsed.values as Values;
     // Before anything can fail: an error of this run never shows the password of a URL it was given.
     rememberUrlSecrets(values.url as string | undefined);
+    rememberUrlSecrets(values['direct-url'] as string | undefined);
+    rememberUrlSecrets(process.env.PGSTRAP_DIRECT_URL);
     rememberUrlSecrets(process.env.PGSTRAP_URL);
     const stray = spec.positionals === 'some' ? [] : parsed.positionals;
     if (stray.length > 0) throw usageError(strayMessage(name, rest, stray));
@@ -171,6 +175,8 @@ export async function main(argv: string[]): Promise<number> {
       config: values.config as string | undefined,
       json: values.json as boolean | undefined,
       url: values.url as string | undefined,
+      target: values.target as string | undefined,
+      directUrl: values['direct-url'] as string | undefined,
       engine: engine as EngineChoice | undefined,
       // A `--json` after `--` is a word (of migrate:new's name), not the flag.
       output: Boolean(values.json) === json ? output : processOutput({ json: values.json as boolean | undefined }),

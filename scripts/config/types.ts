@@ -88,6 +88,29 @@ export interface Uuidv7Config {
   generator?: Uuidv7Generator;
 }
 
+/** A URL the config names by the environment variable that holds it, so no secret is committed. */
+export interface UrlFromEnv {
+  env: string;
+}
+
+/** A named server (`--target NAME`): staging, production. */
+export interface TargetConfig {
+  /** `{ env: 'STAGING_DATABASE_URL' }`, or a URL without a password. */
+  url: UrlFromEnv | string;
+  /** The server without a pooler in between, for migrations (Prisma's directUrl), when `url` goes through PgBouncer. */
+  directUrl?: UrlFromEnv | string;
+}
+
+/** Where a target's URL comes from, after validation. */
+export type UrlSource = { env: string } | { value: string };
+
+/** A target after validation. */
+export interface ResolvedTarget {
+  name: string;
+  url: UrlSource;
+  directUrl: UrlSource | undefined;
+}
+
 /** What a team writes in `extensions.config.ts`. Every field has a default. */
 export interface PgstrapConfig {
   /** PostgreSQL major version. Default 17. */
@@ -118,6 +141,8 @@ export interface PgstrapConfig {
   migrations?: MigrationsConfig;
   /** uuidv7() options. */
   uuidv7?: Uuidv7Config;
+  /** Named servers for `--target NAME`, each URL read from an environment variable. */
+  targets?: Record<string, TargetConfig>;
 }
 
 /** A database after defaults. */
@@ -167,6 +192,8 @@ export interface ResolvedConfig {
   settings: Record<string, string>;
   migrations: ResolvedMigrations;
   uuidv7: { fallbackRandom: FallbackRandom; generator: Uuidv7Generator };
+  /** Named servers, by name. */
+  targets: Record<string, ResolvedTarget>;
 }
 
 /** Typed helper for `extensions.config.ts`; returns its argument. */

@@ -19,6 +19,8 @@ import {
   type ResolvedDatabase,
   type ResolvedExtension,
   type ResolvedMigrations,
+  type ResolvedTarget,
+  type UrlSource,
   type Uuidv7Generator,
 } from './types.ts';
 
@@ -33,8 +35,9 @@ export const SUPPORTED_MAJORS = { min: 13, max: 18 } as const;
 
 const TOP_LEVEL_KEYS = [
   'postgresMajor', 'engine', 'url', 'port', 'superuser', 'stateDir', 'dataDir', 'socketDir', 'runAs',
-  'databases', 'extensions', 'settings', 'migrations', 'uuidv7',
+  'databases', 'extensions', 'settings', 'migrations', 'uuidv7', 'targets',
 ] as const;
+const TARGET_KEYS = ['url', 'directUrl'] as const;
 const EXTENSION_KEYS = ['name', 'required', 'databases', 'schema', 'version'] as const;
 const DATABASE_KEYS = ['name', 'migrations'] as const;
 const MIGRATION_KEYS = ['directory', 'builtIn', 'command', 'statusCommand'] as const;
@@ -304,6 +307,60 @@ function resolveSettings(raw: unknown, problems: Problems): Record<string, strin
   return result;
 }
 
+/** Why a URL written in the config would commit a secret, if it would. */
+function committedPassword(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password || parsed.searchParams.has('password') || parsed.searchParams.has('sslpassword')) return 'holds a password';
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** A URL in the config: `{ env: 'NAME' }`, or a postgres URL without a password. */
+function resolveUrlSource(raw: unknown, at: string, problems: Problems, envName: string): UrlSource | undefined {
+  if (typeof raw === 'string') {
+    if (!/^postgres(ql)?:\/\//.test(raw)) problems.add(at, 'must start with postgres:// or postgresql://, or be { env: "VARIABLE" }');
+    else if (committedPassword(raw)) problems.add(at, `holds a password, which must not be committed: set ${envName} to the URL and write ${at.split('.').pop()}: { env: '${envName}' }`);
+    else return { value: raw };
+    return undefined;
+  }
+  if (isDict(raw)) {
+    checkKeys(raw, ['env'], at, problems);
+    if (typeof raw.env === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(raw.env)) return { env: raw.env };
+    problems.add(`${at}.env`, `must name an environment variable, e.g. '${envName}', got ${describe(raw.env)}`);
+    return undefined;
+  }
+  problems.add(at, `must be { env: '${envName}' } or a URL without a password, got ${describe(raw)}`);
+  return undefined;
+}
+
+/** `targets`: names (letters, digits, - and _) to a URL source each. */
+function resolveTargets(raw: unknown, problems: Problems): Record<string, ResolvedTarget> {
+  const result: Record<string, ResolvedTarget> = {};
+  if (raw === undefined) return result;
+  if (!isDict(raw)) {
+    problems.add('targets', `must be an object of names to { url: { env: 'VARIABLE' } }, got ${describe(raw)}`);
+    return result;
+  }
+  for (const [name, value] of Object.entries(raw)) {
+    const at = `targets.${name}`;
+    if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) problems.add(at, 'a target name is letters, digits, - and _, starting with a letter');
+    if (!isDict(value)) {
+      problems.add(at, `must be { url: { env: 'VARIABLE' } }, got ${describe(value)}`);
+      continue;
+    }
+    checkKeys(value, TARGET_KEYS, at, problems);
+    const envBase = name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+    if (value.url === undefined) problems.add(`${at}.url`, `is required: { env: '${envBase}_DATABASE_URL' }`);
+    const url = value.url === undefined ? undefined : resolveUrlSource(value.url, `${at}.url`, problems, `${envBase}_DATABASE_URL`);
+    const directUrl = value.directUrl === undefined ? undefined : resolveUrlSource(value.directUrl, `${at}.directUrl`, problems, `${envBase}_DIRECT_URL`);
+    if (url) result[name] = { name, url, directUrl };
+  }
+  return result;
+}
+
 /** Validates `raw` and applies defaults; throws one PgstrapError listing every problem. */
 export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfig {
   const problems = new Problems();
@@ -328,6 +385,8 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
   const url = optionalString(input, 'url', '', problems);
   if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) problems.add('url', 'must start with postgres:// or postgresql://');
   if (url !== undefined && engine !== 'external') problems.add('url', 'is only used by engine: "external"; set engine too, or pass --url');
+  if (url !== undefined && committedPassword(url)) problems.add('url', 'holds a password, which must not be committed: pass it as PGSTRAP_URL or --url, or name it in targets by an environment variable');
+  const targets = resolveTargets(input.targets, problems);
 
   let port = 5400 + major;
   if (input.port !== undefined) {
@@ -398,5 +457,6 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
     settings,
     migrations,
     uuidv7,
+    targets,
   };
 }

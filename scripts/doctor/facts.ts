@@ -2,6 +2,7 @@
  * What the doctor observed, as plain data. gather.ts gathers it (the only part of the doctor that touches the
  * machine); the evaluators in this folder turn it into checks, so every verdict is testable without a server.
  */
+import type { TlsSettings } from '../server/tls.ts';
 import type { EngineChoice, ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import type { ServerExtensionFacts } from '../extensions/plan.ts';
 import type { MigrationPlan } from '../migrations/plan.ts';
@@ -70,6 +71,8 @@ export interface ConnectionFact {
   error: string | undefined;
   /** SQLSTATE of the error, when the server sent one (28P01: bad password, 3D000: no such database). */
   sqlState: string | undefined;
+  /** The fix, when the failure has one of its own (TLS: the CA file, the host name). */
+  remedy?: string | undefined;
 }
 
 /** One server setting as the running server has it. */
@@ -93,6 +96,10 @@ export interface ServerFacts {
   settings: ServerSetting[];
   /** What the extension planner needs to know about the server (available, versions, settings, plugins). */
   extensions: ServerExtensionFacts | undefined;
+  /** A server reached by URL: why its sessions are not pinned to a backend (PgBouncer in transaction mode), and whether migrations have a direct URL. */
+  pooling?: { unpinned: string | undefined; direct: boolean } | undefined;
+  /** A server reached by a URL that asks for TLS: what it asked for, and the TLS version in use (undefined: none). */
+  tls?: { settings: TlsSettings; protocol: string | undefined } | undefined;
 }
 
 /** How uuidv7() is provided in one database, and whether it works. */

@@ -28,7 +28,7 @@ import type {
   ServerSetting,
   Uuidv7Fact,
 } from './facts.ts';
-import { describeTarget, queryPipeline, withClient, type ConnectionTarget } from '../server/connection.ts';
+import { describeTarget, describeTlsConnectFailure, queryPipeline, tlsProtocol, withClient, type ConnectionTarget } from '../server/connection.ts';
 import { readInstalledExtensions, readServerFacts } from '../extensions/server.ts';
 import { readStrategyAndFallback } from '../uuidv7/read.ts';
 import { readCronJobs } from './read-cron.ts';
@@ -44,6 +44,7 @@ import { targetSettings } from '../cluster/settings.ts';
 import { declaredForTarget } from '../extensions/targeted.ts';
 import { readNixExtensionsCheck, hasFlake, probeNixVersion } from '../nix/step.ts';
 import { readMigrationPlan } from '../migrations/runner.ts';
+import { probeUnpinnedSessions } from '../migrations/lock.ts';
 import { errorJson } from '../shared/render-error.ts';
 
 /** What a doctor run needs besides the common flags. */
@@ -141,6 +142,9 @@ async function probe<T>(target: ConnectionTarget, fn: (client: pg.Client) => Pro
     // withClient wraps a failed connect in a PgstrapError; a failed query arrives as pg's own error.
     const pgError = (isPgstrapError(error) ? error.cause : error) as { code?: unknown; message?: string } | undefined;
     const sqlState = typeof pgError?.code === 'string' && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
+    // A TLS failure says which (the CA, the host name) and how to fix it, as the other commands do.
+    const tls = describeTlsConnectFailure(target, pgError);
+    if (tls) return { connection: { ok: false, where, error: tls.message, sqlState, remedy: tls.remedy }, value: undefined };
     return { connection: { ok: false, where, error: pgError?.message ?? messageOf(error), sqlState }, value: undefined };
   }
 }
@@ -152,12 +156,16 @@ async function serverFacts(target: Target, settingNames: string[], declared: Res
   const { connection, value } = await probe(connectionFor(target, maintenanceDatabase(target)), async (client) => {
     // One round trip for the preloads and the settings, one for the planner's facts and the version.
     const [head, settings] = await queryPipeline(client, [
-      { text: "SELECT current_setting('shared_preload_libraries') AS spl" },
+      { text: "SELECT current_setting('shared_preload_libraries') AS spl, pg_backend_pid() AS pid" },
       { text: SERVER_SETTINGS, values: [settingNames.map((n) => n.toLowerCase())] },
     ]);
     // The maintenance client for every question, output plugins' slots too: one connection per database.
     const extensions = await readServerFacts(target, declared, (_database, fn) => fn(client));
+    const pooling = await readPooling(target, client, Number(head![0]!.pid));
+    const tls = target.kind === 'external' && target.tls ? { settings: target.tls, protocol: tlsProtocol(client) } : undefined;
     return {
+      pooling,
+      tls,
       spl: head![0]!.spl as string,
       settings: settings as Array<{ name: string; setting: string; unit: string | null; vartype: string; pending_restart: boolean }>,
       extensions,
@@ -170,6 +178,8 @@ async function serverFacts(target: Target, settingNames: string[], declared: Res
   });
   const extensions = value?.extensions;
   return {
+    pooling: value?.pooling,
+    tls: value?.tls,
     connection,
     version: extensions?.version,
     versionNum: extensions?.versionNum,
@@ -177,6 +187,17 @@ async function serverFacts(target: Target, settingNames: string[], declared: Res
     settings,
     extensions,
   };
+}
+
+/** Whether the migration lock would hold on an external server's URL (free on a direct connection: see migrations/lock.ts). */
+async function readPooling(target: Target, client: pg.Client, backendPid: number): Promise<ServerFacts['pooling']> {
+  if (target.kind !== 'external') return undefined;
+  if (target.direct) return { unpinned: undefined, direct: true };
+  try {
+    return { unpinned: await probeUnpinnedSessions(client, connectionFor(target, maintenanceDatabase(target)), backendPid), direct: false };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The recorded strategy and two ids from a quick call. */
@@ -258,12 +279,12 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
     return { facts, config: undefined, target: undefined };
   }
   facts.config = { ok: true, value: config };
-  facts.engineChoice = options.url ? 'external' : (options.engine ?? config.engine);
+  facts.engineChoice = options.url || options.target ? 'external' : (options.engine ?? config.engine);
   facts.environment = environmentFacts(env, config.projectDir, nixVersion);
   facts.flake = flakeFact(config);
   let target: Target;
   try {
-    target = await selectTarget(config, { engine: options.engine, url: options.url, env });
+    target = await selectTarget(config, { engine: options.engine, url: options.url, target: options.target, directUrl: options.directUrl, env });
   } catch (error) {
     facts.engine = { ok: false, error: errorJson(error) };
     facts.embedded = embeddedFact(config, undefined);

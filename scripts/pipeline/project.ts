@@ -14,6 +14,10 @@ export interface CommonOptions {
   json?: boolean | undefined;
   /** External server URL (--url). */
   url?: string | undefined;
+  /** A server the config names in `targets` (--target). */
+  target?: string | undefined;
+  /** The server without a pooler, for migrations (--direct-url). */
+  directUrl?: string | undefined;
   /** Engine override (--engine). */
   engine?: EngineChoice | undefined;
   /** Working directory the config is searched from. */
@@ -37,7 +41,7 @@ export interface Project {
 /** Loads the config and resolves the engine; touches nothing on disk but the state folder. */
 export async function openProject(options: CommonOptions): Promise<Project> {
   const config = await loadConfig({ cwd: options.cwd ?? process.cwd(), explicitPath: options.config });
-  const target = await selectTarget(config, { engine: options.engine, url: options.url });
+  const target = await selectTarget(config, { engine: options.engine, url: options.url, target: options.target, directUrl: options.directUrl });
   return { config, target, output: outputOf(options) };
 }
 
