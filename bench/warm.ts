@@ -88,7 +88,7 @@ export async function measureWarm(options: { runs: number; log?: (line: string) 
   const cli = `node ${JSON.stringify(CLI)}`;
   const dir = makeScratchProject({ ...source, databases: [{ name: 'app' }, { name: 'app_test' }] as typeof source.databases }, port, {
     scripts: { noop: `${JSON.stringify(process.execPath)} -e 0`, doctor: `${cli} doctor`, env: `${cli} env` },
-    migrations: path.join(REPO_ROOT, 'migrations'),
+    migrations: path.join(REPO_ROOT, 'examples', 'migrations'),
   });
   try {
     log(`scratch project ${dir}: cold setup`);

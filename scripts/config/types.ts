@@ -169,6 +169,14 @@ export interface ResolvedConfig {
   uuidv7: { fallbackRandom: FallbackRandom; generator: Uuidv7Generator };
 }
 
+/** The names a project's config file may have, in the order pgstrap looks for them. */
+export const CONFIG_FILES = [
+  'extensions.config.ts',
+  'extensions.config.mts',
+  'extensions.config.js',
+  'extensions.config.mjs',
+] as const;
+
 /** Typed helper for `extensions.config.ts`; returns its argument. */
 export function defineConfig(config: PgstrapConfig): PgstrapConfig {
   return config;
