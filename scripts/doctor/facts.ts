@@ -49,6 +49,8 @@ export interface ClusterFacts extends Pick<ClusterStatus, 'initialised' | 'dataM
   /** The log's last lines, read only when the server is down. */
   logTail: string[];
   configuredPort: number;
+  /** Where that port came from: the config, or derived from the project's folder (absent: the config). */
+  portSource?: 'config' | 'project-folder' | undefined;
   /** Whether anything listens on 127.0.0.1:configuredPort; undefined when not probed (our server holds it). */
   portFree: boolean | undefined;
   /** Who holds the port, when it is taken and that can be found. */

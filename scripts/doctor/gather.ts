@@ -42,7 +42,7 @@ import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type 
 import type { CommonOptions } from '../pipeline/project.ts';
 import { targetSettings } from '../cluster/settings.ts';
 import { declaredForTarget } from '../extensions/targeted.ts';
-import { readNixExtensionsCheck, hasFlake } from '../nix/step.ts';
+import { readNixExtensionsCheck, hasFlake, isProjectConfig } from '../nix/step.ts';
 import { readMigrationPlan } from '../migrations/runner.ts';
 import { errorJson } from '../shared/render-error.ts';
 
@@ -90,7 +90,8 @@ function environmentFacts(env: NodeJS.ProcessEnv, dir: string): EnvironmentFacts
 }
 
 function flakeFact(config: ResolvedConfig): FlakeFact | undefined {
-  return hasFlake(config) ? readNixExtensionsCheck(config) : undefined;
+  // A scratch config (--config) does not decide the committed file, so it is not compared with it.
+  return hasFlake(config) && isProjectConfig(config) ? readNixExtensionsCheck(config) : undefined;
 }
 
 /** The embedded binaries for the configured major: those in use, or the fallback's. */
@@ -122,6 +123,7 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
     logFile: layout.logFile,
     logTail: status.running ? [] : tailFile(layout.logFile, 200),
     configuredPort: config.port,
+    portSource: config.portSource,
     portFree,
     portHolder,
     owner: target.user ? { uid: target.user.uid, name: target.user.name } : { uid, name: os.userInfo().username },
