@@ -29,6 +29,8 @@ export interface EnvironmentFacts {
   /** `engines.node` of the project's package.json, and that file. */
   nodeRange: string | undefined;
   packageJson: string | undefined;
+  /** `engines.node` of pgstrap's own package.json, the Node versions it supports; absent when that is the project's package.json. */
+  pgstrapNodeRange?: string | undefined;
 }
 
 /** Server binaries pgstrap found. */

@@ -14,6 +14,7 @@ import type pg from 'pg';
 import { loadConfig } from '../config/load.ts';
 import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../config/types.ts';
 import { isPgstrapError, messageOf } from '../shared/errors.ts';
+import { installRoot } from '../shared/install-root.ts';
 import type {
   ClusterFacts,
   ConnectionFact,
@@ -86,7 +87,9 @@ function readEngines(dir: string): { range: string | undefined; file: string | u
 
 function environmentFacts(env: NodeJS.ProcessEnv, dir: string): EnvironmentFacts {
   const { range, file } = readEngines(dir);
-  return { nixShell: env.IN_NIX_SHELL || undefined, direnvDir: env.DIRENV_DIR || undefined, nodeVersion: process.versions.node, nodeRange: range, packageJson: file };
+  // In this repository the project's package.json is pgstrap's own: toolchain.node judges it already.
+  const own = readEngines(installRoot());
+  return { nixShell: env.IN_NIX_SHELL || undefined, direnvDir: env.DIRENV_DIR || undefined, nodeVersion: process.versions.node, nodeRange: range, packageJson: file, pgstrapNodeRange: own.file === file ? undefined : own.range };
 }
 
 function flakeFact(config: ResolvedConfig): FlakeFact | undefined {
