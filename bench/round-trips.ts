@@ -1,7 +1,7 @@
 /**
  * What a distant server costs: setup, migrate, verify and doctor by URL through a delaying proxy
  * (bench/delay-proxy.ts, 20 ms a round trip by default) in front of a throwaway embedded cluster with two
- * databases and the shipped migrations, each timed as a CLI run (Node start included) with its round trips
+ * databases and the example migrations, each timed as a CLI run (Node start included) with its round trips
  * counted; 100 pending migration files of three statements each, the same way. Locally, on the same
  * machine in the same run: cold setup against scripts/bench/floor.sh, and 1,000 migration files against
  * node-pg-migrate (scripts/bench/migrations.ts). Each goal is printed with its ratio and verdict.
@@ -59,7 +59,7 @@ function threeStatementMigration(i: number): string {
   ].join('\n');
 }
 
-/** A scratch project: the repository's database list and extensions, the shipped migrations, and a second config for 100 files. */
+/** A scratch project: the repository's database list and extensions, the example migrations, and a second config for 100 files. */
 async function makeProject(port: number): Promise<string> {
   const source = await loadConfig({ cwd: REPO_ROOT });
   const dir = makeScratchProject(source, port, { migrations: path.join(REPO_ROOT, 'examples', 'migrations') });
