@@ -9,21 +9,13 @@ import { loadConfig } from '../config/load.ts';
 import { CONFIG_FILES, type PgstrapConfig } from '../config/types.ts';
 import { resolveConfig } from '../config/validate.ts';
 import { renderNixExtensions } from '../nix/extensions-json.ts';
+import { readIfExists } from '../nix/step.ts';
 import { ExitCode, messageOf, PgstrapError } from '../shared/errors.ts';
 import { installRoot } from '../shared/install-root.ts';
 import { planInit, type AppSnapshot, type InitPlan, type InitSources } from './plan.ts';
 
 /** The config init writes, as an object (renderInitConfig is its text). */
 const INIT_CONFIG: PgstrapConfig = { postgresMajor: 17, databases: ['app'], extensions: [] };
-
-function readIfExists(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
 
 /** The flake's files the package ships, relative to its root: flake.nix, flake.lock and nix/ (not nix/extensions.json, which init renders). */
 export function readTemplates(root: string = installRoot()): Record<string, string> {

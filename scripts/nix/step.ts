@@ -27,7 +27,8 @@ export function hasFlake(config: ResolvedConfig): boolean {
   return fs.existsSync(path.join(config.projectDir, 'flake.nix'));
 }
 
-function readIfExists(file: string): string | undefined {
+/** A file's text, or undefined when it does not exist (other errors are thrown). */
+export function readIfExists(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (error) {
