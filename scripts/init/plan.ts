@@ -12,7 +12,9 @@ export const INIT_SCRIPTS: ReadonlyArray<{ name: string; command: string }> = [
   { name: 'db:start', command: 'pgstrap start' },
   { name: 'db:stop', command: 'pgstrap stop' },
   { name: 'db:status', command: 'pgstrap status' },
-  { name: 'db:env', command: 'pgstrap env' },
+  // `env`, not `db:env`: the .envrc and the dev shell's hook run `npm run --silent env`, and without a script of
+  // that name npm prints its own environment instead.
+  { name: 'env', command: 'pgstrap env' },
   { name: 'doctor', command: 'pgstrap doctor' },
   { name: 'verify', command: 'pgstrap verify' },
   { name: 'migrate', command: 'pgstrap migrate' },
