@@ -152,7 +152,8 @@ export function planInit(app: AppSnapshot, sources: InitSources): InitPlan {
     if (have === undefined) actions.push({ kind: 'write', file, text, summary: `create ${file} (${what})` });
     else if (have !== text) left.push(`${file}: the app has its own; left as it is (pgstrap's is in node_modules/pgstrap/${file})`);
   };
-  for (const [file, text] of Object.entries(sources.templates).sort(([a], [b]) => (a < b ? -1 : 1))) copy(file, text, file === 'flake.lock' ? 'the pinned nixpkgs' : 'the dev shell with PostgreSQL and its extensions');
+  const what = (file: string) => (file === 'flake.lock' ? 'the pinned nixpkgs' : file === 'flake.nix' ? 'the dev shell with PostgreSQL and its extensions' : "the dev shell's files");
+  for (const [file, text] of Object.entries(sources.templates).sort(([a], [b]) => (a < b ? -1 : 1))) copy(file, text, what(file));
 
   const nixFile = 'nix/extensions.json';
   if (sources.nixExtensions === undefined) left.push(`${nixFile}: not written: ${sources.nixExtensionsProblem ?? 'the config does not load'}; \`npx pgstrap setup\` writes it once it does`);
