@@ -19,6 +19,7 @@ const commands = {
   bench: () => import('./commands/bench.ts'),
   doctor: () => import('./commands/doctor.ts'),
   env: () => import('./commands/env.ts'),
+  init: () => import('./commands/init.ts'),
   lifecycle: () => import('./commands/lifecycle.ts'),
   migrate: () => import('./commands/migrate.ts'),
   setup: () => import('./commands/setup.ts'),
@@ -65,6 +66,12 @@ function migrateFlags(values: Values): MigrateFlags {
 }
 
 export const COMMANDS: Record<string, CommandSpec> = {
+  init: {
+    summary: 'Set this app up for pgstrap: config, flake, .envrc, .gitignore, npm scripts, migrations/ (never overwrites a file)',
+    usage: '[--dry-run]',
+    options: { 'dry-run': { type: 'boolean' } },
+    run: async (c, v) => (await commands.init()).initCommand(c, { dryRun: v['dry-run'] === true }),
+  },
   setup: { summary: 'Initialise and start the cluster, create databases, enable extensions, uuidv7(), migrations, verify', run: async (c) => (await commands.setup()).setupCommand(c) },
   start: { summary: 'Start the project-local cluster (initialising it if needed)', run: async (c) => (await commands.lifecycle()).startCommand(c) },
   stop: { summary: 'Stop the project-local cluster', run: async (c) => (await commands.lifecycle()).stopCommand(c) },

@@ -119,7 +119,7 @@ export interface PgstrapConfig {
   engine?: EngineChoice;
   /** Server URL for the `external` engine. Prefer `--url` or `PGSTRAP_URL` so secrets stay out of git. */
   url?: string;
-  /** TCP port on 127.0.0.1. Default 5400 + major (5417), clear of a system server on 5432. */
+  /** TCP port on 127.0.0.1. Default: 25000-25999, derived from the project's folder (two projects do not collide), clear of 5432. */
   port?: number;
   /** Superuser the cluster is initialised with. Default `postgres`. */
   superuser?: string;
@@ -181,6 +181,8 @@ export interface ResolvedConfig {
   engine: EngineChoice;
   url: string | undefined;
   port: number;
+  /** Where `port` came from: the config, or derived from the project's folder (absent: the config). */
+  portSource?: 'config' | 'project-folder' | undefined;
   superuser: string;
   stateDir: string;
   /** undefined: derived from stateDir (and relocated when the server user cannot reach it). */
@@ -195,6 +197,14 @@ export interface ResolvedConfig {
   /** Named servers, by name. */
   targets: Record<string, ResolvedTarget>;
 }
+
+/** The names a project's config file may have, in the order pgstrap looks for them. */
+export const CONFIG_FILES = [
+  'extensions.config.ts',
+  'extensions.config.mts',
+  'extensions.config.js',
+  'extensions.config.mjs',
+] as const;
 
 /** Typed helper for `extensions.config.ts`; returns its argument. */
 export function defineConfig(config: PgstrapConfig): PgstrapConfig {

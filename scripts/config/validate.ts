@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
+import { defaultPortFor } from './default-port.ts';
 import { isPlainIdentifier, MAX_IDENTIFIER_BYTES } from '../shared/identifiers.ts';
 import { extensionConfigProblems } from '../extensions/rules.ts';
 import {
@@ -388,7 +389,8 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
   if (url !== undefined && committedPassword(url)) problems.add('url', 'holds a password, which must not be committed: pass it as PGSTRAP_URL or --url, or name it in targets by an environment variable');
   const targets = resolveTargets(input.targets, problems);
 
-  let port = 5400 + major;
+  // Derived from the project's folder, so two projects run at once without a port configured (default-port.ts).
+  let port = defaultPortFor(source.projectDir);
   if (input.port !== undefined) {
     const v = input.port;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) {
@@ -447,6 +449,7 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
     engine,
     url,
     port,
+    portSource: input.port !== undefined ? 'config' : 'project-folder',
     superuser,
     stateDir,
     dataDir,

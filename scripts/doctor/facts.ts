@@ -32,6 +32,8 @@ export interface EnvironmentFacts {
   packageJson: string | undefined;
   /** What `nix --version` reports (undefined: no Nix on PATH). */
   nixVersion?: string | undefined;
+  /** `engines.node` of pgstrap's own package.json, the Node versions it supports; absent when that is the project's package.json. */
+  pgstrapNodeRange?: string | undefined;
 }
 
 /** Server binaries pgstrap found. */
@@ -52,6 +54,8 @@ export interface ClusterFacts extends Pick<ClusterStatus, 'initialised' | 'dataM
   /** The log's last lines, read only when the server is down. */
   logTail: string[];
   configuredPort: number;
+  /** Where that port came from: the config, or derived from the project's folder (absent: the config). */
+  portSource?: 'config' | 'project-folder' | undefined;
   /** Whether anything listens on 127.0.0.1:configuredPort; undefined when not probed (our server holds it). */
   portFree: boolean | undefined;
   /** Who holds the port, when it is taken and that can be found. */

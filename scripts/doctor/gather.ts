@@ -14,6 +14,7 @@ import type pg from 'pg';
 import { loadConfig } from '../config/load.ts';
 import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../config/types.ts';
 import { isPgstrapError, messageOf } from '../shared/errors.ts';
+import { installRoot } from '../shared/install-root.ts';
 import type {
   ClusterFacts,
   ConnectionFact,
@@ -42,7 +43,7 @@ import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type 
 import type { CommonOptions } from '../pipeline/project.ts';
 import { targetSettings } from '../cluster/settings.ts';
 import { declaredForTarget } from '../extensions/targeted.ts';
-import { readNixExtensionsCheck, hasFlake, probeNixVersion } from '../nix/step.ts';
+import { readNixExtensionsCheck, hasFlake, isProjectConfig, probeNixVersion } from '../nix/step.ts';
 import { readMigrationPlan } from '../migrations/runner.ts';
 import { probeUnpinnedSessions } from '../migrations/lock.ts';
 import { errorJson } from '../shared/render-error.ts';
@@ -87,11 +88,14 @@ function readEngines(dir: string): { range: string | undefined; file: string | u
 
 function environmentFacts(env: NodeJS.ProcessEnv, dir: string, nixVersion: string | undefined): EnvironmentFacts {
   const { range, file } = readEngines(dir);
-  return { nixShell: env.IN_NIX_SHELL || undefined, direnvDir: env.DIRENV_DIR || undefined, nodeVersion: process.versions.node, nodeRange: range, packageJson: file, nixVersion };
+  // In this repository the project's package.json is pgstrap's own: toolchain.node judges it already.
+  const own = readEngines(installRoot());
+  return { nixShell: env.IN_NIX_SHELL || undefined, direnvDir: env.DIRENV_DIR || undefined, nodeVersion: process.versions.node, nodeRange: range, packageJson: file, nixVersion, pgstrapNodeRange: own.file === file ? undefined : own.range };
 }
 
 function flakeFact(config: ResolvedConfig): FlakeFact | undefined {
-  return hasFlake(config) ? readNixExtensionsCheck(config) : undefined;
+  // A scratch config (--config) does not decide the committed file, so it is not compared with it.
+  return hasFlake(config) && isProjectConfig(config) ? readNixExtensionsCheck(config) : undefined;
 }
 
 /** The embedded binaries for the configured major: those in use, or the fallback's. */
@@ -123,6 +127,7 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
     logFile: layout.logFile,
     logTail: status.running ? [] : tailFile(layout.logFile, 200),
     configuredPort: config.port,
+    portSource: config.portSource,
     portFree,
     portHolder,
     owner: target.user ? { uid: target.user.uid, name: target.user.name } : { uid, name: os.userInfo().username },

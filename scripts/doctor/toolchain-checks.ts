@@ -22,13 +22,23 @@ function shellCheck(facts: DoctorFacts): Check {
   return check('toolchain.shell', 'toolchain', 'ok', 'neither nix develop nor direnv: plain shell (nix develop gives the extensions contrib lacks)');
 }
 
+/** Node against the versions pgstrap supports (its own engines.node): older ones are past their end of life, a warning. */
+function pgstrapNodeCheck(facts: DoctorFacts): Check | undefined {
+  const { nodeVersion, pgstrapNodeRange } = facts.environment;
+  if (pgstrapNodeRange === undefined) return undefined;
+  if (satisfiesNodeRange(nodeVersion, pgstrapNodeRange)) return check('toolchain.pgstrap-node', 'toolchain', 'ok', `Node ${nodeVersion} is one pgstrap supports (${pgstrapNodeRange})`);
+  return check('toolchain.pgstrap-node', 'toolchain', 'warn', `Node ${nodeVersion} is older than pgstrap supports (${pgstrapNodeRange}; Node 20 reached its end of life in April 2026); it may still run, untested`, {
+    fix: 'Install Node 22 or newer (nix develop provides 22; or nvm install 22)',
+  });
+}
+
 /** Node against package.json's engines.node. */
 function nodeCheck(facts: DoctorFacts): Check {
   const { nodeVersion, nodeRange, packageJson } = facts.environment;
   if (nodeRange === undefined) return check('toolchain.node', 'toolchain', 'ok', `Node ${nodeVersion} (${packageJson ?? 'package.json'} declares no engines.node)`);
   if (satisfiesNodeRange(nodeVersion, nodeRange)) return check('toolchain.node', 'toolchain', 'ok', `Node ${nodeVersion} satisfies engines.node ${nodeRange}`);
   return check('toolchain.node', 'toolchain', 'fail', `Node ${nodeVersion} does not satisfy engines.node ${nodeRange} (${packageJson})`, {
-    fix: `Install a Node that matches ${nodeRange} (nix develop provides one; or nvm install 20)`,
+    fix: `Install a Node that matches ${nodeRange} (nix develop provides one; or nvm install 22)`,
   });
 }
 
@@ -107,7 +117,7 @@ function flakeCheck(facts: DoctorFacts): Check | undefined {
 
 /** Toolchain and Config checks. */
 export function toolchainChecks(facts: DoctorFacts): Check[] {
-  const checks: Array<Check | undefined> = [shellCheck(facts), nodeCheck(facts)];
+  const checks: Array<Check | undefined> = [shellCheck(facts), nodeCheck(facts), pgstrapNodeCheck(facts)];
   if (facts.config.ok) {
     const config = facts.config.value;
     checks.push(postgresCheck(facts), embeddedCheck(facts, config));

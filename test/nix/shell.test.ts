@@ -58,7 +58,7 @@ describe('nix/shell-hook.sh', () => {
     if (password !== undefined) write(path.join(dir, '.pgstrap/password'), `${password}\n`, 0o600);
     const shellEnv = {
       PG_BIN: '/nix/store/xxx-postgresql-and-plugins-17.5/bin',
-      PGPORT: String(spec.shell.port),
+      PGPORT: String(config.port),
       PGUSER: spec.shell.user,
       PGDATABASE: spec.shell.database,
       PGSTRAP_STATE_DIR: spec.shell.stateDir,
