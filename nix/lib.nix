@@ -67,7 +67,8 @@ let
 
   # What the dev shell exports: PG_BIN for the orchestrator's system engine, and the fixed values of
   # `pgstrap env`; nix/shell-hook.sh adds the ones that need the project's absolute path (PGHOST,
-  # PGDATA, PGPASSFILE, DATABASE_URL).
+  # PGDATA, PGPASSFILE, DATABASE_URL) and PGPORT, which is one machine's (recorded in <stateDir>/port,
+  # else derived from the project folder), so nix/extensions.json holds none.
   shellVariables =
     {
       pkgs,
@@ -81,7 +82,6 @@ let
     in
     {
       PG_BIN = "${postgres}/bin";
-      PGPORT = toString spec.shell.port;
       PGUSER = spec.shell.user;
       PGDATABASE = spec.shell.database;
       PGSTRAP_STATE_DIR = spec.shell.stateDir;

@@ -1,8 +1,8 @@
 # pgstrap's dev shell hook, sourced by flake.nix's shellHook (nix develop, and direnv's `use flake`).
 #
-# flake.nix sets PG_BIN, PGPORT, PGUSER and PGDATABASE, plus PGSTRAP_{STATE,DATA,SOCKET}_DIR relative to the
+# flake.nix sets PG_BIN, PGUSER and PGDATABASE, plus PGSTRAP_{STATE,DATA,SOCKET}_DIR relative to the
 # project (from nix/extensions.json, which `npm run setup` writes from extensions.config.ts). This hook
-# turns those into absolute PGHOST, PGDATA, PGPASSFILE and DATABASE_URL. It only joins paths and reads
+# turns those into absolute PGHOST, PGDATA, PGPASSFILE and DATABASE_URL, and sets PGPORT. It only joins paths and reads
 # one small file: no Node, no network, so entering the shell stays instant. In the two cases where the
 # orchestrator places things elsewhere (a socket path over the 103-byte limit, or running as root,
 # where state may move to /var/lib/pgstrap), it asks the orchestrator itself (`pgstrap env` from
@@ -29,6 +29,18 @@ pgstrap_shell_hook() {
   export PGHOST=$abs
   export PGPASSFILE=$state_dir/pgpass
   unset -f pgstrap_abs
+
+  # The port: what pgstrap recorded in the state folder (each command that opens the cluster writes it), else
+  # the default it derives from the project folder (scripts/config/default-port.ts: POSIX cksum of the
+  # physical path, 25000-25999). nix/extensions.json holds no port: it is one machine's.
+  local port=''
+  if [[ -r $state_dir/port ]]; then read -r port < "$state_dir/port" || true; fi
+  if [[ ! $port =~ ^[0-9]+$ ]]; then
+    local physical
+    physical=$(cd "$root" && pwd -P)
+    port=$(( 25000 + $(printf %s "$physical" | cksum | cut -d' ' -f1) % 1000 ))
+  fi
+  export PGPORT=$port
 
   # The password exists once `npm run setup` has initialised the cluster (base64url: URL-safe as is).
   local password='' auth

@@ -10,6 +10,7 @@ import type { PgstrapConfig } from '../../scripts/config/types.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import { renderNixExtensions } from '../../scripts/nix/extensions-json.ts';
 import { run } from '../../scripts/server/process.ts';
+import { defaultPortFor } from '../../scripts/config/default-port.ts';
 import { REPO_ROOT } from '../support/project.ts';
 import { copyFlake, makeNixHome, nixMissing, STUB_NIXPKGS, type NixHome } from './nix.ts';
 
@@ -74,11 +75,12 @@ describe.skipIf(missing !== undefined)(`a consumer flake with pgstrap as an inpu
   }
   const viaOverride = ['--override-input', 'pgstrap/nixpkgs', `path:${STUB_NIXPKGS}`];
 
-  const SHELL = `s: let a = s.shellArgs; in { asked = (builtins.head a.packages).askedFor; packages = map (p: p.name) a.packages; inherit (a) PGPORT PGDATABASE shellHook; unfree = s.nixpkgsConfig.allowUnfreePredicate { pname = "postgresql-lantern"; }; }`;
+  const SHELL = `s: let a = s.shellArgs; in { asked = (builtins.head a.packages).askedFor; packages = map (p: p.name) a.packages; setsPort = a ? PGPORT; inherit (a) PGDATABASE shellHook; unfree = s.nixpkgsConfig.allowUnfreePredicate { pname = "postgresql-lantern"; }; }`;
   interface Shell {
     asked: string[];
     packages: string[];
-    PGPORT: string;
+    /** The port is one machine's: the hook reads <stateDir>/port or derives it; the shell never fixes it. */
+    setsPort: boolean;
     PGDATABASE: string;
     shellHook: string;
     unfree: boolean;
@@ -89,7 +91,7 @@ describe.skipIf(missing !== undefined)(`a consumer flake with pgstrap as an inpu
     const shells = await evalConsumer<Record<string, Shell>>(dir, 'devShells', `ds: builtins.mapAttrs (_: d: (${SHELL}) d.default) ds`, viaOverride);
     expect(Object.keys(shells).sort()).toEqual(['aarch64-darwin', 'aarch64-linux', 'x86_64-darwin', 'x86_64-linux']);
     for (const shell of Object.values(shells)) {
-      expect(shell).toMatchObject({ asked: ['lantern', 'pgvector'], packages: ['postgresql-and-plugins-17.0', 'nodejs-22.0.0'], PGPORT: '6101', PGDATABASE: 'shop', unfree: true });
+      expect(shell).toMatchObject({ asked: ['lantern', 'pgvector'], packages: ['postgresql-and-plugins-17.0', 'nodejs-22.0.0'], setsPort: false, PGDATABASE: 'shop', unfree: true });
     }
     expect(await evalConsumer(dir, 'packages.x86_64-linux', 'builtins.attrNames', viaOverride)).toEqual(['default', 'postgres']);
     expect(await evalConsumer(dir, 'checks.x86_64-linux', 'builtins.attrNames', viaOverride)).toEqual(['devShell', 'extensions', 'postgres']);
@@ -100,7 +102,7 @@ describe.skipIf(missing !== undefined)(`a consumer flake with pgstrap as an inpu
   it('the parts, in a flake with its own nixpkgs (follows): the server, a dev shell with more tools, a hook for any mkShell', async () => {
     const dir = consumer(PARTS(pgstrap), { port: 6102, extensions: ['timescaledb'] });
     const shell = await evalConsumer<Shell>(dir, 'devShells.x86_64-linux.default', SHELL, []);
-    expect(shell).toMatchObject({ asked: ['timescaledb'], packages: ['postgresql-and-plugins-17.0', 'nodejs-22.0.0', 'nixfmt-tree-stub'], PGPORT: '6102' });
+    expect(shell).toMatchObject({ asked: ['timescaledb'], packages: ['postgresql-and-plugins-17.0', 'nodejs-22.0.0', 'nixfmt-tree-stub'], setsPort: false });
     const postgres = await evalConsumer<string[]>(dir, 'packages.x86_64-linux.postgres', 'p: p.askedFor', []);
     expect(postgres).toEqual(['timescaledb']);
 
@@ -110,11 +112,12 @@ describe.skipIf(missing !== undefined)(`a consumer flake with pgstrap as an inpu
     const result = await run('bash', ['-c', `${hook}\nenv`], { cwd: path.join(dir, 'src'), env: { PATH: process.env.PATH, HOME: dir }, reject: false, timeoutMs: 30_000 });
     expect(result.exitCode, String(result.stderr)).toBe(0);
     const env = Object.fromEntries(String(result.stdout).split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    const port = String(defaultPortFor(fs.realpathSync(dir)));
     expect(env).toMatchObject({
-      PGPORT: '6102',
+      PGPORT: port,
       PGHOST: path.join(dir, '.pgstrap/run'),
       PGDATA: path.join(dir, '.pgstrap/data'),
-      DATABASE_URL: 'postgresql://postgres@127.0.0.1:6102/app',
+      DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/app`,
       PGSTRAP_SHELL_SUMMARY: 'PostgreSQL 17.0 (timescaledb), Node.js 22.0.0',
     });
     expect(env.PG_BIN).toMatch(/-postgresql-and-plugins-17\.0\/bin$/);
@@ -145,7 +148,7 @@ describe.skipIf(missing !== undefined)(`a consumer flake with pgstrap as an inpu
     );
     expect(snippets).toHaveLength(2);
     const whole = consumer(snippets[0]!, { port: 6103, extensions: ['vector'] });
-    expect(await evalConsumer(whole, 'devShells.aarch64-darwin.default', 's: s.shellArgs.PGPORT', viaOverride)).toBe('6103');
+    expect(await evalConsumer(whole, 'devShells.aarch64-darwin.default', 's: s.shellArgs ? PGPORT', viaOverride)).toBe(false);
     const parts = consumer(snippets[1]!, { port: 6104, extensions: ['vector'] });
     const shells = await evalConsumer<Record<string, string[]>>(parts, 'devShells.x86_64-linux', 'ds: builtins.mapAttrs (_: s: map (p: p.name) s.shellArgs.packages) ds', []);
     expect(shells).toEqual({ default: ['postgresql-and-plugins-17.0', 'nodejs-22.0.0', 'go-stub'], mine: ['postgresql-and-plugins-17.0', 'nodejs-22.0.0'] });

@@ -31,7 +31,8 @@ interface ShellView {
   packages: string[];
   PG_BIN: string;
   postgresOut: string;
-  PGPORT: string;
+  /** Whether the shell sets PGPORT itself: it must not (the hook reads <stateDir>/port; the port is one machine's). */
+  setsPort: boolean;
   PGUSER: string;
   PGDATABASE: string;
   PGSTRAP_STATE_DIR: string;
@@ -46,7 +47,8 @@ const SHELL_VIEW = `s: let a = s.shellArgs; pg = builtins.head a.packages; in {
   asked = pg.askedFor;
   packages = map (p: p.name) a.packages;
   postgresOut = pg.outPath;
-  inherit (a) PG_BIN PGPORT PGUSER PGDATABASE PGSTRAP_STATE_DIR PGSTRAP_DATA_DIR PGSTRAP_SOCKET_DIR shellHook;
+  setsPort = a ? PGPORT;
+  inherit (a) PG_BIN PGUSER PGDATABASE PGSTRAP_STATE_DIR PGSTRAP_DATA_DIR PGSTRAP_SOCKET_DIR shellHook;
   summary = a.PGSTRAP_SHELL_SUMMARY;
   blanketUnfree = s.nixpkgsConfig ? allowUnfree;
   unfreeAllowed = builtins.listToAttrs (map (n: { name = n; value = s.nixpkgsConfig.allowUnfreePredicate { pname = n; }; })
@@ -149,7 +151,7 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
     const spec = specFor({ port: 6543, superuser: 'admin', databases: ['shop', 'shop_test'], stateDir: 'var/pg', socketDir: '/tmp/pgsock' });
     const view = await evalJson<ShellView>(home, copyFlake(home.dir, spec), 'devShells.aarch64-darwin.default', SHELL_VIEW);
     expect(view).toMatchObject({
-      PGPORT: '6543',
+      setsPort: false,
       PGUSER: 'admin',
       PGDATABASE: 'shop',
       PGSTRAP_STATE_DIR: 'var/pg',
@@ -157,7 +159,8 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
       PGSTRAP_SOCKET_DIR: '/tmp/pgsock',
     });
     expect(view.shellHook).toMatch(/\nsource \/.*-shell-hook\.sh\n$/);
-    expect(view.shellHook).toContain("export PGPORT='6543'\n");
+    expect(view.shellHook).not.toContain('PGPORT=');
+    expect(view.shellHook).toContain("export PGUSER='admin'\n");
   });
 
   it('builds the major the config names', async () => {
@@ -165,7 +168,7 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
     expect(spec.postgresql).toBe('postgresql_18');
     const view = await evalJson<ShellView>(home, copyFlake(home.dir, spec), 'devShells.x86_64-linux.default', SHELL_VIEW);
     expect(view.packages[0]).toBe('postgresql-and-plugins-18.0');
-    expect(view.PGPORT).toBe('5418');
+    expect(view.setsPort).toBe(false);
   });
 
   it('refuses an unfree extension the json does not list as unfree (no blanket allowUnfree)', async () => {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PgstrapConfig } from '../../scripts/config/types.ts';
+import { defaultPortFor } from '../../scripts/config/default-port.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import { clusterLayout } from '../../scripts/server/layout.ts';
 import { renderNixExtensions } from '../../scripts/nix/extensions-json.ts';
@@ -56,9 +57,10 @@ describe('nix/shell-hook.sh', () => {
     write(path.join(dir, 'flake.nix'), '{ }\n');
     write(path.join(dir, 'nix/extensions.json'), text);
     if (password !== undefined) write(path.join(dir, '.pgstrap/password'), `${password}\n`, 0o600);
+    // pgstrap records the port it uses in the state folder (server/port.ts); the hook reads it there.
+    if (raw.port !== undefined) write(path.join(dir, '.pgstrap/port'), `${raw.port}\n`);
     const shellEnv = {
       PG_BIN: '/nix/store/xxx-postgresql-and-plugins-17.5/bin',
-      PGPORT: String(config.port),
       PGUSER: spec.shell.user,
       PGDATABASE: spec.shell.database,
       PGSTRAP_STATE_DIR: spec.shell.stateDir,
@@ -83,6 +85,15 @@ describe('nix/shell-hook.sh', () => {
       // No helper functions leak into the user's shell.
       expect((await bash(`source ${hook} 2>/dev/null; declare -F | grep -c pgstrap || true`, { cwd: dir, env: shellEnv })).stdout.trim()).toBe('0');
     }
+  });
+
+  it('derives the port from the project folder, as pgstrap does, until pgstrap has recorded one', async () => {
+    const { dir, config, shellEnv } = project({});
+    const derived = await bash(`source ${hook} 2>/dev/null && echo "$PGPORT"`, { cwd: dir, env: { ...shellEnv, PGPORT: '1' } });
+    expect(Number(derived.stdout.trim())).toBe(defaultPortFor(fs.realpathSync(dir)));
+    expect(config.port).toBe(defaultPortFor(dir));
+    write(path.join(dir, '.pgstrap/port'), '6123\n');
+    expect((await bash(`source ${hook} 2>/dev/null && echo "$PGPORT"`, { cwd: dir, env: shellEnv })).stdout.trim()).toBe('6123');
   });
 
   it('prints a short banner on stderr with the next command (one line under direnv)', async () => {
