@@ -41,6 +41,14 @@ export interface DatabaseConfig {
   name: string;
   /** Migrations for this database only; defaults to the top-level `migrations`. */
   migrations?: MigrationsConfig;
+  /** Seeds for this database only; defaults to the top-level `seeds`. */
+  seeds?: SeedsConfig;
+}
+
+/** Seed data: SQL files applied in name order by `db:reset`, `db:seed` and test templates. */
+export interface SeedsConfig {
+  /** Folder of `.sql` files, relative to the config file. Default `seeds`. */
+  directory?: string;
 }
 
 /** An extension to enable. */
@@ -118,12 +126,23 @@ export interface PgstrapConfig {
   migrations?: MigrationsConfig;
   /** uuidv7() options. */
   uuidv7?: Uuidv7Config;
+  /** Seed files applied to every database by `db:reset`, `db:seed` and test templates. */
+  seeds?: SeedsConfig;
 }
 
 /** A database after defaults. */
 export interface ResolvedDatabase {
   name: string;
   migrations: ResolvedMigrations;
+  /** Absent in configs made before seeds existed: read it with seedsOf (seeds/source.ts). */
+  seeds?: ResolvedSeeds;
+}
+
+/** Seeds after defaults, with an absolute directory. */
+export interface ResolvedSeeds {
+  directory: string;
+  /** The config key that named `directory`; undefined for the default, which may be absent. */
+  directoryKey?: string | undefined;
 }
 
 /** An extension after defaults. */
@@ -167,6 +186,8 @@ export interface ResolvedConfig {
   settings: Record<string, string>;
   migrations: ResolvedMigrations;
   uuidv7: { fallbackRandom: FallbackRandom; generator: Uuidv7Generator };
+  /** Absent in configs made by hand (tests) before seeds existed. */
+  seeds?: ResolvedSeeds;
 }
 
 /** Typed helper for `extensions.config.ts`; returns its argument. */
