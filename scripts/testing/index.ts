@@ -50,7 +50,11 @@ interface Prepared {
   template: Template;
 }
 
-/** One project and template per set of options in this process: the second clone costs one CREATE DATABASE. */
+/**
+ * One project and template per set of options in this process: the second clone costs one CREATE DATABASE.
+ * Files are read once per process (a test run does not edit its migrations); a template dropped meanwhile by
+ * a run of other content is built again.
+ */
 const prepared = new Map<string, Promise<Prepared>>();
 
 function keyOf(options: TestDatabaseOptions): string {
@@ -109,8 +113,17 @@ export async function prepareTestTemplate(options: TestDatabaseOptions = {}): Pr
 
 /** A new database cloned from the project's template. */
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
-  const { target, template } = await preparedFor(options);
-  const name = await cloneTemplate(target, template, options.strategy ?? DEFAULT_CLONE_STRATEGY);
+  let { target, template } = await preparedFor(options);
+  let name: string;
+  try {
+    name = await cloneTemplate(target, template, options.strategy ?? DEFAULT_CLONE_STRATEGY);
+  } catch (error) {
+    // 3D000: another run rebuilt the template for other content and dropped this one; build ours again, once.
+    if ((error as { code?: string }).code !== '3D000') throw error;
+    prepared.delete(keyOf(options));
+    ({ target, template } = await preparedFor(options));
+    name = await cloneTemplate(target, template, options.strategy ?? DEFAULT_CLONE_STRATEGY);
+  }
   const url = urlOf(target, name);
   const keepFailed = options.keepFailed ?? process.env.PGSTRAP_KEEP_FAILED === '1';
   let dropped = false;

@@ -86,9 +86,9 @@ export function judgeTestDatabase(
   const creator = parseCloneName(db.name);
   if (!creator) return 'keep-other-host';
   if (creator.host !== facts.host) return 'keep-other-host';
-  if (facts.isAlive(creator.pid)) return 'keep-alive';
-  if (db.comment?.startsWith(KEPT_COMMENT) && !facts.all) return 'keep-kept';
-  return 'drop';
+  // A kept clone is no longer in use, whether its run still goes on or not.
+  if (db.comment?.startsWith(KEPT_COMMENT)) return facts.all ? 'drop' : 'keep-kept';
+  return facts.isAlive(creator.pid) ? 'keep-alive' : 'drop';
 }
 
 /** The config and database a template is built as: the source database's declaration, under the build name. */
