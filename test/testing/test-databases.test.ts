@@ -170,3 +170,26 @@ describe('createTestDatabase on an external Debian 15 server', () => {
     }
   }, 240_000);
 });
+
+describe('createTestDatabase on embedded PostgreSQL 18', () => {
+  it('clones a template with native uuidv7() and the migrations', async () => {
+    const p18 = await makeProject();
+    try {
+      p18.writeConfigFile({ port: p18.config.port, engine: 'embedded', postgresMajor: 18, databases: ['app'] });
+      fs.cpSync(path.join(REPO_ROOT, 'migrations'), path.join(p18.dir, 'migrations'), { recursive: true });
+      const setup = await runCli(['setup'], { cwd: p18.dir });
+      expect(setup.exitCode, String(setup.stderr)).toBe(0);
+      const [a, b] = await Promise.all([createTestDatabase({ cwd: p18.dir }), createTestDatabase({ cwd: p18.dir, strategy: 'FILE_COPY' })]);
+      for (const db of [a!, b!]) {
+        const row = await withClient({ connectionString: db.url }, async (c) =>
+          (await c.query("SELECT current_setting('server_version_num')::int / 10000 AS major, to_regclass('llm_requests') IS NOT NULL AS migrated, to_regprocedure('public.uuidv7()') IS NULL AS native")).rows[0],
+        );
+        expect(row).toEqual({ major: 18, migrated: true, native: true });
+      }
+      expect(a!.name).not.toBe(b!.name);
+      await Promise.all([a!.drop(), b!.drop()]);
+    } finally {
+      await p18.remove();
+    }
+  }, 240_000);
+});
