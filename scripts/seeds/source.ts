@@ -5,6 +5,7 @@ import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { scanSql, type SqlStatement } from '../shared/sql-statements.ts';
 import { normaliseSql } from '../migrations/checksum.ts';
 import { lineColumn } from '../migrations/position.ts';
+import { COPY_FROM_STDIN, TRANSACTION_CONTROL } from '../migrations/source.ts';
 
 /** A parsed seed file. Statement offsets index `text`. */
 export interface SeedSource {
@@ -15,8 +16,6 @@ export interface SeedSource {
   statements: SqlStatement[];
 }
 
-const TRANSACTION_CONTROL = /^(begin|commit|rollback|abort|end|start\s+transaction)\b/i;
-const COPY_FROM_STDIN = /^copy\b[^;]*\bfrom\s+stdin\b/i;
 
 /** The seeds folder of `db`: its own, else the top-level one, else `<project>/seeds`. */
 export function seedsOf(db: ResolvedDatabase, config: Pick<ResolvedConfig, 'seeds' | 'projectDir'>): ResolvedSeeds {
