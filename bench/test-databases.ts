@@ -8,6 +8,7 @@
  *   node --import tsx bench/test-databases.ts [--runs N] [--major 17|18]
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../scripts/config/load.ts';
@@ -69,31 +70,38 @@ async function main(): Promise<void> {
   const text = fs.readFileSync(configFile, 'utf8').replace(/"databases": \[[^\]]*\]/, `"databases": ["app", { "name": "many", "migrations": { "directory": "migrations-100" } }]`);
   fs.writeFileSync(configFile, text);
   try {
-    console.log(`scratch project ${dir} (embedded PostgreSQL ${MAJOR}), ${RUNS} runs each after a warm-up`);
+    console.log(`scratch project ${dir} (embedded PostgreSQL ${MAJOR}), ${RUNS} runs each after a warm-up; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
     await npmRun(dir, 'setup');
-    const clone = async (database: string, strategy: CloneStrategy): Promise<void> => {
-      const db = await createTestDatabase({ cwd: dir, database, strategy });
-      await db.drop();
-    };
+    const clusters = [
+      { id: 'dev', label: 'development cluster', testCluster: false },
+      { id: 'test', label: 'throwaway test cluster (fsync off)', testCluster: true },
+    ];
     // The drop is not part of a clone: time createTestDatabase alone, drop after.
-    const timedClone = (database: string, strategy: CloneStrategy) => async () => {
+    const timedClone = async (database: string, strategy: CloneStrategy, testCluster: boolean): Promise<number> => {
       const started = performance.now();
-      const db = await createTestDatabase({ cwd: dir, database, strategy });
+      const db = await createTestDatabase({ cwd: dir, database, strategy, testCluster });
       const elapsed = performance.now() - started;
       await db.drop();
       return elapsed;
     };
-    for (const database of ['app', 'many']) {
-      const started = performance.now();
-      const { built } = await prepareTestTemplate({ cwd: dir, database });
-      console.log(`template for ${database}: ${built ? 'built' : 'found'} in ${ms(performance.now() - started)}`);
-      await clone(database, 'WAL_LOG');
+    for (const cluster of clusters) {
+      for (const database of ['app', 'many']) {
+        const started = performance.now();
+        const { built } = await prepareTestTemplate({ cwd: dir, database, testCluster: cluster.testCluster });
+        console.log(`${cluster.label}: template for ${database} ${built ? 'built' : 'found'} in ${ms(performance.now() - started)}`);
+        await timedClone(database, 'WAL_LOG', cluster.testCluster);
+      }
     }
     const figures: Record<string, number[]> = {};
+    const key = (cluster: string, database: string, strategy: string) => `${cluster} ${database} ${strategy}`;
     for (const database of ['app', 'many']) {
-      for (const strategy of CLONE_STRATEGIES) figures[`${database} ${strategy}`] = [];
-      // Interleaved, so a noisy moment hits both strategies alike.
-      for (let i = 0; i < RUNS; i++) for (const strategy of CLONE_STRATEGIES) figures[`${database} ${strategy}`]!.push(await timedClone(database, strategy)());
+      for (const cluster of clusters) for (const strategy of CLONE_STRATEGIES) figures[key(cluster.id, database, strategy)] = [];
+      // Interleaved, so a noisy moment hits every variant alike.
+      for (let i = 0; i < RUNS; i++) {
+        for (const cluster of clusters) {
+          for (const strategy of CLONE_STRATEGIES) figures[key(cluster.id, database, strategy)]!.push(await timedClone(database, strategy, cluster.testCluster));
+        }
+      }
     }
 
     // Without a template: create a database and migrate it, as setup does, for the 100-migration project.
@@ -120,18 +128,26 @@ async function main(): Promise<void> {
     console.log('| what | median | min | max |');
     console.log('|---|---|---|---|');
     const row = (label: string, s: number[]) => console.log(`| ${label} | ${ms(median(s))} | ${ms(Math.min(...s))} | ${ms(Math.max(...s))} |`);
-    for (const [label, s] of Object.entries(figures)) row(`createTestDatabase, ${label === 'app WAL_LOG' || label === 'app FILE_COPY' ? 'shipped migrations' : '100 migrations'}, ${label.split(' ')[1]}`, s);
-    row('create + migrate a fresh database, 100 migrations', fresh);
+    for (const [label, s] of Object.entries(figures)) {
+      const [cluster, database, strategy] = label.split(' ');
+      row(`createTestDatabase, ${database === 'app' ? 'shipped migrations' : '100 migrations'}, ${strategy}, ${clusters.find((c) => c.id === cluster)!.label}`, s);
+    }
+    row('create + migrate a fresh database, 100 migrations, development cluster', fresh);
     row('pgstrap db:reset --database app (CLI, shipped project)', reset);
     console.log('');
-    const best = (db: string) => CLONE_STRATEGIES.map((s) => ({ s, m: median(figures[`${db} ${s}`]!) })).sort((a, b) => a.m - b.m)[0]!;
-    const app = best('app');
-    const hundred = best('many');
-    console.log(`faster strategy here: ${app.s} (shipped), ${hundred.s} (100 migrations); WAL_LOG/FILE_COPY = ${(median(figures['app WAL_LOG']!) / median(figures['app FILE_COPY']!)).toFixed(2)} (shipped)`);
-    console.log(`goal: median clone <= 30 ms: ${ms(app.m)} -> ${app.m <= 30 ? 'met' : 'missed'}`);
-    const ratio = median(fresh) / hundred.m;
-    console.log(`goal: clone >= 10x faster than migrating (100 migrations): ${ratio.toFixed(1)}x -> ${ratio >= 10 ? 'met' : 'missed'}`);
+    const best = (cluster: string, db: string) => CLONE_STRATEGIES.map((st) => ({ st, m: median(figures[key(cluster, db, st)]!) })).sort((a, b) => a.m - b.m)[0]!;
+    for (const cluster of clusters) {
+      const app = best(cluster.id, 'app');
+      const hundred = best(cluster.id, 'many');
+      const walOverFile = median(figures[key(cluster.id, 'app', 'WAL_LOG')]!) / median(figures[key(cluster.id, 'app', 'FILE_COPY')]!);
+      console.log(`${cluster.label}: faster strategy ${app.st} (shipped), ${hundred.st} (100 migrations); WAL_LOG/FILE_COPY = ${walOverFile.toFixed(2)} (shipped)`);
+      console.log(`  goal: median clone <= 30 ms: ${ms(app.m)} -> ${app.m <= 30 ? 'met' : 'missed'}`);
+      const ratio = median(fresh) / hundred.m;
+      console.log(`  goal: clone >= 10x faster than migrating (100 migrations): ${ratio.toFixed(1)}x -> ${ratio >= 10 ? 'met' : 'missed'}`);
+    }
+    console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     console.log(`goal: db:reset <= 1 s: ${ms(median(reset))} -> ${median(reset) <= 1000 ? 'met' : 'missed'}`);
+    await run(process.execPath, [cli, 'db:prune-test', '--all'], { cwd: dir, env: { CI: 'true', PGSTRAP_URL: undefined }, reject: false, timeoutMs: 120_000 });
   } finally {
     await removeScratch(dir);
   }

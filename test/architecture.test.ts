@@ -96,6 +96,7 @@ const EFFECTFUL = new Set([
   'seeds/files.ts',
   'seeds/step.ts',
   'reset/run.ts',
+  'testing/cluster.ts',
   'testing/databases.ts',
   'testing/index.ts',
   'server/psql.ts',

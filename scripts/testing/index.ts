@@ -14,6 +14,7 @@ import type { Target } from '../server/target.ts';
 import { openProject } from '../pipeline/project.ts';
 import { cloneTemplate, dropClone, ensureTemplate, keepClone, pruneTestDatabases, type ReapResult, type Template } from './databases.ts';
 import { DEFAULT_CLONE_STRATEGY, type CloneStrategy } from './template.ts';
+import { startTestCluster } from './cluster.ts';
 
 export type { CloneStrategy, ReapResult };
 
@@ -32,6 +33,11 @@ export interface TestDatabaseOptions {
   strategy?: CloneStrategy;
   /** Keep a failed test's database (drop({ failed: true })) and print its URL. Default: PGSTRAP_KEEP_FAILED=1. */
   keepFailed?: boolean;
+  /**
+   * Make the databases on the project's throwaway test cluster (`<stateDir>/test-cluster`, fsync off), started on
+   * first use, instead of the development cluster. Default: PGSTRAP_TEST_CLUSTER=1.
+   */
+  testCluster?: boolean;
   /** Lines about the template build. Default: none. */
   log?: (line: string) => void;
 }
@@ -58,12 +64,17 @@ interface Prepared {
 const prepared = new Map<string, Promise<Prepared>>();
 
 function keyOf(options: TestDatabaseOptions): string {
-  return JSON.stringify([options.cwd ?? process.cwd(), options.config, options.url, options.engine, options.database]);
+  return JSON.stringify([options.cwd ?? process.cwd(), options.config, options.url, options.engine, options.database, options.testCluster]);
 }
 
 async function prepare(options: TestDatabaseOptions): Promise<Prepared> {
-  const { target } = await openProject({ cwd: options.cwd, config: options.config, url: options.url, engine: options.engine, json: true });
-  if (target.kind !== 'external' && !target.cluster.status().running) {
+  let { target } = await openProject({ cwd: options.cwd, config: options.config, url: options.url, engine: options.engine, json: true });
+  if (options.testCluster ?? process.env.PGSTRAP_TEST_CLUSTER === '1') {
+    if (target.kind === 'external') {
+      throw new PgstrapError({ code: 'testing.test-cluster-external', message: 'a throwaway test cluster runs on the project\'s own engine, not on an external server', remedy: 'Drop testCluster (or PGSTRAP_TEST_CLUSTER), or the URL.', exit: ExitCode.usage });
+    }
+    target = await startTestCluster(target, options.log);
+  } else if (target.kind !== 'external' && !target.cluster.status().running) {
     throw new PgstrapError({
       code: 'testing.not-running',
       message: "the project's cluster is not running, so there is no server to make test databases on",

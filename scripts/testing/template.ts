@@ -124,3 +124,14 @@ export function dropTestDatabaseStatements(name: string, isTemplate: boolean): s
 
 /** The strategy clones use unless told: chosen by bench/test-databases.ts (docs/testing.md#speed). */
 export const DEFAULT_CLONE_STRATEGY: CloneStrategy = 'WAL_LOG';
+
+/**
+ * Settings of the throwaway test cluster: no fsync, no full-page images, no waiting for the WAL. A crash may
+ * lose it whole, which is why it never runs on the development data directory.
+ */
+export const TEST_CLUSTER_SETTINGS: Readonly<Record<string, string>> = { fsync: 'off', full_page_writes: 'off', synchronous_commit: 'off' };
+
+/** The config of the project's throwaway test cluster: its own state folder and port, the project's engine, extensions and settings plus TEST_CLUSTER_SETTINGS. */
+export function testClusterConfig(base: ResolvedConfig, stateDir: string, port: number): ResolvedConfig {
+  return { ...base, stateDir, dataDir: undefined, socketDir: undefined, port, settings: { ...base.settings, ...TEST_CLUSTER_SETTINGS } };
+}

@@ -146,6 +146,30 @@ describe('createTestDatabase on the embedded cluster', () => {
   });
 });
 
+describe('the throwaway test cluster', () => {
+  it('runs in <stateDir>/test-cluster with fsync off, never the development data directory; db:prune-test --all removes it', async () => {
+    const db = await createTestDatabase({ cwd: project.dir, testCluster: true });
+    const url = new URL(db.url);
+    expect(Number(url.port)).not.toBe(project.config.port);
+    const row = await withClient({ connectionString: db.url }, async (c) =>
+      (await c.query("SELECT current_setting('fsync') AS fsync, current_setting('full_page_writes') AS fpw, current_setting('data_directory') AS data, (SELECT count(*)::int FROM llm_requests) AS n")).rows[0],
+    );
+    expect(row).toMatchObject({ fsync: 'off', fpw: 'off' });
+    expect(row.n).toBeGreaterThan(0);
+    const devData = await withClient({ connectionString: adminUrl }, async (c) => (await c.query("SELECT current_setting('data_directory') AS d, current_setting('fsync') AS f")).rows[0]);
+    expect(devData.f).toBe('on');
+    expect(row.data).not.toBe(devData.d);
+    expect(row.data.startsWith(path.join(project.dir, '.pgstrap', 'test-cluster'))).toBe(true);
+    // The development cluster has no clone of it.
+    expect(await databases(db.name)).toEqual([]);
+    await db.drop();
+    const prune = await runCli(['db:prune-test', '--all'], { cwd: project.dir });
+    expect(prune.exitCode, String(prune.stderr)).toBe(0);
+    expect(String(prune.stdout)).toContain('dropped the throwaway test cluster (stopped, data removed)');
+    expect(fs.existsSync(path.join(project.dir, '.pgstrap', 'test-cluster', 'data'))).toBe(false);
+  }, 120_000);
+});
+
 describe('createTestDatabase on an external Debian 15 server', () => {
   it('builds the template and clones through a URL without a database', async (ctx) => {
     const debian = await debianPostgres(15);
