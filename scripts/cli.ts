@@ -34,8 +34,11 @@ interface CommandSpec {
   summary: string;
   usage?: string;
   options?: NonNullable<ParseArgsConfig['options']>;
-  /** Words after the flags it takes (migrate:new's name); none when absent, so a stray word is an error. */
-  positionals?: 'some';
+  /**
+   * Words after the flags it takes: `some` (migrate:new's name), or `after --` (psql's arguments, passed on as
+   * they are); none when absent, so a stray word is an error.
+   */
+  positionals?: 'some' | 'after --';
   run(common: CommonOptions, values: Values, positionals: string[]): Promise<number>;
 }
 
@@ -131,7 +134,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     summary: 'Run a psql that fits the server, connected to the database; words after -- go to psql',
     usage: '[--database NAME] [-- psql arguments]',
     options: { database: { type: 'string' } },
-    positionals: 'some',
+    positionals: 'after --',
     run: async (c, v, p) => (await commands.psql()).psqlCommand(c, { database: v.database as string | undefined, args: p }),
   },
   'db:prune-test': {
@@ -199,7 +202,9 @@ export async function main(argv: string[]): Promise<number> {
     // Before anything can fail: an error of this run never shows the password of a URL it was given.
     rememberUrlSecrets(values.url as string | undefined);
     rememberUrlSecrets(process.env.PGSTRAP_URL);
-    const stray = spec.positionals === 'some' ? [] : parsed.positionals;
+    // Words after the first `--` are the command's to pass on (psql's), flags or not.
+    const passed = spec.positionals === 'after --' && rest.includes('--') ? rest.slice(rest.indexOf('--') + 1) : [];
+    const stray = spec.positionals === 'some' ? [] : parsed.positionals.slice(0, parsed.positionals.length - passed.length);
     if (stray.length > 0) throw usageError(strayMessage(name, rest, stray));
     if (values.help) {
       sayHelp(`usage: pgstrap ${name} ${spec.usage ?? ''}\n${spec.summary}`);
@@ -215,7 +220,7 @@ export async function main(argv: string[]): Promise<number> {
       // A `--json` after `--` is a word (of migrate:new's name), not the flag.
       output: Boolean(values.json) === json ? output : processOutput({ json: values.json as boolean | undefined }),
     };
-    return await spec.run(common, values, parsed.positionals);
+    return await spec.run(common, values, spec.positionals === 'after --' ? passed : parsed.positionals);
   } catch (error) {
     if (output.mode === 'json') output.json({ ok: false, error: errorJson(error) });
     else output.error(renderError(error, output.colour.err));
