@@ -13,7 +13,7 @@ import { clientEnvironment } from '../server/client-env.ts';
 import type { Target } from '../server/target.ts';
 import { openProject } from '../pipeline/project.ts';
 import { cloneTemplate, dropClone, ensureTemplate, keepClone, pruneTestDatabases, type ReapResult, type Template } from './databases.ts';
-import { DEFAULT_CLONE_STRATEGY, type CloneStrategy } from './template.ts';
+import { defaultCloneStrategy, type CloneStrategy } from './template.ts';
 import { startTestCluster } from './cluster.ts';
 
 export type { CloneStrategy, ReapResult };
@@ -29,7 +29,7 @@ export interface TestDatabaseOptions {
   engine?: EngineChoice;
   /** The configured database whose migrations, seeds and extensions the clone gets. Default: the first. */
   database?: string;
-  /** How CREATE DATABASE copies the template (15+). Default: the faster here (docs/testing.md). */
+  /** How CREATE DATABASE copies the template (15+). Default: WAL_LOG, FILE_COPY on the test cluster (docs/testing.md#speed). */
   strategy?: CloneStrategy;
   /** Keep a failed test's database (drop({ failed: true })) and print its URL. Default: PGSTRAP_KEEP_FAILED=1. */
   keepFailed?: boolean;
@@ -54,6 +54,8 @@ export interface TestDatabase {
 interface Prepared {
   target: Target;
   template: Template;
+  /** The strategy when the options name none: by the cluster. */
+  strategy: CloneStrategy;
 }
 
 /**
@@ -64,12 +66,13 @@ interface Prepared {
 const prepared = new Map<string, Promise<Prepared>>();
 
 function keyOf(options: TestDatabaseOptions): string {
-  return JSON.stringify([options.cwd ?? process.cwd(), options.config, options.url, options.engine, options.database, options.testCluster]);
+  return JSON.stringify([options.cwd ?? process.cwd(), options.config, options.url, options.engine, options.database, options.testCluster ?? process.env.PGSTRAP_TEST_CLUSTER === '1']);
 }
 
 async function prepare(options: TestDatabaseOptions): Promise<Prepared> {
   let { target } = await openProject({ cwd: options.cwd, config: options.config, url: options.url, engine: options.engine, json: true });
-  if (options.testCluster ?? process.env.PGSTRAP_TEST_CLUSTER === '1') {
+  const testCluster = options.testCluster ?? process.env.PGSTRAP_TEST_CLUSTER === '1';
+  if (testCluster) {
     if (target.kind === 'external') {
       throw new PgstrapError({ code: 'testing.test-cluster-external', message: 'a throwaway test cluster runs on the project\'s own engine, not on an external server', remedy: 'Drop testCluster (or PGSTRAP_TEST_CLUSTER), or the URL.', exit: ExitCode.usage });
     }
@@ -86,7 +89,7 @@ async function prepare(options: TestDatabaseOptions): Promise<Prepared> {
   if (!source) {
     throw new PgstrapError({ code: 'usage', message: `database ${options.database} is not one of ${target.config.databases.map((d) => d.name).join(', ')}`, remedy: 'Name a configured database.', exit: ExitCode.usage });
   }
-  return { target, template: await ensureTemplate(target, source, options.log) };
+  return { target, template: await ensureTemplate(target, source, options.log), strategy: defaultCloneStrategy(testCluster) };
 }
 
 function preparedFor(options: TestDatabaseOptions): Promise<Prepared> {
@@ -124,16 +127,16 @@ export async function prepareTestTemplate(options: TestDatabaseOptions = {}): Pr
 
 /** A new database cloned from the project's template. */
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
-  let { target, template } = await preparedFor(options);
+  let { target, template, strategy } = await preparedFor(options);
   let name: string;
   try {
-    name = await cloneTemplate(target, template, options.strategy ?? DEFAULT_CLONE_STRATEGY);
+    name = await cloneTemplate(target, template, options.strategy ?? strategy);
   } catch (error) {
     // 3D000: another run rebuilt the template for other content and dropped this one; build ours again, once.
     if ((error as { code?: string }).code !== '3D000') throw error;
     prepared.delete(keyOf(options));
-    ({ target, template } = await preparedFor(options));
-    name = await cloneTemplate(target, template, options.strategy ?? DEFAULT_CLONE_STRATEGY);
+    ({ target, template, strategy } = await preparedFor(options));
+    name = await cloneTemplate(target, template, options.strategy ?? strategy);
   }
   const url = urlOf(target, name);
   const keepFailed = options.keepFailed ?? process.env.PGSTRAP_KEEP_FAILED === '1';

@@ -57,3 +57,11 @@ describe('reaper verdicts', () => {
     expect(judge('pgstrap_template_app_aaaaaaaaaaaa', null, true)).toBe('drop');
   });
 });
+
+describe('clone strategy', () => {
+  it('is WAL_LOG where fsync is on, FILE_COPY on the throwaway test cluster (bench/test-databases.ts)', async () => {
+    const { defaultCloneStrategy } = await import('../../scripts/testing/template.ts');
+    expect(defaultCloneStrategy(false)).toBe('WAL_LOG');
+    expect(defaultCloneStrategy(true)).toBe('FILE_COPY');
+  });
+});
