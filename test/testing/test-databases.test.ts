@@ -54,6 +54,16 @@ function startWorker(count: number, mode: 'done' | 'hang', cwd = project.dir, ur
   return { line, pid: child.pid!, exited };
 }
 
+/** Runs node with `args` in `cwd`; its exit code and output. */
+function runNode(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, args, { cwd, env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += String(d)));
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
 beforeAll(async () => {
   project = await makeProject();
   project.writeConfigFile({ port: project.config.port, engine: 'embedded', databases: ['app'] });
@@ -144,6 +154,22 @@ describe('createTestDatabase on the embedded cluster', () => {
     expect(all.dropped.some((n) => n.startsWith('pgstrap_template_'))).toBe(true);
     expect(await databases('pgstrap_')).toEqual([]);
   });
+});
+
+describe('docs/testing.md', () => {
+  it("exports ./testing from package.json, and its node:test example passes against the project's cluster", async () => {
+    const exported = await runNode(['--import', 'tsx', '--input-type=module', '-e', "const m = await import('pgstrap/testing'); console.log(typeof m.createTestDatabase)"], REPO_ROOT);
+    expect(exported.stdout.trim(), exported.stderr).toBe('function');
+    const docs = fs.readFileSync(path.join(REPO_ROOT, 'docs/testing.md'), 'utf8');
+    const example = /## node:test[\s\S]*?```js\n([\s\S]*?)```/.exec(docs)![1]!;
+    // The project is outside this repository, so the package name is spelled as the file it exports.
+    const file = path.join(project.dir, 'example.test.mjs');
+    fs.writeFileSync(file, example.replace("'pgstrap/testing'", JSON.stringify(path.join(REPO_ROOT, 'scripts/testing/index.ts'))));
+    const result = await runNode(['--import', 'tsx', '--test', file], project.dir);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/# pass 1/);
+    expect(await databases('pgstrap_test_')).toEqual([]);
+  }, 120_000);
 });
 
 describe('the throwaway test cluster', () => {
