@@ -4,7 +4,7 @@
  */
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import type { ResolvedDatabase } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { quoteIdent, quoteLiteral } from '../shared/identifiers.ts';
@@ -70,8 +70,7 @@ export function readTemplateInputs(target: Target, source: ResolvedDatabase, ser
   };
 }
 
-/** A connection to the maintenance database, which must allow creating databases. */
-function maintenance<T>(target: Target, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+function assertMayCreate(target: Target): void {
   if (target.kind === 'external' && !target.mayCreateDatabases) {
     throw new PgstrapError({
       code: 'testing.url-names-database',
@@ -80,7 +79,73 @@ function maintenance<T>(target: Target, fn: (client: pg.Client) => Promise<T>): 
       exit: ExitCode.usage,
     });
   }
+}
+
+/** A connection to the maintenance database, which must allow creating databases. */
+function maintenance<T>(target: Target, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  assertMayCreate(target);
   return withClient(connectionFor(target, maintenanceDatabase(target)), fn);
+}
+
+/**
+ * This process's connection to the maintenance database for clones and drops, opened on first use and kept:
+ * a clone then costs one statement, not a connection as well. Calls take turns on it. Its socket keeps the
+ * process alive only while a call is running or waiting; a connection lost (a restart) is opened again.
+ */
+interface SharedConnection {
+  client: Promise<pg.Client>;
+  turn: Promise<unknown>;
+  users: number;
+}
+const shared = new Map<string, SharedConnection>();
+
+async function onSharedMaintenance<T>(target: Target, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  assertMayCreate(target);
+  const connection = connectionFor(target, maintenanceDatabase(target));
+  const key = JSON.stringify(connection);
+  let entry = shared.get(key);
+  if (!entry) {
+    const forget = () => {
+      if (shared.get(key) === created) shared.delete(key);
+    };
+    const client = (async () => {
+      const c = new pg.Client({ connectionTimeoutMillis: 10_000, ...connection });
+      await c.connect();
+      c.on('error', forget);
+      c.on('end', forget);
+      return c;
+    })();
+    const created: SharedConnection = { client, turn: client.catch(() => {}), users: 0 };
+    entry = created;
+    shared.set(key, created);
+    client.catch(forget);
+  }
+  const current = entry;
+  current.users++;
+  const run = current.turn.then(async () => {
+    const client = await current.client;
+    socketOf(client)?.ref();
+    try {
+      return await fn(client);
+    } catch (error) {
+      // Not the server's answer (no SQLSTATE): the connection is gone; the next call opens another.
+      if (!/^[0-9A-Z]{5}$/.test(String((error as { code?: unknown }).code))) {
+        if (shared.get(key) === current) shared.delete(key);
+        await client.end().catch(() => {});
+      }
+      throw error;
+    } finally {
+      if (--current.users === 0) socketOf(client)?.unref();
+    }
+  });
+  current.turn = run.catch(() => {});
+  return run;
+}
+
+/** The client's socket, to ref and unref (pg keeps it as connection.stream). */
+function socketOf(client: pg.Client): { ref(): void; unref(): void } | undefined {
+  const stream = (client as unknown as { connection?: { stream?: { ref?: () => void; unref?: () => void } } }).connection?.stream;
+  return stream?.ref && stream.unref ? (stream as { ref(): void; unref(): void }) : undefined;
 }
 
 async function readTemplateState(client: pg.Client, name: string): Promise<'ready' | 'absent' | 'broken'> {
@@ -129,20 +194,20 @@ let sequence = 0;
 /** A new database cloned from `template`; its name carries this process's host and pid. */
 export async function cloneTemplate(target: Target, template: Template, strategy: CloneStrategy | undefined): Promise<string> {
   const name = cloneName(HOST_TAG, process.pid, ++sequence, randomBytes(3).toString('hex'));
-  await maintenance(target, (client) => client.query(cloneStatement(name, template.name, strategy, template.serverMajor)));
+  await onSharedMaintenance(target, (client) => client.query(cloneStatement(name, template.name, strategy, template.serverMajor)));
   return name;
 }
 
 /** Drops a clone, ending any session still on it. */
 export async function dropClone(target: Target, name: string): Promise<void> {
-  await maintenance(target, async (client) => {
+  await onSharedMaintenance(target, async (client) => {
     for (const sql of dropTestDatabaseStatements(name, false)) await client.query(sql);
   });
 }
 
 /** Marks a clone as kept for a failed test, so the reaper leaves it. */
 export async function keepClone(target: Target, name: string): Promise<void> {
-  await maintenance(target, (client) => client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(`${KEPT_COMMENT} ${new Date().toISOString()}`)}`));
+  await onSharedMaintenance(target, (client) => client.query(`COMMENT ON DATABASE ${quoteIdent(name)} IS ${quoteLiteral(`${KEPT_COMMENT} ${new Date().toISOString()}`)}`));
 }
 
 /** What a reaper run did and left. */
