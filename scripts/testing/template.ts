@@ -125,7 +125,7 @@ export function dropTestDatabaseStatements(name: string, isTemplate: boolean): s
 /**
  * The strategy clones use unless told, chosen by bench/test-databases.ts (docs/testing.md#speed): WAL_LOG where
  * fsync is on (FILE_COPY's two checkpoints flush to disk, about 1.7x slower there), FILE_COPY on the throwaway
- * test cluster, whose checkpoints flush nothing (WAL_LOG writes the whole template to the WAL, about 1.7x slower).
+ * test cluster, whose checkpoints flush nothing (WAL_LOG writes the whole template to the WAL, 1.4x to 1.7x slower).
  */
 export function defaultCloneStrategy(testCluster: boolean): CloneStrategy {
   return testCluster ? 'FILE_COPY' : 'WAL_LOG';
