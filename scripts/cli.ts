@@ -24,6 +24,10 @@ const commands = {
   migrate: () => import('./commands/migrate.ts'),
   setup: () => import('./commands/setup.ts'),
   verify: () => import('./commands/verify.ts'),
+  reset: () => import('./commands/reset.ts'),
+  logs: () => import('./commands/logs.ts'),
+  psql: () => import('./commands/psql.ts'),
+  testDatabases: () => import('./commands/test-databases.ts'),
 };
 
 /** One verb: its summary for --help, its own flags, and the function that does the work. */
@@ -31,8 +35,11 @@ interface CommandSpec {
   summary: string;
   usage?: string;
   options?: NonNullable<ParseArgsConfig['options']>;
-  /** Words after the flags it takes (migrate:new's name); none when absent, so a stray word is an error. */
-  positionals?: 'some';
+  /**
+   * Words after the flags it takes: `some` (migrate:new's name), or `after --` (psql's arguments, passed on as
+   * they are); none when absent, so a stray word is an error.
+   */
+  positionals?: 'some' | 'after --';
   run(common: CommonOptions, values: Values, positionals: string[]): Promise<number>;
 }
 
@@ -76,7 +83,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
   start: { summary: 'Start the project-local cluster (initialising it if needed)', run: async (c) => (await commands.lifecycle()).startCommand(c) },
   stop: { summary: 'Stop the project-local cluster', run: async (c) => (await commands.lifecycle()).stopCommand(c) },
   status: { summary: 'Show whether the cluster runs, with pid, port, version, data directory and log file', run: async (c) => (await commands.lifecycle()).statusCommand(c) },
-  env: { summary: 'Print export lines for PGHOST, PGPORT, PGUSER, PGDATABASE, PGDATA, PGPASSFILE and DATABASE_URL', run: async (c) => (await commands.env()).envCommand(c) },
+  env: {
+    summary: 'Print PGHOST, PGPORT, PGUSER, PGDATABASE, PGDATA, PGPASSFILE and DATABASE_URL (shell exports, a .env file or JSON)',
+    usage: '[--database NAME] [--format shell|dotenv|json]',
+    options: { database: { type: 'string' }, format: { type: 'string' } },
+    run: async (c, v) => (await commands.env()).envCommand(c, { database: v.database as string | undefined, format: v.format as string | undefined }),
+  },
   verify: { summary: 'Check uuidv7() in every database: strategy, 10,000 ids, a key default, and the SQL fallback', run: async (c) => (await commands.verify()).verifyCommand(c) },
   doctor: {
     summary: 'Check the toolchain, config, cluster, connections and databases; name the fix for each problem',
@@ -108,6 +120,37 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: '[--dry-run] [--database NAME] [--lock-timeout SECONDS]',
     options: { 'dry-run': { type: 'boolean' }, database: { type: 'string' }, 'lock-timeout': { type: 'string' } },
     run: async (c, v) => (await commands.migrate()).migrateDownCommand(c, migrateFlags(v)),
+  },
+  'db:reset': {
+    summary: 'Drop and recreate the database(s), then extensions, uuidv7(), migrations and seeds, as setup would',
+    usage: '[--database NAME] [--yes-drop NAME]...',
+    options: { database: { type: 'string' }, 'yes-drop': { type: 'string', multiple: true } },
+    run: async (c, v) => (await commands.reset()).resetCommand(c, { database: v.database as string | undefined, yesDrop: v['yes-drop'] as string[] | undefined }),
+  },
+  'db:seed': {
+    summary: 'Apply the seed files (seeds/*.sql) in name order, each in a transaction',
+    usage: '[--database NAME]',
+    options: { database: { type: 'string' } },
+    run: async (c, v) => (await commands.reset()).seedCommand(c, { database: v.database as string | undefined }),
+  },
+  'db:logs': {
+    summary: "Print the project cluster's server log; --follow keeps printing what it adds",
+    usage: '[--follow] [--lines N]',
+    options: { follow: { type: 'boolean', short: 'f' }, lines: { type: 'string' } },
+    run: async (c, v) => (await commands.logs()).logsCommand(c, { follow: v.follow === true, lines: v.lines as string | undefined }),
+  },
+  psql: {
+    summary: 'Run a psql that fits the server, connected to the database; words after -- go to psql',
+    usage: '[--database NAME] [-- psql arguments]',
+    options: { database: { type: 'string' } },
+    positionals: 'after --',
+    run: async (c, v, p) => (await commands.psql()).psqlCommand(c, { database: v.database as string | undefined, args: p }),
+  },
+  'db:prune-test': {
+    summary: 'Drop test databases left by runs whose process is gone (pgstrap/testing); --all also drops templates and kept ones',
+    usage: '[--all]',
+    options: { all: { type: 'boolean' } },
+    run: async (c, v) => (await commands.testDatabases()).pruneTestCommand(c, { all: v.all === true }),
   },
   bench: {
     summary: 'Measure what UUIDv7 keys buy against v4 on this server (table, --json, SVG chart); --all adds setup, doctor and migration figures',
@@ -170,7 +213,9 @@ export async function main(argv: string[]): Promise<number> {
     rememberUrlSecrets(values['direct-url'] as string | undefined);
     rememberUrlSecrets(process.env.PGSTRAP_DIRECT_URL);
     rememberUrlSecrets(process.env.PGSTRAP_URL);
-    const stray = spec.positionals === 'some' ? [] : parsed.positionals;
+    // Words after the first `--` are the command's to pass on (psql's), flags or not.
+    const passed = spec.positionals === 'after --' && rest.includes('--') ? rest.slice(rest.indexOf('--') + 1) : [];
+    const stray = spec.positionals === 'some' ? [] : parsed.positionals.slice(0, parsed.positionals.length - passed.length);
     if (stray.length > 0) throw usageError(strayMessage(name, rest, stray));
     if (values.help) {
       sayHelp(`usage: pgstrap ${name} ${spec.usage ?? ''}\n${spec.summary}`);
@@ -188,7 +233,7 @@ export async function main(argv: string[]): Promise<number> {
       // A `--json` after `--` is a word (of migrate:new's name), not the flag.
       output: Boolean(values.json) === json ? output : processOutput({ json: values.json as boolean | undefined }),
     };
-    return await spec.run(common, values, parsed.positionals);
+    return await spec.run(common, values, spec.positionals === 'after --' ? passed : parsed.positionals);
   } catch (error) {
     if (output.mode === 'json') output.json({ ok: false, error: errorJson(error) });
     else output.error(renderError(error, output.colour.err));

@@ -32,6 +32,8 @@ export interface DatabaseConfig {
   name: string;
   /** Migrations for this database only; defaults to the top-level `migrations`. */
   migrations?: MigrationsConfig;
+  /** Seeds for this database only; defaults to the top-level `seeds`. */
+  seeds?: SeedsConfig;
 }
 
 /** An extension to enable. */
@@ -92,6 +94,12 @@ export interface TargetConfig {
   directUrl?: UrlFromEnv | string;
 }
 
+/** Seed files `db:reset`, `db:seed` and test templates apply in name order. */
+export interface SeedsConfig {
+  /** Folder of `.sql` files, relative to the config file. Default `seeds`. */
+  directory?: string;
+}
+
 /** What a team writes in `extensions.config.ts`. Every field has a default. */
 export interface PgstrapConfig {
   /** PostgreSQL major version. Default 17. */
@@ -124,6 +132,8 @@ export interface PgstrapConfig {
   uuidv7?: Uuidv7Config;
   /** Named servers for `--target NAME`, each URL read from an environment variable. */
   targets?: Record<string, TargetConfig>;
+  /** Seed files applied to every database by `db:reset`, `db:seed` and test templates. */
+  seeds?: SeedsConfig;
 }
 
 /** Typed helper for `extensions.config.ts`; returns its argument. */

@@ -95,6 +95,17 @@ const EFFECTFUL = new Set([
   'shared/install-root.ts',
   'shared/output.ts',
   'shared/render-error.ts',
+  'seeds/files.ts',
+  'seeds/step.ts',
+  'reset/run.ts',
+  'testing/cluster.ts',
+  'testing/databases.ts',
+  'testing/index.ts',
+  'server/psql.ts',
+  'commands/reset.ts',
+  'commands/logs.ts',
+  'commands/psql.ts',
+  'commands/test-databases.ts',
   'uuidv7/read.ts',
   'uuidv7/step.ts',
   'uuidv7/verify-step.ts',
@@ -111,8 +122,11 @@ const LAYERS: string[][] = [
   // What each extension needs (settings, preloads, files) decides the cluster's settings and the flake's list.
   ['extensions'],
   ['cluster', 'databases', 'nix', 'uuidv7', 'migrations'],
+  // Seeds run after migrations, in the same kind of SQL file, and name a failed statement with their error builders.
+  ['seeds'],
   ['pipeline'],
-  ['doctor', 'bench', 'init'],
+  // reset drops and rebuilds databases with the pipeline's steps; testing builds templates with them.
+  ['doctor', 'bench', 'init', 'reset', 'testing'],
   ['commands'],
   ['.'],
 ];

@@ -30,7 +30,7 @@ function usage(message: string, remedy: string): PgstrapError {
 }
 
 /** The databases a command acts on: all the target manages, or the one `--database` names. */
-function selectDatabases(target: Target, name: string | undefined): ResolvedDatabase[] {
+export function selectDatabases(target: Target, name: string | undefined): ResolvedDatabase[] {
   if (name === undefined) return target.databases;
   const db = target.databases.find((d) => d.name === name);
   if (!db) throw usage(`--database ${name}: not one of ${target.databases.map((d) => d.name).join(', ')}`, 'Name a database from the config (or the one the URL names).');

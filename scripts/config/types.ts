@@ -41,6 +41,14 @@ export interface DatabaseConfig {
   name: string;
   /** Migrations for this database only; defaults to the top-level `migrations`. */
   migrations?: MigrationsConfig;
+  /** Seeds for this database only; defaults to the top-level `seeds`. */
+  seeds?: SeedsConfig;
+}
+
+/** Seed data: SQL files applied in name order by `db:reset`, `db:seed` and test templates. */
+export interface SeedsConfig {
+  /** Folder of `.sql` files, relative to the config file. Default `seeds`. */
+  directory?: string;
 }
 
 /** An extension to enable. */
@@ -143,12 +151,23 @@ export interface PgstrapConfig {
   uuidv7?: Uuidv7Config;
   /** Named servers for `--target NAME`, each URL read from an environment variable. */
   targets?: Record<string, TargetConfig>;
+  /** Seed files applied to every database by `db:reset`, `db:seed` and test templates. */
+  seeds?: SeedsConfig;
 }
 
 /** A database after defaults. */
 export interface ResolvedDatabase {
   name: string;
   migrations: ResolvedMigrations;
+  /** Absent in configs made before seeds existed: read it with seedsOf (seeds/source.ts). */
+  seeds?: ResolvedSeeds;
+}
+
+/** Seeds after defaults, with an absolute directory. */
+export interface ResolvedSeeds {
+  directory: string;
+  /** The config key that named `directory`; undefined for the default, which may be absent. */
+  directoryKey?: string | undefined;
 }
 
 /** An extension after defaults. */
@@ -196,6 +215,8 @@ export interface ResolvedConfig {
   uuidv7: { fallbackRandom: FallbackRandom; generator: Uuidv7Generator };
   /** Named servers, by name. */
   targets: Record<string, ResolvedTarget>;
+  /** Absent in configs made by hand (tests) before seeds existed. */
+  seeds?: ResolvedSeeds;
 }
 
 /** The names a project's config file may have, in the order pgstrap looks for them. */

@@ -16,6 +16,7 @@ import {
   type EngineChoice,
   type FallbackRandom,
   type MigrationsConfig,
+  type ResolvedSeeds,
   type ResolvedConfig,
   type ResolvedDatabase,
   type ResolvedExtension,
@@ -36,11 +37,12 @@ export const SUPPORTED_MAJORS = { min: 13, max: 18 } as const;
 
 const TOP_LEVEL_KEYS = [
   'postgresMajor', 'engine', 'url', 'port', 'superuser', 'stateDir', 'dataDir', 'socketDir', 'runAs',
-  'databases', 'extensions', 'settings', 'migrations', 'uuidv7', 'targets',
+  'databases', 'extensions', 'settings', 'migrations', 'uuidv7', 'targets', 'seeds',
 ] as const;
 const TARGET_KEYS = ['url', 'directUrl'] as const;
 const EXTENSION_KEYS = ['name', 'required', 'databases', 'schema', 'version'] as const;
-const DATABASE_KEYS = ['name', 'migrations'] as const;
+const DATABASE_KEYS = ['name', 'migrations', 'seeds'] as const;
+const SEEDS_KEYS = ['directory'] as const;
 const MIGRATION_KEYS = ['directory', 'builtIn', 'command', 'statusCommand'] as const;
 const UUIDV7_KEYS = ['fallbackRandom', 'generator'] as const;
 const RESERVED_DATABASES = new Set(['template0', 'template1']);
@@ -168,6 +170,18 @@ function resolveMigrations(
   };
 }
 
+function resolveSeeds(raw: unknown, at: string, fallback: ResolvedSeeds, source: ConfigSource, problems: Problems): ResolvedSeeds {
+  if (raw === undefined) return fallback;
+  if (!isDict(raw)) {
+    problems.add(at, `must be an object like { directory: 'seeds' }, got ${describe(raw)}`);
+    return fallback;
+  }
+  checkKeys(raw, SEEDS_KEYS, at, problems);
+  const directory = optionalString(raw, 'directory', at, problems);
+  if (directory === undefined) return fallback;
+  return { directory: path.resolve(source.projectDir, directory), directoryKey: `${at}.directory` };
+}
+
 function resolveUuidv7(raw: unknown, problems: Problems): ResolvedConfig['uuidv7'] {
   const resolved: ResolvedConfig['uuidv7'] = { fallbackRandom: DEFAULT_FALLBACK_RANDOM, generator: DEFAULT_UUIDV7_GENERATOR };
   if (raw === undefined) return resolved;
@@ -199,8 +213,8 @@ function checkDatabaseName(name: string, at: string, problems: Problems): void {
   }
 }
 
-function resolveDatabases(raw: unknown, migrations: ResolvedMigrations, source: ConfigSource, problems: Problems): ResolvedDatabase[] {
-  if (raw === undefined) return [{ name: 'app', migrations }];
+function resolveDatabases(raw: unknown, migrations: ResolvedMigrations, seeds: ResolvedSeeds, source: ConfigSource, problems: Problems): ResolvedDatabase[] {
+  if (raw === undefined) return [{ name: 'app', migrations, seeds }];
   if (!Array.isArray(raw) || raw.length === 0) {
     problems.add('databases', `must be a non-empty array of names or { name } objects, got ${describe(raw)}`);
     return [];
@@ -211,12 +225,14 @@ function resolveDatabases(raw: unknown, migrations: ResolvedMigrations, source: 
     const at = `databases[${i}]`;
     let name: string | undefined;
     let dbMigrations = migrations;
+    let dbSeeds = seeds;
     if (typeof entry === 'string') name = entry;
     else if (isDict(entry)) {
       checkKeys(entry, DATABASE_KEYS, at, problems);
       name = optionalString(entry, 'name', at, problems);
       if (name === undefined && entry.name === undefined) problems.add(`${at}.name`, 'is required');
       dbMigrations = resolveMigrations(entry.migrations, `${at}.migrations`, migrations, source, problems);
+      dbSeeds = resolveSeeds(entry.seeds, `${at}.seeds`, seeds, source, problems);
     } else {
       problems.add(at, `must be a name or { name } object, got ${describe(entry)}`);
     }
@@ -224,7 +240,7 @@ function resolveDatabases(raw: unknown, migrations: ResolvedMigrations, source: 
     checkDatabaseName(name, typeof entry === 'string' ? at : `${at}.name`, problems);
     if (seen.has(name)) problems.add(at, `"${name}" is listed twice`);
     seen.add(name);
-    result.push({ name, migrations: dbMigrations });
+    result.push({ name, migrations: dbMigrations, seeds: dbSeeds });
   });
   return result;
 }
@@ -424,7 +440,8 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
     statusCommand: undefined,
   };
   const migrations = resolveMigrations(input.migrations, 'migrations', defaultMigrations, source, problems);
-  const databases = resolveDatabases(input.databases, migrations, source, problems);
+  const seeds = resolveSeeds(input.seeds, 'seeds', { directory: path.join(source.projectDir, 'seeds') }, source, problems);
+  const databases = resolveDatabases(input.databases, migrations, seeds, source, problems);
   const extensions = resolveExtensions(input.extensions, databases, problems);
   const settings = resolveSettings(input.settings, problems);
   const uuidv7 = resolveUuidv7(input.uuidv7, problems);
@@ -461,5 +478,6 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
     migrations,
     uuidv7,
     targets,
+    seeds,
   };
 }

@@ -12,6 +12,7 @@ import { uuidv7Step } from '../uuidv7/step.ts';
 import { verifyStep } from '../uuidv7/verify-step.ts';
 import { initialiseStep, settingsStep, startStep } from '../cluster/step.ts';
 import { nixExtensionsStep } from '../nix/step.ts';
+import { seedsStep } from '../seeds/step.ts';
 import type { Step } from './step.ts';
 import { runSteps } from './run.ts';
 import type { Project } from './project.ts';
@@ -21,6 +22,12 @@ import type { Project } from './project.ts';
  * databases, extensions, uuidv7(), migrations, and verification last.
  */
 export const SETUP_STEPS: Step[] = [nixExtensionsStep, extensionsCheckStep, initialiseStep, settingsStep, startStep, databasesStep, extensionsStep, uuidv7Step, migrationsStep, verifyStep];
+
+/**
+ * What setup does inside a database, then its seeds: what `db:reset` runs after dropping a database, and what
+ * a test template is built with (pgstrap/testing).
+ */
+export const DATABASE_STEPS: Step[] = [databasesStep, extensionsStep, uuidv7Step, migrationsStep, seedsStep];
 
 /** The steps `db:start` runs: the cluster part of setup. */
 export const START_STEPS: Step[] = [initialiseStep, settingsStep, startStep];

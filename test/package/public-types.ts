@@ -7,6 +7,8 @@ import type * as Public from '../../scripts/index.mjs';
 import type * as Internal from '../../scripts/config/types.ts';
 import { defineConfig as publicDefine } from '../../scripts/index.mjs';
 import { defineConfig as internalDefine } from '../../scripts/config/types.ts';
+import type * as PublicTesting from '../../scripts/testing.mjs';
+import type * as InternalTesting from '../../scripts/testing/index.ts';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const same = <T extends true>(value: T): T => value;
@@ -22,4 +24,10 @@ export const proofs = [
   same<Equal<Public.Uuidv7Generator, Internal.Uuidv7Generator>>(true),
   same<Equal<Public.TargetConfig, Internal.TargetConfig>>(true),
   same<Equal<typeof publicDefine, typeof internalDefine>>(true),
+  same<Equal<PublicTesting.TestDatabaseOptions, InternalTesting.TestDatabaseOptions>>(true),
+  same<Equal<PublicTesting.TestDatabase, InternalTesting.TestDatabase>>(true),
+  same<Equal<PublicTesting.ReapResult, InternalTesting.ReapResult>>(true),
+  same<Equal<typeof PublicTesting.createTestDatabase, typeof InternalTesting.createTestDatabase>>(true),
+  same<Equal<typeof PublicTesting.prepareTestTemplate, typeof InternalTesting.prepareTestTemplate>>(true),
+  same<Equal<typeof PublicTesting.pruneTestDatabasesOf, typeof InternalTesting.pruneTestDatabasesOf>>(true),
 ];
