@@ -3,8 +3,7 @@ import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { environmentForUrl, withDatabase } from '../server/database-url.ts';
 import { clientEnvironment, renderDotenv, renderExports } from '../server/client-env.ts';
 import type { Target } from '../server/target.ts';
-import { openProject, type CommonOptions } from '../pipeline/project.ts';
-import { selectDatabases } from './migrate.ts';
+import { type CommonOptions, openProject, selectDatabases } from '../pipeline/project.ts';
 
 /** The formats `--format` takes. */
 export const ENV_FORMATS = ['shell', 'dotenv', 'json'] as const;

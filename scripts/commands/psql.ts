@@ -5,9 +5,8 @@ import { environmentForUrl, withDatabase } from '../server/database-url.ts';
 import { SERVER_VERSION, toServerVersion, withClient } from '../server/connection.ts';
 import { requirePsql } from '../server/psql.ts';
 import { connectionFor, type Target } from '../server/target.ts';
-import { openProject, type CommonOptions } from '../pipeline/project.ts';
+import { type CommonOptions, openProject, selectDatabases } from '../pipeline/project.ts';
 import { environmentFor } from './env.ts';
-import { selectDatabases } from './migrate.ts';
 
 /** The server's major: the managed binaries', or what an external server reports. */
 async function serverMajor(target: Target, database: string): Promise<number> {

@@ -1,11 +1,10 @@
 /** `db:reset` and `db:seed`: thin bindings over scripts/reset/ and scripts/seeds/. */
 import { ExitCode } from '../shared/errors.ts';
-import { withProject, type CommonOptions } from '../pipeline/project.ts';
+import { type CommonOptions, selectDatabases, withProject } from '../pipeline/project.ts';
 import { DATABASE_STEPS, runPipeline, START_STEPS } from '../pipeline/steps.ts';
 import { seedsStep } from '../seeds/step.ts';
 import { planReset } from '../reset/plan.ts';
 import { dropDatabasesStep, narrowTarget } from '../reset/run.ts';
-import { selectDatabases } from './migrate.ts';
 
 /** The flags of db:reset. */
 export interface ResetFlags {
