@@ -1,7 +1,7 @@
 /**
  * What a distant server costs: setup, migrate, verify and doctor by URL through a delaying proxy
  * (bench/delay-proxy.ts, 20 ms a round trip by default) in front of a throwaway embedded cluster with two
- * databases and the shipped migrations, each timed as a CLI run (Node start included) with its round trips
+ * databases and the example migrations, each timed as a CLI run (Node start included) with its round trips
  * counted; 100 pending migration files of three statements each, the same way. Locally, on the same
  * machine in the same run: cold setup against scripts/bench/floor.sh, and 1,000 migration files against
  * node-pg-migrate (scripts/bench/migrations.ts). Each goal is printed with its ratio and verdict.
@@ -59,10 +59,10 @@ function threeStatementMigration(i: number): string {
   ].join('\n');
 }
 
-/** A scratch project: the repository's database list and extensions, the shipped migrations, and a second config for 100 files. */
+/** A scratch project: the repository's database list and extensions, the example migrations, and a second config for 100 files. */
 async function makeProject(port: number): Promise<string> {
   const source = await loadConfig({ cwd: REPO_ROOT });
-  const dir = makeScratchProject(source, port, { migrations: path.join(REPO_ROOT, 'migrations') });
+  const dir = makeScratchProject(source, port, { migrations: path.join(REPO_ROOT, 'examples', 'migrations') });
   const many = path.join(dir, 'many');
   fs.mkdirSync(many);
   for (let i = 1; i <= 100; i++) fs.writeFileSync(path.join(many, `${String(i).padStart(5, '0')}_many_${i}.sql`), threeStatementMigration(i));
@@ -163,7 +163,7 @@ async function main(): Promise<void> {
   if (!values['skip-local']) {
     const source = await loadConfig({ cwd: REPO_ROOT });
     const coldRuns = Number(values['cold-runs'] ?? 5);
-    const setup = await measureSetup({ ...source, port: await firstFreePort(5800) }, { coldRuns, warmRuns: 1, log, migrations: path.join(REPO_ROOT, 'migrations') });
+    const setup = await measureSetup({ ...source, port: await firstFreePort(5800) }, { coldRuns, warmRuns: 1, log, migrations: path.join(REPO_ROOT, 'examples', 'migrations') });
     goals.push({
       where: 'local', what: `cold setup with migrations and verify, against scripts/bench/floor.sh (${s(setup.floor.median)})`, value: s(setup.coldSetup.median),
       ratio: setup.coldRatio / 1.3, met: setup.coldRatio <= 1.3, limit: `at most 1.3x the floor (is ${setup.coldRatio.toFixed(2)}x)`,

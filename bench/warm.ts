@@ -88,7 +88,7 @@ export async function measureWarm(options: { runs: number; log?: (line: string) 
   const cli = `node ${JSON.stringify(CLI)}`;
   const dir = makeScratchProject({ ...source, databases: [{ name: 'app' }, { name: 'app_test' }] as typeof source.databases }, port, {
     scripts: { noop: `${JSON.stringify(process.execPath)} -e 0`, doctor: `${cli} doctor`, env: `${cli} env` },
-    migrations: path.join(REPO_ROOT, 'migrations'),
+    migrations: path.join(REPO_ROOT, 'examples', 'migrations'),
   });
   try {
     log(`scratch project ${dir}: cold setup`);
@@ -117,7 +117,7 @@ export async function measureWarm(options: { runs: number; log?: (line: string) 
 /** The figures as a table: median, the floor's median and the ratio to it, and each goal's verdict. */
 export function formatWarm(figures: readonly WarmFigure[], runs: number): string {
   const byId = new Map(figures.map((f) => [f.id, f]));
-  const lines = [`warm commands, embedded PostgreSQL, two databases, the shipped migrations; median of ${runs}, commands in turn`, ''];
+  const lines = [`warm commands, embedded PostgreSQL, two databases, the example migrations; median of ${runs}, commands in turn`, ''];
   lines.push(`${'command'.padEnd(54)} ${'median'.padStart(8)} ${'floor'.padStart(8)} ${'ratio'.padStart(6)}  goal`);
   for (const f of figures) {
     const floor = f.floor ? byId.get(f.floor) : undefined;

@@ -4,12 +4,51 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
-/** Where a project keeps its bundles: node_modules/.cache, which npm ci clears and git ignores. */
+/**
+ * Where a project keeps its bundles: node_modules/.cache, which npm ci clears and git ignores. For a folder
+ * inside node_modules (pgstrap installed in an app: `<app>/node_modules/pgstrap`) that is the app's
+ * `<app>/node_modules/.cache/pgstrap`, never a folder inside the installed package, which may be read-only.
+ */
 export function cacheDirOf(projectDir) {
-  return path.join(projectDir, 'node_modules', '.cache', 'pgstrap');
+  const parts = path.resolve(projectDir).split(path.sep);
+  const last = parts.lastIndexOf('node_modules');
+  const modules = last === -1 ? path.join(projectDir, 'node_modules') : parts.slice(0, last + 1).join(path.sep);
+  return path.join(modules, '.cache', 'pgstrap');
 }
+
+/** `cacheDir` when it can be created and written, else a per-user folder under the temporary directory. */
+function writableCacheDir(cacheDir) {
+  try {
+    fs.mkdirSync(cacheDir, { recursive: true });
+    fs.accessSync(cacheDir, fs.constants.W_OK);
+    return cacheDir;
+  } catch {
+    const fallback = path.join(os.tmpdir(), `pgstrap-cache-${process.getuid?.() ?? 'user'}`, createHash('sha256').update(cacheDir).digest('hex').slice(0, 8));
+    fs.mkdirSync(fallback, { recursive: true, mode: 0o700 });
+    return fallback;
+  }
+}
+
+/**
+ * Leaves every package import out of the bundle, as an absolute path resolved from the file that imports it:
+ * the bundle lives in the app's cache folder, from where a bare `pg` would miss a copy npm nested in
+ * `node_modules/pgstrap/node_modules`.
+ */
+const absolutePackages = {
+  name: 'pgstrap-absolute-packages',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData?.pgstrapResolving || path.isAbsolute(args.path)) return undefined;
+      const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { pgstrapResolving: true } });
+      // A package that is not installed (a devDependency of pgstrap's own benchmarks, in an app) stays a bare
+      // import: it fails only if the command that loads it runs.
+      return { path: found.errors.length > 0 ? args.path : found.path, external: true };
+    });
+  },
+};
 
 /** The build a manifest points to, if every source it lists is unchanged. */
 function freshBuild(manifest) {
@@ -32,11 +71,16 @@ function pruneBuilds(cacheDir, name, keep) {
 }
 
 /** The path of an up-to-date ESM bundle of `entry` (absolute) in `cacheDir`. */
-export async function ensureBundle(entry, cacheDir) {
+export async function ensureBundle(entry, cacheDirWanted) {
+  let cacheDir = cacheDirWanted;
   const name = `${path.basename(entry).replace(/\.[^.]+$/, '')}-${createHash('sha256').update(entry).digest('hex').slice(0, 8)}`;
-  const manifest = path.join(cacheDir, `${name}.json`);
+  let manifest = path.join(cacheDir, `${name}.json`);
   const fresh = freshBuild(manifest);
   if (fresh) return fresh;
+  cacheDir = writableCacheDir(cacheDir);
+  manifest = path.join(cacheDir, `${name}.json`);
+  const relocated = cacheDir !== cacheDirWanted ? freshBuild(manifest) : undefined;
+  if (relocated) return relocated;
   const esbuild = await import('esbuild');
   const workingDir = path.dirname(entry);
   // Each build gets its own folder and the manifest is swapped in last, so a command running in parallel
@@ -51,8 +95,8 @@ export async function ensureBundle(entry, cacheDir) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    // Dependencies load from node_modules as usual; only the project's own TypeScript is bundled.
-    packages: 'external',
+    // Dependencies load from node_modules as usual (by absolute path); only the project's own TypeScript is bundled.
+    plugins: [absolutePackages],
     outdir,
     entryNames: 'entry',
     metafile: true,

@@ -19,10 +19,15 @@ const commands = {
   bench: () => import('./commands/bench.ts'),
   doctor: () => import('./commands/doctor.ts'),
   env: () => import('./commands/env.ts'),
+  init: () => import('./commands/init.ts'),
   lifecycle: () => import('./commands/lifecycle.ts'),
   migrate: () => import('./commands/migrate.ts'),
   setup: () => import('./commands/setup.ts'),
   verify: () => import('./commands/verify.ts'),
+  reset: () => import('./commands/reset.ts'),
+  logs: () => import('./commands/logs.ts'),
+  psql: () => import('./commands/psql.ts'),
+  testDatabases: () => import('./commands/test-databases.ts'),
 };
 
 /** One verb: its summary for --help, its own flags, and the function that does the work. */
@@ -30,8 +35,11 @@ interface CommandSpec {
   summary: string;
   usage?: string;
   options?: NonNullable<ParseArgsConfig['options']>;
-  /** Words after the flags it takes (migrate:new's name); none when absent, so a stray word is an error. */
-  positionals?: 'some';
+  /**
+   * Words after the flags it takes: `some` (migrate:new's name), or `after --` (psql's arguments, passed on as
+   * they are); none when absent, so a stray word is an error.
+   */
+  positionals?: 'some' | 'after --';
   run(common: CommonOptions, values: Values, positionals: string[]): Promise<number>;
 }
 
@@ -39,6 +47,8 @@ const COMMON_OPTIONS = {
   config: { type: 'string' },
   json: { type: 'boolean' },
   url: { type: 'string' },
+  target: { type: 'string' },
+  'direct-url': { type: 'string' },
   engine: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
@@ -63,11 +73,22 @@ function migrateFlags(values: Values): MigrateFlags {
 }
 
 export const COMMANDS: Record<string, CommandSpec> = {
+  init: {
+    summary: 'Set this app up for pgstrap: config, flake, .envrc, .gitignore, npm scripts, migrations/ (never overwrites a file)',
+    usage: '[--dry-run]',
+    options: { 'dry-run': { type: 'boolean' } },
+    run: async (c, v) => (await commands.init()).initCommand(c, { dryRun: v['dry-run'] === true }),
+  },
   setup: { summary: 'Initialise and start the cluster, create databases, enable extensions, uuidv7(), migrations, verify', run: async (c) => (await commands.setup()).setupCommand(c) },
   start: { summary: 'Start the project-local cluster (initialising it if needed)', run: async (c) => (await commands.lifecycle()).startCommand(c) },
   stop: { summary: 'Stop the project-local cluster', run: async (c) => (await commands.lifecycle()).stopCommand(c) },
   status: { summary: 'Show whether the cluster runs, with pid, port, version, data directory and log file', run: async (c) => (await commands.lifecycle()).statusCommand(c) },
-  env: { summary: 'Print export lines for PGHOST, PGPORT, PGUSER, PGDATABASE, PGDATA, PGPASSFILE and DATABASE_URL', run: async (c) => (await commands.env()).envCommand(c) },
+  env: {
+    summary: 'Print PGHOST, PGPORT, PGUSER, PGDATABASE, PGDATA, PGPASSFILE and DATABASE_URL (shell exports, a .env file or JSON)',
+    usage: '[--database NAME] [--format shell|dotenv|json]',
+    options: { database: { type: 'string' }, format: { type: 'string' } },
+    run: async (c, v) => (await commands.env()).envCommand(c, { database: v.database as string | undefined, format: v.format as string | undefined }),
+  },
   verify: { summary: 'Check uuidv7() in every database: strategy, 10,000 ids, a key default, and the SQL fallback', run: async (c) => (await commands.verify()).verifyCommand(c) },
   doctor: {
     summary: 'Check the toolchain, config, cluster, connections and databases; name the fix for each problem',
@@ -100,6 +121,37 @@ export const COMMANDS: Record<string, CommandSpec> = {
     options: { 'dry-run': { type: 'boolean' }, database: { type: 'string' }, 'lock-timeout': { type: 'string' } },
     run: async (c, v) => (await commands.migrate()).migrateDownCommand(c, migrateFlags(v)),
   },
+  'db:reset': {
+    summary: 'Drop and recreate the database(s), then extensions, uuidv7(), migrations and seeds, as setup would',
+    usage: '[--database NAME] [--yes-drop NAME]...',
+    options: { database: { type: 'string' }, 'yes-drop': { type: 'string', multiple: true } },
+    run: async (c, v) => (await commands.reset()).resetCommand(c, { database: v.database as string | undefined, yesDrop: v['yes-drop'] as string[] | undefined }),
+  },
+  'db:seed': {
+    summary: 'Apply the seed files (seeds/*.sql) in name order, each in a transaction',
+    usage: '[--database NAME]',
+    options: { database: { type: 'string' } },
+    run: async (c, v) => (await commands.reset()).seedCommand(c, { database: v.database as string | undefined }),
+  },
+  'db:logs': {
+    summary: "Print the project cluster's server log; --follow keeps printing what it adds",
+    usage: '[--follow] [--lines N]',
+    options: { follow: { type: 'boolean', short: 'f' }, lines: { type: 'string' } },
+    run: async (c, v) => (await commands.logs()).logsCommand(c, { follow: v.follow === true, lines: v.lines as string | undefined }),
+  },
+  psql: {
+    summary: 'Run a psql that fits the server, connected to the database; words after -- go to psql',
+    usage: '[--database NAME] [-- psql arguments]',
+    options: { database: { type: 'string' } },
+    positionals: 'after --',
+    run: async (c, v, p) => (await commands.psql()).psqlCommand(c, { database: v.database as string | undefined, args: p }),
+  },
+  'db:prune-test': {
+    summary: 'Drop test databases left by runs whose process is gone (pgstrap/testing); --all also drops templates and kept ones',
+    usage: '[--all]',
+    options: { all: { type: 'boolean' } },
+    run: async (c, v) => (await commands.testDatabases()).pruneTestCommand(c, { all: v.all === true }),
+  },
   bench: {
     summary: 'Measure what UUIDv7 keys buy against v4 on this server (table, --json, SVG chart); --all adds setup, doctor and migration figures',
     usage: '[--rows N] [--driver auto|node|pgbench] [--chart FILE] [--all] [--yes] [--json]',
@@ -113,7 +165,7 @@ function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
   const lines = Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(width)}  ${spec.summary}`);
   return [
-    'usage: pgstrap <command> [--config FILE] [--json] [--url URL] [--engine auto|system|embedded|external]',
+    'usage: pgstrap <command> [--config FILE] [--json] [--url URL | --target NAME] [--direct-url URL] [--engine auto|system|embedded|external]',
     '',
     'commands:',
     ...lines,
@@ -158,8 +210,12 @@ export async function main(argv: string[]): Promise<number> {
     const values = parsed.values as Values;
     // Before anything can fail: an error of this run never shows the password of a URL it was given.
     rememberUrlSecrets(values.url as string | undefined);
+    rememberUrlSecrets(values['direct-url'] as string | undefined);
+    rememberUrlSecrets(process.env.PGSTRAP_DIRECT_URL);
     rememberUrlSecrets(process.env.PGSTRAP_URL);
-    const stray = spec.positionals === 'some' ? [] : parsed.positionals;
+    // Words after the first `--` are the command's to pass on (psql's), flags or not.
+    const passed = spec.positionals === 'after --' && rest.includes('--') ? rest.slice(rest.indexOf('--') + 1) : [];
+    const stray = spec.positionals === 'some' ? [] : parsed.positionals.slice(0, parsed.positionals.length - passed.length);
     if (stray.length > 0) throw usageError(strayMessage(name, rest, stray));
     if (values.help) {
       sayHelp(`usage: pgstrap ${name} ${spec.usage ?? ''}\n${spec.summary}`);
@@ -171,11 +227,13 @@ export async function main(argv: string[]): Promise<number> {
       config: values.config as string | undefined,
       json: values.json as boolean | undefined,
       url: values.url as string | undefined,
+      target: values.target as string | undefined,
+      directUrl: values['direct-url'] as string | undefined,
       engine: engine as EngineChoice | undefined,
       // A `--json` after `--` is a word (of migrate:new's name), not the flag.
       output: Boolean(values.json) === json ? output : processOutput({ json: values.json as boolean | undefined }),
     };
-    return await spec.run(common, values, parsed.positionals);
+    return await spec.run(common, values, spec.positionals === 'after --' ? passed : parsed.positionals);
   } catch (error) {
     if (output.mode === 'json') output.json({ ok: false, error: errorJson(error) });
     else output.error(renderError(error, output.colour.err));

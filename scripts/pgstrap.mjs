@@ -15,7 +15,10 @@ if (globalThis.navigator === undefined) {
   Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node.split('.')[0]}` }, configurable: true });
 }
 
+// The package's folder: this repository, or `<app>/node_modules/pgstrap` (npm's bin link is a symlink, which
+// Node resolves before import.meta.url). The bundle lives in a cache folder elsewhere, so it learns it here.
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+globalThis[Symbol.for('pgstrap.installRoot')] = root;
 const bundle = await ensureBundle(path.join(root, 'scripts', 'cli.ts'), cacheDirOf(root));
 const { main } = await import(pathToFileURL(bundle).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -72,7 +72,7 @@ export interface GeneratorResult {
   inserts: InsertThroughput;
   /** The seed's query: `WHERE status = 'pending' ORDER BY id DESC LIMIT 50`, latency in ms. */
   polling: LatencySummary;
-  /** The same query with an index on (status, id DESC), as the shipped llm_requests migration has. */
+  /** The same query with an index on (status, id DESC), as the example llm_requests migration has. */
   pollingIndexed: LatencySummary;
   /** `WHERE id > $last ORDER BY id LIMIT 50`, walking the table, latency in ms. */
   keyset: LatencySummary;

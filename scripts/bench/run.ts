@@ -9,7 +9,7 @@ import { withClient, type ConnectionTarget } from '../server/connection.ts';
 import { connectionFor, type Target } from '../server/target.ts';
 import type { Step } from '../pipeline/step.ts';
 import { measureDoctor, type DoctorFigures } from './doctor.ts';
-import { measureMigrations, type MigrationBenchReport } from './migrations.ts';
+import type { MigrationBenchReport } from './migrations.ts';
 import { withBenchSession } from './session.ts';
 import { measureSetup } from './setup-figures.ts';
 import { measureUuidv7Generation } from './uuidv7-generation.ts';
@@ -103,6 +103,15 @@ export async function runAllFigures(config: ResolvedConfig, target: Target, runS
       title: 'Measure migrations against node-pg-migrate',
       skip: () => (target.kind === 'external' ? 'migrations are measured on the project-local cluster only (they create scratch databases)' : undefined),
       run: async (ctx) => {
+        // Loaded here, not at the top: it imports node-pg-migrate, a devDependency of this repository that an
+        // app installing pgstrap does not have, and `pgstrap bench` without --all must not need it.
+        let measureMigrations: typeof import('./migrations.ts').measureMigrations;
+        try {
+          ({ measureMigrations } = await import('./migrations.ts'));
+        } catch (error) {
+          if (!/node-pg-migrate/.test(String((error as Error).message))) throw error;
+          return { changes: [], notes: ['not measured: node-pg-migrate is not installed here (npm install -D -E node-pg-migrate@9.0.0 to compare)'], status: 'warning' as const };
+        }
         const migrations = await measureMigrations(target, { log: ctx.log });
         out.migrations = migrations;
         out.figures.push(...migrationFigureList(migrations));

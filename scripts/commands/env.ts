@@ -1,21 +1,41 @@
-/** `npm run --silent env`: shell exports for the project's cluster (or the --url server). */
-import { ExitCode } from '../shared/errors.ts';
+/** `pgstrap env`: the variables a client needs for the project's cluster (or the --url server), as shell exports, a .env file or JSON. */
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { environmentForUrl, withDatabase } from '../server/database-url.ts';
-import { clientEnvironment, renderExports } from '../server/client-env.ts';
+import { clientEnvironment, renderDotenv, renderExports } from '../server/client-env.ts';
 import type { Target } from '../server/target.ts';
-import { openProject, type CommonOptions } from '../pipeline/project.ts';
+import { type CommonOptions, openProject, selectDatabases } from '../pipeline/project.ts';
+
+/** The formats `--format` takes. */
+export const ENV_FORMATS = ['shell', 'dotenv', 'json'] as const;
+export type EnvFormat = (typeof ENV_FORMATS)[number];
 
 /** PG* variables for an external URL; the password stays inside DATABASE_URL, out of the shell's variables. */
-function externalEnvironment(target: Extract<Target, { kind: 'external' }>): Record<string, string> {
-  const { PGPASSWORD: _password, ...vars } = environmentForUrl(withDatabase(target.url, target.databases[0]!.name));
+function externalEnvironment(target: Extract<Target, { kind: 'external' }>, database: string): Record<string, string> {
+  const { PGPASSWORD: _password, ...vars } = environmentForUrl(withDatabase(target.url, database));
   return vars;
 }
 
-/** Prints `export` lines (or JSON with --json). */
-export async function envCommand(options: CommonOptions): Promise<ExitCode> {
-  const { target, config, output } = await openProject(options);
-  const vars = target.kind === 'external' ? externalEnvironment(target) : clientEnvironment(target.layout, config);
+/** The variables for `database` on the target (its first database by default). */
+export function environmentFor(target: Target, database: string | undefined): Record<string, string> {
+  const name = selectDatabases(target, database)[0]!.name;
+  return target.kind === 'external' ? externalEnvironment(target, name) : clientEnvironment(target.layout, target.config, name);
+}
+
+function formatOf(value: string | undefined, json: boolean | undefined): EnvFormat {
+  if (value === undefined) return json ? 'json' : 'shell';
+  if (!(ENV_FORMATS as readonly string[]).includes(value)) {
+    throw new PgstrapError({ code: 'usage', message: `--format must be one of ${ENV_FORMATS.join(', ')}, got "${value}"`, remedy: 'e.g. `pgstrap env --format dotenv > .env`.', exit: ExitCode.usage });
+  }
+  return value as EnvFormat;
+}
+
+/** Prints the variables in the chosen format. */
+export async function envCommand(options: CommonOptions, flags: { database?: string | undefined; format?: string | undefined } = {}): Promise<ExitCode> {
+  const format = formatOf(flags.format, options.json);
+  const { target, output } = await openProject(options);
+  const vars = environmentFor(target, flags.database);
   if (output.mode === 'json') output.json(vars);
-  else output.say(renderExports(vars));
+  else if (format === 'json') output.say(JSON.stringify(vars, null, 2));
+  else output.say(format === 'dotenv' ? renderDotenv(vars) : renderExports(vars));
   return ExitCode.ok;
 }

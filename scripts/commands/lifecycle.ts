@@ -55,6 +55,7 @@ export async function statusCommand(options: CommonOptions): Promise<ExitCode> {
     running: status.running,
     pid: status.pid ?? null,
     port: status.port ?? managed.config.port,
+    portSource: managed.config.portSource ?? 'config',
     version: managed.binaries.version,
     initialised: status.initialised,
     dataDir: status.dataDir,
@@ -72,7 +73,7 @@ export async function statusCommand(options: CommonOptions): Promise<ExitCode> {
     const rows: Array<[string, string]> = [
       ['state', state],
       ['engine', facts.engine],
-      ['port', `127.0.0.1:${facts.port}`],
+      ['port', `127.0.0.1:${facts.port}${facts.portSource === 'project-folder' ? ' (derived from the project folder)' : ''}`],
       ['socket', facts.socketDir],
       ['data', facts.dataDir],
       ['log', facts.logFile],

@@ -1,7 +1,6 @@
 /** `migrate`, `migrate:status`, `migrate:new`, `migrate:down`: thin bindings over scripts/migrations/. */
 import path from 'node:path';
 import { loadConfig } from '../config/load.ts';
-import type { ResolvedDatabase } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { driftDetected } from '../migrations/errors.ts';
 import { checkResolutions, type Resolutions } from '../migrations/resolve.ts';
@@ -13,7 +12,7 @@ import { getMigrationStatus, planRevert, type DatabaseMigrationStatus } from '..
 import { createMigrationsStep, createRevertStep } from '../migrations/step.ts';
 import { errorJson } from '../shared/render-error.ts';
 import { withTargetLock } from '../server/project-lock.ts';
-import { openProject, outputOf, type CommonOptions, type Project } from '../pipeline/project.ts';
+import { openProject, outputOf, selectDatabases, type CommonOptions, type Project } from '../pipeline/project.ts';
 import { runPipeline } from '../pipeline/steps.ts';
 
 /** The flags of the migrate commands. */
@@ -27,14 +26,6 @@ export interface MigrateFlags extends Resolutions {
 
 function usage(message: string, remedy: string): PgstrapError {
   return new PgstrapError({ code: 'usage', message, remedy, exit: ExitCode.usage });
-}
-
-/** The databases a command acts on: all the target manages, or the one `--database` names. */
-function selectDatabases(target: Target, name: string | undefined): ResolvedDatabase[] {
-  if (name === undefined) return target.databases;
-  const db = target.databases.find((d) => d.name === name);
-  if (!db) throw usage(`--database ${name}: not one of ${target.databases.map((d) => d.name).join(', ')}`, 'Name a database from the config (or the one the URL names).');
-  return [db];
 }
 
 function lockTimeoutSeconds(value: string | undefined): number | undefined {

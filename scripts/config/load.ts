@@ -4,14 +4,9 @@ import { pathToFileURL } from 'node:url';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import { ExitCode, isPgstrapError, messageOf, PgstrapError } from '../shared/errors.ts';
 import { resolveConfig } from './validate.ts';
-import type { ResolvedConfig } from './types.ts';
+import { CONFIG_FILES, type ResolvedConfig } from './types.ts';
 
-export const CONFIG_FILES = [
-  'extensions.config.ts',
-  'extensions.config.mts',
-  'extensions.config.js',
-  'extensions.config.mjs',
-] as const;
+export { CONFIG_FILES };
 
 /** A config file that gives no config: a mistake to name, never a silent "every default". */
 function noDefaultExport(message: string): PgstrapError {

@@ -41,6 +41,14 @@ export interface DatabaseConfig {
   name: string;
   /** Migrations for this database only; defaults to the top-level `migrations`. */
   migrations?: MigrationsConfig;
+  /** Seeds for this database only; defaults to the top-level `seeds`. */
+  seeds?: SeedsConfig;
+}
+
+/** Seed data: SQL files applied in name order by `db:reset`, `db:seed` and test templates. */
+export interface SeedsConfig {
+  /** Folder of `.sql` files, relative to the config file. Default `seeds`. */
+  directory?: string;
 }
 
 /** An extension to enable. */
@@ -88,6 +96,29 @@ export interface Uuidv7Config {
   generator?: Uuidv7Generator;
 }
 
+/** A URL the config names by the environment variable that holds it, so no secret is committed. */
+export interface UrlFromEnv {
+  env: string;
+}
+
+/** A named server (`--target NAME`): staging, production. */
+export interface TargetConfig {
+  /** `{ env: 'STAGING_DATABASE_URL' }`, or a URL without a password. */
+  url: UrlFromEnv | string;
+  /** The server without a pooler in between, for migrations (Prisma's directUrl), when `url` goes through PgBouncer. */
+  directUrl?: UrlFromEnv | string;
+}
+
+/** Where a target's URL comes from, after validation. */
+export type UrlSource = { env: string } | { value: string };
+
+/** A target after validation. */
+export interface ResolvedTarget {
+  name: string;
+  url: UrlSource;
+  directUrl: UrlSource | undefined;
+}
+
 /** What a team writes in `extensions.config.ts`. Every field has a default. */
 export interface PgstrapConfig {
   /** PostgreSQL major version. Default 17. */
@@ -96,7 +127,7 @@ export interface PgstrapConfig {
   engine?: EngineChoice;
   /** Server URL for the `external` engine. Prefer `--url` or `PGSTRAP_URL` so secrets stay out of git. */
   url?: string;
-  /** TCP port on 127.0.0.1. Default 5400 + major (5417), clear of a system server on 5432. */
+  /** TCP port on 127.0.0.1. Default: 25000-25999, derived from the project's folder (two projects do not collide), clear of 5432. */
   port?: number;
   /** Superuser the cluster is initialised with. Default `postgres`. */
   superuser?: string;
@@ -118,12 +149,25 @@ export interface PgstrapConfig {
   migrations?: MigrationsConfig;
   /** uuidv7() options. */
   uuidv7?: Uuidv7Config;
+  /** Named servers for `--target NAME`, each URL read from an environment variable. */
+  targets?: Record<string, TargetConfig>;
+  /** Seed files applied to every database by `db:reset`, `db:seed` and test templates. */
+  seeds?: SeedsConfig;
 }
 
 /** A database after defaults. */
 export interface ResolvedDatabase {
   name: string;
   migrations: ResolvedMigrations;
+  /** Absent in configs made before seeds existed: read it with seedsOf (seeds/source.ts). */
+  seeds?: ResolvedSeeds;
+}
+
+/** Seeds after defaults, with an absolute directory. */
+export interface ResolvedSeeds {
+  directory: string;
+  /** The config key that named `directory`; undefined for the default, which may be absent. */
+  directoryKey?: string | undefined;
 }
 
 /** An extension after defaults. */
@@ -156,6 +200,8 @@ export interface ResolvedConfig {
   engine: EngineChoice;
   url: string | undefined;
   port: number;
+  /** Where `port` came from: the config, or derived from the project's folder (absent: the config). */
+  portSource?: 'config' | 'project-folder' | undefined;
   superuser: string;
   stateDir: string;
   /** undefined: derived from stateDir (and relocated when the server user cannot reach it). */
@@ -167,7 +213,19 @@ export interface ResolvedConfig {
   settings: Record<string, string>;
   migrations: ResolvedMigrations;
   uuidv7: { fallbackRandom: FallbackRandom; generator: Uuidv7Generator };
+  /** Named servers, by name. */
+  targets: Record<string, ResolvedTarget>;
+  /** Absent in configs made by hand (tests) before seeds existed. */
+  seeds?: ResolvedSeeds;
 }
+
+/** The names a project's config file may have, in the order pgstrap looks for them. */
+export const CONFIG_FILES = [
+  'extensions.config.ts',
+  'extensions.config.mts',
+  'extensions.config.js',
+  'extensions.config.mjs',
+] as const;
 
 /** Typed helper for `extensions.config.ts`; returns its argument. */
 export function defineConfig(config: PgstrapConfig): PgstrapConfig {

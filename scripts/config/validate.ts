@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
+import { defaultPortFor } from './default-port.ts';
 import { isPlainIdentifier, MAX_IDENTIFIER_BYTES } from '../shared/identifiers.ts';
 import { extensionConfigProblems } from '../extensions/rules.ts';
 import {
@@ -15,10 +16,13 @@ import {
   type EngineChoice,
   type FallbackRandom,
   type MigrationsConfig,
+  type ResolvedSeeds,
   type ResolvedConfig,
   type ResolvedDatabase,
   type ResolvedExtension,
   type ResolvedMigrations,
+  type ResolvedTarget,
+  type UrlSource,
   type Uuidv7Generator,
 } from './types.ts';
 
@@ -33,10 +37,12 @@ export const SUPPORTED_MAJORS = { min: 13, max: 18 } as const;
 
 const TOP_LEVEL_KEYS = [
   'postgresMajor', 'engine', 'url', 'port', 'superuser', 'stateDir', 'dataDir', 'socketDir', 'runAs',
-  'databases', 'extensions', 'settings', 'migrations', 'uuidv7',
+  'databases', 'extensions', 'settings', 'migrations', 'uuidv7', 'targets', 'seeds',
 ] as const;
+const TARGET_KEYS = ['url', 'directUrl'] as const;
 const EXTENSION_KEYS = ['name', 'required', 'databases', 'schema', 'version'] as const;
-const DATABASE_KEYS = ['name', 'migrations'] as const;
+const DATABASE_KEYS = ['name', 'migrations', 'seeds'] as const;
+const SEEDS_KEYS = ['directory'] as const;
 const MIGRATION_KEYS = ['directory', 'builtIn', 'command', 'statusCommand'] as const;
 const UUIDV7_KEYS = ['fallbackRandom', 'generator'] as const;
 const RESERVED_DATABASES = new Set(['template0', 'template1']);
@@ -164,6 +170,18 @@ function resolveMigrations(
   };
 }
 
+function resolveSeeds(raw: unknown, at: string, fallback: ResolvedSeeds, source: ConfigSource, problems: Problems): ResolvedSeeds {
+  if (raw === undefined) return fallback;
+  if (!isDict(raw)) {
+    problems.add(at, `must be an object like { directory: 'seeds' }, got ${describe(raw)}`);
+    return fallback;
+  }
+  checkKeys(raw, SEEDS_KEYS, at, problems);
+  const directory = optionalString(raw, 'directory', at, problems);
+  if (directory === undefined) return fallback;
+  return { directory: path.resolve(source.projectDir, directory), directoryKey: `${at}.directory` };
+}
+
 function resolveUuidv7(raw: unknown, problems: Problems): ResolvedConfig['uuidv7'] {
   const resolved: ResolvedConfig['uuidv7'] = { fallbackRandom: DEFAULT_FALLBACK_RANDOM, generator: DEFAULT_UUIDV7_GENERATOR };
   if (raw === undefined) return resolved;
@@ -195,8 +213,8 @@ function checkDatabaseName(name: string, at: string, problems: Problems): void {
   }
 }
 
-function resolveDatabases(raw: unknown, migrations: ResolvedMigrations, source: ConfigSource, problems: Problems): ResolvedDatabase[] {
-  if (raw === undefined) return [{ name: 'app', migrations }];
+function resolveDatabases(raw: unknown, migrations: ResolvedMigrations, seeds: ResolvedSeeds, source: ConfigSource, problems: Problems): ResolvedDatabase[] {
+  if (raw === undefined) return [{ name: 'app', migrations, seeds }];
   if (!Array.isArray(raw) || raw.length === 0) {
     problems.add('databases', `must be a non-empty array of names or { name } objects, got ${describe(raw)}`);
     return [];
@@ -207,12 +225,14 @@ function resolveDatabases(raw: unknown, migrations: ResolvedMigrations, source: 
     const at = `databases[${i}]`;
     let name: string | undefined;
     let dbMigrations = migrations;
+    let dbSeeds = seeds;
     if (typeof entry === 'string') name = entry;
     else if (isDict(entry)) {
       checkKeys(entry, DATABASE_KEYS, at, problems);
       name = optionalString(entry, 'name', at, problems);
       if (name === undefined && entry.name === undefined) problems.add(`${at}.name`, 'is required');
       dbMigrations = resolveMigrations(entry.migrations, `${at}.migrations`, migrations, source, problems);
+      dbSeeds = resolveSeeds(entry.seeds, `${at}.seeds`, seeds, source, problems);
     } else {
       problems.add(at, `must be a name or { name } object, got ${describe(entry)}`);
     }
@@ -220,7 +240,7 @@ function resolveDatabases(raw: unknown, migrations: ResolvedMigrations, source: 
     checkDatabaseName(name, typeof entry === 'string' ? at : `${at}.name`, problems);
     if (seen.has(name)) problems.add(at, `"${name}" is listed twice`);
     seen.add(name);
-    result.push({ name, migrations: dbMigrations });
+    result.push({ name, migrations: dbMigrations, seeds: dbSeeds });
   });
   return result;
 }
@@ -304,6 +324,60 @@ function resolveSettings(raw: unknown, problems: Problems): Record<string, strin
   return result;
 }
 
+/** Why a URL written in the config would commit a secret, if it would. */
+function committedPassword(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password || parsed.searchParams.has('password') || parsed.searchParams.has('sslpassword')) return 'holds a password';
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** A URL in the config: `{ env: 'NAME' }`, or a postgres URL without a password. */
+function resolveUrlSource(raw: unknown, at: string, problems: Problems, envName: string): UrlSource | undefined {
+  if (typeof raw === 'string') {
+    if (!/^postgres(ql)?:\/\//.test(raw)) problems.add(at, 'must start with postgres:// or postgresql://, or be { env: "VARIABLE" }');
+    else if (committedPassword(raw)) problems.add(at, `holds a password, which must not be committed: set ${envName} to the URL and write ${at.split('.').pop()}: { env: '${envName}' }`);
+    else return { value: raw };
+    return undefined;
+  }
+  if (isDict(raw)) {
+    checkKeys(raw, ['env'], at, problems);
+    if (typeof raw.env === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(raw.env)) return { env: raw.env };
+    problems.add(`${at}.env`, `must name an environment variable, e.g. '${envName}', got ${describe(raw.env)}`);
+    return undefined;
+  }
+  problems.add(at, `must be { env: '${envName}' } or a URL without a password, got ${describe(raw)}`);
+  return undefined;
+}
+
+/** `targets`: names (letters, digits, - and _) to a URL source each. */
+function resolveTargets(raw: unknown, problems: Problems): Record<string, ResolvedTarget> {
+  const result: Record<string, ResolvedTarget> = {};
+  if (raw === undefined) return result;
+  if (!isDict(raw)) {
+    problems.add('targets', `must be an object of names to { url: { env: 'VARIABLE' } }, got ${describe(raw)}`);
+    return result;
+  }
+  for (const [name, value] of Object.entries(raw)) {
+    const at = `targets.${name}`;
+    if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) problems.add(at, 'a target name is letters, digits, - and _, starting with a letter');
+    if (!isDict(value)) {
+      problems.add(at, `must be { url: { env: 'VARIABLE' } }, got ${describe(value)}`);
+      continue;
+    }
+    checkKeys(value, TARGET_KEYS, at, problems);
+    const envBase = name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+    if (value.url === undefined) problems.add(`${at}.url`, `is required: { env: '${envBase}_DATABASE_URL' }`);
+    const url = value.url === undefined ? undefined : resolveUrlSource(value.url, `${at}.url`, problems, `${envBase}_DATABASE_URL`);
+    const directUrl = value.directUrl === undefined ? undefined : resolveUrlSource(value.directUrl, `${at}.directUrl`, problems, `${envBase}_DIRECT_URL`);
+    if (url) result[name] = { name, url, directUrl };
+  }
+  return result;
+}
+
 /** Validates `raw` and applies defaults; throws one PgstrapError listing every problem. */
 export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfig {
   const problems = new Problems();
@@ -328,8 +402,11 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
   const url = optionalString(input, 'url', '', problems);
   if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) problems.add('url', 'must start with postgres:// or postgresql://');
   if (url !== undefined && engine !== 'external') problems.add('url', 'is only used by engine: "external"; set engine too, or pass --url');
+  if (url !== undefined && committedPassword(url)) problems.add('url', 'holds a password, which must not be committed: pass it as PGSTRAP_URL or --url, or name it in targets by an environment variable');
+  const targets = resolveTargets(input.targets, problems);
 
-  let port = 5400 + major;
+  // Derived from the project's folder, so two projects run at once without a port configured (default-port.ts).
+  let port = defaultPortFor(source.projectDir);
   if (input.port !== undefined) {
     const v = input.port;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) {
@@ -363,7 +440,8 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
     statusCommand: undefined,
   };
   const migrations = resolveMigrations(input.migrations, 'migrations', defaultMigrations, source, problems);
-  const databases = resolveDatabases(input.databases, migrations, source, problems);
+  const seeds = resolveSeeds(input.seeds, 'seeds', { directory: path.join(source.projectDir, 'seeds') }, source, problems);
+  const databases = resolveDatabases(input.databases, migrations, seeds, source, problems);
   const extensions = resolveExtensions(input.extensions, databases, problems);
   const settings = resolveSettings(input.settings, problems);
   const uuidv7 = resolveUuidv7(input.uuidv7, problems);
@@ -388,6 +466,7 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
     engine,
     url,
     port,
+    portSource: input.port !== undefined ? 'config' : 'project-folder',
     superuser,
     stateDir,
     dataDir,
@@ -398,5 +477,7 @@ export function resolveConfig(raw: unknown, source: ConfigSource): ResolvedConfi
     settings,
     migrations,
     uuidv7,
+    targets,
+    seeds,
   };
 }

@@ -38,13 +38,15 @@ function portCheck(c: ClusterFacts): Check {
     }
     return check(id, 'cluster', 'warn', `the server listens on ${c.port}, the config says ${c.configuredPort} (changed since it started)`, { fix: RESTART_COMMAND });
   }
-  if (c.running) return check(id, 'cluster', 'ok', `127.0.0.1:${c.configuredPort} is this cluster's (pid ${c.pid})`);
+  // A derived port says so: two projects on one machine get two ports without anyone setting one.
+  const derived = c.portSource === 'project-folder' ? ' (derived from the project folder; set port in the config to choose one)' : '';
+  if (c.running) return check(id, 'cluster', 'ok', `127.0.0.1:${c.configuredPort} is this cluster's (pid ${c.pid})${derived}`);
   if (c.portFree === false) {
     return check(id, 'cluster', 'fail', `port ${c.configuredPort} on 127.0.0.1 is held by ${c.portHolder ?? 'another process'}, not this cluster`, {
       fix: `Stop ${c.portHolder ?? 'that process'}, or set port in the config to a free port`,
     });
   }
-  return check(id, 'cluster', 'ok', `port ${c.configuredPort} on 127.0.0.1 is free for this cluster`);
+  return check(id, 'cluster', 'ok', `port ${c.configuredPort} on 127.0.0.1 is free for this cluster${derived}`);
 }
 
 function dataDirCheck(c: ClusterFacts): Check {

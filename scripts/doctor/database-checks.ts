@@ -2,6 +2,8 @@
  * Per-database checks (exists, extensions, uuidv7(), migrations) and the External server checks. Extension
  * verdicts come from the extension planner setup uses, so doctor and setup never disagree about them.
  */
+import { POOLED_REMEDY } from '../server/pooling.ts';
+import { describeTlsInUse } from '../server/tls.ts';
 import type { ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import { findExtension } from '../extensions/catalogue.ts';
 import { describeDowngrade, downgradeRemedy, planExtensions, undeclaredExtensions, type ExtensionPlan, type ServerExtensionFacts } from '../extensions/plan.ts';
@@ -245,7 +247,7 @@ export function externalChecks(server: ServerFacts, config: ResolvedConfig, decl
   if (!server.connection.ok) {
     return [
       check('external.reachable', 'external', 'fail', `cannot reach ${server.connection.where}: ${server.connection.error}`, {
-        fix: 'Check the URL (--url or PGSTRAP_URL), the network path and the credentials',
+        fix: server.connection.remedy ?? 'Check the URL (--url or PGSTRAP_URL), the network path and the credentials',
       }),
     ];
   }
@@ -276,6 +278,18 @@ export function externalChecks(server: ServerFacts, config: ResolvedConfig, decl
           fix: "Ask the provider to allow them (its extension allow-list), or mark them optional (required: false) in the config",
         }),
   );
+  if (server.tls) {
+    const { message, note } = describeTlsInUse(server.tls.settings, server.tls.protocol);
+    checks.push(check('external.tls', 'external', 'ok', message, { details: note ? [note] : [] }));
+  }
+  if (server.pooling?.direct) checks.push(check('external.pooler', 'external', 'ok', 'migrations use the direct URL (directUrl), so their lock holds behind a pooler'));
+  else if (server.pooling?.unpinned) {
+    checks.push(
+      check('external.pooler', 'external', 'warn', `a pooler that does not pin sessions (PgBouncer in transaction mode): ${server.pooling.unpinned}; migrate would refuse here, as the migration lock would not hold`, {
+        fix: POOLED_REMEDY,
+      }),
+    );
+  }
   // Setup's own choice: native on 18+, pg_uuidv7 when it can install it and uuidv7.generator asks for it, else the SQL fallback.
   const extension = available.has('pg_uuidv7') && declared.some((e) => e.name === 'pg_uuidv7');
   const strategy = chooseStrategy(server.versionNum ?? 0, extension ? 'public' : undefined, config.uuidv7.generator);

@@ -2,6 +2,7 @@
  * What the doctor observed, as plain data. gather.ts gathers it (the only part of the doctor that touches the
  * machine); the evaluators in this folder turn it into checks, so every verdict is testable without a server.
  */
+import type { TlsSettings } from '../server/tls.ts';
 import type { EngineChoice, ResolvedConfig, ResolvedExtension } from '../config/types.ts';
 import type { ServerExtensionFacts } from '../extensions/plan.ts';
 import type { MigrationPlan } from '../migrations/plan.ts';
@@ -31,6 +32,10 @@ export interface EnvironmentFacts {
   /** `engines.node` of the project's package.json, and that file. */
   nodeRange: string | undefined;
   packageJson: string | undefined;
+  /** What `nix --version` reports (undefined: no Nix on PATH). */
+  nixVersion?: string | undefined;
+  /** `engines.node` of pgstrap's own package.json, the Node versions it supports; absent when that is the project's package.json. */
+  pgstrapNodeRange?: string | undefined;
 }
 
 /** Server binaries pgstrap found. */
@@ -51,6 +56,8 @@ export interface ClusterFacts extends Pick<ClusterStatus, 'initialised' | 'dataM
   /** The log's last lines, read only when the server is down. */
   logTail: string[];
   configuredPort: number;
+  /** Where that port came from: the config, or derived from the project's folder (absent: the config). */
+  portSource?: 'config' | 'project-folder' | undefined;
   /** Whether anything listens on 127.0.0.1:configuredPort; undefined when not probed (our server holds it). */
   portFree: boolean | undefined;
   /** Who holds the port, when it is taken and that can be found. */
@@ -72,6 +79,8 @@ export interface ConnectionFact {
   sqlState: string | undefined;
   /** Connected, but a question failed (ok stays true: the server was reached). */
   readError?: string | undefined;
+  /** The fix, when the failure has one of its own (TLS: the CA file, the host name). */
+  remedy?: string | undefined;
 }
 
 /** One server setting as the running server has it. */
@@ -90,6 +99,10 @@ export interface ServerFacts {
   settings: ServerSetting[];
   /** What the extension planner needs to know about the server (available, versions, settings, plugins). */
   extensions: ServerExtensionFacts | undefined;
+  /** A server reached by URL: why its sessions are not pinned to a backend (PgBouncer in transaction mode), and whether migrations have a direct URL. */
+  pooling?: { unpinned: string | undefined; direct: boolean } | undefined;
+  /** A server reached by a URL that asks for TLS: what it asked for, and the TLS version in use (undefined: none). */
+  tls?: { settings: TlsSettings; protocol: string | undefined } | undefined;
 }
 
 /** How uuidv7() is provided in one database, and whether it works. */

@@ -14,6 +14,7 @@ import type pg from 'pg';
 import { loadConfig } from '../config/load.ts';
 import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../config/types.ts';
 import { isPgstrapError, messageOf } from '../shared/errors.ts';
+import { installRoot } from '../shared/install-root.ts';
 import type {
   ClusterFacts,
   ConnectionFact,
@@ -28,7 +29,7 @@ import type {
   ServerSetting,
   Uuidv7Fact,
 } from './facts.ts';
-import { describeTarget, queryPipeline, withClient, type ConnectionTarget } from '../server/connection.ts';
+import { describeTarget, describeTlsConnectFailure, queryPipeline, tlsProtocol, withClient, type ConnectionTarget } from '../server/connection.ts';
 import { readInstalledExtensions, readServerFacts } from '../extensions/server.ts';
 import { readStrategyAndFallback } from '../uuidv7/read.ts';
 import { readCronJobs } from './read-cron.ts';
@@ -43,8 +44,9 @@ import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type 
 import type { CommonOptions } from '../pipeline/project.ts';
 import { targetSettings } from '../cluster/settings.ts';
 import { declaredForTarget } from '../extensions/targeted.ts';
-import { readNixExtensionsCheck, hasFlake } from '../nix/step.ts';
+import { readNixExtensionsCheck, hasFlake, isProjectConfig, probeNixVersion } from '../nix/step.ts';
 import { readMigrationPlan } from '../migrations/runner.ts';
+import { probeUnpinnedSessions } from '../migrations/lock.ts';
 import { errorJson } from '../shared/render-error.ts';
 
 /** What a doctor run needs besides the common flags. */
@@ -85,13 +87,16 @@ function readEngines(dir: string): { range: string | undefined; file: string | u
   }
 }
 
-function environmentFacts(env: NodeJS.ProcessEnv, dir: string): EnvironmentFacts {
+function environmentFacts(env: NodeJS.ProcessEnv, dir: string, nixVersion: string | undefined): EnvironmentFacts {
   const { range, file } = readEngines(dir);
-  return { nixShell: env.IN_NIX_SHELL || undefined, direnvDir: env.DIRENV_DIR || undefined, nodeVersion: process.versions.node, nodeRange: range, packageJson: file };
+  // In this repository the project's package.json is pgstrap's own: toolchain.node judges it already.
+  const own = readEngines(installRoot());
+  return { nixShell: env.IN_NIX_SHELL || undefined, direnvDir: env.DIRENV_DIR || undefined, nodeVersion: process.versions.node, nodeRange: range, packageJson: file, nixVersion, pgstrapNodeRange: own.file === file ? undefined : own.range };
 }
 
 function flakeFact(config: ResolvedConfig): FlakeFact | undefined {
-  return hasFlake(config) ? readNixExtensionsCheck(config) : undefined;
+  // A scratch config (--config) does not decide the committed file, so it is not compared with it.
+  return hasFlake(config) && isProjectConfig(config) ? readNixExtensionsCheck(config) : undefined;
 }
 
 /** The embedded binaries for the configured major: those in use, or the fallback's. */
@@ -123,6 +128,7 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
     logFile: layout.logFile,
     logTail: status.running ? [] : tailFile(layout.logFile, 200),
     configuredPort: config.port,
+    portSource: config.portSource,
     portFree,
     portHolder,
     owner: target.user ? { uid: target.user.uid, name: target.user.name } : { uid, name: os.userInfo().username },
@@ -135,34 +141,44 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
 /** Runs `fn` on a fresh connection and records how connecting went. */
 async function probe<T>(target: ConnectionTarget, fn: (client: pg.Client) => Promise<T>): Promise<{ connection: ConnectionFact; value: T | undefined }> {
   const where = describeTarget(target);
+  let connected = false;
   try {
-    const value = await withClient(target, fn);
+    const value = await withClient(target, (client) => {
+      connected = true;
+      return fn(client);
+    });
     return { connection: { ok: true, where, error: undefined, sqlState: undefined }, value };
   } catch (error) {
     // withClient wraps a failed connect in a PgstrapError; a failed query arrives as pg's own error.
-    const connectFailed = isPgstrapError(error) && error.code.startsWith('db.');
-    const pgError = (connectFailed ? error.cause : error) as { code?: unknown; message?: string } | undefined;
+    const pgError = (!connected && isPgstrapError(error) ? error.cause : error) as { code?: unknown; message?: string } | undefined;
     const sqlState = typeof pgError?.code === 'string' && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
     // Connected, then a question failed: the server was reached, and what could not be read is said as such.
-    if (!connectFailed) return { connection: { ok: true, where, error: undefined, sqlState, readError: pgError?.message ?? messageOf(error) }, value: undefined };
+    if (connected) return { connection: { ok: true, where, error: undefined, sqlState, readError: pgError?.message ?? messageOf(error) }, value: undefined };
+    // A TLS failure says which (the CA, the host name) and how to fix it, as the other commands do.
+    const tls = describeTlsConnectFailure(target, pgError);
+    if (tls) return { connection: { ok: false, where, error: tls.message, sqlState, remedy: tls.remedy }, value: undefined };
     return { connection: { ok: false, where, error: pgError?.message ?? messageOf(error), sqlState }, value: undefined };
   }
 }
 
 /** shared_preload_libraries, or null where the role may not read it (current_setting() would fail). */
-const PRELOADS = "SELECT CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE') THEN current_setting('shared_preload_libraries') END AS spl";
+const PRELOADS = "SELECT CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE') THEN current_setting('shared_preload_libraries') END AS spl, pg_backend_pid() AS pid";
 
 async function serverFacts(target: Target, settingNames: string[], declared: ResolvedExtension[]): Promise<ServerFacts> {
   const { connection, value } = await probe(connectionFor(target, maintenanceDatabase(target)), async (client) => {
-    // One round trip for the preloads and the settings, one for the planner's facts, the version and the role.
+    // One round trip for the preloads, the settings and the backend's pid, one for the planner's facts, the version and the role.
     const [head, settings] = await queryPipeline(client, [{ text: PRELOADS }, settingsStatement(settingNames)]);
     // The maintenance client for every question, output plugins' slots too: one connection per database.
     const extensions = await readServerFacts(target, declared, (_database, fn) => fn(client));
-    return { spl: head![0]!.spl as string | null, settings: toServerSettings(settingNames, settings!), extensions };
+    const pooling = await readPooling(target, client, Number(head![0]!.pid));
+    const tls = target.kind === 'external' && target.tls ? { settings: target.tls, protocol: tlsProtocol(client) } : undefined;
+    return { pooling, tls, spl: head![0]!.spl as string | null, settings: toServerSettings(settingNames, settings!), extensions };
   });
   const settings: ServerSetting[] = value?.settings ?? settingNames.map((name) => ({ name, setting: undefined, unit: undefined, vartype: undefined, pendingRestart: false }));
   const extensions = value?.extensions;
   return {
+    pooling: value?.pooling,
+    tls: value?.tls,
     connection,
     version: extensions?.version,
     versionNum: extensions?.versionNum,
@@ -171,6 +187,17 @@ async function serverFacts(target: Target, settingNames: string[], declared: Res
     extensions,
     role: extensions?.role,
   };
+}
+
+/** Whether the migration lock would hold on an external server's URL (free on a direct connection: see migrations/lock.ts). */
+async function readPooling(target: Target, client: pg.Client, backendPid: number): Promise<ServerFacts['pooling']> {
+  if (target.kind !== 'external') return undefined;
+  if (target.direct) return { unpinned: undefined, direct: true };
+  try {
+    return { unpinned: await probeUnpinnedSessions(client, connectionFor(target, maintenanceDatabase(target)), backendPid), direct: false };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The recorded strategy and two ids from a quick call. */
@@ -228,8 +255,9 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const uid = process.getuid?.() ?? 0;
+  const nixVersion = await probeNixVersion({ PATH: env.PATH });
   const facts: DoctorFacts = {
-    environment: environmentFacts(env, cwd),
+    environment: environmentFacts(env, cwd, nixVersion),
     config: { ok: false, error: { code: 'config', message: 'not loaded', details: [], remedy: undefined } },
     declared: [],
     flake: undefined,
@@ -251,12 +279,12 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
     return { facts, config: undefined, target: undefined };
   }
   facts.config = { ok: true, value: config };
-  facts.engineChoice = options.url ? 'external' : (options.engine ?? config.engine);
-  facts.environment = environmentFacts(env, config.projectDir);
+  facts.engineChoice = options.url || options.target ? 'external' : (options.engine ?? config.engine);
+  facts.environment = environmentFacts(env, config.projectDir, nixVersion);
   facts.flake = flakeFact(config);
   let target: Target;
   try {
-    target = await selectTarget(config, { engine: options.engine, url: options.url, env });
+    target = await selectTarget(config, { engine: options.engine, url: options.url, target: options.target, directUrl: options.directUrl, env });
   } catch (error) {
     facts.engine = { ok: false, error: errorJson(error) };
     facts.embedded = embeddedFact(config, undefined);

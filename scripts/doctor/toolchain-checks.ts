@@ -4,6 +4,7 @@ import { CATALOGUE, findExtension } from '../extensions/catalogue.ts';
 import type { DoctorFacts } from './facts.ts';
 import { check, type Check } from './model.ts';
 import { satisfiesNodeRange } from './node-range.ts';
+import { NIX_MIN_VERSION, nixTooOld } from '../nix/nix-version.ts';
 
 /** Inside `nix develop`, under direnv, or neither. */
 function shellCheck(facts: DoctorFacts): Check {
@@ -21,13 +22,23 @@ function shellCheck(facts: DoctorFacts): Check {
   return check('toolchain.shell', 'toolchain', 'ok', 'neither nix develop nor direnv: plain shell (nix develop gives the extensions contrib lacks)');
 }
 
+/** Node against the versions pgstrap supports (its own engines.node): older ones are past their end of life, a warning. */
+function pgstrapNodeCheck(facts: DoctorFacts): Check | undefined {
+  const { nodeVersion, pgstrapNodeRange } = facts.environment;
+  if (pgstrapNodeRange === undefined) return undefined;
+  if (satisfiesNodeRange(nodeVersion, pgstrapNodeRange)) return check('toolchain.pgstrap-node', 'toolchain', 'ok', `Node ${nodeVersion} is one pgstrap supports (${pgstrapNodeRange})`);
+  return check('toolchain.pgstrap-node', 'toolchain', 'warn', `Node ${nodeVersion} is older than pgstrap supports (${pgstrapNodeRange}; Node 20 reached its end of life in April 2026); it may still run, untested`, {
+    fix: 'Install Node 22 or newer (nix develop provides 22; or nvm install 22)',
+  });
+}
+
 /** Node against package.json's engines.node. */
 function nodeCheck(facts: DoctorFacts): Check {
   const { nodeVersion, nodeRange, packageJson } = facts.environment;
   if (nodeRange === undefined) return check('toolchain.node', 'toolchain', 'ok', `Node ${nodeVersion} (${packageJson ?? 'package.json'} declares no engines.node)`);
   if (satisfiesNodeRange(nodeVersion, nodeRange)) return check('toolchain.node', 'toolchain', 'ok', `Node ${nodeVersion} satisfies engines.node ${nodeRange}`);
   return check('toolchain.node', 'toolchain', 'fail', `Node ${nodeVersion} does not satisfy engines.node ${nodeRange} (${packageJson})`, {
-    fix: `Install a Node that matches ${nodeRange} (nix develop provides one; or nvm install 20)`,
+    fix: `Install a Node that matches ${nodeRange} (nix develop provides one; or nvm install 22)`,
   });
 }
 
@@ -78,6 +89,16 @@ function catalogueCheck(config: ResolvedConfig): Check | undefined {
   });
 }
 
+/** The Nix on PATH against what the flake's nixpkgs needs; only for a project with a flake. */
+function nixCheck(facts: DoctorFacts): Check | undefined {
+  const { nixVersion } = facts.environment;
+  if (nixVersion === undefined || facts.flake === undefined) return undefined;
+  if (!nixTooOld(nixVersion)) return check('toolchain.nix', 'toolchain', 'ok', `Nix ${nixVersion} (the flake's nixpkgs 25.11 needs ${NIX_MIN_VERSION} or newer)`);
+  return check('toolchain.nix', 'toolchain', 'warn', `Nix ${nixVersion} is older than ${NIX_MIN_VERSION}, which the flake's nixpkgs 25.11 needs: nix develop fails and direnv falls back to the orchestrator's environment (contrib extensions only)`, {
+    fix: `Upgrade Nix to ${NIX_MIN_VERSION} or newer (the installer at nixos.org/download, or nix upgrade-nix; Debian 12's nix-bin is 2.8), then direnv reload`,
+  });
+}
+
 /** The flake's extension list against the config. */
 function flakeCheck(facts: DoctorFacts): Check | undefined {
   const { flake } = facts;
@@ -96,13 +117,13 @@ function flakeCheck(facts: DoctorFacts): Check | undefined {
 
 /** Toolchain and Config checks. */
 export function toolchainChecks(facts: DoctorFacts): Check[] {
-  const checks: Array<Check | undefined> = [shellCheck(facts), nodeCheck(facts)];
+  const checks: Array<Check | undefined> = [shellCheck(facts), nodeCheck(facts), pgstrapNodeCheck(facts)];
   if (facts.config.ok) {
     const config = facts.config.value;
     checks.push(postgresCheck(facts), embeddedCheck(facts, config));
     const summary = `${config.databases.length} database${config.databases.length === 1 ? '' : 's'}, ${config.extensions.length} extension${config.extensions.length === 1 ? '' : 's'}`;
     const valid = config.file ? `${config.file} is valid: ${summary}` : `no extensions.config.ts: the defaults apply (${summary})`;
-    checks.push(check('config.valid', 'config', 'ok', valid), catalogueCheck(config), flakeCheck(facts));
+    checks.push(check('config.valid', 'config', 'ok', valid), catalogueCheck(config), flakeCheck(facts), nixCheck(facts));
   } else {
     const { error } = facts.config;
     checks.push(check('config.valid', 'config', 'fail', error.message, { details: error.details, fix: error.remedy }));

@@ -82,7 +82,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     name: 'ulid',
     purpose: 'ulid type and gen_ulid(): sortable 128-bit ids (pgx_ulid, as nixpkgs installs it)',
     nixAttr: 'pgx_ulid',
-    note: "gen_monotonic_ulid() needs shared_preload_libraries = 'ulid'",
+    // nixpkgs renames only the SQL and control files to ulid: the library stays pgx_ulid.
+    note: "gen_monotonic_ulid() needs shared_preload_libraries = 'pgx_ulid' (nixpkgs renames only the SQL and control files to ulid; the library keeps its name)",
   }),
   entry({
     name: 'pgx_ulid',
@@ -117,11 +118,19 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     unfree: true,
   }),
   entry({
+    name: 'lantern',
+    purpose: 'Lantern: HNSW vector indexes (lantern_hnsw) on real[] columns',
+    nixAttr: 'lantern',
+    unfree: true,
+    // The package is postgresql-lantern: allowUnfreePredicate sees that name, not the attribute.
+    note: 'nixpkgs builds it under the Business Source License 1.1 (unfree): the flake allows it by name',
+  }),
+  entry({
     name: 'vectors',
     purpose: 'pgvecto.rs: vector search (superseded by VectorChord)',
     nixAttr: 'pgvecto-rs',
     preload: 'vectors',
-    unavailable: 'pgvecto.rs 0.3.0 is marked broken on PostgreSQL 17 and was removed from nixpkgs in favour of VectorChord',
+    unavailable: 'pgvecto.rs 0.3.0 is marked broken on PostgreSQL 17 in nixos-25.11, so Nix refuses to evaluate it (later nixpkgs removed it in favour of VectorChord)',
     replacedBy: 'vchord',
   }),
   entry({

@@ -6,7 +6,7 @@
  * ALTER TYPE ... ADD VALUE then a use of the value with 55P04) and records its progress as it goes.
  */
 import type pg from 'pg';
-import { statementFailed, type ServerError } from './errors.ts';
+import { serverError, statementFailed } from './errors.ts';
 import type { MigrationSource } from './source.ts';
 import type { SqlStatement } from '../shared/sql-statements.ts';
 import { PipelineError, queryPipelineInTransaction, withTransaction, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
@@ -28,15 +28,6 @@ async function runStatements(
     }
     await context.afterEach?.(i + 1);
   }
-}
-
-/** The fields of a pg error, or a lost connection described as such. */
-function serverError(error: unknown): ServerError {
-  const e = error as Partial<pg.DatabaseError> & Error;
-  if (e.code === undefined || !/^[0-9A-Z]{5}$/.test(e.code)) {
-    return { message: `the connection to the server was lost or refused: ${e.message}` };
-  }
-  return { message: e.message, code: e.code, position: e.position, detail: e.detail, hint: e.hint, where: e.where };
 }
 
 /**

@@ -7,7 +7,7 @@ import { environmentForUrl, withDatabase } from '../server/database-url.ts';
 import { commandFailed, displayCommand } from './errors.ts';
 import { redactSecrets, rememberSecret, rememberUrlSecrets } from '../shared/secrets.ts';
 import { clientEnvironment } from '../server/client-env.ts';
-import type { Target } from '../server/target.ts';
+import { migrationTarget, type Target } from '../server/target.ts';
 import type { ResolvedDatabase } from '../config/types.ts';
 import type { AppMigratorStatus } from './render.ts';
 
@@ -25,8 +25,10 @@ export interface CommandOutcome {
  * password: every client library speaks TCP, not all of them a Unix socket folder.
  */
 export function commandEnvironment(target: Target, database: string): Record<string, string> {
-  if (target.kind === 'external') return environmentForUrl(withDatabase(target.url, database));
-  const { DATABASE_URL } = clientEnvironment(target.layout, target.config);
+  // The app's migrator takes its own locks: it gets the direct URL too, when there is one.
+  const on = migrationTarget(target);
+  if (on.kind === 'external') return environmentForUrl(withDatabase(on.url, database));
+  const { DATABASE_URL } = clientEnvironment(on.layout, on.config);
   return environmentForUrl(withDatabase(new URL(DATABASE_URL!), database));
 }
 

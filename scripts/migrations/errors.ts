@@ -16,6 +16,15 @@ export interface ServerError {
   where?: string | undefined;
 }
 
+/** The fields of a pg error, or a lost connection described as such. */
+export function serverError(error: unknown): ServerError {
+  const e = error as Partial<ServerError> & { message: string };
+  if (e.code === undefined || !/^[0-9A-Z]{5}$/.test(e.code)) {
+    return { message: `the connection to the server was lost or refused: ${e.message}` };
+  }
+  return { message: e.message, code: e.code, position: e.position, detail: e.detail, hint: e.hint, where: e.where };
+}
+
 /** Where a failed statement sits in its file and what ran before it. */
 export interface FailedStatement {
   source: MigrationSource;
@@ -27,17 +36,26 @@ export interface FailedStatement {
   database: string;
 }
 
-/** A statement failed: `file:line:col`, the server's message, and the statement with a caret. */
-export function statementFailed(failed: FailedStatement, server: ServerError): PgstrapError {
-  const { source, statement, index, total, direction, database } = failed;
+/**
+ * Where a failed statement of a SQL file went wrong: `message` is `path:line:col: server message (code)`,
+ * `details` the statement with a caret and the server's detail, hint and context. Migrations and seeds share it.
+ */
+export function describeStatementFailure(path: string, text: string, statement: SqlStatement, server: ServerError): { message: string; details: string[] } {
   const position = Number(server.position);
   const caret = Number.isInteger(position) && position > 0 ? statement.offset + characterIndex(statement.text, position) : undefined;
-  const at = lineColumn(source.text, caret ?? statement.offset);
+  const at = lineColumn(text, caret ?? statement.offset);
   const code = server.code ? ` (${server.code})` : '';
-  const details = statementExcerpt(source.text, statement.offset, statement.offset + statement.text.length, caret);
+  const details = statementExcerpt(text, statement.offset, statement.offset + statement.text.length, caret);
   for (const [label, value] of [['detail', server.detail], ['hint', server.hint], ['context', server.where]] as const) {
     if (value) details.push(`${label}: ${value}`);
   }
+  return { message: `${path}:${at.line}:${at.column}: ${server.message}${code}`, details };
+}
+
+/** A statement failed: `file:line:col`, the server's message, and the statement with a caret. */
+export function statementFailed(failed: FailedStatement, server: ServerError): PgstrapError {
+  const { source, statement, index, total, direction, database } = failed;
+  const { message, details } = describeStatementFailure(source.path, source.text, statement, server);
   const section = direction === 'up' ? '' : ' (down section)';
   details.push(`statement ${index + 1} of ${total}${section} in database ${database}`);
   let remedy: string;
@@ -54,7 +72,7 @@ export function statementFailed(failed: FailedStatement, server: ServerError): P
   }
   return new PgstrapError({
     code: 'migrate.failed',
-    message: `${source.path}:${at.line}:${at.column}: ${server.message}${code}`,
+    message,
     details,
     remedy,
     exit: ExitCode.database,

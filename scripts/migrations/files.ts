@@ -54,7 +54,7 @@ export function readMigrations(migrations: Pick<ResolvedMigrations, 'directory' 
 }
 
 /** A path relative to the project, as messages show it. */
-function displayPath(file: string, projectDir: string): string {
+export function displayPath(file: string, projectDir: string): string {
   const relative = path.relative(projectDir, file);
   return relative.startsWith('..') ? file : relative;
 }

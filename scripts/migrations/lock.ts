@@ -1,19 +1,23 @@
 /**
  * The migration lock: a session-level advisory lock, held by the session that applies the files (so it
- * lasts as long as that session, and dies with it), taken by polling pg_try_advisory_lock. A blocking
+ * lasts as long as that session, and dies with it), taken by polling pg_try_advisory_lock. It holds only
+ * where a client session is one server session: behind PgBouncer in transaction mode the runner refuses
+ * (assertLockHolds) unless the migrations have a direct URL. A blocking
  * pg_advisory_lock waiter would deadlock with CREATE INDEX CONCURRENTLY in the holder (the index build
  * waits for every transaction, the waiter's included: 40P01 on PostgreSQL 17).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { lockTimeout } from './errors.ts';
-import { queryPipeline, type PipelinedStatement } from '../server/connection.ts';
+import { announcedPid, queryPipeline, withClient, type ConnectionTarget, type PipelinedStatement } from '../server/connection.ts';
+import { describeUnpinnedSessions, POOLED_REMEDY } from '../server/pooling.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 
 /** The two 32-bit keys of the lock, 'pgst' and 'migr'; advisory locks are per database already. */
 export const MIGRATION_LOCK = { classid: 0x70677374, objid: 0x6d696772 } as const;
 
-/** Takes the lock if it is free; answers `ok`. */
-export const TRY_LOCK: PipelinedStatement = { text: 'SELECT pg_try_advisory_lock($1, $2) AS ok', values: [MIGRATION_LOCK.classid, MIGRATION_LOCK.objid] };
+/** Takes the lock if it is free; answers `ok`, and the session's backend `pid` (for assertLockHolds). */
+export const TRY_LOCK: PipelinedStatement = { text: 'SELECT pg_try_advisory_lock($1, $2) AS ok, pg_backend_pid() AS pid', values: [MIGRATION_LOCK.classid, MIGRATION_LOCK.objid] };
 /** Releases the lock. */
 export const UNLOCK: PipelinedStatement = { text: 'SELECT pg_advisory_unlock($1, $2)', values: [MIGRATION_LOCK.classid, MIGRATION_LOCK.objid] };
 
@@ -80,4 +84,41 @@ async function takeMigrationLock(client: pg.Client, database: string, options: L
     await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
     delay = Math.min(delay * 2, 500);
   }
+}
+
+const BACKEND_PID = 'SELECT pg_backend_pid() AS pid';
+
+/**
+ * Throws `migrate.pooled-connection` when `client`'s sessions are not pinned to one server backend (PgBouncer
+ * in transaction pooling): the lock would not hold there. `other` opens a second session to the same URL;
+ * `backendPid` is the session's pid if the caller read it already (TRY_LOCK does). See server/pooling.ts.
+ *
+ * A direct connection costs nothing more: the pid the server announced at connect (BackendKeyData) is its
+ * backend's, while a pooler announces one of its own, so only then are the sessions probed.
+ */
+export async function assertLockHolds(client: pg.Client, other: ConnectionTarget, database: string, backendPid?: number): Promise<void> {
+  const why = await probeUnpinnedSessions(client, other, backendPid);
+  if (why === undefined) return;
+  throw new PgstrapError({
+    code: 'migrate.pooled-connection',
+    message: `the URL for ${database} goes through a connection pooler that does not keep a session on one server connection (PgBouncer in transaction mode): ${why}, so the migration lock (a session advisory lock) would not hold`,
+    details: ['Nothing was applied. setup, verify, doctor and migrate:status work through the pooler; only migrations need the server itself.'],
+    remedy: POOLED_REMEDY,
+    exit: ExitCode.environment,
+  });
+}
+
+/**
+ * Why `client`'s sessions are not pinned to one server backend, or undefined when they are: nothing more is
+ * asked when the pid announced at connect is the backend's (`backendPid`, read here if not given); else the
+ * backend pids of `client`, of a second session to `other`, and of `client` again (server/pooling.ts).
+ */
+export async function probeUnpinnedSessions(client: pg.Client, other: ConnectionTarget, backendPid?: number): Promise<string | undefined> {
+  const pid = async (c: pg.Client) => Number((await c.query<{ pid: number }>(BACKEND_PID)).rows[0]!.pid);
+  const first = backendPid ?? (await pid(client));
+  if (announcedPid(client) === first) return undefined;
+  return withClient(other, async (second) => {
+    const otherPid = await pid(second);
+    return describeUnpinnedSessions({ first, other: otherPid, again: await pid(client) });
+  });
 }

@@ -7,14 +7,14 @@ import { resolveDrift, type Resolutions } from './resolve.ts';
 import { fileToRevert } from './revert.ts';
 import type { MigrationSource } from './source.ts';
 import { PipelineError, queryPipeline, withClient, type Sessions } from '../server/connection.ts';
-import { connectionFor, type Target } from '../server/target.ts';
+import { connectionFor, migrationTarget, type Target } from '../server/target.ts';
 import { applyMigration, applyTransactionalFiles, revertMigration } from './apply.ts';
 
 /** At most this many transactional files share a round trip, so progress shows and a pipeline stays small. */
 const BATCH_FILES = 50;
 import { readMigrations } from './files.ts';
 import { deleteHistory, ensureHistoryTable, markApplied, READ_HISTORY, readHistory, toAppliedMigrations } from './history.ts';
-import { describeLockHolder, LOCK_HOLDER, TRY_LOCK, UNLOCK, withMigrationLock } from './lock.ts';
+import { assertLockHolds, describeLockHolder, LOCK_HOLDER, TRY_LOCK, UNLOCK, withMigrationLock } from './lock.ts';
 
 /** A file not applied yet, as status and plans show it. */
 export interface PendingMigration {
@@ -52,14 +52,33 @@ export interface MigrateOptions extends Resolutions {
   sessions?: Sessions | undefined;
 }
 
-/** Runs `fn` on the session of `database`: the run's, else one of its own. */
-function onSession<T>(target: Target, database: string, sessions: Sessions | undefined, name: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  return sessions ? sessions.with(database, fn) : withClient({ ...connectionFor(target, database), application_name: name }, fn);
+/**
+ * Runs `fn` on the session of `database`: the run's, else one of its own. Migrations run on the target's
+ * direct URL when it has one (never on the run's sessions, which go through the pooler).
+ */
+function onSession<T>(given: Target, database: string, sessions: Sessions | undefined, name: string, fn: (client: pg.Client, target: Target) => Promise<T>): Promise<T> {
+  const target = migrationTarget(given);
+  if (sessions && target === given) return sessions.with(database, (client) => fn(client, target));
+  return withClient({ ...connectionFor(target, database), application_name: name }, (client) => fn(client, target));
+}
+
+/** Refuses a session the lock would not hold on (PgBouncer in transaction mode), releasing what the first look took. */
+async function assertLockHoldsOn(client: pg.Client, target: Target, database: string, look: { pid: number | undefined; held: boolean }): Promise<void> {
+  // A managed cluster is reached directly; a direct URL is the user's word.
+  if (target.kind !== 'external' || target.pinned) return;
+  try {
+    await assertLockHolds(client, connectionFor(target, database), database, look.pid);
+  } catch (error) {
+    if (look.held) await client.query(UNLOCK.text, UNLOCK.values as unknown[]).catch(() => {});
+    throw error;
+  }
 }
 
 /** What one round trip learns: whether the lock was free, and the history read under it (undefined: no table yet). */
 interface FirstLook {
   locked: boolean;
+  /** The session's backend pid. */
+  pid: number | undefined;
   /** True when the lock is still held (the table was missing, so the release did not run). */
   held: boolean;
   history: AppliedMigration[] | undefined;
@@ -81,12 +100,12 @@ async function firstLook(client: pg.Client): Promise<FirstLook> {
   try {
     const [lock, rows] = await queryPipeline(client, [TRY_LOCK, READ_HISTORY, UNLOCK]);
     const locked = lock![0]?.ok === true;
-    return { locked, held: false, history: locked ? toAppliedMigrations(rows!) : undefined };
+    return { locked, pid: lock![0]?.pid as number | undefined, held: false, history: locked ? toAppliedMigrations(rows!) : undefined };
   } catch (error) {
     // No tracking table yet: the read failed after the lock was taken, so the release never ran.
     if (!(error instanceof PipelineError) || error.index !== 1 || (error.serverError as { code?: string }).code !== '42P01') throw error;
     const locked = error.results[0]![0]?.ok === true;
-    return { locked, held: locked, history: undefined };
+    return { locked, pid: error.results[0]![0]?.pid as number | undefined, held: locked, history: undefined };
   }
 }
 
@@ -160,7 +179,7 @@ export async function migrateDatabase(target: Target, db: ResolvedDatabase, opti
   const byVersion = new Map(files.map((f) => [f.version, f]));
   const log = options.log ?? (() => {});
   const lockOptions = { timeoutSeconds: options.lockTimeoutSeconds, onWait: (holder: string | undefined) => log(`${db.name}: waiting for another migration runner${holder ? ` (${holder})` : ''}`) };
-  return onSession(target, db.name, options.sessions, 'pgstrap migrate', async (client) => {
+  return onSession(target, db.name, options.sessions, 'pgstrap migrate', async (client, on) => {
     // The common case, nothing to do, costs one round trip: the history as it was under the lock.
     const look = await firstLook(client);
     if (look.locked && !look.held) {
@@ -174,6 +193,8 @@ export async function migrateDatabase(target: Target, db: ResolvedDatabase, opti
       await client.query(UNLOCK.text, UNLOCK.values as unknown[]);
       return { database: db.name, changes: [] };
     }
+    // Something to apply: only now does it matter that the lock holds (nothing to do never writes).
+    await assertLockHoldsOn(client, on, db.name, look);
     return withMigrationLock(client, db.name, { ...lockOptions, held: look.held }, async () => {
       // Read after taking the lock: a runner that waited sees what the other one applied.
       let history = look.held ? undefined : await readHistoryIfAny(client);
@@ -231,13 +252,14 @@ export async function planRevert(target: Target, db: ResolvedDatabase): Promise<
 /** Reverts the last applied migration of `db` with its down section, under the lock. */
 export async function revertLast(target: Target, db: ResolvedDatabase, options: MigrateOptions = {}): Promise<MigrateResult> {
   const files = filesOf(target, db);
-  return onSession(target, db.name, options.sessions, 'pgstrap migrate:down', (client) =>
-    withMigrationLock(client, db.name, { timeoutSeconds: options.lockTimeoutSeconds }, async () => {
+  return onSession(target, db.name, options.sessions, 'pgstrap migrate:down', async (client, on) => {
+    await assertLockHoldsOn(client, on, db.name, { pid: undefined, held: false });
+    return withMigrationLock(client, db.name, { timeoutSeconds: options.lockTimeoutSeconds }, async () => {
       const file = fileToRevert(db.name, planMigrations(files, await readHistory(client)), files);
       if (!file) return { database: db.name, changes: [] };
       options.log?.(`${db.name}: reverting ${file.fileName}`);
       const ms = await revertMigration(client, file, db.name);
       return { database: db.name, changes: [`reverted ${file.fileName} on ${db.name} (${ms} ms)`] };
-    }),
-  );
+    });
+  });
 }

@@ -14,8 +14,10 @@ export const NO_TRANSACTION_DIRECTIVE = '-- pgstrap:no-transaction';
 export const DOWN_MARKER = '-- pgstrap:down';
 
 const DIRECTIVE = /^--\s*pgstrap:\s*(\S*)\s*$/i;
-const COPY_FROM_STDIN = /^copy\b[^;]*\bfrom\s+stdin\b/i;
-const TRANSACTION_CONTROL = /^(begin|commit|rollback|abort|end|start\s+transaction)\b/i;
+/** A statement psql would feed the following lines to; a runner cannot. Seeds refuse it too. */
+export const COPY_FROM_STDIN = /^copy\b[^;]*\bfrom\s+stdin\b/i;
+/** A statement that ends or opens the transaction a file runs in (BEGIN ATOMIC aside). Seeds refuse it too. */
+export const TRANSACTION_CONTROL = /^(begin|commit|rollback|abort|end|start\s+transaction)\b/i;
 
 /** A parsed migration file. Statement offsets index `text`. */
 export interface MigrationSource extends MigrationName {

@@ -22,9 +22,13 @@ export interface NixExtensionsSpec {
   extensions: string[];
   /** Package names of unfree extensions the flake allows, by name, in allowUnfreePredicate. */
   unfree: string[];
-  /** What the dev shell exports, consistent with `npm run env` (paths relative to the project). */
+  /**
+   * What the dev shell exports, consistent with `npm run env` (paths relative to the project). Not the port:
+   * it is one machine's (derived from the project's folder, or set locally), so the shell reads
+   * `<stateDir>/port`, which pgstrap writes (PORT_FILE in server/port.ts), and the committed file does
+   * not change with it.
+   */
   shell: {
-    port: number;
     user: string;
     database: string;
     stateDir: string;
@@ -145,7 +149,6 @@ export function renderNixExtensions(config: ResolvedConfig, lookup: CatalogueLoo
     extensions: sorted(attrs),
     unfree: sorted(unfree),
     shell: {
-      port: config.port,
       user: config.superuser,
       database: firstDatabase,
       stateDir: rel(config.stateDir),

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ResolvedConfig } from '../config/types.ts';
+import { CONFIG_FILES, type ResolvedConfig } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import {
   compareNixExtensions,
@@ -16,10 +16,22 @@ import {
   type NixExtensionProblem,
 } from './extensions-json.ts';
 import type { Step } from '../pipeline/step.ts';
+import { run } from '../server/process.ts';
+import { parseNixVersion } from './nix-version.ts';
 
 /** The file's absolute path for a project. */
 export function nixExtensionsPath(config: ResolvedConfig): string {
   return path.join(config.projectDir, NIX_EXTENSIONS_FILE);
+}
+
+/** The version of the `nix` on PATH (`nix --version`), or undefined when there is none or it does not answer. */
+export async function probeNixVersion(env: Record<string, string | undefined> = {}): Promise<string | undefined> {
+  try {
+    const result = await run('nix', ['--version'], { env, reject: false, timeoutMs: 10_000 });
+    return result.exitCode === 0 ? parseNixVersion(String(result.stdout)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** True when the project has a flake to feed (a project without Nix gets no nix/ folder). */
@@ -27,13 +39,23 @@ export function hasFlake(config: ResolvedConfig): boolean {
   return fs.existsSync(path.join(config.projectDir, 'flake.nix'));
 }
 
-function readIfExists(file: string): string | undefined {
+/** A file's text, or undefined when it does not exist (other errors are thrown). */
+export function readIfExists(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/**
+ * True when `config` is the project's own (extensions.config.* at its root, or none: every default): only that
+ * one decides the committed nix/extensions.json. A `--config scratch.config.ts` leaves the file alone.
+ */
+export function isProjectConfig(config: ResolvedConfig): boolean {
+  if (config.file === undefined) return true;
+  return path.dirname(config.file) === config.projectDir && (CONFIG_FILES as readonly string[]).includes(path.basename(config.file));
 }
 
 /** What doctor and the tests learn about the committed nix/extensions.json. */
@@ -86,7 +108,8 @@ export const nixExtensionsStep: Step = {
   id: 'nix-extensions',
   title: 'Refresh the flake extension list',
   skip(ctx) {
-    return hasFlake(ctx.config) ? undefined : 'no flake.nix in the project';
+    if (!hasFlake(ctx.config)) return 'no flake.nix in the project';
+    return isProjectConfig(ctx.config) ? undefined : `${path.basename(ctx.config.file ?? '')} is not the project's config (${CONFIG_FILES[0]}); ${NIX_EXTENSIONS_FILE} follows that one only`;
   },
   async run(ctx) {
     const expected = renderNixExtensions(ctx.config);

@@ -1,6 +1,7 @@
 /** Options every command shares, and how a command opens the project they point at. */
 import { loadConfig } from '../config/load.ts';
-import type { EngineChoice, ResolvedConfig } from '../config/types.ts';
+import type { EngineChoice, ResolvedConfig, ResolvedDatabase } from '../config/types.ts';
+import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { withTargetLock } from '../server/project-lock.ts';
 import { selectTarget } from '../server/select.ts';
 import type { Target } from '../server/target.ts';
@@ -14,6 +15,10 @@ export interface CommonOptions {
   json?: boolean | undefined;
   /** External server URL (--url). */
   url?: string | undefined;
+  /** A server the config names in `targets` (--target). */
+  target?: string | undefined;
+  /** The server without a pooler, for migrations (--direct-url). */
+  directUrl?: string | undefined;
   /** Engine override (--engine). */
   engine?: EngineChoice | undefined;
   /** Working directory the config is searched from. */
@@ -37,7 +42,7 @@ export interface Project {
 /** Loads the config and resolves the engine; touches nothing on disk but the state folder. */
 export async function openProject(options: CommonOptions): Promise<Project> {
   const config = await loadConfig({ cwd: options.cwd ?? process.cwd(), explicitPath: options.config });
-  const target = await selectTarget(config, { engine: options.engine, url: options.url });
+  const target = await selectTarget(config, { engine: options.engine, url: options.url, target: options.target, directUrl: options.directUrl });
   return { config, target, output: outputOf(options) };
 }
 
@@ -48,4 +53,17 @@ export async function openProject(options: CommonOptions): Promise<Project> {
 export async function withProject<T>(options: CommonOptions, command: string, fn: (project: Project) => Promise<T>): Promise<T> {
   const project = await openProject(options);
   return withTargetLock(project.target, command, project.output, () => fn(project));
+}
+
+/** The databases a command acts on: all the target manages, or the one `--database` names. */
+export function selectDatabases(target: Target, name: string | undefined): ResolvedDatabase[] {
+  if (name === undefined) return target.databases;
+  const db = target.databases.find((d) => d.name === name);
+  if (!db) throw new PgstrapError({
+      code: 'usage',
+      message: `--database ${name}: not one of ${target.databases.map((d) => d.name).join(', ')}`,
+      remedy: 'Name a database from the config (or the one the URL names).',
+      exit: ExitCode.usage,
+    });
+  return [db];
 }

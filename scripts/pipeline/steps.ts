@@ -11,6 +11,7 @@ import { uuidv7Step } from '../uuidv7/step.ts';
 import { verifyStep } from '../uuidv7/verify-step.ts';
 import { initialiseStep, settingsStep, startStep } from '../cluster/step.ts';
 import { nixExtensionsStep } from '../nix/step.ts';
+import { seedsStep } from '../seeds/step.ts';
 import type { Step } from './step.ts';
 import { runSteps } from './run.ts';
 import type { Project } from './project.ts';
@@ -26,9 +27,9 @@ async function withWritableSessions<T>(target: Target, verb: string | undefined,
   if (verb === undefined || target.kind !== 'external') return fn(undefined);
   const sessions = new Sessions((database) => connectionFor(target, database));
   try {
-    // setup may create the databases, so it asks the maintenance database; the migrate verbs work in existing ones
-    // and ask the first on the session they go on to use.
-    const database = verb === 'setup' ? maintenanceDatabase(target) : target.databases[0]!.name;
+    // setup may create the databases and db:reset drops them, so they ask the maintenance database; the others work
+    // in existing ones and ask the first, on the session they go on to use.
+    const database = verb === 'setup' || verb === 'db:reset' ? maintenanceDatabase(target) : target.databases[0]!.name;
     const role = await sessions.with(database, (client) => readRoleFacts(client, target.databases.map((d) => d.name)));
     assertWritable(target, role, verb);
     return await fn(sessions);
@@ -42,6 +43,12 @@ async function withWritableSessions<T>(target: Target, verb: string | undefined,
  * databases, extensions, uuidv7(), migrations, and verification last.
  */
 export const SETUP_STEPS: Step[] = [nixExtensionsStep, extensionsCheckStep, initialiseStep, settingsStep, startStep, databasesStep, extensionsStep, uuidv7Step, migrationsStep, verifyStep];
+
+/**
+ * What setup does inside a database, then its seeds: what `db:reset` runs after dropping a database, and what
+ * a test template is built with (pgstrap/testing).
+ */
+export const DATABASE_STEPS: Step[] = [databasesStep, extensionsStep, uuidv7Step, migrationsStep, seedsStep];
 
 /** The steps `db:start` runs: the cluster part of setup. */
 export const START_STEPS: Step[] = [initialiseStep, settingsStep, startStep];

@@ -20,9 +20,8 @@ export function writePgpass(layout: ClusterLayout, config: ResolvedConfig): void
   fs.chmodSync(layout.pgpassFile, 0o600);
 }
 
-/** The variables `npm run env` exports. */
-export function clientEnvironment(layout: ClusterLayout, config: ResolvedConfig): Record<string, string> {
-  const database = config.databases[0]!.name;
+/** The variables `npm run env` exports, for `database` (the first configured one by default). */
+export function clientEnvironment(layout: ClusterLayout, config: ResolvedConfig, database: string = config.databases[0]!.name): Record<string, string> {
   const password = readPassword(layout);
   const url = new URL(`postgresql://127.0.0.1:${config.port}/${database}`);
   url.username = config.superuser;
@@ -46,4 +45,18 @@ export function shellQuote(value: string): string {
 /** `export NAME='value'` lines for eval or direnv. */
 export function renderExports(vars: Record<string, string>): string {
   return Object.entries(vars).map(([k, v]) => `export ${k}=${shellQuote(v)}`).join('\n');
+}
+
+/**
+ * Quotes a value for a `.env` file: single quotes, which dotenv, Docker Compose and direnv all read literally
+ * (no `$` expansion); a value holding a `'` gets double quotes with `\`, `"`, `$` and newlines escaped.
+ */
+export function dotenvQuote(value: string): string {
+  if (!value.includes("'") && !value.includes('\n')) return `'${value}'`;
+  return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
+}
+
+/** `NAME='value'` lines for a `.env` file. */
+export function renderDotenv(vars: Record<string, string>): string {
+  return Object.entries(vars).map(([k, v]) => `${k}=${dotenvQuote(v)}`).join('\n');
 }

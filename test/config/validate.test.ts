@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultPortFor } from '../../scripts/config/default-port.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.ts';
 
@@ -24,7 +25,8 @@ describe('resolveConfig', () => {
     expect(config).toMatchObject({
       postgresMajor: 17,
       engine: 'auto',
-      port: 5417,
+      port: defaultPortFor('/project'),
+      portSource: 'project-folder',
       superuser: 'postgres',
       stateDir: '/project/.pgstrap',
       databases: [{ name: 'app' }],
@@ -35,8 +37,13 @@ describe('resolveConfig', () => {
     expect(config.migrations.directory).toBe(path.join('/project', 'migrations'));
   });
 
-  it('derives the port from the major so 17 and 18 clusters do not collide', () => {
-    expect(resolveConfig({ postgresMajor: 18 }, source).port).toBe(5418);
+  it('derives the default port from the project folder, so two projects do not collide; a configured port wins', () => {
+    const a = resolveConfig({}, { file: undefined, projectDir: '/work/shop' });
+    const b = resolveConfig({}, { file: undefined, projectDir: '/work/blog' });
+    expect(a.port).not.toBe(b.port);
+    expect(resolveConfig({ postgresMajor: 18 }, { file: undefined, projectDir: '/work/shop' }).port).toBe(a.port);
+    for (const port of [a.port, b.port]) expect(port).toBeGreaterThanOrEqual(25000), expect(port).toBeLessThan(26000);
+    expect(resolveConfig({ port: 6000 }, source)).toMatchObject({ port: 6000, portSource: 'config' });
   });
 
   it('expands bare extension names to required extensions in every database', () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor } from '../../scripts/doctor/run.ts';
 import { readPassword } from '../../scripts/server/target.ts';
 import { killPostmaster, managedTarget, query, runCli, testEnv } from '../support/project.ts';
-import { checkOf, doctor, runFix, setUpProject, type DoctorProject } from './support.ts';
+import { checkOf, doctor, notOk, OLD_NODE, runFix, setUpProject, type DoctorProject } from './support.ts';
 
 let p: DoctorProject;
 
@@ -24,13 +24,14 @@ afterAll(async () => {
 
 describe('doctor on a managed cluster', () => {
   it('finds a freshly set up project healthy: every check ok, exit 0, one JSON document', async () => {
-    const result = await doctor(p, true);
-    expect(result.checks.filter((c) => c.status !== 'ok')).toEqual([]);
-    expect(result.summary).toMatchObject({ fail: 0, warn: 0, healthy: true, exit: 0 });
+    // On a Node older than 22 the one warning is toolchain.pgstrap-node, so --strict would fail there, rightly.
+    const result = await doctor(p, !OLD_NODE);
+    expect(notOk(result)).toEqual([]);
+    expect(result.summary).toMatchObject({ fail: 0, warn: OLD_NODE ? 1 : 0, healthy: true, exit: 0 });
     for (const id of ['toolchain.node', 'toolchain.postgres', 'config.valid', 'cluster.running', 'cluster.port', 'cluster.data-dir', 'cluster.preload', 'connect.socket', 'connect.tcp', 'connect.password-file', 'db.app.exists', 'db.app.extension.pgcrypto', 'db.app.uuidv7', 'db.app.migrations']) {
       expect(checkOf(result, id).status).toBe('ok');
     }
-    const cli = await runCli(['doctor', '--json', '--strict', '--config', p.configFile], { cwd: p.project.dir });
+    const cli = await runCli(['doctor', '--json', ...(OLD_NODE ? [] : ['--strict']), '--config', p.configFile], { cwd: p.project.dir });
     expect(cli.exitCode, String(cli.stderr)).toBe(0);
     const doc = JSON.parse(String(cli.stdout)) as { ok: boolean; checks: Array<Record<string, unknown>>; summary: Record<string, unknown> };
     expect(doc.ok).toBe(true);

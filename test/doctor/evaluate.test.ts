@@ -74,6 +74,13 @@ describe('doctor verdicts from facts', () => {
     expect(node).toMatchObject({ status: 'fail', message: expect.stringContaining('>=20.5') });
   });
 
+  it("warns on a Node older than pgstrap supports (its own engines.node), apart from the app's own range", () => {
+    const env = { ...facts().environment, nodeVersion: '20.20.2', nodeRange: undefined, pgstrapNodeRange: '>=22' };
+    expect(byId(evaluateDoctor(facts({ environment: env })).checks, 'toolchain.pgstrap-node')).toMatchObject({ status: 'warn', message: expect.stringMatching(/older than pgstrap supports \(>=22; Node 20 reached its end of life/), fix: expect.stringContaining('Node 22') });
+    expect(byId(evaluateDoctor(facts({ environment: { ...env, nodeVersion: '22.12.0' } })).checks, 'toolchain.pgstrap-node')?.status).toBe('ok');
+    expect(byId(evaluateDoctor(facts({ environment: { ...env, pgstrapNodeRange: undefined } })).checks, 'toolchain.pgstrap-node')).toBeUndefined();
+  });
+
   it('tells a moved port apart from a port another process holds', () => {
     const moved = byId(evaluateDoctor(facts({ cluster: cluster({ port: 5418 }) })).checks, 'cluster.port');
     expect(moved).toMatchObject({ status: 'warn', fix: 'npm run db:stop && npm run db:start' });

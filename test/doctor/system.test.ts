@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor } from '../../scripts/doctor/run.ts';
 import { debianPostgres, runCli, testEnv } from '../support/project.ts';
-import { checkOf, doctorProject, type DoctorProject } from './support.ts';
+import { checkOf, doctorProject, notOk, type DoctorProject } from './support.ts';
 
 const debian = await debianPostgres(15);
 const skip = 'skip' in debian ? debian.skip : undefined;
@@ -28,6 +28,6 @@ describe.skipIf(skip !== undefined)(`doctor on the system engine, Debian Postgre
     expect(checkOf(result, 'toolchain.postgres').message).toMatch(/^system PostgreSQL 15\.\d+ \(PG_BIN\)/);
     expect(checkOf(result, 'toolchain.embedded')).toMatchObject({ status: 'ok', message: 'no embedded PostgreSQL 15; not needed with engine "system"' });
     expect(checkOf(result, 'db.app.uuidv7').status).toBe('ok');
-    expect(result.checks.filter((c) => c.status !== 'ok')).toEqual([]);
+    expect(notOk(result)).toEqual([]);
   });
 });

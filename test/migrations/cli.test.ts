@@ -12,7 +12,7 @@ const cli = (...args: string[]) => runCli(args, { cwd: project.dir });
 beforeAll(async () => {
   project = await makeProject();
   project.writeConfigFile({ port: project.config.port, engine: 'embedded', databases: ['app', 'app_test'] });
-  fs.cpSync(path.join(REPO_ROOT, 'migrations'), path.join(project.dir, 'migrations'), { recursive: true });
+  fs.cpSync(path.join(REPO_ROOT, 'examples', 'migrations'), path.join(project.dir, 'migrations'), { recursive: true });
 });
 afterAll(async () => project?.remove());
 

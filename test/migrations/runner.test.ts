@@ -33,7 +33,7 @@ async function failure(promise: Promise<unknown>): Promise<PgstrapError> {
 describe('built-in runner', () => {
   it('applies the shipped migrations to a fresh database, then has nothing to do', async () => {
     const files = Object.fromEntries(
-      fs.readdirSync(path.join(REPO_ROOT, 'migrations')).map((f) => [f, fs.readFileSync(path.join(REPO_ROOT, 'migrations', f), 'utf8')]),
+      fs.readdirSync(path.join(REPO_ROOT, 'examples', 'migrations')).map((f) => [f, fs.readFileSync(path.join(REPO_ROOT, 'examples', 'migrations', f), 'utf8')]),
     );
     const db = await cluster.database('shipped', files);
     const first = await migrateDatabase(cluster.target, db);

@@ -84,10 +84,12 @@ describe('renderNixExtensions', () => {
     ]);
   });
 
-  it('gives the shell what npm run env uses: port, superuser, first database, project-relative folders', () => {
-    const { spec } = renderNixExtensions(config({ postgresMajor: 18, superuser: 'admin', databases: ['shop', 'other'], dataDir: '/srv/pg' }), lookup);
+  it('gives the shell what npm run env uses: superuser, first database, project-relative folders; never the port', () => {
+    const { spec, text } = renderNixExtensions(config({ postgresMajor: 18, superuser: 'admin', databases: ['shop', 'other'], dataDir: '/srv/pg' }), lookup);
     expect(spec.postgresql).toBe('postgresql_18');
-    expect(spec.shell).toEqual({ port: 5418, user: 'admin', database: 'shop', stateDir: '.pgstrap', dataDir: '/srv/pg', socketDir: '.pgstrap/run' });
+    expect(spec.shell).toEqual({ user: 'admin', database: 'shop', stateDir: '.pgstrap', dataDir: '/srv/pg', socketDir: '.pgstrap/run' });
+    // A port (derived from the folder, or set) is one machine's: changing it leaves the committed file as it is.
+    expect(renderNixExtensions(config({ postgresMajor: 18, superuser: 'admin', databases: ['shop', 'other'], dataDir: '/srv/pg', port: 6000 }), lookup).text).toBe(text);
   });
 });
 
@@ -102,11 +104,11 @@ describe('compareNixExtensions', () => {
   });
 
   it('names missing and extra attributes and other stale keys', () => {
-    const old = { ...expected.spec, extensions: ['pgvector', 'timescaledb'], shell: { ...expected.spec.shell, port: 5432 } };
+    const old = { ...expected.spec, extensions: ['pgvector', 'timescaledb'], shell: { ...expected.spec.shell, user: 'admin' } };
     const drift = compareNixExtensions(expected, JSON.stringify(old, null, 2));
     expect(drift.missing).toEqual(['pgmq']);
     expect(drift.extra).toEqual(['timescaledb']);
-    expect(drift.stale).toEqual([expect.stringMatching(/^shell: .*5432.*5417/)]);
+    expect(drift.stale).toEqual([expect.stringMatching(/^shell: .*admin.*postgres/)]);
   });
 
   it('reports an absent or broken file', () => {
@@ -155,10 +157,12 @@ describe('the nix-extensions setup step', () => {
     expect(second.changes).toEqual([]);
     expect(fs.statSync(file).mtimeMs).toBe(mtime);
 
-    const moved = { ...cfg, port: 6000 };
+    // Another port changes nothing in the committed file; another superuser does.
+    expect(readNixExtensionsCheck({ ...cfg, port: 6000 }).ok).toBe(true);
+    const moved = { ...cfg, superuser: 'admin' };
     const check = readNixExtensionsCheck(moved);
     expect(check.ok).toBe(false);
-    expect(check.stale).toEqual([expect.stringMatching(/^shell: .*6000/)]);
+    expect(check.stale).toEqual([expect.stringMatching(/^shell: .*admin/)]);
     try {
       assertNixExtensionsInSync(moved);
       throw new Error('expected assertNixExtensionsInSync to throw');
@@ -167,6 +171,14 @@ describe('the nix-extensions setup step', () => {
       expect((error as PgstrapError).code).toBe('nix.extensions-stale');
       expect((error as PgstrapError).remedy).toMatch(/npm run setup/);
     }
+  });
+
+  it('is skipped for a --config file other than the project\'s extensions.config.*, which leaves the committed file alone', async () => {
+    const cfg = project(true);
+    const scratch = { ...cfg, file: path.join(cfg.projectDir, 'scratch.config.ts'), extensions: [] };
+    expect(nixExtensionsStep.skip!(ctx(scratch))).toMatch(/^scratch\.config\.ts is not the project's config/);
+    expect(nixExtensionsStep.skip!(ctx({ ...cfg, file: path.join(cfg.projectDir, 'extensions.config.mts') }))).toBeUndefined();
+    expect(nixExtensionsStep.skip!(ctx({ ...cfg, file: path.join(cfg.projectDir, 'sub', 'extensions.config.ts') }))).toMatch(/is not the project's config/);
   });
 
   it('warns, naming the alternative, when a declared extension is unavailable in nixpkgs for 17 (vectors)', async () => {

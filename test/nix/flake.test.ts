@@ -31,7 +31,8 @@ interface ShellView {
   packages: string[];
   PG_BIN: string;
   postgresOut: string;
-  PGPORT: string;
+  /** Whether the shell sets PGPORT itself: it must not (the hook reads <stateDir>/port; the port is one machine's). */
+  setsPort: boolean;
   PGUSER: string;
   PGDATABASE: string;
   PGSTRAP_STATE_DIR: string;
@@ -46,11 +47,12 @@ const SHELL_VIEW = `s: let a = s.shellArgs; pg = builtins.head a.packages; in {
   asked = pg.askedFor;
   packages = map (p: p.name) a.packages;
   postgresOut = pg.outPath;
-  inherit (a) PG_BIN PGPORT PGUSER PGDATABASE PGSTRAP_STATE_DIR PGSTRAP_DATA_DIR PGSTRAP_SOCKET_DIR shellHook;
+  setsPort = a ? PGPORT;
+  inherit (a) PG_BIN PGUSER PGDATABASE PGSTRAP_STATE_DIR PGSTRAP_DATA_DIR PGSTRAP_SOCKET_DIR shellHook;
   summary = a.PGSTRAP_SHELL_SUMMARY;
   blanketUnfree = s.nixpkgsConfig ? allowUnfree;
   unfreeAllowed = builtins.listToAttrs (map (n: { name = n; value = s.nixpkgsConfig.allowUnfreePredicate { pname = n; }; })
-    [ "timescaledb" "timescaledb_toolkit" "pgvector" "postgresql" ]);
+    [ "timescaledb" "timescaledb_toolkit" "pgvector" "postgresql" "postgresql-lantern" "lantern" ]);
 }`;
 
 const lockPath = path.join(REPO_ROOT, 'flake.lock');
@@ -100,7 +102,7 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
   afterAll(() => home?.remove());
 
   it('parses (nix-instantiate --parse), and so do nix/ files and the stub', async () => {
-    for (const file of ['flake.nix', 'test/nix/fixtures/nixpkgs-stub/flake.nix', 'test/nix/fixtures/nixpkgs-stub/default.nix']) {
+    for (const file of ['flake.nix', 'nix/lib.nix', 'test/nix/fixtures/nixpkgs-stub/flake.nix', 'test/nix/fixtures/nixpkgs-stub/default.nix']) {
       const result = await home.program('nix-instantiate', ['--parse', path.join(REPO_ROOT, file)]);
       expect(result.exitCode, `${file}: ${String(result.stderr)}`).toBe(0);
     }
@@ -117,6 +119,8 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
     },
     { title: 'vchord brings pgvector', config: { extensions: ['vchord'] }, attrs: ['pgvector', 'vectorchord'] },
     { title: 'an unfree one, allowed by name', config: { extensions: ['timescaledb', 'vector', 'wal2json'] }, attrs: ['pgvector', 'timescaledb', 'wal2json'] },
+    // lantern's package is postgresql-lantern: allowed by the pname of the listed attribute, not the attribute.
+    { title: 'an unfree one whose package name is not its attribute', config: { extensions: ['lantern'] }, attrs: ['lantern'] },
   ];
 
   for (const { title, config, attrs } of cases) {
@@ -136,6 +140,9 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
         timescaledb_toolkit: false,
         pgvector: false,
         postgresql: false,
+        'postgresql-lantern': spec.unfree.includes('lantern'),
+        // The attribute name is never what allowUnfreePredicate is given.
+        lantern: false,
       });
     });
   }
@@ -144,14 +151,16 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
     const spec = specFor({ port: 6543, superuser: 'admin', databases: ['shop', 'shop_test'], stateDir: 'var/pg', socketDir: '/tmp/pgsock' });
     const view = await evalJson<ShellView>(home, copyFlake(home.dir, spec), 'devShells.aarch64-darwin.default', SHELL_VIEW);
     expect(view).toMatchObject({
-      PGPORT: '6543',
+      setsPort: false,
       PGUSER: 'admin',
       PGDATABASE: 'shop',
       PGSTRAP_STATE_DIR: 'var/pg',
       PGSTRAP_DATA_DIR: 'var/pg/data',
       PGSTRAP_SOCKET_DIR: '/tmp/pgsock',
     });
-    expect(view.shellHook).toMatch(/^source \/.*-shell-hook\.sh\n$/);
+    expect(view.shellHook).toMatch(/\nsource \/.*-shell-hook\.sh\n$/);
+    expect(view.shellHook).not.toContain('PGPORT=');
+    expect(view.shellHook).toContain("export PGUSER='admin'\n");
   });
 
   it('builds the major the config names', async () => {
@@ -159,13 +168,55 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
     expect(spec.postgresql).toBe('postgresql_18');
     const view = await evalJson<ShellView>(home, copyFlake(home.dir, spec), 'devShells.x86_64-linux.default', SHELL_VIEW);
     expect(view.packages[0]).toBe('postgresql-and-plugins-18.0');
-    expect(view.PGPORT).toBe('5418');
+    expect(view.setsPort).toBe(false);
   });
 
   it('refuses an unfree extension the json does not list as unfree (no blanket allowUnfree)', async () => {
     const spec = { ...specFor({ extensions: ['timescaledb'] }), unfree: [] };
     const flake = copyFlake(home.dir, spec);
     await expect(evalJson(home, flake, 'packages.x86_64-linux.postgres.name')).rejects.toThrow(/refusing unfree timescaledb/);
+  });
+
+  it('refuses lantern when the json does not list it as unfree', async () => {
+    const spec = { ...specFor({ extensions: ['lantern'] }), unfree: [] };
+    await expect(evalJson(home, copyFlake(home.dir, spec), 'packages.x86_64-linux.postgres.name')).rejects.toThrow(/refusing unfree postgresql-lantern/);
+  });
+
+  it('imports nixpkgs once per system, for every output together', async () => {
+    const flake = copyFlake(home.dir, specFor({ extensions: ['vector', 'timescaledb'] }));
+    const result = await home.nix(['flake', 'check', '--no-build', `path:${flake}`, ...stubInputs()]);
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    const imports = [...String(result.stderr).matchAll(/stub nixpkgs: imported for (\S+)/g)].map((m) => m[1]!);
+    expect(imports.sort()).toEqual([...SYSTEMS].sort());
+  });
+
+  it('lets the extensions check use local networking on macOS (the server\'s socket), on every system', async () => {
+    const flake = copyFlake(home.dir, specFor({ extensions: ['vector'] }));
+    const allowed = await evalJson<Record<string, boolean>>(home, flake, 'checks', 'cs: builtins.mapAttrs (_: c: c.extensions.runCommandEnv.__darwinAllowLocalNetworking or false) cs');
+    expect(allowed).toEqual(Object.fromEntries(SYSTEMS.map((system) => [system, true])));
+  });
+
+  it('pgvecto.rs: setup leaves it out and says it is broken in nixos-25.11, before Nix refuses it', async () => {
+    const render = renderNixExtensions(resolveConfig({ extensions: [{ name: 'vectors', required: false }] }, { file: '/p/extensions.config.ts', projectDir: '/p' }));
+    expect(render.spec.extensions).toEqual([]);
+    expect(render.problems).toEqual([expect.objectContaining({ name: 'vectors', kind: 'unavailable', message: expect.stringMatching(/marked broken on PostgreSQL 17 in nixos-25\.11.*declare vchord instead/) })]);
+    // What Nix would say, had the attribute reached the flake: the stub marks it broken as nixos-25.11 does.
+    const forced = { ...render.spec, extensions: ['pgvecto-rs'] };
+    await expect(evalJson(home, copyFlake(home.dir, forced), 'packages.x86_64-linux.postgres.name')).rejects.toThrow(/refusing broken pgvecto-rs/);
+  });
+
+  it('names the files and libraries nixpkgs installs (pgx_ulid: SQL and control files as ulid, the library as pgx_ulid)', () => {
+    const stub = JSON.parse(fs.readFileSync(path.join(STUB_NIXPKGS, 'attrs.json'), 'utf8')) as { installs: Record<string, { extensions: string[]; libraries: string[] }> };
+    const entries = CATALOGUE.filter((e) => e.nixAttr !== undefined && stub.installs[e.nixAttr] !== undefined);
+    expect(entries.map((e) => e.name).sort()).toEqual(['lantern', 'pgx_ulid', 'ulid', 'vectors']);
+    for (const entry of entries) {
+      const installs = stub.installs[entry.nixAttr!]!;
+      expect(installs.extensions, entry.name).toContain(entry.nixInstallsAs ?? entry.name);
+      if (entry.preload !== undefined) expect(installs.libraries, entry.name).toContain(entry.preload);
+      // A note that names a preload library names one the package installs.
+      for (const [, library] of (entry.note ?? '').matchAll(/shared_preload_libraries = '([^']+)'/g)) expect(installs.libraries, entry.name).toContain(library);
+    }
+    expect(CATALOGUE.find((e) => e.name === 'ulid')?.note).toContain("shared_preload_libraries = 'pgx_ulid'");
   });
 
   it('exposes packages.postgres (= default), checks, a formatter and a template on every system', async () => {
@@ -279,7 +330,7 @@ describe.skipIf(missing !== undefined)(`flake.nix evaluated by Nix against a stu
     expect(result.exitCode, String(result.stderr)).toBe(0);
     const files = fs.readdirSync(target, { recursive: true }).map(String).sort();
     expect(files).toEqual(
-      ['.envrc', 'bench', 'bench/warm.ts', 'extensions.config.ts', 'flake.lock', 'flake.nix', 'nix', 'nix/extensions.json', 'nix/shell-hook.sh', 'package.json', 'scripts', 'scripts/cli.ts'].sort(),
+      ['.envrc', 'bench', 'bench/warm.ts', 'extensions.config.ts', 'flake.lock', 'flake.nix', 'nix', 'nix/extensions.json', 'nix/lib.nix', 'nix/shell-hook.sh', 'package.json', 'scripts', 'scripts/cli.ts'].sort(),
     );
   });
 

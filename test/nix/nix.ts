@@ -15,7 +15,7 @@ import { REPO_ROOT } from '../support/project.ts';
 export const STUB_NIXPKGS = path.join(REPO_ROOT, 'test/nix/fixtures/nixpkgs-stub');
 
 /** The files a copy of the flake needs (what `nix develop` reads), relative to the repository. */
-const FLAKE_FILES = ['flake.nix', 'flake.lock', '.envrc', 'nix/shell-hook.sh'];
+const FLAKE_FILES = ['flake.nix', 'flake.lock', '.envrc', 'nix/lib.nix', 'nix/shell-hook.sh'];
 
 /** Why the Nix tests cannot run on this machine, or undefined when they can. */
 export async function nixMissing(): Promise<string | undefined> {
