@@ -63,7 +63,7 @@ async function sample(runs: number, fn: () => Promise<void>): Promise<number[]> 
 async function main(): Promise<void> {
   const source = await loadConfig({ cwd: REPO_ROOT });
   const port = await firstFreePort(56_400);
-  const dir = makeScratchProject({ ...source, postgresMajor: MAJOR, databases: [source.databases[0]!] }, port, { migrations: path.join(REPO_ROOT, 'migrations') });
+  const dir = makeScratchProject({ ...source, postgresMajor: MAJOR, databases: [source.databases[0]!] }, port, { migrations: path.join(REPO_ROOT, 'examples', 'migrations') });
   writeManyMigrations(path.join(dir, 'migrations-100'));
   // `many`: the same cluster, a database with 100 migrations of its own.
   const configFile = path.join(dir, 'extensions.config.mjs');

@@ -26,7 +26,7 @@ function seed(name: string, sql: string): void {
 beforeAll(async () => {
   project = await makeProject();
   project.writeConfigFile({ port: project.config.port, engine: 'embedded', databases: ['app', 'app_test'] });
-  fs.cpSync(path.join(REPO_ROOT, 'migrations'), path.join(project.dir, 'migrations'), { recursive: true });
+  fs.cpSync(path.join(REPO_ROOT, 'examples', 'migrations'), path.join(project.dir, 'migrations'), { recursive: true });
   const setup = await cli('setup');
   expect(setup.exitCode, String(setup.stderr)).toBe(0);
   password = fs.readFileSync(path.join(project.dir, '.pgstrap', 'password'), 'utf8').trim();

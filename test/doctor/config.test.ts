@@ -41,7 +41,8 @@ describe('doctor config checks', () => {
 
   it('fails config.flake when nix/extensions.json is out of date; npm run setup and doctor --fix regenerate it', async () => {
     fs.writeFileSync(path.join(p.project.dir, 'flake.nix'), '{ outputs = _: { }; }\n');
-    p.configure({ databases: ['app'], extensions: [{ name: 'vector', required: false }] });
+    // The project's own config file: nix/extensions.json follows it alone (a scratch --config never rewrites it).
+    p.configFile = p.project.writeConfigFile({ engine: 'embedded', port: p.project.config.port, databases: ['app'], extensions: [{ name: 'vector', required: false }] });
     const flake = checkOf(await doctor(p), 'config.flake');
     expect(flake.status).toBe('fail');
     expect(flake.message).toContain('lacks pgvector');
@@ -49,8 +50,12 @@ describe('doctor config checks', () => {
     await runFix(p, flake);
     expect(checkOf(await doctor(p), 'config.flake').status).toBe('ok');
 
-    p.configure({ databases: ['app'], extensions: [{ name: 'vector', required: false }, { name: 'pgmq', required: false }] });
-    expect(checkOf(await doctor(p), 'config.flake')).toMatchObject({ status: 'fail', repair: 'flake' });
+    // Another of the project's own names: a module once imported keeps its first content in this process.
+    fs.rmSync(p.configFile);
+    p.configFile = path.join(p.project.dir, 'extensions.config.js');
+    fs.writeFileSync(p.configFile, `export default ${JSON.stringify({ engine: 'embedded', port: p.project.config.port, databases: ['app'], extensions: [{ name: 'vector', required: false }, { name: 'pgmq', required: false }] })};\n`);
+    const stale = checkOf(await doctor(p), 'config.flake');
+    expect(stale, JSON.stringify(stale)).toMatchObject({ status: 'fail', repair: 'flake' });
     const cli = await runCli(['doctor', '--fix', '--json', '--config', p.configFile], { cwd: p.project.dir });
     const doc = JSON.parse(String(cli.stdout)) as { fixed: { repairs: string[] }; checks: Array<{ id: string; status: string }> };
     expect(doc.fixed.repairs).toContain('flake');

@@ -67,7 +67,7 @@ function runNode(args: string[], cwd: string): Promise<{ code: number | null; st
 beforeAll(async () => {
   project = await makeProject();
   project.writeConfigFile({ port: project.config.port, engine: 'embedded', databases: ['app'] });
-  fs.cpSync(path.join(REPO_ROOT, 'migrations'), path.join(project.dir, 'migrations'), { recursive: true });
+  fs.cpSync(path.join(REPO_ROOT, 'examples', 'migrations'), path.join(project.dir, 'migrations'), { recursive: true });
   seed('001_requests.sql', "INSERT INTO llm_requests (model, request) VALUES ('seed-1', '{}');\n");
   const setup = await runCli(['setup'], { cwd: project.dir });
   expect(setup.exitCode, String(setup.stderr)).toBe(0);
@@ -226,7 +226,7 @@ describe('createTestDatabase on embedded PostgreSQL 18', () => {
     const p18 = await makeProject();
     try {
       p18.writeConfigFile({ port: p18.config.port, engine: 'embedded', postgresMajor: 18, databases: ['app'] });
-      fs.cpSync(path.join(REPO_ROOT, 'migrations'), path.join(p18.dir, 'migrations'), { recursive: true });
+      fs.cpSync(path.join(REPO_ROOT, 'examples', 'migrations'), path.join(p18.dir, 'migrations'), { recursive: true });
       const setup = await runCli(['setup'], { cwd: p18.dir });
       expect(setup.exitCode, String(setup.stderr)).toBe(0);
       const [a, b] = await Promise.all([createTestDatabase({ cwd: p18.dir }), createTestDatabase({ cwd: p18.dir, strategy: 'FILE_COPY' })]);
