@@ -22,14 +22,22 @@ function shellCheck(facts: DoctorFacts): Check {
   return check('toolchain.shell', 'toolchain', 'ok', 'neither nix develop nor direnv: plain shell (nix develop gives the extensions contrib lacks)');
 }
 
+/** The Node major pgstrap recommends: the flake's, and the oldest one still maintained. */
+const RECOMMENDED_NODE_MAJOR = 22;
+
 /** Node against the versions pgstrap supports (its own engines.node): older ones are past their end of life, a warning. */
 function pgstrapNodeCheck(facts: DoctorFacts): Check | undefined {
   const { nodeVersion, pgstrapNodeRange } = facts.environment;
+  const fix = 'Install Node 22 or newer (nix develop provides 22; or nvm install 22)';
+  if (pgstrapNodeRange !== undefined && !satisfiesNodeRange(nodeVersion, pgstrapNodeRange)) {
+    return check('toolchain.pgstrap-node', 'toolchain', 'warn', `Node ${nodeVersion} is older than pgstrap supports (${pgstrapNodeRange}); it may still run, untested`, { fix });
+  }
+  // Supported and tested, but past its end of life: say so, whatever the app's own range allows.
+  if (Number(nodeVersion.split('.')[0]) < RECOMMENDED_NODE_MAJOR) {
+    return check('toolchain.pgstrap-node', 'toolchain', 'warn', `Node ${nodeVersion} runs pgstrap, but Node 20 reached its end of life in April 2026: use ${RECOMMENDED_NODE_MAJOR} or newer`, { fix });
+  }
   if (pgstrapNodeRange === undefined) return undefined;
-  if (satisfiesNodeRange(nodeVersion, pgstrapNodeRange)) return check('toolchain.pgstrap-node', 'toolchain', 'ok', `Node ${nodeVersion} is one pgstrap supports (${pgstrapNodeRange})`);
-  return check('toolchain.pgstrap-node', 'toolchain', 'warn', `Node ${nodeVersion} is older than pgstrap supports (${pgstrapNodeRange}; Node 20 reached its end of life in April 2026); it may still run, untested`, {
-    fix: 'Install Node 22 or newer (nix develop provides 22; or nvm install 22)',
-  });
+  return check('toolchain.pgstrap-node', 'toolchain', 'ok', `Node ${nodeVersion} is one pgstrap supports (${pgstrapNodeRange})`);
 }
 
 /** Node against package.json's engines.node. */

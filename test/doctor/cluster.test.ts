@@ -24,7 +24,7 @@ afterAll(async () => {
 
 describe('doctor on a managed cluster', () => {
   it('finds a freshly set up project healthy: every check ok, exit 0, one JSON document', async () => {
-    // On a Node older than 22 the one warning is toolchain.pgstrap-node, so --strict would fail there, rightly.
+    // On a Node older than 22 (past its end of life) the one warning is toolchain.pgstrap-node, so --strict would fail there, rightly.
     const result = await doctor(p, !OLD_NODE);
     expect(notOk(result)).toEqual([]);
     expect(result.summary).toMatchObject({ fail: 0, warn: OLD_NODE ? 1 : 0, healthy: true, exit: 0 });

@@ -75,10 +75,15 @@ describe('doctor verdicts from facts', () => {
   });
 
   it("warns on a Node older than pgstrap supports (its own engines.node), apart from the app's own range", () => {
-    const env = { ...facts().environment, nodeVersion: '20.20.2', nodeRange: undefined, pgstrapNodeRange: '>=22' };
-    expect(byId(evaluateDoctor(facts({ environment: env })).checks, 'toolchain.pgstrap-node')).toMatchObject({ status: 'warn', message: expect.stringMatching(/older than pgstrap supports \(>=22; Node 20 reached its end of life/), fix: expect.stringContaining('Node 22') });
+    const env = { ...facts().environment, nodeVersion: '18.19.0', nodeRange: undefined, pgstrapNodeRange: '>=20.5' };
+    expect(byId(evaluateDoctor(facts({ environment: env })).checks, 'toolchain.pgstrap-node')).toMatchObject({ status: 'warn', message: expect.stringMatching(/older than pgstrap supports \(>=20.5\)/), fix: expect.stringContaining('Node 22') });
+    // Node 20 is supported (and tested) but past its end of life: a warning, in an app and in this repository alike.
+    for (const range of ['>=20.5', undefined]) {
+      const node20 = byId(evaluateDoctor(facts({ environment: { ...env, nodeVersion: '20.20.2', pgstrapNodeRange: range } })).checks, 'toolchain.pgstrap-node');
+      expect(node20).toMatchObject({ status: 'warn', message: expect.stringContaining('end of life in April 2026') });
+    }
     expect(byId(evaluateDoctor(facts({ environment: { ...env, nodeVersion: '22.12.0' } })).checks, 'toolchain.pgstrap-node')?.status).toBe('ok');
-    expect(byId(evaluateDoctor(facts({ environment: { ...env, pgstrapNodeRange: undefined } })).checks, 'toolchain.pgstrap-node')).toBeUndefined();
+    expect(byId(evaluateDoctor(facts({ environment: { ...env, nodeVersion: '22.12.0', pgstrapNodeRange: undefined } })).checks, 'toolchain.pgstrap-node')).toBeUndefined();
   });
 
   it('tells a moved port apart from a port another process holds', () => {

@@ -54,7 +54,7 @@ export function doctor(p: DoctorProject, strict = false): Promise<DoctorRun> {
 }
 
 /** The check with `id`; fails the test, listing the ids there are, when it is absent. */
-/** True on a Node older than pgstrap supports (22): doctor then warns toolchain.pgstrap-node, as it should. */
+/** True on a Node older than pgstrap recommends (22, Node 20 being past its end of life): doctor then warns toolchain.pgstrap-node, as it should. */
 export const OLD_NODE = Number(process.versions.node.split('.')[0]) < 22;
 
 /** The checks that are not ok, less the old-Node warning where this machine's Node is older than 22. */
