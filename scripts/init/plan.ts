@@ -130,6 +130,35 @@ function planGitignore(text: string | undefined): { text: string | undefined; ad
   return { text: `${base}${base === '' ? '' : '\n'}# pgstrap: the project-local cluster's state, and direnv's cache.\n${missing.join('\n')}\n`, added: missing };
 }
 
+/**
+ * pgstrap's flake URL when the app installs it from git (npm's spec in package.json), so init can write the
+ * two-line flake with pgstrap as an input; undefined for a tarball, a folder or the registry, where the package
+ * has no URL a flake could pin (init then copies the package's own flake, the same `lib.mkOutputs`).
+ */
+export function flakeUrlOfSpec(spec: unknown): string | undefined {
+  if (typeof spec !== 'string') return undefined;
+  const github = /^github:([\w.-]+\/[\w.-]+?)(?:\.git)?(?:#(.+))?$/.exec(spec);
+  if (github) return `github:${github[1]}${github[2] ? `/${github[2]}` : ''}`;
+  const git = /^(git\+(?:https|ssh|http|file):\/\/[^#]+)(?:#(.+))?$/.exec(spec);
+  if (!git) return undefined;
+  const ref = git[2];
+  if (ref === undefined) return git[1];
+  return `${git[1]}?${/^[0-9a-f]{40}$/.test(ref) ? 'rev' : 'ref'}=${encodeURIComponent(ref)}`;
+}
+
+/** The app's flake.nix with pgstrap as an input: the whole dev shell from the app's nix/extensions.json. */
+export function renderConsumerFlake(url: string): string {
+  return `{
+  description = "The app's dev shell: PostgreSQL with the extensions extensions.config.ts declares (pgstrap)";
+
+  inputs.pgstrap.url = ${JSON.stringify(url)};
+
+  # devShells, packages.postgres and checks for every system, from the list \`pgstrap setup\` writes.
+  outputs = { self, pgstrap }: pgstrap.lib.mkOutputs { extensionsFile = ./nix/extensions.json; };
+}
+`;
+}
+
 /** What init plans for `app`, writing `sources`. */
 export function planInit(app: AppSnapshot, sources: InitSources): InitPlan {
   const actions: InitAction[] = [];
@@ -152,8 +181,14 @@ export function planInit(app: AppSnapshot, sources: InitSources): InitPlan {
     if (have === undefined) actions.push({ kind: 'write', file, text, summary: `create ${file} (${what})` });
     else if (have !== text) left.push(`${file}: the app has its own; left as it is (pgstrap's is in node_modules/pgstrap/${file})`);
   };
-  const what = (file: string) => (file === 'flake.lock' ? 'the pinned nixpkgs' : file === 'flake.nix' ? 'the dev shell with PostgreSQL and its extensions' : "the dev shell's files");
-  for (const [file, text] of Object.entries(sources.templates).sort(([a], [b]) => (a < b ? -1 : 1))) copy(file, text, what(file));
+  // Installed from git: a two-line flake with pgstrap as an input (nix writes flake.lock on first use); else the
+  // package's own flake files, copied.
+  const deps = { ...(pkg.dependencies as Record<string, unknown> | undefined), ...(pkg.devDependencies as Record<string, unknown> | undefined) };
+  const flakeUrl = flakeUrlOfSpec(deps.pgstrap);
+  const templates = flakeUrl === undefined ? sources.templates : { 'flake.nix': renderConsumerFlake(flakeUrl) };
+  const what = (file: string) =>
+    file === 'flake.lock' ? 'the pinned nixpkgs' : file !== 'flake.nix' ? "the dev shell's files" : flakeUrl ? `the dev shell, with pgstrap as an input: ${flakeUrl}` : 'the dev shell with PostgreSQL and its extensions';
+  for (const [file, text] of Object.entries(templates).sort(([a], [b]) => (a < b ? -1 : 1))) copy(file, text, what(file));
 
   const nixFile = 'nix/extensions.json';
   if (sources.nixExtensions === undefined) left.push(`${nixFile}: not written: ${sources.nixExtensionsProblem ?? 'the config does not load'}; \`npx pgstrap setup\` writes it once it does`);

@@ -1,6 +1,6 @@
 /** `pgstrap init`'s planner (pure): what it creates, merges and leaves, from an app's files as text. */
 import { describe, expect, it } from 'vitest';
-import { ENVRC_MARKER, planInit, renderInitPlan, type AppSnapshot, type InitSources } from '../../scripts/init/plan.ts';
+import { ENVRC_MARKER, flakeUrlOfSpec, planInit, renderInitPlan, type AppSnapshot, type InitSources } from '../../scripts/init/plan.ts';
 import { isPgstrapError } from '../../scripts/shared/errors.ts';
 
 const SOURCES: InitSources = {
@@ -35,6 +35,30 @@ describe('planInit', () => {
     const second = planInit(applied(before, plan), SOURCES);
     expect(second.actions).toEqual([]);
     expect(renderInitPlan(second, { dryRun: false })).toBe('Nothing to do: this app is already set up for pgstrap.');
+  });
+
+  it('writes the two-line flake with pgstrap as an input when the app installs pgstrap from git, the copied flake otherwise', () => {
+    const fromGit = planInit(app({ pkg: { name: 'shop', type: 'module', devDependencies: { pgstrap: 'git+https://git.example.com/org/pgstrap.git#v0.2.0' } } }), SOURCES);
+    const flake = fromGit.actions.find((a) => a.file === 'flake.nix');
+    expect(flake?.kind === 'write' && flake.text).toContain('inputs.pgstrap.url = "git+https://git.example.com/org/pgstrap.git?ref=v0.2.0";');
+    expect(flake?.kind === 'write' && flake.text).toContain('pgstrap.lib.mkOutputs { extensionsFile = ./nix/extensions.json; }');
+    // The input brings the hook and the lock is nix's to write: nothing else of the package's flake is copied.
+    expect(fromGit.actions.map((a) => a.file)).not.toContain('flake.lock');
+    expect(fromGit.actions.map((a) => a.file)).not.toContain('nix/shell-hook.sh');
+    expect(fromGit.actions.map((a) => a.file)).toContain('nix/extensions.json');
+    const fromTarball = planInit(app({ pkg: { name: 'shop', type: 'module', devDependencies: { pgstrap: 'file:../pgstrap-0.1.0.tgz' } } }), SOURCES);
+    expect(fromTarball.actions.find((a) => a.file === 'flake.nix')).toMatchObject({ text: '{ flake }\n' });
+    expect(fromTarball.actions.map((a) => a.file)).toContain('flake.lock');
+  });
+
+  it("maps npm's git specs to flake URLs, and nothing else", () => {
+    expect(flakeUrlOfSpec('github:acme/pgstrap')).toBe('github:acme/pgstrap');
+    expect(flakeUrlOfSpec('github:acme/pgstrap#main')).toBe('github:acme/pgstrap/main');
+    expect(flakeUrlOfSpec('git+ssh://git@host/acme/pgstrap.git')).toBe('git+ssh://git@host/acme/pgstrap.git');
+    expect(flakeUrlOfSpec(`git+https://host/acme/pgstrap.git#${'a'.repeat(40)}`)).toBe(`git+https://host/acme/pgstrap.git?rev=${'a'.repeat(40)}`);
+    expect(flakeUrlOfSpec('file:../pgstrap-0.1.0.tgz')).toBeUndefined();
+    expect(flakeUrlOfSpec('^0.1.0')).toBeUndefined();
+    expect(flakeUrlOfSpec(undefined)).toBeUndefined();
   });
 
   it('writes extensions.config.mts in an app that is not "type": "module", and keeps any config the app has', () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgstrapConfig } from '../../scripts/config/types.ts';
 import { resolveConfig } from '../../scripts/config/validate.ts';
 import { renderNixExtensions } from '../../scripts/nix/extensions-json.ts';
+import { renderConsumerFlake } from '../../scripts/init/plan.ts';
 import { run } from '../../scripts/server/process.ts';
 import { defaultPortFor } from '../../scripts/config/default-port.ts';
 import { REPO_ROOT } from '../support/project.ts';
@@ -21,12 +22,8 @@ function extensionsJson(dir: string, raw: PgstrapConfig): string {
   return renderNixExtensions(resolveConfig(raw, { file: path.join(dir, 'extensions.config.ts'), projectDir: dir })).text;
 }
 
-/** The one-line form `pgstrap init` writes: every output from mkOutputs. */
-const WHOLE = (pgstrap: string) => `{
-  inputs.pgstrap.url = "path:${pgstrap}";
-  outputs = { self, pgstrap }: pgstrap.lib.mkOutputs { extensionsFile = ./nix/extensions.json; };
-}
-`;
+/** The form `pgstrap init` writes when the app installs pgstrap from git (renderConsumerFlake): every output from mkOutputs. */
+const WHOLE = (pgstrap: string) => renderConsumerFlake(`path:${pgstrap}`);
 
 /** A team's flake with its own nixpkgs and its own shells, using the parts. */
 const PARTS = (pgstrap: string) => `{
