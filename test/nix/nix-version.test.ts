@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../scripts/config/validate.ts';
 import type { DoctorFacts } from '../../scripts/doctor/facts.ts';
 import { toolchainChecks } from '../../scripts/doctor/toolchain-checks.ts';
 import { NIX_MIN_VERSION, nixTooOld, parseNixVersion } from '../../scripts/nix/nix-version.ts';
 import { probeNixVersion } from '../../scripts/nix/step.ts';
 import { REPO_ROOT } from '../support/project.ts';
+import { doctorFacts } from '../doctor/fixtures.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -50,22 +50,15 @@ describe('the Nix version the flake needs', () => {
 });
 
 describe('doctor on Nix', () => {
-  const config = resolveConfig({}, { file: '/p/extensions.config.ts', projectDir: '/p' });
-  const facts = (nixVersion: string | undefined, flake = true): DoctorFacts => ({
-    environment: { nixShell: undefined, direnvDir: undefined, nodeVersion: '22.12.0', nodeRange: undefined, packageJson: undefined, nixVersion },
-    config: { ok: true, value: config },
-    declared: [],
-    flake: flake ? { ok: true, file: 'nix/extensions.json', missing: [], extra: [], stale: [], fix: 'npm run setup', problems: [] } : undefined,
-    engine: undefined,
-    engineChoice: 'auto',
-    embedded: undefined,
-    cluster: undefined,
-    passwordFiles: [],
-    uid: 0,
-    server: undefined,
-    tcp: undefined,
-    databases: [],
-  });
+  // The doctor's fixture, with Nix facts: only the environment and the flake decide toolchain.nix.
+  const facts = (nixVersion: string | undefined, flake = true): DoctorFacts => {
+    const base = doctorFacts();
+    return {
+      ...base,
+      environment: { ...base.environment, nixVersion },
+      flake: flake ? { ok: true, file: 'nix/extensions.json', missing: [], extra: [], stale: [], fix: 'npm run setup', problems: [] } : undefined,
+    };
+  };
   const nixCheck = (f: DoctorFacts) => toolchainChecks(f).find((c) => c.id === 'toolchain.nix');
 
   it('warns about a Nix older than 2.18 and says how to upgrade', () => {
