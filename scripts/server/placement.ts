@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedConfig } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import { recordPort } from './port.ts';
+import { PORT_FILE, recordPort } from './port.ts';
 import { clusterLayout, preferredSocketDir, projectTag, socketFits, type ClusterLayout } from './layout.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import { currentUid, describePath, ensureTrustedDir, lstatOrUndefined, userNameOf, assertTrustedDir } from './ownership.ts';
@@ -162,7 +162,7 @@ function shortSocketDir(config: ResolvedConfig, user: ServerUser | undefined): s
 export async function placeCluster(config: ResolvedConfig, user: ServerUser | undefined): Promise<ClusterLayout> {
   prepareStateDir(config);
   // The dev shell's hook reads the port here (nix/extensions.json holds none: a derived port is one machine's).
-  await recordPort(config.stateDir, config.port);
+  await recordPort(path.join(config.stateDir, PORT_FILE), config.port);
   let relocateTo: string | undefined;
   if (user && !(await canReach(user, config.stateDir))) {
     for (const [key, dir] of [['dataDir', config.dataDir], ['socketDir', config.socketDir]] as const) {

@@ -1,6 +1,7 @@
 /** Whether a TCP port on 127.0.0.1 is free, and which process holds it when it is not. */
 import fs from 'node:fs/promises';
 import net from 'node:net';
+import path from 'node:path';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { findOnPath, run } from './process.ts';
 
@@ -100,9 +101,8 @@ async function holderFromProc(port: number): Promise<{ pid: number | undefined; 
  */
 export const PORT_FILE = 'port';
 
-/** Writes `<stateDir>/port` when it does not already hold `port`; a state folder that cannot be written is left alone. */
-export async function recordPort(stateDir: string, port: number): Promise<void> {
-  const file = `${stateDir}/${PORT_FILE}`;
+/** Writes `port` to `file` (`<stateDir>/port`, or the test cluster's) unless it holds it already; a folder that cannot be written is left alone. */
+export async function recordPort(file: string, port: number): Promise<void> {
   const text = `${port}\n`;
   try {
     if ((await fs.readFile(file, 'utf8')) === text) return;
@@ -110,11 +110,21 @@ export async function recordPort(stateDir: string, port: number): Promise<void> 
     // Absent: write it.
   }
   try {
-    await fs.mkdir(stateDir, { recursive: true });
+    await fs.mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
     await fs.writeFile(tmp, text);
     await fs.rename(tmp, file);
   } catch {
     // The shell then derives the default itself; the commands do not depend on this file.
+  }
+}
+
+/** The port a file recordPort wrote holds, or undefined when it is absent or holds no port. */
+export async function readRecordedPort(file: string): Promise<number | undefined> {
+  try {
+    const port = Number((await fs.readFile(file, 'utf8')).trim());
+    return Number.isInteger(port) && port > 0 ? port : undefined;
+  } catch {
+    return undefined;
   }
 }

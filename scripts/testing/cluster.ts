@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import { firstFreePort } from '../server/port.ts';
+import { firstFreePort, readRecordedPort, recordPort } from '../server/port.ts';
 import { withProjectLock } from '../server/project-lock.ts';
 import { selectTarget } from '../server/select.ts';
 import type { ManagedTarget } from '../server/target.ts';
@@ -21,15 +21,6 @@ function stateDirOf(dev: ManagedTarget): string {
 /** Where the test cluster's port is kept: beside its state folder, which holds only what pgstrap's layout expects. */
 function portFileOf(dev: ManagedTarget): string {
   return path.join(dev.config.stateDir, 'test-cluster.port');
-}
-
-function readPort(file: string): number | undefined {
-  try {
-    const port = Number(fs.readFileSync(file, 'utf8').trim());
-    return Number.isInteger(port) && port > 0 ? port : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function testTarget(dev: ManagedTarget, port: number): Promise<ManagedTarget> {
@@ -48,10 +39,10 @@ export async function startTestCluster(dev: ManagedTarget, log: (line: string) =
   fs.mkdirSync(stateDir, { recursive: true });
   return withProjectLock(stateDir, 'test cluster', async () => {
     const portFile = portFileOf(dev);
-    let port = readPort(portFile);
+    let port = await readRecordedPort(portFile);
     if (port === undefined) {
       port = await firstFreePort(dev.config.port + 1);
-      fs.writeFileSync(portFile, `${port}\n`);
+      await recordPort(portFile, port);
     }
     const target = await testTarget(dev, port);
     if (!target.cluster.status().running) {
@@ -65,7 +56,7 @@ export async function startTestCluster(dev: ManagedTarget, log: (line: string) =
 /** Stops and removes the test cluster; false when there is none. */
 export async function removeTestCluster(dev: ManagedTarget): Promise<boolean> {
   const stateDir = stateDirOf(dev);
-  const port = readPort(portFileOf(dev));
+  const port = await readRecordedPort(portFileOf(dev));
   if (port === undefined) return false;
   return withProjectLock(stateDir, 'test cluster', async () => {
     const target = await testTarget(dev, port);
@@ -79,7 +70,7 @@ export async function removeTestCluster(dev: ManagedTarget): Promise<boolean> {
 
 /** The test cluster when it exists and runs, else undefined (nothing is started). */
 export async function runningTestCluster(dev: ManagedTarget): Promise<ManagedTarget | undefined> {
-  const port = readPort(portFileOf(dev));
+  const port = await readRecordedPort(portFileOf(dev));
   if (port === undefined) return undefined;
   const target = await testTarget(dev, port);
   return target.cluster.status().running ? target : undefined;
