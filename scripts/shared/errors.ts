@@ -14,7 +14,7 @@ export const ExitCode = {
   environment: 3,
   /** The cluster could not be initialised, started or stopped (port taken, crash, timeout). */
   cluster: 4,
-  /** A statement or migration failed on the server. */
+  /** A statement, migration or seed failed on the server, or the server takes no writes from this role. */
   database: 5,
   /** `migrate:status` found pending or drifted migrations. */
   pending: 6,
