@@ -45,7 +45,9 @@ describe('one pgstrap at a time in a project', () => {
       `const { withProjectLock } = await import(${JSON.stringify(path.resolve(import.meta.dirname, '../../scripts/server/project-lock.ts'))});
        await withProjectLock(${JSON.stringify(p.config.stateDir)}, 'setup', () => new Promise(() => { console.log('held'); }));`,
     ], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    const said = await new Promise<string>((resolve) => holder.stdout!.once('data', (chunk: Buffer) => resolve(String(chunk))));
+    // The lock must be there when its holder dies (this once failed with no lock to take over; say what the holder printed).
+    expect(fs.existsSync(path.join(p.config.stateDir, 'lock')), `the holder said ${JSON.stringify(said)}`).toBe(true);
     holder.kill('SIGKILL');
     await new Promise((resolve) => holder.once('close', resolve));
     const lines: string[] = [];
