@@ -53,7 +53,7 @@ export async function migrateCommand(options: CommonOptions, flags: MigrateFlags
   if (flagError) throw flagError;
   if (flags.dryRun) return printDryRun(project, statuses, resolutions);
   const step = createMigrationsStep({ ...resolutions, lockTimeoutSeconds: lockTimeoutSeconds(flags.lockTimeout) });
-  return withTargetLock(project.target, 'migrate', project.output, async () => (await runPipeline(project, [step], 'migrate')).exit);
+  return withTargetLock(project.target, 'migrate', project.output, async () => (await runPipeline(project, [step], { writes: 'migrate', endsProcess: true })).exit);
 }
 
 function printDryRun(project: Project, statuses: DatabaseMigrationStatus[], flags: Resolutions): ExitCode {
@@ -112,7 +112,7 @@ export async function migrateDownCommand(options: CommonOptions, flags: MigrateF
   const project = await openForMigrations(options, flags);
   if (!flags.dryRun) {
     const step = createRevertStep({ lockTimeoutSeconds: lockTimeoutSeconds(flags.lockTimeout) });
-    return withTargetLock(project.target, 'migrate:down', project.output, async () => (await runPipeline(project, [step], 'migrate:down')).exit);
+    return withTargetLock(project.target, 'migrate:down', project.output, async () => (await runPipeline(project, [step], { writes: 'migrate:down', endsProcess: true })).exit);
   }
   const plans: Array<{ database: string; revert: string | null; statements: number }> = [];
   for (const db of project.target.databases) {

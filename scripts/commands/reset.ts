@@ -24,7 +24,7 @@ export async function resetCommand(options: CommonOptions, flags: ResetFlags): P
       flags.yesDrop,
     );
     const steps = [...(target.kind === 'external' ? [] : START_STEPS), dropDatabasesStep(names), ...DATABASE_STEPS];
-    return (await runPipeline({ ...project, target: narrowTarget(target, names) }, steps, 'db:reset')).exit;
+    return (await runPipeline({ ...project, target: narrowTarget(target, names) }, steps, { writes: 'db:reset', endsProcess: true })).exit;
   });
 }
 
@@ -32,6 +32,6 @@ export async function resetCommand(options: CommonOptions, flags: ResetFlags): P
 export async function seedCommand(options: CommonOptions, flags: { database?: string | undefined }): Promise<ExitCode> {
   return withProject(options, 'db:seed', async (project) => {
     const databases = selectDatabases(project.target, flags.database);
-    return (await runPipeline({ ...project, target: narrowTarget(project.target, databases.map((d) => d.name)) }, [seedsStep], 'db:seed')).exit;
+    return (await runPipeline({ ...project, target: narrowTarget(project.target, databases.map((d) => d.name)) }, [seedsStep], { writes: 'db:seed', endsProcess: true })).exit;
   });
 }

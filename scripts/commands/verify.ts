@@ -6,5 +6,5 @@ import { runPipeline } from '../pipeline/steps.ts';
 
 /** Runs the verify step on its own, with the pipeline's output (and --json). */
 export async function verifyCommand(options: CommonOptions): Promise<ExitCode> {
-  return (await runPipeline(await openProject(options), [verifyStep])).exit;
+  return (await runPipeline(await openProject(options), [verifyStep], { endsProcess: true })).exit;
 }

@@ -1,11 +1,31 @@
 /** Creates the configured databases that are missing; never drops one. */
-import { partialFailure } from '../shared/errors.ts';
+import { isPgstrapError, partialFailure } from '../shared/errors.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
 import { planDatabases } from './plan.ts';
 import { withClient } from '../server/connection.ts';
 import { listDatabases } from './inspect.ts';
 import { connectionFor, maintenanceDatabase } from '../server/target.ts';
-import { withSession, type Step } from '../pipeline/step.ts';
+import { withSession, type RunContext, type Step } from '../pipeline/step.ts';
+
+/**
+ * The server's database names. On the project's cluster that already ran, through the first configured
+ * database's session, which the later steps use anyway (pg_database is shared by all databases): a warm run
+ * then opens no connection to the maintenance database, one backend start fewer. Where that database is
+ * missing (3D000), and on a fresh cluster or a server reached by URL, through the maintenance database.
+ */
+async function readDatabaseNames(ctx: RunContext, fresh: boolean): Promise<Set<string>> {
+  const { target } = ctx;
+  const maintenance = maintenanceDatabase(target);
+  const first = target.databases[0]?.name;
+  if (target.kind !== 'external' && !fresh && first !== undefined && first !== maintenance) {
+    try {
+      return await withSession(ctx, first, listDatabases);
+    } catch (error) {
+      if (!(isPgstrapError(error) && error.code === 'db.missing-database')) throw error;
+    }
+  }
+  return withSession(ctx, maintenance, listDatabases);
+}
 
 export const databasesStep: Step = {
   id: 'databases',
@@ -21,7 +41,7 @@ export const databasesStep: Step = {
     // this run just created or started the cluster (a connect to a database not created yet logs an error).
     const fresh = ctx.reports.some((r) => (r.id === 'cluster' || r.id === 'start') && r.changes.length > 0);
     if (!fresh) ctx.sessions?.prepare(names);
-    const missing = await withSession(ctx, maintenanceDatabase(target), async (client) => planDatabases(names, await listDatabases(client)));
+    const missing = planDatabases(names, await readDatabaseNames(ctx, fresh));
     if (fresh) ctx.sessions?.prepare(names.filter((name) => !missing.includes(name)));
     // A session that tried a missing database failed; it is dropped, to connect again once the database exists.
     await Promise.all(missing.map((name) => ctx.sessions?.close(name)));

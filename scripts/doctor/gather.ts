@@ -41,6 +41,7 @@ import { requireEmbeddedBinaries } from '../server/embedded.ts';
 import { describePortHolder, isPortFree } from '../server/port.ts';
 import { selectTarget } from '../server/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type ManagedTarget, type Target } from '../server/target.ts';
+import { programAnswersFile } from '../server/layout.ts';
 import type { CommonOptions } from '../pipeline/project.ts';
 import { targetSettings } from '../cluster/settings.ts';
 import { declaredForTarget } from '../extensions/targeted.ts';
@@ -255,9 +256,8 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const uid = process.getuid?.() ?? 0;
-  const nixVersion = await probeNixVersion({ PATH: env.PATH });
   const facts: DoctorFacts = {
-    environment: environmentFacts(env, cwd, nixVersion),
+    environment: environmentFacts(env, cwd, undefined),
     config: { ok: false, error: { code: 'config', message: 'not loaded', details: [], remedy: undefined } },
     declared: [],
     flake: undefined,
@@ -276,9 +276,11 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
     config = await loadConfig({ cwd, explicitPath: options.config });
   } catch (error) {
     facts.config = { ok: false, error: errorJson(error) };
+    facts.environment = environmentFacts(env, cwd, await probeNixVersion({ PATH: env.PATH }));
     return { facts, config: undefined, target: undefined };
   }
   facts.config = { ok: true, value: config };
+  const nixVersion = await probeNixVersion({ PATH: env.PATH }, programAnswersFile(config.stateDir));
   facts.engineChoice = options.url || options.target ? 'external' : (options.engine ?? config.engine);
   facts.environment = environmentFacts(env, config.projectDir, nixVersion);
   facts.flake = flakeFact(config);

@@ -16,7 +16,8 @@ import {
   type NixExtensionProblem,
 } from './extensions-json.ts';
 import type { Step } from '../pipeline/step.ts';
-import { run } from '../server/process.ts';
+import { findOnPath, run } from '../server/process.ts';
+import { fileIdentity, keptAnswer } from '../server/program-answers.ts';
 import { parseNixVersion } from './nix-version.ts';
 
 /** The file's absolute path for a project. */
@@ -24,14 +25,22 @@ export function nixExtensionsPath(config: ResolvedConfig): string {
   return path.join(config.projectDir, NIX_EXTENSIONS_FILE);
 }
 
-/** The version of the `nix` on PATH (`nix --version`), or undefined when there is none or it does not answer. */
-export async function probeNixVersion(env: Record<string, string | undefined> = {}): Promise<string | undefined> {
-  try {
-    const result = await run('nix', ['--version'], { env, reject: false, timeoutMs: 10_000 });
-    return result.exitCode === 0 ? parseNixVersion(String(result.stdout)) : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * The version of the `nix` on PATH (`nix --version`), or undefined when there is none or it does not answer;
+ * with `answersFile`, asked once per nix program (server/program-answers.ts).
+ */
+export async function probeNixVersion(env: Record<string, string | undefined> = {}, answersFile?: string): Promise<string | undefined> {
+  const nix = findOnPath('nix', env.PATH);
+  if (nix === undefined) return undefined;
+  const text = await keptAnswer(answersFile, `nix --version ${nix}`, fileIdentity(nix), async () => {
+    try {
+      const result = await run(nix, ['--version'], { env, reject: false, timeoutMs: 10_000 });
+      return result.exitCode === 0 ? String(result.stdout) : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  return text === undefined ? undefined : parseNixVersion(text);
 }
 
 /** True when the project has a flake to feed (a project without Nix gets no nix/ folder). */

@@ -16,14 +16,30 @@ function outcomeSuffix(report: StepReport): string {
   return `: ${report.changes.length} changes`;
 }
 
+/** How a list of steps uses its connections. */
+export interface SessionOptions {
+  /**
+   * Databases to connect to before the first step, side by side with loading the task list and the steps that
+   * need no server: a warm run then finds its sessions open (each connect costs a backend's start, about 20 ms
+   * here). Only databases known to exist, on a server known to run (see earlySessions).
+   */
+  early?: readonly string[];
+  /** The process ends with the run (the CLI): say goodbye without waiting for the backends to exit (Sessions.releaseAll). */
+  endsProcess?: boolean;
+}
+
 /** Runs `fn` with the run's sessions: the ones `given` brings, or one per database opened here and closed after. */
-async function withRunSessions<T>(given: Omit<RunContext, 'log'>, fn: (ctx: Omit<RunContext, 'log'>) => Promise<T>): Promise<T> {
-  if (given.sessions !== undefined) return fn(given);
+async function withRunSessions<T>(given: Omit<RunContext, 'log'>, options: SessionOptions, fn: (ctx: Omit<RunContext, 'log'>) => Promise<T>): Promise<T> {
+  if (given.sessions !== undefined) {
+    given.sessions.prepare(options.early ?? []);
+    return fn(given);
+  }
   const sessions = new Sessions((database) => connectionFor(given.target, database));
+  sessions.prepare(options.early ?? []);
   try {
     return await fn({ ...given, sessions });
   } finally {
-    await sessions.closeAll();
+    await (options.endsProcess ? sessions.releaseAll() : sessions.closeAll());
   }
 }
 
@@ -46,15 +62,15 @@ async function runStep(step: Step, ctx: Omit<RunContext, 'log'>, log: (line: str
 
 /** Runs `steps` in order without a renderer, each line a step logs going to `log`; stops at the first error. */
 export async function runStepsPlain(steps: readonly Step[], given: Omit<RunContext, 'log'>, log: (line: string) => void = () => {}): Promise<StepReport[]> {
-  return withRunSessions(given, async (ctx) => {
+  return withRunSessions(given, {}, async (ctx) => {
     for (const step of steps) await runStep(step, ctx, log);
     return ctx.reports;
   });
 }
 
 /** Runs `steps` in order; stops at the first error, which is rethrown for the CLI to render. */
-export async function runSteps(steps: readonly Step[], given: Omit<RunContext, 'log'>, mode: OutputMode): Promise<StepReport[]> {
-  return withRunSessions(given, (ctx) => runStepList(steps, ctx, mode));
+export async function runSteps(steps: readonly Step[], given: Omit<RunContext, 'log'>, mode: OutputMode, sessions: SessionOptions = {}): Promise<StepReport[]> {
+  return withRunSessions(given, sessions, (ctx) => runStepList(steps, ctx, mode));
 }
 
 async function runStepList(steps: readonly Step[], ctx: Omit<RunContext, 'log'>, mode: OutputMode): Promise<StepReport[]> {

@@ -23,7 +23,7 @@ import { connectionFor, describeEngine, maintenanceDatabase, type Target } from 
  * Runs `fn` with the run's sessions; where `verb` writes to an external server, first asks it (one round trip on
  * the maintenance session the steps go on to use) whether it takes writes, and refuses before any step when not.
  */
-async function withWritableSessions<T>(target: Target, verb: string | undefined, fn: (sessions: Sessions | undefined) => Promise<T>): Promise<T> {
+async function withWritableSessions<T>(target: Target, verb: string | undefined, endsProcess: boolean, fn: (sessions: Sessions | undefined) => Promise<T>): Promise<T> {
   if (verb === undefined || target.kind !== 'external') return fn(undefined);
   const sessions = new Sessions((database) => connectionFor(target, database));
   try {
@@ -34,8 +34,28 @@ async function withWritableSessions<T>(target: Target, verb: string | undefined,
     assertWritable(target, role, verb);
     return await fn(sessions);
   } finally {
-    await sessions.closeAll();
+    await (endsProcess ? sessions.releaseAll() : sessions.closeAll());
   }
+}
+
+/**
+ * The databases a run may connect to before its first step: every configured one on a server that already
+ * runs (a server reached by URL, or the project's cluster with a live postmaster). None on a cluster this run
+ * will create or start: connecting to a database that does not exist yet would log an error in its log.
+ */
+export function earlySessions(target: Target): string[] {
+  if (target.kind !== 'external' && !target.cluster.status().running) return [];
+  return target.databases.map((d) => d.name);
+}
+
+/** How a command runs its pipeline (beyond its steps). */
+export interface PipelineOptions {
+  /** The command's name when it writes: a server that takes no writes is refused before any step. */
+  writes?: string | undefined;
+  /** Connect to the databases before the first step (earlySessions): setup, which works in all of them. */
+  connectEarly?: boolean;
+  /** The process ends with the run (a CLI command): sessions say goodbye without waiting for the backends. */
+  endsProcess?: boolean;
 }
 
 /**
@@ -54,13 +74,17 @@ export const DATABASE_STEPS: Step[] = [databasesStep, extensionsStep, uuidv7Step
 export const START_STEPS: Step[] = [initialiseStep, settingsStep, startStep];
 
 /**
- * Runs `steps` against the project and prints the outcome; returns the exit code. `writes` (the command's name)
- * first refuses a server that takes no writes (a standby, a read-only role), on the session the steps then use.
+ * Runs `steps` against the project and prints the outcome; returns the exit code. `options.writes` (the
+ * command's name) first refuses a server that takes no writes (a standby, a read-only role), on the session
+ * the steps then use.
  */
-export async function runPipeline(project: Project, steps: Step[], writes?: string): Promise<{ exit: ExitCode; reports: StepReport[] }> {
+export async function runPipeline(project: Project, steps: Step[], options: PipelineOptions = {}): Promise<{ exit: ExitCode; reports: StepReport[] }> {
   const { config, target, output } = project;
   output.say(`pgstrap: ${describeEngine(target)} (${target.choice})`);
-  const reports = await withWritableSessions(target, writes, (sessions) => runSteps(steps, { config, target, reports: [], sessions }, output.mode));
+  const sessionOptions = { early: options.connectEarly ? earlySessions(target) : [], endsProcess: options.endsProcess === true };
+  const reports = await withWritableSessions(target, options.writes, sessionOptions.endsProcess, (sessions) =>
+    runSteps(steps, { config, target, reports: [], sessions }, output.mode, sessionOptions),
+  );
   if (output.mode === 'json') output.json({ ok: true, engine: describeEngine(target), changed: !nothingChanged(reports), steps: reports });
   else output.say(summaryLine(reports));
   return { exit: ExitCode.ok, reports };

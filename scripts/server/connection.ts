@@ -235,6 +235,26 @@ export class Sessions {
     await Promise.all([...this.open.keys()].map((database) => this.close(database)));
   }
 
+  /**
+   * Says goodbye on every session (the protocol's Terminate, sent after what is on the wire) without waiting
+   * for the server to close its side, which takes a backend's exit (about 5 ms each here, 17 ms for three):
+   * for a process that ends with the run (the CLI). Its sockets no longer keep Node running. Code that goes on
+   * to use the server (a template clone, a DROP DATABASE) must use closeAll, which waits for the backends.
+   */
+  async releaseAll(): Promise<void> {
+    const entries = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(
+      entries.map(async (entry) => {
+        await entry.turn;
+        const client = await entry.client.catch(() => undefined);
+        if (!client) return;
+        client.end().catch(() => {});
+        (client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
+      }),
+    );
+  }
+
   private entry(database: string): { client: Promise<pg.Client>; turn: Promise<unknown> } {
     let entry = this.open.get(database);
     if (entry) return entry;
