@@ -12,7 +12,8 @@ import { splitStatements } from '../shared/sql-statements.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
 import {
   batchSql,
-  DEFAULT_ROWS,
+  defaultRowsFor,
+  insertedRows,
   DEFAULT_ROWS_SQL,
   defaultSql,
   judgeBatch,
@@ -41,7 +42,8 @@ interface CheckSetup {
 async function verifyGenerator(client: pg.Client, generator: string, extractSchema: string, ordered: boolean, batch: number, setup?: CheckSetup, readOnly = false): Promise<BatchVerdict> {
   const prefix = ['BEGIN', ...(setup?.statements ?? [])];
   // The key-default tables are writes (temporary tables, rolled back): a read-only server gets the SELECT of ids alone.
-  const tables = readOnly ? [] : [...defaultSql(generator).map((text) => ({ text })), { text: DEFAULT_ROWS_SQL }];
+  const rows = defaultRowsFor(batch);
+  const tables = readOnly ? [] : [...defaultSql(generator, rows).map((text) => ({ text })), { text: DEFAULT_ROWS_SQL }];
   const checks: PipelinedStatement[] = [{ text: batchSql(generator, extractSchema), values: [batch] }, ...tables];
   let results: PipelineRow[][];
   try {
@@ -55,7 +57,7 @@ async function verifyGenerator(client: pg.Client, generator: string, extractSche
   const verdict = judgeBatch(toBatchResult(results[prefix.length]![0]!), batch, ordered);
   if (readOnly) return verdict;
   const inserted = Number(results[prefix.length + checks.length - 1]![0]!.n);
-  if (inserted !== DEFAULT_ROWS) verdict.failures.push(`tables with DEFAULT ${generator} took ${inserted} of ${DEFAULT_ROWS} rows`);
+  if (inserted !== insertedRows(rows)) verdict.failures.push(`tables with DEFAULT ${generator} took ${inserted} of ${insertedRows(rows)} rows`);
   else verdict.facts.push(`DEFAULT ${generator} and DEFAULT COALESCE(${generator}, gen_random_uuid()) take rows`);
   return verdict;
 }
