@@ -1,9 +1,11 @@
 /**
  * `npm run bench:test-db`: what pgstrap/testing and db:reset cost here. On a scratch project (embedded engine,
  * the shipped migrations) it measures the median createTestDatabase() with STRATEGY WAL_LOG and FILE_COPY
- * (PostgreSQL 15+), the same clone for a project of 100 migrations against creating and migrating a fresh
- * database, and `pgstrap db:reset` of the shipped project (the CLI, as a user runs it). Prints figures, ratios
- * and the goals (clone at most 30 ms; at least 10x faster than migrating; db:reset at most 1 s). Not a test.
+ * (PostgreSQL 15+) on the development cluster and on the throwaway test cluster, the bare CREATE DATABASE on an
+ * open connection (what a clone costs beyond the server's work), the same clone for a project of 100 migrations
+ * against creating and migrating a fresh database on each cluster, and `pgstrap db:reset` of the shipped project
+ * (the CLI, as a user runs it). Prints figures, ratios and the goals (clone at most 30 ms; at least 10x faster
+ * than migrating; db:reset at most 1 s). Not a test.
  *
  *   node --import tsx bench/test-databases.ts [--runs N] [--major 17|18] [--port FIRST]
  *
