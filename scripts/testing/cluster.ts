@@ -21,11 +21,18 @@ const MEMORY_DIR = '/dev/shm';
 /** statfs f_type of a tmpfs. */
 const TMPFS_MAGIC = 0x01021994;
 
-/** The memory file system the test cluster's data goes to: /dev/shm where it is a tmpfs, unless PGSTRAP_TEST_CLUSTER_MEMORY=0. */
+/** Free space /dev/shm must have for the test cluster to go there: a container's default of 64 MB would not hold it. */
+const MIN_MEMORY_FREE = 1024 ** 3;
+
+/**
+ * The memory file system the test cluster's data goes to: /dev/shm where it is a tmpfs with at least 1 GiB free,
+ * unless PGSTRAP_TEST_CLUSTER_MEMORY=0.
+ */
 export function testClusterMemoryDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.PGSTRAP_TEST_CLUSTER_MEMORY === '0' || process.platform !== 'linux') return undefined;
   try {
-    return fs.statfsSync(MEMORY_DIR).type === TMPFS_MAGIC ? MEMORY_DIR : undefined;
+    const stats = fs.statfsSync(MEMORY_DIR);
+    return stats.type === TMPFS_MAGIC && stats.bavail * stats.bsize >= MIN_MEMORY_FREE ? MEMORY_DIR : undefined;
   } catch {
     return undefined;
   }

@@ -134,10 +134,11 @@ export function defaultCloneStrategy(testCluster: boolean): CloneStrategy {
 }
 
 /**
- * Settings of the throwaway test cluster: no fsync, no full-page images, no waiting for the WAL. A crash may
- * lose it whole, which is why it never runs on the development data directory.
+ * Settings of the throwaway test cluster: no fsync, no full-page images, no waiting for the WAL; and a checkpoint
+ * at the latest every 256 MB of WAL (not 1 GB), since its WAL may be in memory. A crash may lose it whole, which
+ * is why it never runs on the development data directory.
  */
-export const TEST_CLUSTER_SETTINGS: Readonly<Record<string, string>> = { fsync: 'off', full_page_writes: 'off', synchronous_commit: 'off' };
+export const TEST_CLUSTER_SETTINGS: Readonly<Record<string, string>> = { fsync: 'off', full_page_writes: 'off', synchronous_commit: 'off', max_wal_size: '256MB', min_wal_size: '32MB' };
 
 /**
  * The config of the project's throwaway test cluster: its own state folder and port, the project's engine,
