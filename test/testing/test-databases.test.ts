@@ -156,6 +156,25 @@ describe('createTestDatabase on the embedded cluster', () => {
     expect(all.dropped.some((n) => n.startsWith('pgstrap_template_'))).toBe(true);
     expect(await databases('pgstrap_')).toEqual([]);
   });
+
+  it('a failing seed fails the template build naming its file and line; no template is left under its name, and the next build reaps the half build', async () => {
+    seed('004_broken.sql', "INSERT INTO llm_requests (model, request) VALUES ('seed-4', '{}');\nINSERT INTO nowhere VALUES (1);\n");
+    // Options of their own: a process reads the files once per set of options.
+    const options = { cwd: project.dir, config: 'extensions.config.mjs' };
+    const error = await createTestDatabase(options).then(() => undefined, (e: unknown) => e);
+    fs.rmSync(path.join(project.dir, 'seeds', '004_broken.sql'));
+    expect(error).toMatchObject({ code: 'seed.failed' });
+    expect((error as Error).message).toMatch(/^seeds\/004_broken\.sql:2:13: relation "nowhere" does not exist/);
+    const left = (await databases('pgstrap_template_')).map((d) => d.datname);
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(/_build$/);
+    const lines: string[] = [];
+    const db = await createTestDatabase({ ...options, log: (l) => lines.push(l) });
+    expect(lines).toContain(`reaped ${left[0]}`);
+    const models = await withClient({ connectionString: db.url }, async (c) => (await c.query<{ model: string }>('SELECT model FROM llm_requests ORDER BY model')).rows.map((r) => r.model));
+    expect(models).toEqual(['seed-1', 'seed-2', 'seed-3']);
+    await db.drop();
+  });
 });
 
 describe('package.json', () => {
