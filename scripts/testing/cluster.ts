@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import { ensureTrustedDir } from '../server/ownership.ts';
+import { currentUid, ensureTrustedDir, lstatOrUndefined, untrustedReason } from '../server/ownership.ts';
 import { firstFreePort, readRecordedPort, recordPort } from '../server/port.ts';
 import { withProjectLock } from '../server/project-lock.ts';
 import { selectTarget } from '../server/select.ts';
@@ -70,6 +70,11 @@ async function testTarget(dev: ManagedTarget, port: number, dataDir: string | un
 
 /** Stops a test cluster and removes its data (and its memory folder); false when it had none. */
 async function removeAt(dev: ManagedTarget, port: number, dataDir: string | undefined): Promise<boolean> {
+  if (dataDir !== undefined) {
+    // /dev/shm is everyone's: never stop or delete through a folder (or symlink) that another user put there.
+    const parent = lstatOrUndefined(path.dirname(dataDir));
+    if (parent === undefined || untrustedReason(parent, currentUid()) !== undefined) return false;
+  }
   const target = await testTarget(dev, port, dataDir);
   if (!fs.existsSync(target.layout.dataDir)) return false;
   await target.cluster.stop();
@@ -92,11 +97,11 @@ export async function startTestCluster(dev: ManagedTarget, log: (line: string) =
       await recordPort(portFile, port);
     }
     const [wanted, ...others] = locations(dev);
+    if (wanted !== undefined) {
+      ensureTrustedDir(path.dirname(wanted), 0o755, { purpose: "the throwaway test cluster's folder in memory", remedy: 'Remove it (pgstrap makes it anew), or set PGSTRAP_TEST_CLUSTER_MEMORY=0.' }, true);
+    }
     // One test cluster per project: one left where this run does not look (it holds only clones and templates) goes.
     for (const other of others) if (await removeAt(dev, port, other)) log(`removed the throwaway test cluster in ${other ?? stateDir} (this run keeps it in ${wanted ?? stateDir})`);
-    if (wanted !== undefined) {
-      ensureTrustedDir(path.dirname(wanted), 0o755, { purpose: "the throwaway test cluster's folder in memory", remedy: 'Remove it (it holds only a throwaway test cluster), or set PGSTRAP_TEST_CLUSTER_MEMORY=0.' }, true);
-    }
     const target = await testTarget(dev, port, wanted);
     if (!target.cluster.status().running) {
       log(`starting the throwaway test cluster (data in ${target.layout.dataDir}) on port ${port} (fsync off)`);

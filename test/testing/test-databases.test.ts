@@ -191,10 +191,23 @@ describe('the throwaway test cluster', () => {
     // A run that keeps it on disk (PGSTRAP_TEST_CLUSTER_MEMORY=0) first: the next run, in memory, replaces it.
     const memory = memoryDataDir(testClusterMemoryDir(), stateDir);
     if (memory !== undefined) {
-      const disk = startWorker(1, 'done', project.dir, undefined, { PGSTRAP_TEST_CLUSTER: '1', PGSTRAP_TEST_CLUSTER_MEMORY: '0' });
-      expect((await disk.line).rows).toHaveLength(1);
-      expect(await disk.exited).toBe(0);
-      expect(fs.existsSync(path.join(stateDir, 'test-cluster', 'data', 'PG_VERSION'))).toBe(true);
+      // /dev/shm is everyone's: a folder planted at the memory place (here a symlink elsewhere) is neither
+      // removed through by a disk run nor used by a memory run.
+      const planted = path.dirname(memory);
+      const elsewhere = path.join(project.dir, 'elsewhere');
+      fs.mkdirSync(path.join(elsewhere, 'data'), { recursive: true });
+      fs.symlinkSync(elsewhere, planted);
+      try {
+        const disk = startWorker(1, 'done', project.dir, undefined, { PGSTRAP_TEST_CLUSTER: '1', PGSTRAP_TEST_CLUSTER_MEMORY: '0' });
+        expect((await disk.line).rows).toHaveLength(1);
+        expect(await disk.exited).toBe(0);
+        expect(fs.existsSync(path.join(stateDir, 'test-cluster', 'data', 'PG_VERSION'))).toBe(true);
+        expect(fs.existsSync(path.join(elsewhere, 'data'))).toBe(true);
+        await expect(createTestDatabase({ cwd: project.dir, testCluster: true })).rejects.toMatchObject({ code: 'state.untrusted-folder' });
+        expect(fs.existsSync(path.join(elsewhere, 'data'))).toBe(true);
+      } finally {
+        fs.unlinkSync(planted);
+      }
     }
     const lines: string[] = [];
     const db = await createTestDatabase({ cwd: project.dir, testCluster: true, log: (l) => lines.push(l) });
