@@ -68,6 +68,16 @@ async function testTarget(dev: ManagedTarget, port: number, dataDir: string | un
   return target;
 }
 
+/** The test cluster's target at `dataDir`, or undefined where that would be the development cluster's data (a relocated state folder). */
+async function otherTarget(dev: ManagedTarget, port: number, dataDir: string | undefined): Promise<ManagedTarget | undefined> {
+  try {
+    return await testTarget(dev, port, dataDir);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'testing.cluster-on-dev-data') return undefined;
+    throw error;
+  }
+}
+
 /** Stops a test cluster and removes its data (and its memory folder); false when it had none. */
 async function removeAt(dev: ManagedTarget, port: number, dataDir: string | undefined): Promise<boolean> {
   if (dataDir !== undefined) {
@@ -75,8 +85,8 @@ async function removeAt(dev: ManagedTarget, port: number, dataDir: string | unde
     const parent = lstatOrUndefined(path.dirname(dataDir));
     if (parent === undefined || untrustedReason(parent, currentUid()) !== undefined) return false;
   }
-  const target = await testTarget(dev, port, dataDir);
-  if (!fs.existsSync(target.layout.dataDir)) return false;
+  const target = await otherTarget(dev, port, dataDir);
+  if (!target || !fs.existsSync(target.layout.dataDir)) return false;
   await target.cluster.stop();
   // A relocated runtime folder (the server user cannot reach the project) is the development cluster's too: it stays.
   if (target.layout.relocated && path.resolve(target.layout.runtimeDir) !== path.resolve(dev.layout.runtimeDir)) fs.rmSync(target.layout.runtimeDir, { recursive: true, force: true });
@@ -129,8 +139,8 @@ export async function runningTestCluster(dev: ManagedTarget): Promise<ManagedTar
   const port = await readRecordedPort(portFileOf(dev));
   if (port === undefined) return undefined;
   for (const dataDir of locations(dev)) {
-    const target = await testTarget(dev, port, dataDir);
-    if (target.cluster.status().running) return target;
+    const target = await otherTarget(dev, port, dataDir);
+    if (target?.cluster.status().running) return target;
   }
   return undefined;
 }
