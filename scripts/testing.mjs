@@ -9,7 +9,7 @@ import { cacheDirOf, ensureBundle } from './bundle.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 globalThis[Symbol.for('pgstrap.installRoot')] ??= root;
-const bundle = await ensureBundle(path.join(root, 'scripts', 'testing', 'index.ts'), cacheDirOf(root));
+const bundle = await ensureBundle(path.join(root, 'scripts', 'testing', 'index.ts'), cacheDirOf(root), { inline: true });
 const testing = await import(pathToFileURL(bundle).href);
 
 export const { createTestDatabase, prepareTestTemplate, pruneTestDatabasesOf } = testing;

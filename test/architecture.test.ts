@@ -87,6 +87,7 @@ const EFFECTFUL = new Set([
   'server/placement.ts',
   'server/port.ts',
   'server/process.ts',
+  'server/program-answers.ts',
   'server/project-lock.ts',
   'server/read-privileges.ts',
   'server/read-settings.ts',

@@ -32,7 +32,7 @@ import type { RunContext } from '../pipeline/step.ts';
 
 /** The settings a managed target's binaries know (cached per binaries in the state folder). */
 export function knownSettings(target: ManagedTarget): Promise<Map<string, SettingDefinition>> {
-  return readKnownSettings(target.binaries, target.layout.serverSettingsCache);
+  return readKnownSettings(target.binaries, target.layout.programAnswers);
 }
 
 /** Each extension installed in any database of a running cluster, with those databases. */

@@ -2,7 +2,6 @@
  * Runs the app's own migrator (`migrations.command`: Ecto, Prisma, Alembic, node-pg-migrate...) for one
  * database, with DATABASE_URL and PG* set to it, its output streamed line by line.
  */
-import { execa } from 'execa';
 import { environmentForUrl, withDatabase } from '../server/database-url.ts';
 import { commandFailed, displayCommand } from './errors.ts';
 import { redactSecrets, rememberSecret, rememberUrlSecrets } from '../shared/secrets.ts';
@@ -51,6 +50,8 @@ async function runFor(target: Target, database: string, command: readonly string
   rememberUrlSecrets(env.DATABASE_URL);
   rememberSecret(env.PGPASSWORD);
   // execa rather than server/process.ts's run(): the output must stream into the task list as it comes.
+  // Loaded here, by the runs that hand off, so that no other command pays for its ~140 modules.
+  const { execa } = await import('execa');
   const child = execa(program!, args, {
     cwd: target.config.projectDir,
     env: { ...env, PGSTRAP_DATABASE: database },

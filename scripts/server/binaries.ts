@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseDescribeConfig, type SettingDefinition } from './conf.ts';
 import { run } from './process.ts';
+import { fileIdentity, keptAnswer } from './program-answers.ts';
 import type { ServerUser } from './server-user.ts';
 import type { ManagedKind } from '../config/types.ts';
 
@@ -35,10 +36,17 @@ export function parseServerVersion(text: string): { version: string; major: numb
   return { version: match[2] === undefined ? String(major) : `${major}.${match[2]}`, major };
 }
 
-/** Asks `postgres --version` which version a bin directory holds. */
-export async function probeVersion(binDir: string): Promise<{ version: string; major: number } | undefined> {
-  const result = await run(path.join(binDir, 'postgres'), ['--version'], { timeoutMs: 10_000, reject: false });
-  return result.exitCode === 0 ? parseServerVersion(String(result.stdout)) : undefined;
+/**
+ * Asks `postgres --version` which version a bin directory holds; with `answersFile`, once per program
+ * (keptAnswer: a warm command starts no process for it).
+ */
+export async function probeVersion(binDir: string, answersFile?: string): Promise<{ version: string; major: number } | undefined> {
+  const program = path.join(binDir, 'postgres');
+  const text = await keptAnswer(answersFile, `postgres --version ${program}`, fileIdentity(program), async () => {
+    const result = await run(program, ['--version'], { timeoutMs: 10_000, reject: false });
+    return result.exitCode === 0 ? String(result.stdout) : undefined;
+  });
+  return text === undefined ? undefined : parseServerVersion(text);
 }
 
 /** Raw `postgres --describe-config` output: every server setting, with its context and type. It runs as root too. */
@@ -70,59 +78,13 @@ export async function probeConfigFile(binDir: string, conf: string, user: Server
   }
 }
 
-/** What a cached describe-config belongs to: the postgres program's path, version, size and change time. */
-function binaryIdentity(binaries: PostgresBinaries): string {
-  const program = path.join(binaries.binDir, 'postgres');
-  const stat = fs.statSync(program);
-  return JSON.stringify([fs.realpathSync(program), binaries.version, stat.size, stat.mtimeMs, stat.ctimeMs]);
-}
-
-const knownSettings = new Map<string, Promise<Map<string, SettingDefinition>>>();
-
 /**
- * The settings `binaries` know, parsed from `postgres --describe-config`: kept in memory and in
- * `cacheFile` under the program's identity, so a later run with the same binaries spawns nothing and a
- * changed program (another minor release, another PG_BIN) is asked again.
+ * The settings `binaries` know, parsed from `postgres --describe-config`: kept in `answersFile` (the state
+ * folder's programs.json) under the program's identity, so a later run with the same binaries spawns nothing
+ * and a changed program (another minor release, another PG_BIN) is asked again.
  */
-export function readKnownSettings(binaries: PostgresBinaries, cacheFile?: string): Promise<Map<string, SettingDefinition>> {
-  const identity = binaryIdentity(binaries);
-  let found = knownSettings.get(identity);
-  if (!found) {
-    found = (async () => {
-      const cached = readCache(cacheFile);
-      if (cached?.identity === identity) return parseDescribeConfig(cached.text);
-      const text = await describeConfig(binaries.binDir);
-      writeCache(cacheFile, { identity, text });
-      return parseDescribeConfig(text);
-    })();
-    knownSettings.set(identity, found);
-  }
-  return found;
-}
-
-interface DescribeConfigCache {
-  identity: string;
-  text: string;
-}
-
-function readCache(file: string | undefined): DescribeConfigCache | undefined {
-  if (file === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<DescribeConfigCache>;
-    return typeof parsed.identity === 'string' && typeof parsed.text === 'string' ? { identity: parsed.identity, text: parsed.text } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Best effort: a folder that does not exist yet (doctor before setup) or cannot be written only costs a spawn next time. */
-function writeCache(file: string | undefined, cache: DescribeConfigCache): void {
-  if (file === undefined || !fs.existsSync(path.dirname(file))) return;
-  try {
-    const temporary = `${file}.${process.pid}`;
-    fs.writeFileSync(temporary, JSON.stringify(cache));
-    fs.renameSync(temporary, file);
-  } catch {
-    // Next run asks the server again.
-  }
+export async function readKnownSettings(binaries: PostgresBinaries, answersFile?: string): Promise<Map<string, SettingDefinition>> {
+  const program = path.join(binaries.binDir, 'postgres');
+  const text = await keptAnswer(answersFile, `postgres --describe-config ${program}`, fileIdentity(program), () => describeConfig(binaries.binDir));
+  return parseDescribeConfig(text ?? '');
 }

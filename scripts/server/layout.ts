@@ -14,8 +14,8 @@ export interface ClusterLayout {
   passwordFile: string;
   /** A libpq password file for DATABASE_URL-less clients (PGPASSFILE), 0600. */
   pgpassFile: string;
-  /** The server's setting list (`postgres --describe-config`) cached for its binaries, in stateDir. */
-  serverSettingsCache: string;
+  /** What PostgreSQL's programs answered (`--version`, `--describe-config`, pg_config), kept per program, in stateDir. */
+  programAnswers: string;
   /** True when runtimeDir is not stateDir because the server user cannot reach the project. */
   relocated: boolean;
 }
@@ -43,6 +43,11 @@ export function socketFits(dir: string): boolean {
   return Buffer.byteLength(socketPath(dir, 65535)) <= MAX_SOCKET_PATH_BYTES;
 }
 
+/** Where the answers of PostgreSQL's programs are kept (server/program-answers.ts). */
+export function programAnswersFile(stateDir: string): string {
+  return path.join(stateDir, 'programs.json');
+}
+
 /**
  * The layout for `config`. `relocateTo` moves runtime state out of a folder the server user cannot
  * reach (a checkout under a 0700 home when running as root); `shortSocketDir` stands in for a socket
@@ -57,7 +62,7 @@ export function clusterLayout(config: ResolvedConfig, options: { relocateTo?: st
     logFile: path.join(runtimeDir, 'log', 'postgresql.log'),
     passwordFile: path.join(config.stateDir, 'password'),
     pgpassFile: path.join(config.stateDir, 'pgpass'),
-    serverSettingsCache: path.join(config.stateDir, 'server-settings.json'),
+    programAnswers: programAnswersFile(config.stateDir),
     relocated: options.relocateTo !== undefined,
   };
 }

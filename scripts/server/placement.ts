@@ -24,7 +24,7 @@ export const STATE_MARKER = '.pgstrap-state';
 const SOCKET_RECORD = 'socket-dir';
 
 /** Entries pgstrap itself makes in a state folder: a folder holding only these may be adopted. */
-const STATE_ENTRIES = [/^data$/, /^run$/, /^log$/, /^password$/, /^pgpass$/, /^lock$/, /^lock\.owner/, /^socket-dir$/, /^port$/, /^bench\.svg$/, /^server-settings\.json/, /^postgresql-/, /^\.?data\.(initdb|incomplete)-/, /^\.staging-/, /\.tmp$/];
+const STATE_ENTRIES = [/^data$/, /^run$/, /^log$/, /^password$/, /^pgpass$/, /^lock$/, /^lock\.owner/, /^socket-dir$/, /^port$/, /^bench\.svg$/, /^server-settings\.json/, /^programs\.json/, /^postgresql-/, /^\.?data\.(initdb|incomplete)-/, /^\.staging-/, /\.tmp$/];
 
 /**
  * True when the mode bits alone let `user` search (execute) `target` and every folder above it. Conservative:

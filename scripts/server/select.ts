@@ -10,6 +10,7 @@ import { Cluster } from './cluster.ts';
 import { placeCluster, reachableBinaries } from './placement.ts';
 import { getServerUser } from './server-user.ts';
 import { findSystemBinaries, requireSystemBinaries } from './system.ts';
+import { programAnswersFile } from './layout.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import { readPassword, type ExternalTarget, type ManagedTarget, type Target } from './target.ts';
 import { rememberUrlSecrets } from '../shared/secrets.ts';
@@ -121,9 +122,10 @@ function readTlsFile(file: string, param: string): string {
 }
 
 async function findBinaries(config: ResolvedConfig, engine: EngineChoice, env: NodeJS.ProcessEnv): Promise<{ binaries: PostgresBinaries; choice: string }> {
-  if (engine === 'system') return { binaries: await requireSystemBinaries(config.postgresMajor, env), choice: 'engine "system" in the config' };
+  const answers = programAnswersFile(config.stateDir);
+  if (engine === 'system') return { binaries: await requireSystemBinaries(config.postgresMajor, env, answers), choice: 'engine "system" in the config' };
   if (engine === 'embedded') return { binaries: requireEmbeddedBinaries(config.postgresMajor, config.projectDir), choice: 'engine "embedded" in the config' };
-  const system = await findSystemBinaries(env);
+  const system = await findSystemBinaries(env, answers);
   if (system.found && system.found.major === config.postgresMajor) {
     return { binaries: system.found, choice: `auto: PostgreSQL ${system.found.version} found via ${system.found.origin}` };
   }

@@ -126,24 +126,29 @@ describe.skipIf(skip !== undefined)(`Debian PostgreSQL 15 with pg_cron and wal2j
     }
   });
 
-  it('asks the server for its setting list once per binaries: later runs read the cached copy', async () => {
+  it('asks the server for its setting list once per binaries: later runs read the kept copy', async () => {
     const { target } = await run(base);
-    const cache = JSON.parse(fs.readFileSync(target.layout.serverSettingsCache, 'utf8')) as { identity: string; text: string };
-    expect(cache.text).toContain('output_plugin_libraries\t');
-    // A cached list without the setting, under the same identity, is believed: nothing spawned to check.
-    const without = cache.text.split('\n').filter((l) => !l.startsWith('output_plugin_libraries\t')).join('\n');
-    fs.writeFileSync(target.layout.serverSettingsCache, JSON.stringify({ identity: cache.identity, text: without }));
+    const file = target.layout.programAnswers;
+    const key = `postgres --describe-config ${path.join(target.binaries.binDir, 'postgres')}`;
+    type Answers = Record<string, { identity: string; answer: string }>;
+    const answers = JSON.parse(fs.readFileSync(file, 'utf8')) as Answers;
+    const kept = answers[key]!;
+    expect(kept.answer).toContain('output_plugin_libraries\t');
+    // A kept list without the setting, under the same identity, is believed: nothing spawned to check.
+    const without = kept.answer.split('\n').filter((l) => !l.startsWith('output_plugin_libraries\t')).join('\n');
+    const rewrite = (identity: string) => fs.writeFileSync(file, JSON.stringify({ ...answers, [key]: { identity, answer: without } }), { mode: 0o600 });
+    rewrite(kept.identity);
     const script = `
       import { readKnownSettings } from './scripts/server/binaries.ts';
-      const known = await readKnownSettings(${JSON.stringify(target.binaries)}, ${JSON.stringify(target.layout.serverSettingsCache)});
+      const known = await readKnownSettings(${JSON.stringify(target.binaries)}, ${JSON.stringify(file)});
       console.log(JSON.stringify([known.has('output_plugin_libraries'), known.has('wal_level')]));`;
     const fresh = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT });
     expect(fresh.stdout).toBe('[false,true]');
-    // Another identity (other binaries, or these after an upgrade) asks the server again.
-    fs.writeFileSync(target.layout.serverSettingsCache, JSON.stringify({ identity: 'other', text: without }));
+    // Another identity (other binaries, or these after an upgrade) asks the server again, and keeps its answer.
+    rewrite('other');
     const again = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT });
     expect(again.stdout).toBe(`[${knowsAllowList},true]`);
-    expect(JSON.parse(fs.readFileSync(target.layout.serverSettingsCache, 'utf8'))).toEqual(cache);
+    expect((JSON.parse(fs.readFileSync(file, 'utf8')) as Answers)[key]).toEqual(kept);
   });
 
   it('stops before any change when a required extension is missing', async () => {

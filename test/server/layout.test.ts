@@ -12,7 +12,7 @@ describe('clusterLayout', () => {
       logFile: '/srv/app/.pgstrap/log/postgresql.log',
       passwordFile: '/srv/app/.pgstrap/password',
       pgpassFile: '/srv/app/.pgstrap/pgpass',
-      serverSettingsCache: '/srv/app/.pgstrap/server-settings.json',
+      programAnswers: '/srv/app/.pgstrap/programs.json',
       relocated: false,
     });
   });
