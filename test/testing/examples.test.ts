@@ -1,7 +1,8 @@
 /**
  * The testing examples docs/testing.md shows (examples/testing/) run for real, in an app that installed pgstrap:
- * Vitest with two parallel workers and node --test with two files at a time, each test file on a database of
- * its own (a row one writes is not in another's), against a real cluster; no clone is left behind.
+ * Vitest with two parallel workers (the project's cluster) and node --test with two files at a time (the
+ * throwaway test cluster), each test file on a database of its own (a row one writes is not in another's); no
+ * clone is left behind.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,8 +32,8 @@ function installPgstrap(dir: string): void {
   fs.symlinkSync(path.join(REPO_ROOT, 'scripts', 'pgstrap.mjs'), path.join(modules, '.bin', 'pgstrap'));
 }
 
-function runIn(cwd: string, args: string[]): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, args, { cwd, env: testEnv(undefined, { CI: 'true', NO_COLOR: '1', PATH: `${path.join(project.dir, 'node_modules', '.bin')}:${process.env.PATH}` }), stdio: ['ignore', 'pipe', 'pipe'] });
+function runIn(cwd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, args, { cwd, env: testEnv(undefined, { CI: 'true', NO_COLOR: '1', PATH: `${path.join(project.dir, 'node_modules', '.bin')}:${process.env.PATH}`, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += String(d)));
   child.stderr.on('data', (d) => (out += String(d)));
@@ -46,9 +47,12 @@ function reported(out: string): Array<{ file: string; pid: number; database: str
   return [...byFile.values()];
 }
 
-async function clonesLeft(): Promise<string[]> {
-  const password = fs.readFileSync(path.join(project.dir, '.pgstrap', 'password'), 'utf8').trim();
-  const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${project.config.port}/postgres`;
+/** The clones left on the project's cluster, or on its throwaway test cluster. */
+async function clonesLeft(cluster: 'development' | 'test' = 'development'): Promise<string[]> {
+  const state = path.join(project.dir, '.pgstrap');
+  const password = fs.readFileSync(path.join(state, cluster === 'test' ? 'test-cluster' : '', 'password'), 'utf8').trim();
+  const port = cluster === 'test' ? Number(fs.readFileSync(path.join(state, 'test-cluster.port'), 'utf8').trim()) : project.config.port;
+  const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   return withClient({ connectionString: url }, async (c) => (await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE starts_with(datname, 'pgstrap_test_')")).rows.map((r) => r.datname));
 }
 
@@ -79,11 +83,13 @@ it('the Vitest example: a global setup, then each test file on its own database,
   expect(await clonesLeft()).toEqual([]);
 }, 240_000);
 
-it('the node:test example: each file in its process on its own database, two at a time', async () => {
+it('the node:test example on the throwaway test cluster: each file in its process on its own database, two at a time', async () => {
   // The Vitest example's global setup ran setup; an app runs it first too (`pgstrap setup && node --test`).
-  const result = await runIn(path.join(project.dir, 'node-test'), ['--test', '--test-concurrency=2']);
+  // PGSTRAP_TEST_CLUSTER=1: the two files start the test cluster and build its template at the same time (one does, under the locks).
+  const result = await runIn(path.join(project.dir, 'node-test'), ['--test', '--test-concurrency=2'], { PGSTRAP_TEST_CLUSTER: '1' });
   expect(result.code, result.out).toBe(0);
   expect(result.out).toMatch(/# pass 2/);
   expectIsolated(result.out, ['prompts.test.mjs', 'requests.test.mjs']);
+  expect(await clonesLeft('test')).toEqual([]);
   expect(await clonesLeft()).toEqual([]);
 }, 240_000);
