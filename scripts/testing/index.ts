@@ -34,8 +34,9 @@ export interface TestDatabaseOptions {
   /** Keep a failed test's database (drop({ failed: true })) and print its URL. Default: PGSTRAP_KEEP_FAILED=1. */
   keepFailed?: boolean;
   /**
-   * Make the databases on the project's throwaway test cluster (`<stateDir>/test-cluster`, fsync off), started on
-   * first use, instead of the development cluster. Default: PGSTRAP_TEST_CLUSTER=1.
+   * Make the databases on the project's throwaway test cluster (fsync off; state in `<stateDir>/test-cluster`,
+   * data in memory on Linux unless PGSTRAP_TEST_CLUSTER_MEMORY=0), started on first use, instead of the development
+   * cluster; its clones are the fast ones (docs/testing.md#speed). Default: PGSTRAP_TEST_CLUSTER=1.
    */
   testCluster?: boolean;
   /** Lines about the template build. Default: none. */

@@ -4,8 +4,10 @@
  * a clone whose run is gone from one still in use.
  */
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../config/types.ts';
 import { quoteIdent, quoteLiteral } from '../shared/identifiers.ts';
+import { projectTag } from '../server/layout.ts';
 
 /** Bumped when what a template holds changes for the same inputs (pgstrap's own SQL). */
 export const TEMPLATE_FORMAT = 1;
@@ -132,12 +134,26 @@ export function defaultCloneStrategy(testCluster: boolean): CloneStrategy {
 }
 
 /**
- * Settings of the throwaway test cluster: no fsync, no full-page images, no waiting for the WAL. A crash may
- * lose it whole, which is why it never runs on the development data directory.
+ * Settings of the throwaway test cluster: no fsync, no full-page images, no waiting for the WAL; and a checkpoint
+ * at the latest every 256 MB of WAL (not 1 GB), since its WAL may be in memory. A crash may lose it whole, which
+ * is why it never runs on the development data directory.
  */
-export const TEST_CLUSTER_SETTINGS: Readonly<Record<string, string>> = { fsync: 'off', full_page_writes: 'off', synchronous_commit: 'off' };
+export const TEST_CLUSTER_SETTINGS: Readonly<Record<string, string>> = { fsync: 'off', full_page_writes: 'off', synchronous_commit: 'off', max_wal_size: '256MB', min_wal_size: '32MB' };
 
-/** The config of the project's throwaway test cluster: its own state folder and port, the project's engine, extensions and settings plus TEST_CLUSTER_SETTINGS. */
-export function testClusterConfig(base: ResolvedConfig, stateDir: string, port: number): ResolvedConfig {
-  return { ...base, stateDir, dataDir: undefined, socketDir: undefined, port, settings: { ...base.settings, ...TEST_CLUSTER_SETTINGS } };
+/**
+ * The config of the project's throwaway test cluster: its own state folder and port, the project's engine,
+ * extensions and settings plus TEST_CLUSTER_SETTINGS; its data directory `dataDir` (in memory) or, when that is
+ * undefined, `<stateDir>/data`.
+ */
+export function testClusterConfig(base: ResolvedConfig, stateDir: string, port: number, dataDir?: string): ResolvedConfig {
+  return { ...base, stateDir, dataDir, socketDir: undefined, port, settings: { ...base.settings, ...TEST_CLUSTER_SETTINGS } };
+}
+
+/**
+ * Where the test cluster's data directory goes in a memory file system (`memoryDir`, Linux's /dev/shm): a folder
+ * of its own per project (tagged by the development state folder), so that a clone's file copies and deletes
+ * never wait on the disk. Undefined `memoryDir`: none (the data directory stays under the state folder).
+ */
+export function memoryDataDir(memoryDir: string | undefined, devStateDir: string): string | undefined {
+  return memoryDir === undefined ? undefined : path.join(memoryDir, `pgstrap-test-${projectTag(devStateDir)}`, 'data');
 }

@@ -18,6 +18,7 @@ import type { Step } from '../../scripts/pipeline/step.ts';
 import { runStepsPlain } from '../../scripts/pipeline/run.ts';
 import { isProcessAlive, run } from '../../scripts/server/process.ts';
 import { relocationDir } from '../../scripts/server/placement.ts';
+import { removeTestCluster } from '../../scripts/testing/cluster.ts';
 import type pg from 'pg';
 
 /** The repository root: embedded binaries resolve from its node_modules. */
@@ -75,6 +76,8 @@ async function stopQuietly(config: ResolvedConfig): Promise<void> {
   try {
     const target = await selectTarget(config, { env: testEnv(config) });
     if (target.kind !== 'external') {
+      // A throwaway test cluster keeps its data in /dev/shm: stop it and free that memory too.
+      await removeTestCluster(target).catch(() => {});
       await target.cluster.stop();
       if (target.layout.relocated) fs.rmSync(target.layout.runtimeDir, { recursive: true, force: true });
     }

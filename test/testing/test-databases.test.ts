@@ -10,6 +10,8 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, prepareTestTemplate, pruneTestDatabasesOf } from '../../scripts/testing/index.ts';
 import { withClient } from '../../scripts/server/connection.ts';
+import { testClusterMemoryDir } from '../../scripts/testing/cluster.ts';
+import { memoryDataDir } from '../../scripts/testing/template.ts';
 import { REPO_ROOT, debianPostgres, makeProject, runCli, testEnv, waitForExit, type TestProject } from '../support/project.ts';
 
 const WORKER = path.join(import.meta.dirname, 'clone-worker.ts');
@@ -38,8 +40,8 @@ interface WorkerLine {
 }
 
 /** Starts clone-worker.ts; resolves with its JSON line once printed (and the child, to kill or await). */
-function startWorker(count: number, mode: 'done' | 'hang', cwd = project.dir, url?: string): { line: Promise<WorkerLine>; pid: number; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, cwd, String(count), mode, ...(url ? [url] : [])], { cwd: REPO_ROOT, env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+function startWorker(count: number, mode: 'done' | 'hang', cwd = project.dir, url?: string, env: Record<string, string> = {}): { line: Promise<WorkerLine>; pid: number; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, cwd, String(count), mode, ...(url ? [url] : [])], { cwd: REPO_ROOT, env: testEnv(undefined, env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr.on('data', (d) => (err += String(d)));
@@ -154,27 +156,61 @@ describe('createTestDatabase on the embedded cluster', () => {
     expect(all.dropped.some((n) => n.startsWith('pgstrap_template_'))).toBe(true);
     expect(await databases('pgstrap_')).toEqual([]);
   });
+
+  it('a failing seed fails the template build naming its file and line; no template is left under its name, and the next build reaps the half build', async () => {
+    seed('004_broken.sql', "INSERT INTO llm_requests (model, request) VALUES ('seed-4', '{}');\nINSERT INTO nowhere VALUES (1);\n");
+    // Options of their own: a process reads the files once per set of options.
+    const options = { cwd: project.dir, config: 'extensions.config.mjs' };
+    const error = await createTestDatabase(options).then(() => undefined, (e: unknown) => e);
+    fs.rmSync(path.join(project.dir, 'seeds', '004_broken.sql'));
+    expect(error).toMatchObject({ code: 'seed.failed' });
+    expect((error as Error).message).toMatch(/^seeds\/004_broken\.sql:2:13: relation "nowhere" does not exist/);
+    const left = (await databases('pgstrap_template_')).map((d) => d.datname);
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(/_build$/);
+    const lines: string[] = [];
+    const db = await createTestDatabase({ ...options, log: (l) => lines.push(l) });
+    expect(lines).toContain(`reaped ${left[0]}`);
+    const models = await withClient({ connectionString: db.url }, async (c) => (await c.query<{ model: string }>('SELECT model FROM llm_requests ORDER BY model')).rows.map((r) => r.model));
+    expect(models).toEqual(['seed-1', 'seed-2', 'seed-3']);
+    await db.drop();
+  });
 });
 
-describe('docs/testing.md', () => {
-  it("exports ./testing from package.json, and its node:test example passes against the project's cluster", async () => {
-    const exported = await runNode(['--import', 'tsx', '--input-type=module', '-e', "const m = await import('pgstrap/testing'); console.log(typeof m.createTestDatabase)"], REPO_ROOT);
+describe('package.json', () => {
+  // The examples docs/testing.md shows run in test/testing/examples.test.ts.
+  it('exports ./testing as plain JavaScript, importable without a TypeScript loader', async () => {
+    const exported = await runNode(['--input-type=module', '-e', "const m = await import('pgstrap/testing'); console.log(typeof m.createTestDatabase)"], REPO_ROOT);
     expect(exported.stdout.trim(), exported.stderr).toBe('function');
-    const docs = fs.readFileSync(path.join(REPO_ROOT, 'docs/testing.md'), 'utf8');
-    const example = /## node:test[\s\S]*?```js\n([\s\S]*?)```/.exec(docs)![1]!;
-    // The project is outside this repository, so the package name is spelled as the file it exports.
-    const file = path.join(project.dir, 'example.test.mjs');
-    fs.writeFileSync(file, example.replace("'pgstrap/testing'", JSON.stringify(path.join(REPO_ROOT, 'scripts/testing/index.ts'))));
-    const result = await runNode(['--import', 'tsx', '--test', file], project.dir);
-    expect(result.code, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/# pass 1/);
-    expect(await databases('pgstrap_test_')).toEqual([]);
   }, 120_000);
 });
 
 describe('the throwaway test cluster', () => {
-  it('runs in <stateDir>/test-cluster with fsync off, never the development data directory; db:prune-test --all removes it', async () => {
-    const db = await createTestDatabase({ cwd: project.dir, testCluster: true });
+  it('runs with fsync off, its data in memory where Linux has /dev/shm (else in <stateDir>/test-cluster), never the development data directory; db:prune-test --all removes it', async () => {
+    const stateDir = path.join(project.dir, '.pgstrap');
+    // A run that keeps it on disk (PGSTRAP_TEST_CLUSTER_MEMORY=0) first: the next run, in memory, replaces it.
+    const memory = memoryDataDir(testClusterMemoryDir(), stateDir);
+    if (memory !== undefined) {
+      // /dev/shm is everyone's: a folder planted at the memory place (here a symlink elsewhere) is neither
+      // removed through by a disk run nor used by a memory run.
+      const planted = path.dirname(memory);
+      const elsewhere = path.join(project.dir, 'elsewhere');
+      fs.mkdirSync(path.join(elsewhere, 'data'), { recursive: true });
+      fs.symlinkSync(elsewhere, planted);
+      try {
+        const disk = startWorker(1, 'done', project.dir, undefined, { PGSTRAP_TEST_CLUSTER: '1', PGSTRAP_TEST_CLUSTER_MEMORY: '0' });
+        expect((await disk.line).rows).toHaveLength(1);
+        expect(await disk.exited).toBe(0);
+        expect(fs.existsSync(path.join(stateDir, 'test-cluster', 'data', 'PG_VERSION'))).toBe(true);
+        expect(fs.existsSync(path.join(elsewhere, 'data'))).toBe(true);
+        await expect(createTestDatabase({ cwd: project.dir, testCluster: true })).rejects.toMatchObject({ code: 'state.untrusted-folder' });
+        expect(fs.existsSync(path.join(elsewhere, 'data'))).toBe(true);
+      } finally {
+        fs.unlinkSync(planted);
+      }
+    }
+    const lines: string[] = [];
+    const db = await createTestDatabase({ cwd: project.dir, testCluster: true, log: (l) => lines.push(l) });
     const url = new URL(db.url);
     expect(Number(url.port)).not.toBe(project.config.port);
     const row = await withClient({ connectionString: db.url }, async (c) =>
@@ -185,14 +221,21 @@ describe('the throwaway test cluster', () => {
     const devData = await withClient({ connectionString: adminUrl }, async (c) => (await c.query("SELECT current_setting('data_directory') AS d, current_setting('fsync') AS f")).rows[0]);
     expect(devData.f).toBe('on');
     expect(row.data).not.toBe(devData.d);
-    expect(row.data.startsWith(path.join(project.dir, '.pgstrap', 'test-cluster'))).toBe(true);
+    if (memory !== undefined) {
+      expect(row.data).toBe(memory);
+      expect(lines).toContain(`removed the throwaway test cluster in ${path.join(stateDir, 'test-cluster')} (this run keeps it in ${memory})`);
+      expect(fs.existsSync(path.join(stateDir, 'test-cluster', 'data'))).toBe(false);
+    } else {
+      expect(row.data.startsWith(path.join(stateDir, 'test-cluster'))).toBe(true);
+    }
     // The development cluster has no clone of it.
     expect(await databases(db.name)).toEqual([]);
     await db.drop();
     const prune = await runCli(['db:prune-test', '--all'], { cwd: project.dir });
     expect(prune.exitCode, String(prune.stderr)).toBe(0);
     expect(String(prune.stdout)).toContain('dropped the throwaway test cluster (stopped, data removed)');
-    expect(fs.existsSync(path.join(project.dir, '.pgstrap', 'test-cluster', 'data'))).toBe(false);
+    expect(fs.existsSync(row.data)).toBe(false);
+    if (memory !== undefined) expect(fs.existsSync(path.dirname(memory))).toBe(false);
   }, 120_000);
 });
 
