@@ -20,6 +20,8 @@ export interface RunOptions {
   reject?: boolean;
   /** Written to the program's standard input. */
   input?: string;
+  /** Ends the program (SIGTERM) once aborted; it then counts as failed. */
+  signal?: AbortSignal | undefined;
 }
 
 /** What a finished program left: its exit code (-1 when it could not start or was killed) and output. */
@@ -64,6 +66,7 @@ export function run(program: string, args: readonly string[], options: RunOption
         // A directory the server user can enter, so a child started as that user does not fail on a 0700 cwd.
         cwd: options.cwd ?? (options.as ? '/' : undefined),
         maxBuffer: 64 * 1024 * 1024,
+        ...(options.signal ? { signal: options.signal } : {}),
         ...(options.as ? { uid: options.as.uid, gid: options.as.gid } : {}),
       },
       (error, stdout, stderr) => {
