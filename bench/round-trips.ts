@@ -170,6 +170,11 @@ async function main(): Promise<void> {
       where: 'local', what: `cold setup with migrations and verify, against scripts/bench/floor.sh (${s(setup.floor.median)})`, value: s(setup.coldSetup.median),
       ratio: setup.coldRatio / 1.3, met: setup.coldRatio <= 1.3, limit: `at most 1.3x the floor (is ${setup.coldRatio.toFixed(2)}x)`,
     });
+    const stopped = setup.withStop!;
+    goals.push({
+      where: 'local', what: `the same with the stop after each (npm run db:stop; pg_ctl stop -m fast for the floor, ${s(stopped.floor.median)})`, value: s(stopped.coldSetup.median),
+      ratio: stopped.ratio / 1.3, met: stopped.ratio <= 1.3, limit: `at most 1.3x the floor (is ${stopped.ratio.toFixed(2)}x)`,
+    });
     const clusterDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-rtt-local-'));
     fs.chmodSync(clusterDir, 0o755);
     fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(clusterDir, 'node_modules'));

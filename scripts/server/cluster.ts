@@ -10,10 +10,9 @@ import { socketPath, type ClusterLayout } from './layout.ts';
 import { scramVerifier } from './scram.ts';
 import { INCLUDE_LINE, MANAGED_CONF, parseManagedConf, renderManagedConf } from './conf.ts';
 import type { PostgresBinaries } from './binaries.ts';
-import { shellQuote } from './client-env.ts';
 import { currentUid, lstatOrUndefined } from './ownership.ts';
 import { describePortHolder, isPortFree, portHolderPid } from './port.ts';
-import { isProcessAlive, run } from './process.ts';
+import { isProcessAlive, run, startDetached } from './process.ts';
 import type { ServerUser } from './server-user.ts';
 
 /** What `postmaster.pid` says, with whether that process is really alive. */
@@ -417,20 +416,20 @@ export class Cluster {
     this.ensurePrivateDir(path.dirname(this.layout.logFile));
     const logOffset = fileSize(this.layout.logFile);
     // Where to listen is also given on the command line, which outranks every file: whatever a
-    // configuration file says, the server listens only where pgstrap says.
-    const listen = `-c listen_addresses=127.0.0.1 -p ${port} -k ${shellQuote(this.layout.socketDir)}`;
-    // pg_ctl's own --wait polls every 100 ms; watching postmaster.pid ourselves is ready ~80 ms sooner.
-    const result = await run(
-      this.program('pg_ctl'),
-      ['start', '--pgdata', this.layout.dataDir, '--log', this.layout.logFile, '--no-wait', '--silent', '-o', listen],
-      { as: this.user, reject: false, timeoutMs: 30_000 },
+    // configuration file says, the server listens only where pgstrap says. The server is started as pg_ctl
+    // start does it, without pg_ctl: that costs a shell and a `postgres -V` before the server even starts,
+    // and its --wait polls every 100 ms where watching postmaster.pid is ready sooner.
+    const server = startDetached(
+      this.program('postgres'),
+      ['-D', this.layout.dataDir, '-c', 'listen_addresses=127.0.0.1', '-p', String(port), '-k', this.layout.socketDir],
+      { as: this.user, logFile: this.layout.logFile },
     );
-    const failure = result.exitCode !== 0 ? `pg_ctl exited ${result.exitCode}` : await this.waitUntilReady(logOffset);
+    const failure = await this.waitUntilReady(logOffset, server.exited);
     if (failure !== undefined) {
       throw new PgstrapError({
         code: 'cluster.start-failed',
         message: `PostgreSQL did not start (${failure}); the log says:`,
-        details: [...String(result.stderr).trim().split('\n').filter(Boolean), ...tailFile(this.layout.logFile)],
+        details: tailFile(this.layout.logFile),
         remedy: `Fix what the log names (${this.layout.logFile}), then run npm run db:start.`,
         exit: ExitCode.cluster,
       });
@@ -443,10 +442,12 @@ export class Cluster {
    * Waits until postmaster.pid says `ready`; returns why it never will (a FATAL in the log, the server
    * gone) or undefined once it accepts connections.
    */
-  private async waitUntilReady(logOffset: number): Promise<string | undefined> {
+  private async waitUntilReady(logOffset: number, exited: () => string | undefined): Promise<string | undefined> {
     const pidFile = path.join(this.layout.dataDir, 'postmaster.pid');
     const deadline = Date.now() + START_TIMEOUT_SECONDS * 1000;
     while (Date.now() < deadline) {
+      const ended = exited();
+      if (ended !== undefined) return `the server ${ended}`;
       const lines = readLines(pidFile);
       if (lines) {
         const pid = Number(lines[0]);
