@@ -205,7 +205,7 @@ export class Cluster {
    * `accepted` is a check that runs meanwhile (the server's parse of the settings about to be written): the
    * folder moves into place only once it has passed; when it fails, initdb is stopped, nothing is left and
    * its error is thrown. initdb skips its own flush to disk: `initdb --sync-only` does it once the folder is
-   * in place, while the server starts, and start() returns only after it (see `synced`).
+   * in place, while the server starts and the run goes on; the run waits for it at its end (`synced`).
    */
   async initialise(listen: Record<string, string>, accepted: Promise<void> = Promise.resolve()): Promise<void> {
     const abort = new AbortController();
@@ -288,11 +288,11 @@ export class Cluster {
     );
   }
 
-  /** initdb --sync-only on a cluster this process just made, until start() has seen it end: its failure, if any. */
+  /** initdb --sync-only on a cluster this process just made, until synced() has seen it end: its failure, if any. */
   private syncing: Promise<unknown> | undefined;
 
-  /** Waits for the flush to disk of a cluster initialise() just made; throws when it failed. */
-  private async synced(): Promise<void> {
+  /** Waits for the flush to disk of a cluster initialise() made in this process (if any); throws when it failed. */
+  async synced(): Promise<void> {
     const syncing = this.syncing;
     if (syncing === undefined) return;
     const error = await syncing;
@@ -434,7 +434,6 @@ export class Cluster {
         exit: ExitCode.cluster,
       });
     }
-    await this.synced();
     return { recoveredStalePid };
   }
 
