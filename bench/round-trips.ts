@@ -6,9 +6,10 @@
  * machine in the same run: cold setup against scripts/bench/floor.sh, and 1,000 migration files against
  * node-pg-migrate (scripts/bench/migrations.ts). Each goal is printed with its ratio and verdict.
  *
- *   npm run bench:round-trips [-- --runs N --rtt MS --baseline DIR --skip-local --json]
+ *   npm run bench:round-trips [-- --runs N --rtt MS --baseline DIR --skip-local --json --port N]
  *
- * `--baseline DIR` times another checkout's CLI (e.g. the main branch) in the same rounds, interleaved.
+ * `--baseline DIR` times another checkout's CLI (e.g. the main branch) in the same rounds, interleaved. `--port N`
+ * (default 5700) is where its free-port searches start: its clusters take ports from N to about N+600.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -97,16 +98,17 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       runs: { type: 'string' }, rtt: { type: 'string' }, baseline: { type: 'string' }, 'skip-local': { type: 'boolean' }, json: { type: 'boolean' },
-      'cold-runs': { type: 'string' }, 'migration-runs': { type: 'string' },
+      'cold-runs': { type: 'string' }, 'migration-runs': { type: 'string' }, port: { type: 'string' },
     },
   });
   const runs = Number(values.runs ?? 5);
   const rtt = Number(values.rtt ?? 20);
+  const portBase = Number(values.port ?? 5700);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const clis: Array<[string, string]> = [['pgstrap', path.join(REPO_ROOT, 'scripts/pgstrap.mjs')]];
   if (values.baseline) clis.push(['baseline', path.join(path.resolve(values.baseline), 'scripts/pgstrap.mjs')]);
 
-  const dir = await makeProject(await firstFreePort(5700));
+  const dir = await makeProject(await firstFreePort(portBase));
   const config = await loadConfig({ cwd: dir });
   const target = (await selectTarget(config, { env: { ...process.env, PGSTRAP_URL: undefined } })) as ManagedTarget;
   let proxy: DelayProxy | undefined;
@@ -163,15 +165,20 @@ async function main(): Promise<void> {
   if (!values['skip-local']) {
     const source = await loadConfig({ cwd: REPO_ROOT });
     const coldRuns = Number(values['cold-runs'] ?? 5);
-    const setup = await measureSetup({ ...source, port: await firstFreePort(5800) }, { coldRuns, warmRuns: 1, log, migrations: path.join(REPO_ROOT, 'examples', 'migrations') });
+    const setup = await measureSetup({ ...source, port: await firstFreePort(portBase + 100) }, { coldRuns, warmRuns: 1, log, migrations: path.join(REPO_ROOT, 'examples', 'migrations') });
     goals.push({
       where: 'local', what: `cold setup with migrations and verify, against scripts/bench/floor.sh (${s(setup.floor.median)})`, value: s(setup.coldSetup.median),
       ratio: setup.coldRatio / 1.3, met: setup.coldRatio <= 1.3, limit: `at most 1.3x the floor (is ${setup.coldRatio.toFixed(2)}x)`,
     });
+    const stopped = setup.withStop!;
+    goals.push({
+      where: 'local', what: `the same with the stop after each (npm run db:stop; pg_ctl stop -m fast for the floor, ${s(stopped.floor.median)})`, value: s(stopped.coldSetup.median),
+      ratio: stopped.ratio / 1.3, met: stopped.ratio <= 1.3, limit: `at most 1.3x the floor (is ${stopped.ratio.toFixed(2)}x)`,
+    });
     const clusterDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-rtt-local-'));
     fs.chmodSync(clusterDir, 0o755);
     fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(clusterDir, 'node_modules'));
-    fs.writeFileSync(path.join(clusterDir, 'extensions.config.mjs'), `export default ${JSON.stringify({ engine: 'embedded', port: await firstFreePort(5900), databases: ['bench'] })};\n`);
+    fs.writeFileSync(path.join(clusterDir, 'extensions.config.mjs'), `export default ${JSON.stringify({ engine: 'embedded', port: await firstFreePort(portBase + 200), databases: ['bench'] })};\n`);
     const local = (await selectTarget(await loadConfig({ cwd: clusterDir }), { env: { ...process.env, PGSTRAP_URL: undefined } })) as ManagedTarget;
     try {
       await timedCli(clis[0]![1], ['start'], clusterDir);

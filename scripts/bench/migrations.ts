@@ -5,7 +5,8 @@
  * as fast as node-pg-migrate's transaction per file and no slower than its single transaction (pgstrap
  * keeping a transaction and a tracking row per file); status under 300 ms.
  *
- * `npm run bench:migrations [-- --runs N --files N --json]` runs it on a throwaway embedded cluster;
+ * `npm run bench:migrations [-- --runs N --files N --json --port N]` runs it on a throwaway embedded cluster
+ * (its port the first free one from N, default 5600);
  * `measureMigrations` runs it on any target.
  */
 import fs from 'node:fs';
@@ -168,11 +169,13 @@ export function renderMigrationBench(report: MigrationBenchReport): string {
 
 /** Runs the benchmark on a throwaway embedded cluster and removes it. */
 async function main(): Promise<void> {
+  const portIndex = process.argv.indexOf('--port');
+  const portFlag = portIndex === -1 ? undefined : Number(process.argv[portIndex + 1]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-cluster-'));
   // 0755: the server user must reach the state folder inside it when we run as root.
   fs.chmodSync(dir, 0o755);
   fs.symlinkSync(path.join(installRoot(), 'node_modules'), path.join(dir, 'node_modules'));
-  const config = resolveConfig({ engine: 'embedded', port: await firstFreePort(5600), databases: ['bench'] }, { file: undefined, projectDir: dir });
+  const config = resolveConfig({ engine: 'embedded', port: await firstFreePort(portFlag ?? 5600), databases: ['bench'] }, { file: undefined, projectDir: dir });
   const target = await selectTarget(config, { env: { ...process.env, PGSTRAP_URL: undefined } });
   if (target.kind === 'external') throw new Error('expected the embedded engine');
   try {

@@ -108,6 +108,11 @@ export interface SetupFigures {
   coldSetup: Timing;
   /** coldSetup.median / floor.median; the goal is at most 1.5. */
   coldRatio: number;
+  /**
+   * The same runs with the stop that ends them timed too: `pg_ctl stop -m fast --wait` after the floor, `npm run
+   * db:stop` after the cold setup (npm and Node start included).
+   */
+  withStop?: { floor: Timing; coldSetup: Timing; ratio: number } | undefined;
   /** `npm run setup` when nothing is to do; the goal is under 1 s. */
   warmSetup: Timing;
   /** The same without npm: `node --import tsx scripts/cli.ts setup`. */

@@ -1,6 +1,7 @@
 /**
  * Setup speed on the embedded engine, in throwaway projects: cold `npm run setup` against the bare-script
- * floor (scripts/bench/floor.sh), and warm `npm run setup` (nothing to do), Node start included.
+ * floor (scripts/bench/floor.sh), without and with the stop that ends each (`npm run db:stop`, pg_ctl stop),
+ * and warm `npm run setup` (nothing to do), Node start included.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -98,8 +99,11 @@ export async function removeScratch(dir: string): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** One floor run: scripts/bench/floor.sh in a fresh folder as the server user; stops and removes it after. */
-async function floorRun(target: ManagedTarget, databases: string[]): Promise<number> {
+/**
+ * One floor run: scripts/bench/floor.sh in a fresh folder as the server user, then its stop (pg_ctl stop -m fast
+ * --wait), timed apart; removes it after. Resolves to [floor, stop] seconds.
+ */
+async function floorRun(target: ManagedTarget, databases: string[]): Promise<[number, number]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-floor-'));
   fs.chmodSync(dir, 0o755);
   const data = path.join(dir, 'data');
@@ -112,9 +116,11 @@ async function floorRun(target: ManagedTarget, databases: string[]): Promise<num
   const port = await firstFreePort(target.config.port + 100);
   const bin = target.binaries.binDir;
   try {
-    return await timed(() =>
+    const floor = await timed(() =>
       run('sh', [path.join(REPO_ROOT, 'scripts/bench/floor.sh'), bin, data, socket, String(port), ...databases], { as: target.user, timeoutMs: 300_000 }),
     );
+    const stop = await timed(() => run(path.join(bin, 'pg_ctl'), ['stop', '--pgdata', data, '--mode=fast', '--wait', '--silent'], { as: target.user, timeoutMs: 120_000 }));
+    return [floor, stop];
   } finally {
     await run(path.join(bin, 'pg_ctl'), ['stop', '--pgdata', data, '--mode=immediate', '--wait', '--silent'], { as: target.user, reject: false });
     fs.rmSync(dir, { recursive: true, force: true });
@@ -126,6 +132,8 @@ export async function measureSetup(source: ResolvedConfig, options: SetupFigureO
   const log = options.log ?? (() => {});
   const floor: number[] = [];
   const cold: number[] = [];
+  const floorWithStop: number[] = [];
+  const coldWithStop: number[] = [];
   const warm: number[] = [];
   const warmNode: number[] = [];
   const databases = source.databases.map((d) => d.name);
@@ -138,11 +146,16 @@ export async function measureSetup(source: ResolvedConfig, options: SetupFigureO
       const target = await scratchTarget(dir);
       engine = `embedded PostgreSQL ${target.binaries.version}`;
       log(`floor run ${i + 1}/${options.coldRuns}: initdb, pg_ctl start, CREATE DATABASE ${databases.join(', ')}`);
-      floor.push(await floorRun(target, databases));
+      const [floorSeconds, floorStop] = await floorRun(target, databases);
+      floor.push(floorSeconds);
+      floorWithStop.push(floorSeconds + floorStop);
       stopIfAborted();
       log(`cold npm run setup ${i + 1}/${options.coldRuns}`);
-      cold.push(await timed(() => npmRun(dir, 'setup')));
+      const coldSeconds = await timed(() => npmRun(dir, 'setup'));
+      cold.push(coldSeconds);
+      coldWithStop.push(coldSeconds + (await timed(() => npmRun(dir, 'db:stop'))));
       if (i === options.coldRuns - 1) {
+        await npmRun(dir, 'setup'); // started again: the warm runs find it running
         for (let w = 0; w < options.warmRuns; w += 1) {
           stopIfAborted();
           log(`warm npm run setup ${w + 1}/${options.warmRuns}`);
@@ -160,12 +173,14 @@ export async function measureSetup(source: ResolvedConfig, options: SetupFigureO
   const coldT = timing(cold);
   const warmT = timing(warm);
   const coldRatio = coldT.median / floorT.median;
+  const withStop = { floor: timing(floorWithStop), coldSetup: timing(coldWithStop) };
   return {
     engine,
     databases,
     floor: floorT,
     coldSetup: coldT,
     coldRatio,
+    withStop: { ...withStop, ratio: withStop.coldSetup.median / withStop.floor.median },
     warmSetup: warmT,
     warmSetupNode: timing(warmNode),
     goals: { coldWithin1_5xFloor: coldRatio <= 1.5, warmUnder1s: warmT.median < 1 },

@@ -67,14 +67,17 @@ export const initialiseStep: Step = {
       return { notes };
     }
     await assertNoLiveServer(target, ctx.config.port);
-    // Before initdb: a name or value the server refuses must not leave a cluster behind.
-    await assertSettingsAccepted(ctx, target, (await targetSettings(ctx.config, target)).settings);
+    // While initdb runs, the server checks the settings: a name or value it refuses stops initdb, and leaves no
+    // cluster behind. Only where to listen goes in now: the settings step writes the rest, before the first start.
+    const accepted = targetSettings(ctx.config, target).then(({ settings }) => assertSettingsAccepted(ctx, target, settings));
+    accepted.catch(() => {}); // awaited by initialise
     const changes: string[] = [];
+    // A half-made cluster an older pgstrap left is moved aside only for settings the server takes.
+    if (target.cluster.status().partial) await accepted;
     const aside = target.cluster.setAsidePartial();
     if (aside) changes.push(`moved a half-made cluster an interrupted run left aside to ${aside}`);
     ctx.log(`initdb ${target.layout.dataDir}`);
-    // Only where to listen: the settings step writes the rest after checking every name, before the first start.
-    await target.cluster.initialise(listenSettings(ctx.config.port, target.layout.socketDir));
+    await target.cluster.initialise(listenSettings(ctx.config.port, target.layout.socketDir), accepted);
     writePgpass(target.layout, ctx.config);
     return { changes: [...changes, `initialised ${target.layout.dataDir} with ${target.binaries.origin}`], notes };
   },

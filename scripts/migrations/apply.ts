@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { serverError, statementFailed } from './errors.ts';
 import type { MigrationSource } from './source.ts';
 import type { SqlStatement } from '../shared/sql-statements.ts';
+import { quoteIdent } from '../shared/identifiers.ts';
 import { PipelineError, queryPipelineInTransaction, withTransaction, type PipelinedStatement, type PipelineRow } from '../server/connection.ts';
 import { appliedRowStatement, deleteHistory, insertHistory, markApplied, recordProgress } from './history.ts';
 
@@ -36,8 +37,9 @@ async function runStatements(
  * after the one before it ran, as when sent one by one. After an error it skips everything up to the Sync,
  * so no later file starts; the files before the failed one stay committed, and the count of completed
  * statements names the one that failed, so errors keep their file:line:col. `asynchronousCommit(i)` skips
- * waiting for file i's WAL flush (SET LOCAL: that transaction only). Returns each file's duration on the
- * server, in milliseconds.
+ * waiting for file i's WAL flush (synchronous_commit off for the session from before that file's BEGIN,
+ * reset before the first file that waits and at the end). Returns each file's duration on the server, in
+ * milliseconds.
  */
 export async function applyTransactionalFiles(
   client: pg.Client,
@@ -45,31 +47,47 @@ export async function applyTransactionalFiles(
   database: string,
   asynchronousCommit: (index: number) => boolean,
 ): Promise<number[]> {
+  // Each of a file's own statements is flushed, so a lost connection still names the statement that ran;
+  // BEGIN, the commit mode and the tracking row reach us with the statement after them.
   const statements: PipelinedStatement[] = [];
+  // The tracking insert is parsed and planned once per batch, then only bound to each file's values.
+  const rowStatement = `pgstrap_history_row_${(preparedRows += 1)}`;
+  // Session-wide for the batch rather than SET LOCAL in each file: one statement per batch, not per file.
+  let asynchronous = false;
+  const commitMode = (wanted: boolean): void => {
+    if (wanted === asynchronous) return;
+    statements.push({ text: wanted ? 'SET synchronous_commit TO off' : 'RESET synchronous_commit', flush: false });
+    asynchronous = wanted;
+  };
   const layout = files.map((source, i) => {
+    commitMode(asynchronousCommit(i));
     const begin = statements.length;
-    statements.push({ text: 'BEGIN' });
-    if (asynchronousCommit(i)) statements.push({ text: 'SET LOCAL synchronous_commit TO off' });
+    statements.push({ text: 'BEGIN', flush: false });
     const first = statements.length;
     statements.push(...source.up.map((s) => ({ text: s.text })));
     const row = statements.length;
-    statements.push(appliedRowStatement(source), { text: 'COMMIT' });
+    statements.push({ ...appliedRowStatement(source), flush: false, prepare: rowStatement }, { text: 'COMMIT' });
     return { source, begin, first, row };
   });
+  commitMode(false);
+  statements.push({ text: `DEALLOCATE ${quoteIdent(rowStatement)}` });
   let results: PipelineRow[][];
   try {
     // A failed file's transaction is rolled back (or over, if its COMMIT failed); the rest never ran.
     results = await queryPipelineInTransaction(client, statements);
   } catch (error) {
     if (!(error instanceof PipelineError)) throw error;
-    const failed = [...layout].reverse().find((f) => f.begin <= error.index)!;
-    const index = error.index - failed.first;
-    if (index < 0 || index >= failed.source.up.length) throw error.serverError;
+    const failed = [...layout].reverse().find((f) => f.begin <= error.index);
+    const index = failed === undefined ? -1 : error.index - failed.first;
+    if (failed === undefined || index < 0 || index >= failed.source.up.length) throw error.serverError;
     const { source } = failed;
     throw statementFailed({ source, statement: source.up[index]!, index, total: source.up.length, direction: 'up', database }, serverError(error.serverError));
   }
   return layout.map((f) => Number(results[f.row]![0]?.duration_ms ?? 0));
 }
+
+/** How many batches have prepared their tracking insert in this process: each gets a name of its own. */
+let preparedRows = 0;
 
 /** How a file is applied: `asynchronousCommit` when a later file's commit will flush its WAL anyway. */
 export interface ApplyOptions {

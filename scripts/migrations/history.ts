@@ -17,6 +17,13 @@ const TABLE = `${quoteIdent(HISTORY_SCHEMA)}.${quoteIdent(HISTORY_TABLE)}`;
 
 /** Who applies a migration: the operating-system user and host (the database role is recorded too). */
 export function appliedBy(): string {
+  appliedByName ??= readAppliedBy();
+  return appliedByName;
+}
+
+let appliedByName: string | undefined;
+
+function readAppliedBy(): string {
   let user: string;
   try {
     user = os.userInfo().username;

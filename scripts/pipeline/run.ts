@@ -60,17 +60,30 @@ async function runStep(step: Step, ctx: Omit<RunContext, 'log'>, log: (line: str
   return report;
 }
 
+/**
+ * A cluster the run made is on disk before the run ends: initdb's flush to disk runs beside the steps after
+ * it (Cluster.initialise), and is waited for here.
+ */
+async function flushed(target: RunContext['target']): Promise<void> {
+  if (target.kind !== 'external') await target.cluster.synced();
+}
+
 /** Runs `steps` in order without a renderer, each line a step logs going to `log`; stops at the first error. */
 export async function runStepsPlain(steps: readonly Step[], given: Omit<RunContext, 'log'>, log: (line: string) => void = () => {}): Promise<StepReport[]> {
   return withRunSessions(given, {}, async (ctx) => {
     for (const step of steps) await runStep(step, ctx, log);
+    await flushed(ctx.target);
     return ctx.reports;
   });
 }
 
 /** Runs `steps` in order; stops at the first error, which is rethrown for the CLI to render. */
 export async function runSteps(steps: readonly Step[], given: Omit<RunContext, 'log'>, mode: OutputMode, sessions: SessionOptions = {}): Promise<StepReport[]> {
-  return withRunSessions(given, sessions, (ctx) => runStepList(steps, ctx, mode));
+  return withRunSessions(given, sessions, async (ctx) => {
+    const reports = await runStepList(steps, ctx, mode);
+    await flushed(ctx.target);
+    return reports;
+  });
 }
 
 async function runStepList(steps: readonly Step[], ctx: Omit<RunContext, 'log'>, mode: OutputMode): Promise<StepReport[]> {

@@ -10,10 +10,9 @@ import { socketPath, type ClusterLayout } from './layout.ts';
 import { scramVerifier } from './scram.ts';
 import { INCLUDE_LINE, MANAGED_CONF, parseManagedConf, renderManagedConf } from './conf.ts';
 import type { PostgresBinaries } from './binaries.ts';
-import { shellQuote } from './client-env.ts';
 import { currentUid, lstatOrUndefined } from './ownership.ts';
 import { describePortHolder, isPortFree, portHolderPid } from './port.ts';
-import { isProcessAlive, run } from './process.ts';
+import { isProcessAlive, run, startDetached } from './process.ts';
 import type { ServerUser } from './server-user.ts';
 
 /** What `postmaster.pid` says, with whether that process is really alive. */
@@ -37,6 +36,7 @@ export interface ClusterStatus {
 }
 
 const START_TIMEOUT_SECONDS = 60;
+const STOP_TIMEOUT_SECONDS = 60;
 
 /** A live server that holds this project's socket or port, and the data directory it was started on. */
 export interface LiveServer {
@@ -201,8 +201,20 @@ export class Cluster {
    * directory, the include line and the managed file written there, the password file saved, and only
    * then the folder renamed into place. A run killed at any point leaves no data directory, only a
    * leftover folder the next run removes. initdb gets a SCRAM verifier, never the password itself.
+   *
+   * `accepted` is a check that runs meanwhile (the server's parse of the settings about to be written): the
+   * folder moves into place only once it has passed; when it fails, initdb is stopped, nothing is left and
+   * its error is thrown. initdb skips its own flush to disk: `initdb --sync-only` does it once the folder is
+   * in place, while the server starts and the run goes on; the run waits for it at its end (`synced`).
    */
-  async initialise(listen: Record<string, string>): Promise<void> {
+  async initialise(listen: Record<string, string>, accepted: Promise<void> = Promise.resolve()): Promise<void> {
+    const abort = new AbortController();
+    const check = accepted.catch((error: unknown) => {
+      abort.abort();
+      throw error;
+    });
+    // Handled below, after initdb; this keeps its failure from counting as unhandled meanwhile.
+    check.catch(() => {});
     const { dataDir, passwordFile } = this.layout;
     if (this.isInitialised()) return;
     if (fs.existsSync(dataDir) && fs.readdirSync(dataDir).length > 0) {
@@ -223,6 +235,7 @@ export class Cluster {
     // initdb reads the password as the server user from a file: it gets a verifier, useless to log in with.
     const pwfile = path.join(staging, 'verifier');
     this.writeOwned(pwfile, `${scramVerifier(password, randomBytes(16))}\n`);
+    let failed: unknown;
     try {
       await run(
         this.program('initdb'),
@@ -234,19 +247,30 @@ export class Cluster {
           '--auth-host=scram-sha-256',
           '--encoding=UTF8',
           '--no-locale',
+          '--no-sync',
+          '--no-instructions',
         ],
-        { as: this.user, timeoutMs: 300_000 },
+        { as: this.user, timeoutMs: 300_000, signal: abort.signal },
       );
     } catch (error) {
+      failed = error;
+    }
+    try {
+      await check;
+    } catch (error) {
       fs.rmSync(staging, { recursive: true, force: true });
-      const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
+      throw error;
+    }
+    if (failed !== undefined) {
+      fs.rmSync(staging, { recursive: true, force: true });
+      const stderr = String((failed as { stderr?: unknown }).stderr ?? '').trim();
       throw new PgstrapError({
         code: 'cluster.initdb-failed',
         message: `initdb failed for ${dataDir}`,
-        details: stderr ? stderr.split('\n').slice(-10) : [messageOf(error)],
+        details: stderr ? stderr.split('\n').slice(-10) : [messageOf(failed)],
         remedy: 'Read the lines above; nothing was left in place, so `npm run setup` can simply run again.',
         exit: ExitCode.cluster,
-        cause: error,
+        cause: failed,
       });
     }
     fs.rmSync(pwfile, { force: true });
@@ -258,6 +282,30 @@ export class Cluster {
     // An empty data directory the user made is replaced by the finished one (rename onto an empty folder).
     fs.renameSync(stagedData, dataDir);
     fs.rmSync(staging, { recursive: true, force: true });
+    this.syncing = run(this.program('initdb'), ['--sync-only', '--pgdata', dataDir], { as: this.user, timeoutMs: 300_000 }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  }
+
+  /** initdb --sync-only on a cluster this process just made, until synced() has seen it end: its failure, if any. */
+  private syncing: Promise<unknown> | undefined;
+
+  /** Waits for the flush to disk of a cluster initialise() made in this process (if any); throws when it failed. */
+  async synced(): Promise<void> {
+    const syncing = this.syncing;
+    if (syncing === undefined) return;
+    const error = await syncing;
+    this.syncing = undefined;
+    if (error === undefined) return;
+    throw new PgstrapError({
+      code: 'cluster.sync-failed',
+      message: `initdb --sync-only could not flush the new cluster in ${this.layout.dataDir} to disk`,
+      details: String((error as { stderr?: unknown }).stderr ?? messageOf(error)).trim().split('\n').slice(-10),
+      remedy: `Read the lines above (a full or failing disk?), then run ${this.program('initdb')} --sync-only --pgdata ${this.layout.dataDir} as the server user before trusting the cluster with data.`,
+      exit: ExitCode.cluster,
+      cause: error,
+    });
   }
 
   /** Removes what a killed initialise left beside the data directory (callers hold the project lock). */
@@ -368,20 +416,20 @@ export class Cluster {
     this.ensurePrivateDir(path.dirname(this.layout.logFile));
     const logOffset = fileSize(this.layout.logFile);
     // Where to listen is also given on the command line, which outranks every file: whatever a
-    // configuration file says, the server listens only where pgstrap says.
-    const listen = `-c listen_addresses=127.0.0.1 -p ${port} -k ${shellQuote(this.layout.socketDir)}`;
-    // pg_ctl's own --wait polls every 100 ms; watching postmaster.pid ourselves is ready ~80 ms sooner.
-    const result = await run(
-      this.program('pg_ctl'),
-      ['start', '--pgdata', this.layout.dataDir, '--log', this.layout.logFile, '--no-wait', '--silent', '-o', listen],
-      { as: this.user, reject: false, timeoutMs: 30_000 },
+    // configuration file says, the server listens only where pgstrap says. The server is started as pg_ctl
+    // start does it, without pg_ctl: that costs a shell and a `postgres -V` before the server even starts,
+    // and its --wait polls every 100 ms where watching postmaster.pid is ready sooner.
+    const server = startDetached(
+      this.program('postgres'),
+      ['-D', this.layout.dataDir, '-c', 'listen_addresses=127.0.0.1', '-p', String(port), '-k', this.layout.socketDir],
+      { as: this.user, logFile: this.layout.logFile },
     );
-    const failure = result.exitCode !== 0 ? `pg_ctl exited ${result.exitCode}` : await this.waitUntilReady(logOffset);
+    const failure = await this.waitUntilReady(logOffset, server.exited);
     if (failure !== undefined) {
       throw new PgstrapError({
         code: 'cluster.start-failed',
         message: `PostgreSQL did not start (${failure}); the log says:`,
-        details: [...String(result.stderr).trim().split('\n').filter(Boolean), ...tailFile(this.layout.logFile)],
+        details: tailFile(this.layout.logFile),
         remedy: `Fix what the log names (${this.layout.logFile}), then run npm run db:start.`,
         exit: ExitCode.cluster,
       });
@@ -393,10 +441,12 @@ export class Cluster {
    * Waits until postmaster.pid says `ready`; returns why it never will (a FATAL in the log, the server
    * gone) or undefined once it accepts connections.
    */
-  private async waitUntilReady(logOffset: number): Promise<string | undefined> {
+  private async waitUntilReady(logOffset: number, exited: () => string | undefined): Promise<string | undefined> {
     const pidFile = path.join(this.layout.dataDir, 'postmaster.pid');
     const deadline = Date.now() + START_TIMEOUT_SECONDS * 1000;
     while (Date.now() < deadline) {
+      const ended = exited();
+      if (ended !== undefined) return `the server ${ended}`;
       const lines = readLines(pidFile);
       if (lines) {
         const pid = Number(lines[0]);
@@ -411,23 +461,43 @@ export class Cluster {
     return `not ready after ${START_TIMEOUT_SECONDS} s`;
   }
 
-  /** Stops the server (fast mode: active transactions roll back); a no-op when it is down. */
+  /**
+   * Stops the server (fast mode: active transactions roll back); a no-op when it is down. It sends SIGINT
+   * itself, as `pg_ctl stop -m fast` does, and watches postmaster.pid go every 10 ms, where pg_ctl looks
+   * every 100 ms.
+   */
   async stop(): Promise<boolean> {
-    if (!this.status().running) return false;
-    const result = await run(
-      this.program('pg_ctl'),
-      ['stop', '--pgdata', this.layout.dataDir, '--mode=fast', '--wait', '--timeout=60', '--silent'],
-      { as: this.user, reject: false, timeoutMs: 70_000 },
-    );
-    if (result.exitCode !== 0 && this.status().running) {
+    const { running, pid } = this.status();
+    if (!running || pid === undefined) return false;
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch (error) {
+      // Gone meanwhile: stopped.
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true;
       throw new PgstrapError({
         code: 'cluster.stop-failed',
-        message: `pg_ctl stop failed: ${String(result.stderr).trim()}`,
+        message: `could not signal the server (pid ${pid}) to stop: ${messageOf(error)}`,
         remedy: `Look at ${this.layout.logFile}; pg_ctl stop -m immediate -D ${this.layout.dataDir} forces it.`,
         exit: ExitCode.cluster,
+        cause: error,
       });
+    }
+    const pidFile = path.join(this.layout.dataDir, 'postmaster.pid');
+    const deadline = Date.now() + STOP_TIMEOUT_SECONDS * 1000;
+    // The postmaster removes postmaster.pid as it exits, after its children; a pid file of another process means it is gone too.
+    while (Number(readLines(pidFile)?.[0]) === pid && isProcessAlive(pid)) {
+      if (Date.now() > deadline) {
+        throw new PgstrapError({
+          code: 'cluster.stop-failed',
+          message: `the server (pid ${pid}) did not stop within ${STOP_TIMEOUT_SECONDS} s of a fast shutdown request`,
+          remedy: `Look at ${this.layout.logFile}; pg_ctl stop -m immediate -D ${this.layout.dataDir} forces it.`,
+          exit: ExitCode.cluster,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
     return true;
   }
+
 
 }

@@ -53,6 +53,18 @@ export async function withTransaction<T>(client: pg.Client, fn: () => Promise<T>
 export interface PipelinedStatement {
   text: string;
   values?: readonly unknown[] | undefined;
+  /**
+   * false: the server keeps this statement's answer until a later statement's (or the Sync's), instead of
+   * sending it as soon as the statement has run. Fewer, larger writes; what a lost connection shows of how
+   * far the pipeline got is then the last statement flushed.
+   */
+  flush?: boolean | undefined;
+  /**
+   * A name for the statement, prepared once per pipeline: the first statement that carries it is parsed under
+   * it, the later ones with the same name only bound to their values (their text must be the same). It stays
+   * prepared on the session; a DEALLOCATE at the end of the pipeline removes it.
+   */
+  prepare?: string | undefined;
 }
 
 /** pg's own conversion of a parameter to its text form (arrays, dates, buffers, JSON). */
@@ -105,15 +117,18 @@ class Pipeline {
 
   submit(connection: ProtocolConnection): void {
     connection.stream.cork?.();
+    const prepared = new Set<string>();
     try {
       for (const statement of this.statements) {
-        connection.parse({ text: statement.text, name: '', types: [] });
-        connection.bind({ portal: '', statement: '', values: (statement.values ?? []).map(prepareValue) });
+        const name = statement.prepare ?? '';
+        if (name === '' || !prepared.has(name)) connection.parse({ text: statement.text, name, types: [] });
+        if (name !== '') prepared.add(name);
+        connection.bind({ portal: '', statement: name, values: (statement.values ?? []).map(prepareValue) });
         connection.describe({ type: 'P', name: '' });
         connection.execute({ portal: '', rows: 0 });
         // The server holds its answers until Sync unless asked: flushed as each statement ends, they tell
         // how far it got if the connection is lost half way.
-        connection.flush();
+        if (statement.flush !== false) connection.flush();
       }
       connection.sync();
     } finally {

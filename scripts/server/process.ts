@@ -4,7 +4,7 @@
  * a warm doctor spends on everything else. (Streaming the app's own migrator uses execa: see
  * scripts/migrations/command.ts.)
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ServerUser } from './server-user.ts';
@@ -20,6 +20,8 @@ export interface RunOptions {
   reject?: boolean;
   /** Written to the program's standard input. */
   input?: string;
+  /** Ends the program (SIGTERM) once aborted; it then counts as failed. */
+  signal?: AbortSignal | undefined;
 }
 
 /** What a finished program left: its exit code (-1 when it could not start or was killed) and output. */
@@ -64,6 +66,7 @@ export function run(program: string, args: readonly string[], options: RunOption
         // A directory the server user can enter, so a child started as that user does not fail on a 0700 cwd.
         cwd: options.cwd ?? (options.as ? '/' : undefined),
         maxBuffer: 64 * 1024 * 1024,
+        ...(options.signal ? { signal: options.signal } : {}),
         ...(options.as ? { uid: options.as.uid, gid: options.as.gid } : {}),
       },
       (error, stdout, stderr) => {
@@ -79,6 +82,31 @@ export function run(program: string, args: readonly string[], options: RunOption
     if (options.input !== undefined) child.stdin?.end(options.input);
     else child.stdin?.end();
   });
+}
+
+/**
+ * Starts `program` as a daemon, as `pg_ctl start` does: in a session of its own (no terminal to signal it),
+ * standard input from /dev/null, its output appended to `logFile` (owned by `as`), and not waited for.
+ * `exited()` says how it ended once it has, e.g. `exited with code 1` (undefined while it runs, or until Node has seen it end).
+ */
+export function startDetached(program: string, args: readonly string[], options: { as?: ServerUser | undefined; logFile: string }): { exited: () => string | undefined } {
+  let ended: string | undefined;
+  const log = fs.openSync(options.logFile, 'a', 0o600);
+  try {
+    if (options.as) fs.fchownSync(log, options.as.uid, options.as.gid);
+    const child = spawn(program, [...args], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      cwd: options.as ? '/' : undefined,
+      ...(options.as ? { uid: options.as.uid, gid: options.as.gid } : {}),
+    });
+    child.once('error', (error) => (ended = `could not be started: ${error.message}`));
+    child.once('exit', (code, signal) => (ended = signal ? `was ended by ${signal}` : `exited with code ${code}`));
+    child.unref();
+  } finally {
+    fs.closeSync(log);
+  }
+  return { exited: () => ended };
 }
 
 /** True when `pid` is a live process, ours or another user's (EPERM: alive, but not ours to signal). */
