@@ -258,7 +258,9 @@ export class Cluster {
     try {
       await check;
     } catch (error) {
-      fs.rmSync(staging, { recursive: true, force: true });
+      // A stopped initdb removes what it made as it exits (and its bootstrap server may still be writing):
+      // retried, so that a folder emptied under us is not an error of its own.
+      fs.rmSync(staging, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
       throw error;
     }
     if (failed !== undefined) {

@@ -35,7 +35,7 @@ describe('server settings', () => {
   it('refuses shared_buffers: "lots" and an enum value before initdb, naming key, value and what the server takes', async () => {
     project.writeConfigFile({ ...base(), settings: { shared_buffers: 'lots', wal_level: 'most' } });
     const result = await cli('setup', '--json');
-    expect(result.exitCode).toBe(ExitCode.usage);
+    expect(result.exitCode, `${String(result.stdout)}\n${String(result.stderr)}`).toBe(ExitCode.usage);
     const { error } = JSON.parse(String(result.stdout)) as { error: { code: string; message: string; details: string[] } };
     expect(error.code).toBe('config.bad-setting');
     expect(error.message).toMatch(/^PostgreSQL 17\.\d+ refuses "shared_buffers", "wal_level"; nothing was written$/);
