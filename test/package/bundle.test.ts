@@ -64,6 +64,11 @@ describe('the bundle cache', () => {
     expect(mod.kept).toBe(pathToFileURL(path.join(pkg, 'node_modules', 'esbuild', 'index.mjs')).href);
     // Its own cache entry: the same source bundled without inlining is another build.
     expect(await ensureBundle(path.join(pkg, 'cli.ts'), cacheDirOf(pkg))).not.toBe(entry);
+    // A package stands in the manifest by its package.json (npm writes it on every install): reinstalled, it is bundled again.
+    expect(await ensureBundle(path.join(pkg, 'cli.ts'), cacheDirOf(pkg), { inline: true })).toBe(entry);
+    const later = new Date(Date.now() + 5_000);
+    fs.utimesSync(path.join(pkg, 'node_modules', 'cjs-dep', 'package.json'), later, later);
+    expect(await ensureBundle(path.join(pkg, 'cli.ts'), cacheDirOf(pkg), { inline: true })).not.toBe(entry);
   });
 
   it("bundles the CLI with its packages inside: only the kept ones are imported from node_modules", async () => {
