@@ -172,7 +172,7 @@ async function main(): Promise<void> {
     });
     const stopped = setup.withStop!;
     goals.push({
-      where: 'local', what: `the same with the stop after each (npm run db:stop; pg_ctl stop -m fast for the floor, ${s(stopped.floor.median)})`, value: s(stopped.coldSetup.median),
+      where: 'local', what: `the same with the stop after each (pgstrap stop; pg_ctl stop -m fast for the floor, both run directly, ${s(stopped.floor.median)})`, value: s(stopped.coldSetup.median),
       ratio: stopped.ratio / 1.3, met: stopped.ratio <= 1.3, limit: `at most 1.3x the floor (is ${stopped.ratio.toFixed(2)}x)`,
     });
     const clusterDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-rtt-local-'));

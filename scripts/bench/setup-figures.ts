@@ -1,6 +1,7 @@
 /**
  * Setup speed on the embedded engine, in throwaway projects: cold `npm run setup` against the bare-script
- * floor (scripts/bench/floor.sh), without and with the stop that ends each (`npm run db:stop`, pg_ctl stop),
+ * floor (scripts/bench/floor.sh), without and with the stop that ends each (`pgstrap stop` started as the floor
+ * starts `pg_ctl stop`: a program run directly, not through a second `npm run`, whose 0.3-0.5 s is npm's),
  * and warm `npm run setup` (nothing to do), Node start included.
  */
 import fs from 'node:fs';
@@ -67,6 +68,20 @@ export function makeScratchProject(source: ResolvedConfig, port: number, extra: 
 }
 
 /** `npm run --silent <script>` in a scratch project; a failure is an error with its last lines. */
+/** Runs the CLI itself in `dir` (`node scripts/pgstrap.mjs ARGS`, no npm), as the floor runs pg_ctl; throws when it fails. */
+async function cliRun(dir: string, ...args: string[]): Promise<void> {
+  const result = await run(process.execPath, [path.join(REPO_ROOT, 'scripts/pgstrap.mjs'), ...args], { cwd: dir, env: { ...process.env, CI: 'true', PGSTRAP_URL: undefined }, reject: false, timeoutMs: 600_000 });
+  if (result.exitCode !== 0) {
+    throw new PgstrapError({
+      code: 'bench.setup-failed',
+      message: `pgstrap ${args.join(' ')} failed in the bench's scratch project ${dir}`,
+      details: String(result.stderr || result.stdout).trim().split('\n').slice(-10),
+      remedy: 'Run npm run setup in this repository to see the same failure with its explanation.',
+      exit: ExitCode.failure,
+    });
+  }
+}
+
 export async function npmRun(dir: string, script: string): Promise<void> {
   const result = await run('npm', ['run', '--silent', script], { cwd: dir, env: { ...process.env, CI: 'true', PGSTRAP_URL: undefined }, reject: false, timeoutMs: 600_000 });
   if (result.exitCode !== 0) {
@@ -153,7 +168,7 @@ export async function measureSetup(source: ResolvedConfig, options: SetupFigureO
       log(`cold npm run setup ${i + 1}/${options.coldRuns}`);
       const coldSeconds = await timed(() => npmRun(dir, 'setup'));
       cold.push(coldSeconds);
-      coldWithStop.push(coldSeconds + (await timed(() => npmRun(dir, 'db:stop'))));
+      coldWithStop.push(coldSeconds + (await timed(() => cliRun(dir, 'stop'))));
       if (i === options.coldRuns - 1) {
         await npmRun(dir, 'setup'); // started again: the warm runs find it running
         for (let w = 0; w < options.warmRuns; w += 1) {
