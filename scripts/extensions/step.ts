@@ -122,9 +122,11 @@ export const extensionsStep: Step = {
   async run(ctx) {
     const { target, config } = ctx;
     const declared = declaredForTarget(config, target.databases);
-    // Each database on its own session, side by side with the server-wide questions.
+    // Each database on its own session, side by side with the server-wide questions, which go to the first
+    // database's session (they exist now: the databases step ran) rather than opening the maintenance database.
+    const serverDatabase = target.databases[0]?.name ?? maintenanceDatabase(target);
     const [server, databases] = await Promise.all([
-      declared.length === 0 ? undefined : readServerFacts(target, declared, onSessions(ctx)),
+      declared.length === 0 ? undefined : readServerFacts(target, declared, onSessions(ctx), undefined, serverDatabase),
       Promise.all(target.databases.map(async (db): Promise<DatabaseExtensionFacts> => ({ database: db.name, installed: await withSession(ctx, db.name, readInstalledExtensions) }))),
     ]);
     const undeclared = undeclaredExtensions(declared, databases).map(describeUndeclared);
