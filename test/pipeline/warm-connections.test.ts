@@ -11,12 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, runCli, type TestProject } from '../support/project.ts';
 
 let project: TestProject;
+// Declared extensions make the extensions step ask the server-wide questions too (on the first database's session).
+const extensions = ['pgcrypto', { name: 'vector', required: false }];
 // debug1: a session that ends without the protocol's Terminate (outside a transaction) is logged only at that level.
 const settings = { log_connections: 'on', log_disconnections: 'on', log_min_messages: 'debug1' };
 
 beforeAll(async () => {
   project = await makeProject();
-  project.writeConfigFile({ port: project.config.port, databases: ['app', 'app_test'], settings });
+  project.writeConfigFile({ port: project.config.port, databases: ['app', 'app_test'], extensions, settings });
   const cold = await runCli(['setup'], { cwd: project.dir });
   expect(cold.exitCode, cold.stderr + cold.stdout).toBe(0);
 }, 180_000);
@@ -73,7 +75,7 @@ describe('a warm setup', () => {
   });
 
   it('still creates a database added to the config (its early connect fails; the listing asks the maintenance database)', async () => {
-    project.writeConfigFile({ port: project.config.port, databases: ['added', 'app', 'app_test'], settings });
+    project.writeConfigFile({ port: project.config.port, databases: ['added', 'app', 'app_test'], extensions, settings });
     const { lines } = await serverLogOf(['setup']);
     expect(sessionsTo(lines)).toContain('postgres');
     expect(lines.some((l) => /database "added" does not exist/.test(l))).toBe(true);
