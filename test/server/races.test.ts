@@ -39,11 +39,13 @@ describe('one pgstrap at a time in a project', () => {
   it('takes over a lock whose holder was killed, saying that it is gone', async () => {
     const p = await embeddedProject();
     fs.mkdirSync(p.config.stateDir, { recursive: true });
-    // A holder killed with SIGKILL: it never released its lock.
+    // A holder killed with SIGKILL: it never released its lock. The interval keeps it alive until then: a pending
+    // promise alone does not, and a holder that ends by itself removes its lock on the way out (proper-lockfile's
+    // exit hook), which made this test fail now and then with no lock to take over.
     const holder = spawn(process.execPath, [
       '--import', 'tsx', '-e',
       `const { withProjectLock } = await import(${JSON.stringify(path.resolve(import.meta.dirname, '../../scripts/server/project-lock.ts'))});
-       await withProjectLock(${JSON.stringify(p.config.stateDir)}, 'setup', () => new Promise(() => { console.log('held'); }));`,
+       await withProjectLock(${JSON.stringify(p.config.stateDir)}, 'setup', () => new Promise(() => { console.log('held'); setInterval(() => {}, 1000); }));`,
     ], { stdio: ['ignore', 'pipe', 'inherit'] });
     const said = await new Promise<string>((resolve) => holder.stdout!.once('data', (chunk: Buffer) => resolve(String(chunk))));
     // The lock must be there when its holder dies (this once failed with no lock to take over; say what the holder printed).
