@@ -67,14 +67,13 @@ export function makeScratchProject(source: ResolvedConfig, port: number, extra: 
   return dir;
 }
 
-/** `npm run --silent <script>` in a scratch project; a failure is an error with its last lines. */
-/** Runs the CLI itself in `dir` (`node scripts/pgstrap.mjs ARGS`, no npm), as the floor runs pg_ctl; throws when it fails. */
-async function cliRun(dir: string, ...args: string[]): Promise<void> {
-  const result = await run(process.execPath, [path.join(REPO_ROOT, 'scripts/pgstrap.mjs'), ...args], { cwd: dir, env: { ...process.env, CI: 'true', PGSTRAP_URL: undefined }, reject: false, timeoutMs: 600_000 });
+/** Runs `program args` in the scratch project `dir` (`what` names it for the error); a failure is an error with its last lines. */
+async function runInScratch(dir: string, what: string, program: string, args: string[]): Promise<void> {
+  const result = await run(program, args, { cwd: dir, env: { ...process.env, CI: 'true', PGSTRAP_URL: undefined }, reject: false, timeoutMs: 600_000 });
   if (result.exitCode !== 0) {
     throw new PgstrapError({
       code: 'bench.setup-failed',
-      message: `pgstrap ${args.join(' ')} failed in the bench's scratch project ${dir}`,
+      message: `${what} failed in the bench's scratch project ${dir}`,
       details: String(result.stderr || result.stdout).trim().split('\n').slice(-10),
       remedy: 'Run npm run setup in this repository to see the same failure with its explanation.',
       exit: ExitCode.failure,
@@ -82,17 +81,14 @@ async function cliRun(dir: string, ...args: string[]): Promise<void> {
   }
 }
 
-export async function npmRun(dir: string, script: string): Promise<void> {
-  const result = await run('npm', ['run', '--silent', script], { cwd: dir, env: { ...process.env, CI: 'true', PGSTRAP_URL: undefined }, reject: false, timeoutMs: 600_000 });
-  if (result.exitCode !== 0) {
-    throw new PgstrapError({
-      code: 'bench.setup-failed',
-      message: `npm run ${script} failed in the bench's scratch project ${dir}`,
-      details: String(result.stderr || result.stdout).trim().split('\n').slice(-10),
-      remedy: 'Run npm run setup in this repository to see the same failure with its explanation.',
-      exit: ExitCode.failure,
-    });
-  }
+/** `npm run --silent <script>` in a scratch project. */
+export function npmRun(dir: string, script: string): Promise<void> {
+  return runInScratch(dir, `npm run ${script}`, 'npm', ['run', '--silent', script]);
+}
+
+/** The CLI itself in a scratch project (`node scripts/pgstrap.mjs ARGS`, no npm), as the floor runs pg_ctl. */
+function cliRun(dir: string, ...args: string[]): Promise<void> {
+  return runInScratch(dir, `pgstrap ${args.join(' ')}`, process.execPath, [path.join(REPO_ROOT, 'scripts/pgstrap.mjs'), ...args]);
 }
 
 async function scratchTarget(dir: string): Promise<ManagedTarget> {
