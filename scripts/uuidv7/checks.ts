@@ -99,18 +99,21 @@ export function judgeBatch(result: BatchResult, expected: number, promisesOrder:
   return { failures, facts };
 }
 
-/** Statements that prove a table takes rows with `generator` as its key default, as migrations write it. */
-export function defaultSql(generator: string, rows: number): string[] {
+/**
+ * Statements that prove a table takes `rows` rows with `generator` as its key default, as migrations write it
+ * (the row count a parameter).
+ */
+export function defaultSql(generator: string, rows: number): Array<{ text: string; values?: readonly unknown[] }> {
   return [
-    `CREATE TEMP TABLE pgstrap_verify_default (id uuid PRIMARY KEY DEFAULT ${generator}, n int) ON COMMIT DROP`,
-    `INSERT INTO pgstrap_verify_default (n) SELECT generate_series(1, ${Math.trunc(rows)})`,
+    { text: `CREATE TEMP TABLE pgstrap_verify_default (id uuid PRIMARY KEY DEFAULT ${generator}, n int) ON COMMIT DROP` },
+    { text: 'INSERT INTO pgstrap_verify_default (n) SELECT generate_series(1, $1::int)', values: [rows] },
     // The seed documents' form: it must parse and run unchanged.
-    `CREATE TEMP TABLE pgstrap_verify_coalesce (id uuid PRIMARY KEY DEFAULT COALESCE(${generator}, gen_random_uuid())) ON COMMIT DROP`,
-    'INSERT INTO pgstrap_verify_coalesce DEFAULT VALUES',
+    { text: `CREATE TEMP TABLE pgstrap_verify_coalesce (id uuid PRIMARY KEY DEFAULT COALESCE(${generator}, gen_random_uuid())) ON COMMIT DROP` },
+    { text: 'INSERT INTO pgstrap_verify_coalesce DEFAULT VALUES' },
   ];
 }
 
-/** Counts rows the default statements inserted (expected 1001). */
+/** Counts rows the default statements inserted (insertedRows says how many there must be). */
 export const DEFAULT_ROWS_SQL =
   'SELECT (SELECT count(*) FROM pgstrap_verify_default)::int + (SELECT count(*) FROM pgstrap_verify_coalesce)::int AS n';
 

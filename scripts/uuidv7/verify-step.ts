@@ -43,7 +43,7 @@ async function verifyGenerator(client: pg.Client, generator: string, extractSche
   const prefix = ['BEGIN', ...(setup?.statements ?? [])];
   // The key-default tables are writes (temporary tables, rolled back): a read-only server gets the SELECT of ids alone.
   const rows = defaultRowsFor(batch);
-  const tables = readOnly ? [] : [...defaultSql(generator, rows).map((text) => ({ text })), { text: DEFAULT_ROWS_SQL }];
+  const tables = readOnly ? [] : [...defaultSql(generator, rows), { text: DEFAULT_ROWS_SQL }];
   const checks: PipelinedStatement[] = [{ text: batchSql(generator, extractSchema), values: [batch] }, ...tables];
   let results: PipelineRow[][];
   try {
