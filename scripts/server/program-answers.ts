@@ -63,6 +63,15 @@ function write(file: string, answers: Answers): void {
 
 const inMemory = new Map<string, Promise<string | undefined>>();
 
+/** A kept answer `stillTrue` cannot judge (not in the form it expects, say) is asked again, not an error. */
+function holds(stillTrue: (answer: string) => boolean, answer: string): boolean {
+  try {
+    return stillTrue(answer);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The answer kept in `file` under `key` while `identity` is unchanged (and `stillTrue`, for an answer that
  * depends on more than the program, says it holds), else `ask()`'s, which is kept there (an undefined
@@ -81,7 +90,7 @@ export function keptAnswer(
     found = (async () => {
       if (file === undefined || identity === undefined) return ask();
       const kept = trustedRead(file)[key];
-      if (kept?.identity === identity && typeof kept.answer === 'string' && stillTrue(kept.answer)) return kept.answer;
+      if (kept?.identity === identity && typeof kept.answer === 'string' && holds(stillTrue, kept.answer)) return kept.answer;
       const answer = await ask();
       if (answer !== undefined) write(file, { ...trustedRead(file), [key]: { identity, answer } });
       return answer;

@@ -25,6 +25,7 @@ export interface SystemSearch {
  */
 async function pgConfigBindir(pgConfig: string, answersFile: string | undefined): Promise<string | undefined> {
   const installations = (binDir: string) => path.dirname(path.dirname(binDir));
+  const parse = (kept: string) => JSON.parse(kept) as { binDir: string; installations: string | null };
   const answer = await keptAnswer(
     answersFile,
     `pg_config --bindir ${pgConfig}`,
@@ -36,11 +37,11 @@ async function pgConfigBindir(pgConfig: string, answersFile: string | undefined)
       return JSON.stringify({ binDir, installations: fileIdentity(installations(binDir)) ?? null });
     },
     (kept) => {
-      const { binDir, installations: seen } = JSON.parse(kept) as { binDir: string; installations: string | null };
+      const { binDir, installations: seen } = parse(kept);
       return (fileIdentity(installations(binDir)) ?? null) === seen;
     },
   );
-  return answer === undefined ? undefined : (JSON.parse(answer) as { binDir: string }).binDir;
+  return answer === undefined ? undefined : parse(answer).binDir;
 }
 
 /**

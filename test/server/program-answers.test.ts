@@ -46,6 +46,11 @@ describe('kept answers', () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ k: { identity: 'id-1', answer: 'answer 1' } });
     expect(await keptAnswer(file, 'k', 'id-2', ask)).toBe('answer 2');
+    // A kept answer its judge cannot read (it throws) is asked again, not an error; one it accepts is kept
+    // (copies of the file: this process remembers what it read from the first).
+    for (const copy of ['judged-throws.json', 'judged-holds.json']) fs.copyFileSync(file, path.join(path.dirname(file), copy));
+    expect(await keptAnswer(path.join(path.dirname(file), 'judged-throws.json'), 'k', 'id-2', ask, () => { throw new SyntaxError('not JSON'); })).toBe('answer 3');
+    expect(await keptAnswer(path.join(path.dirname(file), 'judged-holds.json'), 'k', 'id-2', ask, () => true)).toBe('answer 2');
     // A failure (undefined) is not kept.
     expect(await keptAnswer(file, 'other', 'id-1', async () => undefined)).toBeUndefined();
     expect(Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')))).toEqual(['k']);
