@@ -110,20 +110,27 @@ export class Cluster {
   /**
    * Creates `dir` (0700) owned by the server user. A folder already there is left as it is unless it is
    * already the server user's: pgstrap never takes over a folder it did not make (socketDir: '/tmp').
+   * As root, the folder is made and given to the server user under a staging name, then renamed into place:
+   * a run killed between the mkdir and the chown would otherwise leave a root-owned folder the server cannot
+   * write to (its socket lock file: Permission denied), which the rule above then never mends.
    */
   private ensurePrivateDir(dir: string): void {
     fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o755 });
-    try {
-      fs.mkdirSync(dir, { mode: 0o700 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const stat = fs.lstatSync(dir);
-      const owner = this.user?.uid ?? currentUid();
-      if (stat.isDirectory() && !stat.isSymbolicLink() && stat.uid === owner && (stat.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
-      return;
+    if (!fs.existsSync(dir)) {
+      const staging = fs.mkdtempSync(path.join(path.dirname(dir), `.staging-${path.basename(dir)}-`));
+      fs.chmodSync(staging, 0o700);
+      if (this.user) fs.chownSync(staging, this.user.uid, this.user.gid);
+      try {
+        fs.renameSync(staging, dir);
+        return;
+      } catch {
+        // Made meanwhile by someone else: judged below as any folder already there.
+        fs.rmSync(staging, { recursive: true, force: true });
+      }
     }
-    fs.chmodSync(dir, 0o700);
-    if (this.user) fs.chownSync(dir, this.user.uid, this.user.gid);
+    const stat = fs.lstatSync(dir);
+    const owner = this.user?.uid ?? currentUid();
+    if (stat.isDirectory() && !stat.isSymbolicLink() && stat.uid === owner && (stat.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
   }
 
   /** Writes a file the server user owns. */
