@@ -7,3 +7,8 @@ export declare const KEPT_EXTERNAL: readonly string[];
  * changed; `inline` bundles the packages it imports too, all but KEPT_EXTERNAL.
  */
 export declare function ensureBundle(entry: string, cacheDir: string, options?: { inline?: boolean }): Promise<string>;
+/**
+ * The `code` of the error ensureBundle throws when it would fall back to a cache folder in the temporary
+ * directory that is not this user's own (another user's, a symbolic link, open to others); it carries a `remedy`.
+ */
+export declare const UNSAFE_CACHE: 'PGSTRAP_UNSAFE_CACHE';

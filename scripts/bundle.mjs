@@ -19,15 +19,47 @@ export function cacheDirOf(projectDir) {
   return path.join(modules, '.cache', 'pgstrap');
 }
 
-/** `cacheDir` when it can be created and written, else a per-user folder under the temporary directory. */
+/** The code of the error ensureBundle throws when the temporary directory's cache folder is not the user's own. */
+export const UNSAFE_CACHE = 'PGSTRAP_UNSAFE_CACHE';
+
+/**
+ * Makes `dir` (mode 0700) if it is missing and checks that it is this user's own: a real folder, not a
+ * symbolic link, owned by the user, with no access for group or others. The temporary directory is shared:
+ * another user could have made the folder first, and whoever can write in it picks the code the next
+ * command runs (a manifest there names the bundle to import).
+ */
+function ensurePrivateFolder(dir) {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (process.platform === 'win32') return;
+  const stat = fs.lstatSync(dir);
+  const uid = process.getuid?.();
+  const problem = !stat.isDirectory()
+    ? 'is not a folder (a symbolic link?)'
+    : uid !== undefined && stat.uid !== uid
+      ? `belongs to uid ${stat.uid}, not to this user (uid ${uid})`
+      : (stat.mode & 0o077) !== 0
+        ? `is open to group or others (mode ${(stat.mode & 0o777).toString(8)})`
+        : undefined;
+  if (problem === undefined) return;
+  const error = new Error(`the bundle cache ${dir} ${problem}: pgstrap will not run code from it`);
+  Object.assign(error, { code: UNSAFE_CACHE, remedy: `Remove ${dir} if it is yours, or point TMPDIR at a folder of your own; or make node_modules/.cache writable, which pgstrap prefers.` });
+  throw error;
+}
+
+/**
+ * `cacheDir` when it can be created and written, else a per-user folder under the temporary directory,
+ * which must be this user's own (ensurePrivateFolder); the folder for this cacheDir inside it is then too.
+ */
 function writableCacheDir(cacheDir) {
   try {
     fs.mkdirSync(cacheDir, { recursive: true });
     fs.accessSync(cacheDir, fs.constants.W_OK);
     return cacheDir;
   } catch {
-    const fallback = path.join(os.tmpdir(), `pgstrap-cache-${process.getuid?.() ?? 'user'}`, createHash('sha256').update(cacheDir).digest('hex').slice(0, 8));
-    fs.mkdirSync(fallback, { recursive: true, mode: 0o700 });
+    const base = path.join(os.tmpdir(), `pgstrap-cache-${process.getuid?.() ?? 'user'}`);
+    ensurePrivateFolder(base);
+    const fallback = path.join(base, createHash('sha256').update(cacheDir).digest('hex').slice(0, 8));
+    ensurePrivateFolder(fallback);
     return fallback;
   }
 }

@@ -8,7 +8,7 @@
 import module from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cacheDirOf, ensureBundle } from './bundle.mjs';
+import { cacheDirOf, ensureBundle, UNSAFE_CACHE } from './bundle.mjs';
 
 // pg asks, when it loads, whether it runs in a Cloudflare Worker: without `navigator` (Node before 21) it
 // touches the global Response, and loading undici for it cost more than a warm command's own work. Node 21+
@@ -24,6 +24,14 @@ globalThis[Symbol.for('pgstrap.installRoot')] = root;
 // Node 22.1+ keeps V8's compiled code of the bundle between runs (not measured here: this machine has Node 20, which has
 // no such cache and compiles the bundle on every run).
 module.enableCompileCache?.(path.join(cacheDirOf(root), 'v8'));
-const bundle = await ensureBundle(path.join(root, 'scripts', 'cli.ts'), cacheDirOf(root), { inline: true });
+let bundle;
+try {
+  bundle = await ensureBundle(path.join(root, 'scripts', 'cli.ts'), cacheDirOf(root), { inline: true });
+} catch (error) {
+  if (error?.code !== UNSAFE_CACHE) throw error;
+  // Said as the CLI says its errors (shared/render-error.ts), which is not loaded yet; exit 3: the environment.
+  process.stderr.write(`error [cache.unsafe] ${error.message}\nfix: ${error.remedy}\n`);
+  process.exit(3);
+}
 const { main } = await import(pathToFileURL(bundle).href);
 process.exitCode = await main(process.argv.slice(2));

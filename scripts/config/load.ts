@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
+import { cacheDirOf, ensureBundle, UNSAFE_CACHE } from '../bundle.mjs';
 import { ExitCode, isPgstrapError, messageOf, PgstrapError } from '../shared/errors.ts';
 import { resolveConfig } from './validate.ts';
 import { CONFIG_FILES, type ResolvedConfig } from './types.ts';
@@ -27,10 +28,13 @@ const importModule: Loader = async (filepath) => {
       mod = (await import(pathToFileURL(filepath).href)) as Record<string, unknown>;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
-      const { cacheDirOf, ensureBundle } = await import('../bundle.mjs');
       mod = (await import(pathToFileURL(await ensureBundle(filepath, cacheDirOf(path.dirname(filepath)))).href)) as Record<string, unknown>;
     }
   } catch (error) {
+    const { code, remedy } = error as { code?: unknown; remedy?: string };
+    if (code === UNSAFE_CACHE) {
+      throw new PgstrapError({ code: 'cache.unsafe', message: messageOf(error), remedy, exit: ExitCode.environment, cause: error });
+    }
     // cosmiconfig passes a loader's error on as it is: name the file here, as a search does not say which it tried.
     throw new PgstrapError({
       code: 'config.unreadable',

@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cacheDirOf, ensureBundle, KEPT_EXTERNAL } from '../../scripts/bundle.mjs';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { cacheDirOf, ensureBundle, KEPT_EXTERNAL, UNSAFE_CACHE } from '../../scripts/bundle.mjs';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -86,5 +88,107 @@ describe('the bundle cache', () => {
     expect([...imported].filter((name) => !kept(name))).toEqual([]);
     // The control: the scan sees imports from node_modules (esbuild's, which rebuilds a changed config).
     expect([...imported]).toContain('esbuild');
+  });
+});
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const isRoot = process.getuid?.() === 0;
+
+/**
+ * Where node_modules/.cache cannot be made, bundles go to `$TMPDIR/pgstrap-cache-<uid>`, a folder any local
+ * user could have made first: a manifest there names the code the next command imports.
+ */
+describe('the fallback cache in the temporary directory', () => {
+  function scratch(): { tmp: string; unwritable: string; base: string; entry: string } {
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bundle-tmp-'));
+    dirs.push(top);
+    const tmp = path.join(top, 'tmp');
+    fs.mkdirSync(tmp, { mode: 0o777 });
+    fs.chmodSync(tmp, 0o1777);
+    // A cache folder under a regular file cannot be made, whoever runs (root passes the permission checks).
+    write(path.join(top, 'not-a-folder'), '');
+    write(path.join(top, 'src', 'entry.ts'), 'export const value: number = 7;\n');
+    return { tmp, unwritable: path.join(top, 'not-a-folder', 'cache'), base: path.join(tmp, `pgstrap-cache-${process.getuid?.() ?? 'user'}`), entry: path.join(top, 'src', 'entry.ts') };
+  }
+
+  async function bundleWithTmp(tmp: string, entry: string, cacheDir: string): Promise<string> {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      return await ensureBundle(entry, cacheDir);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  }
+
+  it('is made private (0700) and used when it is the user\'s own', async () => {
+    const { tmp, unwritable, base, entry } = scratch();
+    const built = await bundleWithTmp(tmp, entry, unwritable);
+    expect(built.startsWith(base + path.sep)).toBe(true);
+    expect(fs.lstatSync(base).mode & 0o777).toBe(0o700);
+    expect(((await import(pathToFileURL(built).href)) as { value: number }).value).toBe(7);
+    // Unchanged: the same build, from the same folder.
+    expect(await bundleWithTmp(tmp, entry, unwritable)).toBe(built);
+  });
+
+  const planted: Array<[string, (base: string) => void, RegExp, boolean]> = [
+    ['open to others', (base) => {
+      fs.mkdirSync(base);
+      fs.chmodSync(base, 0o777);
+    }, /is open to group or others \(mode 777\)/, true],
+    ['a symbolic link to a folder', (base) => fs.symlinkSync(fs.mkdtempSync(path.join(path.dirname(base), 'elsewhere-')), base), /is not a folder \(a symbolic link\?\)/, true],
+    ["another user's", (base) => {
+      fs.mkdirSync(base, { mode: 0o700 });
+      fs.chownSync(base, 65534, 65534);
+    }, /belongs to uid 65534, not to this user/, isRoot],
+  ];
+  for (const [what, plant, said, possible] of planted) {
+    it.skipIf(!possible)(`is refused when it is ${what}, and nothing is built or run from it`, async () => {
+      const { tmp, unwritable, base, entry } = scratch();
+      plant(base);
+      const before = fs.readdirSync(fs.realpathSync(base)).length;
+      const error = await bundleWithTmp(tmp, entry, unwritable).then(
+        () => undefined,
+        (e: unknown) => e as Error & { code?: string; remedy?: string },
+      );
+      expect(error?.code).toBe(UNSAFE_CACHE);
+      expect(error?.message).toMatch(said);
+      expect(error?.message).toContain(base);
+      expect(error?.remedy).toMatch(/TMPDIR/);
+      expect(fs.readdirSync(fs.realpathSync(base)).length).toBe(before);
+    });
+  }
+
+  it.skipIf(!isRoot)("the CLI, loading a project's TypeScript config, refuses another user's folder with exit 3 and runs none of it", () => {
+    const { tmp, base } = scratch();
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bundle-project-'));
+    dirs.push(project);
+    // node_modules is a file: its .cache cannot be made, so the config's bundle would go to the temporary directory.
+    write(path.join(project, 'node_modules'), '');
+    write(path.join(project, 'package.json'), '{ "name": "app", "private": true, "type": "module" }\n');
+    write(path.join(project, 'extensions.config.ts'), "export default { databases: ['app'] as string[] };\n");
+    // What another user left there: where this project's config build would go, a manifest naming their own code
+    // as that build (the folder and file names are the ones bundle.mjs derives from the project's paths).
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 8);
+    const config = path.join(project, 'extensions.config.ts');
+    const folder = path.join(base, sha(cacheDirOf(project)));
+    const ran = path.join(project, 'ran');
+    const evil = path.join(folder, 'evil.mjs');
+    write(evil, `import fs from 'node:fs'; fs.writeFileSync(${JSON.stringify(ran)}, 'yes'); export default { databases: ['evil'] };\n`);
+    write(path.join(folder, `extensions.config-${sha(config)}.json`), JSON.stringify({ entry: evil, inputs: [] }));
+    for (const dir of [base, folder]) fs.chmodSync(dir, 0o755);
+    for (const file of [base, folder, evil]) fs.chownSync(file, 65534, 65534);
+    const cli = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'pgstrap.mjs'), 'env'], { cwd: project, env: { ...process.env, TMPDIR: tmp, PGSTRAP_URL: '' }, encoding: 'utf8' });
+    expect(fs.existsSync(ran), 'the planted build ran').toBe(false);
+    expect(cli.stderr).toMatch(/error \[cache\.unsafe\] the bundle cache .*pgstrap-cache-0 belongs to uid 65534/);
+    expect(cli.stderr).toMatch(/fix: .*TMPDIR/);
+    expect(cli.status).toBe(3);
+    // The control: the same project with a cache folder of its own loads the config (and env then says what it can).
+    fs.rmSync(base, { recursive: true, force: true });
+    const ok = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'pgstrap.mjs'), 'env', '--json'], { cwd: project, env: { ...process.env, TMPDIR: tmp, PGSTRAP_URL: '' }, encoding: 'utf8' });
+    expect(ok.stderr).not.toMatch(/cache\.unsafe/);
+    expect(ok.stdout).toMatch(/"PGDATABASE": "app"/);
+    expect(fs.lstatSync(base).uid).toBe(0);
   });
 });
