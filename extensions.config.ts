@@ -13,7 +13,8 @@ export default defineConfig({
   // This repository's example migrations (llm_requests, chat_messages), which the package does not ship: an
   // app's migrations are its own migrations/ folder, which `pgstrap init` creates empty.
   migrations: { directory: 'examples/migrations' },
-  // Where neither PostgreSQL 18 nor pg_uuidv7 is there, the SQL fallback's random bits come from random():
-  // unique and in order, not unguessable. 'strong' takes them from gen_random_uuid(), at about twice the cost.
-  // uuidv7: { fallbackRandom: 'strong' },
+  // Where neither PostgreSQL 18 nor pg_uuidv7 is there, the SQL fallback takes its random bits from
+  // gen_random_uuid() (the default, 'strong'). 'fast' takes them from random(): cheaper, unique and in order,
+  // but guessable by someone who sees enough ids (docs/extensions.md#random-bits-strong-or-fast).
+  // uuidv7: { fallbackRandom: 'fast' },
 });

@@ -3,7 +3,6 @@ import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import type { ClusterStatus, LiveServer } from '../server/cluster.ts';
 import { describeEngine, type ManagedTarget, type Target } from '../server/target.ts';
 import { openProject, withProject, type CommonOptions } from '../pipeline/project.ts';
-import { runPipeline, START_STEPS } from '../pipeline/steps.ts';
 
 function requireManaged(target: Target, verb: string): ManagedTarget {
   if (target.kind !== 'external') return target;
@@ -19,6 +18,9 @@ function requireManaged(target: Target, verb: string): ManagedTarget {
 export async function startCommand(options: CommonOptions): Promise<ExitCode> {
   return withProject(options, 'db:start', async (project) => {
     requireManaged(project.target, 'start');
+    // Loaded here, not with the module: the steps bring pg, listr2 and every stage, which stop and status
+    // never use (a third of a stop's load).
+    const { runPipeline, START_STEPS } = await import('../pipeline/steps.ts');
     return (await runPipeline(project, START_STEPS)).exit;
   });
 }
