@@ -168,12 +168,12 @@ async function main(): Promise<void> {
     const setup = await measureSetup({ ...source, port: await firstFreePort(portBase + 100) }, { coldRuns, warmRuns: 1, log, migrations: path.join(REPO_ROOT, 'examples', 'migrations') });
     goals.push({
       where: 'local', what: `cold setup with migrations and verify, against scripts/bench/floor.sh (${s(setup.floor.median)})`, value: s(setup.coldSetup.median),
-      ratio: setup.coldRatio / 1.3, met: setup.coldRatio <= 1.3, limit: `at most 1.3x the floor (is ${setup.coldRatio.toFixed(2)}x)`,
+      ratio: setup.coldRatio / 1.3, met: setup.coldRatio <= 1.3, limit: `at most 1.3x the floor (is ${setup.coldRatio.toFixed(2)}x, paired by round)`,
     });
     const stopped = setup.withStop!;
     goals.push({
       where: 'local', what: `the same with the stop after each (pgstrap stop; pg_ctl stop -m fast for the floor, both run directly, ${s(stopped.floor.median)})`, value: s(stopped.coldSetup.median),
-      ratio: stopped.ratio / 1.3, met: stopped.ratio <= 1.3, limit: `at most 1.3x the floor (is ${stopped.ratio.toFixed(2)}x)`,
+      ratio: stopped.ratio / 1.3, met: stopped.ratio <= 1.3, limit: `at most 1.3x the floor (is ${stopped.ratio.toFixed(2)}x, paired by round)`,
     });
     const clusterDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-rtt-local-'));
     fs.chmodSync(clusterDir, 0o755);
@@ -186,11 +186,11 @@ async function main(): Promise<void> {
       const { median: med } = report.apply;
       goals.push({
         where: 'local', what: `1,000 migration files against node-pg-migrate, a transaction per file (${s(med.nodePgMigrate / 1000)})`, value: s(med.pgstrap / 1000),
-        ratio: 2 / report.apply.speedup, met: report.apply.speedup >= 2, limit: `at least 2x faster (is ${report.apply.speedup.toFixed(2)}x)`,
+        ratio: 2 / report.apply.speedup, met: report.apply.speedup >= 2, limit: `at least 2x faster (is ${report.apply.speedup.toFixed(2)}x, paired by round)`,
       });
       goals.push({
         where: 'local', what: `1,000 migration files against node-pg-migrate, one transaction (${s(med.nodePgMigrateSingleTransaction / 1000)})`, value: s(med.pgstrap / 1000),
-        ratio: 1 / report.apply.speedupSingleTransaction, met: report.apply.speedupSingleTransaction >= 1, limit: `no slower (is ${report.apply.speedupSingleTransaction.toFixed(2)}x)`,
+        ratio: 1 / report.apply.speedupSingleTransaction, met: report.apply.speedupSingleTransaction >= 1, limit: `no slower (is ${report.apply.speedupSingleTransaction.toFixed(2)}x, paired by round)`,
       });
     } finally {
       await local.cluster.stop().catch(() => {});

@@ -106,11 +106,11 @@ export interface SetupFigures {
   databases: string[];
   floor: Timing;
   coldSetup: Timing;
-  /** coldSetup.median / floor.median; the goal is at most 1.5. */
+  /** The median of each round's cold setup over its floor run (stats.ts pairedRatio); the goal is at most 1.5. */
   coldRatio: number;
   /**
-   * The same runs with the stop that ends them timed too: `pg_ctl stop -m fast --wait` after the floor, `npm run
-   * db:stop` after the cold setup (npm and Node start included).
+   * The same runs with the stop that ends them timed too: `pg_ctl stop -m fast --wait` after the floor, `pgstrap
+   * stop` after the cold setup (Node start included), each run directly; `ratio` paired as coldRatio.
    */
   withStop?: { floor: Timing; coldSetup: Timing; ratio: number } | undefined;
   /** `npm run setup` when nothing is to do; the goal is under 1 s. */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import type { ResolvedConfig } from '../config/types.ts';
 import type { SetupFigures, Timing } from './model.ts';
-import { median } from './stats.ts';
+import { median, pairedRatio } from './stats.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { firstFreePort } from '../server/port.ts';
 import { run } from '../server/process.ts';
@@ -183,7 +183,7 @@ export async function measureSetup(source: ResolvedConfig, options: SetupFigureO
   const floorT = timing(floor);
   const coldT = timing(cold);
   const warmT = timing(warm);
-  const coldRatio = coldT.median / floorT.median;
+  const coldRatio = pairedRatio(cold, floor);
   const withStop = { floor: timing(floorWithStop), coldSetup: timing(coldWithStop) };
   return {
     engine,
@@ -191,7 +191,7 @@ export async function measureSetup(source: ResolvedConfig, options: SetupFigureO
     floor: floorT,
     coldSetup: coldT,
     coldRatio,
-    withStop: { ...withStop, ratio: withStop.coldSetup.median / withStop.floor.median },
+    withStop: { ...withStop, ratio: pairedRatio(coldWithStop, floorWithStop) },
     warmSetup: warmT,
     warmSetupNode: timing(warmNode),
     goals: { coldWithin1_5xFloor: coldRatio <= 1.5, warmUnder1s: warmT.median < 1 },

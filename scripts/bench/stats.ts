@@ -57,3 +57,16 @@ export function ratio(value: number | null | undefined, reference: number | null
   if (!Number.isFinite(value) || !Number.isFinite(reference) || reference === 0) return null;
   return value / reference;
 }
+
+/**
+ * The median of the run-by-run ratios `values[i] / references[i]`, for two series measured in turns (run i of
+ * each in the same round). A shared machine drifts between rounds (another tenant's load comes and goes):
+ * within a round both sides see the same moment, so the paired ratio leaves the drift out, where the ratio of
+ * the two medians can take one side's median from a quiet round and the other's from a busy one.
+ */
+export function pairedRatio(values: readonly number[], references: readonly number[]): number {
+  if (values.length === 0 || values.length !== references.length) {
+    throw new RangeError(`paired ratio needs two series of one length, got ${values.length} and ${references.length}`);
+  }
+  return median(values.map((v, i) => v / references[i]!));
+}

@@ -7,7 +7,7 @@ import type { GeneratorResult, KeyBenchReport } from '../../scripts/bench/model.
 import { formatValue, measuredMetrics, ratiosAgainstV4 } from '../../scripts/bench/metrics.ts';
 import { DEFAULT_KEY_BENCH, parseBenchFlags } from '../../scripts/bench/options.ts';
 import { benchSchemaName, dropSchemaSql, explainWalSql, isBenchSchemaName, walBytesOfExplain } from '../../scripts/bench/sql.ts';
-import { mean, median, percentile, ratio, summarise } from '../../scripts/bench/stats.ts';
+import { mean, median, pairedRatio, percentile, ratio, summarise } from '../../scripts/bench/stats.ts';
 import { renderMarkdownTable, renderTable } from '../../scripts/bench/table.ts';
 import { isPgstrapError } from '../../scripts/shared/errors.ts';
 import { findPgbench } from '../../scripts/bench/insert-driver.ts';
@@ -52,6 +52,17 @@ describe('percentile', () => {
     expect(ratio(2, 0)).toBeNull();
     expect(ratio(null, 4)).toBeNull();
     expect(ratio(1, undefined)).toBeNull();
+  });
+
+  it('pairs runs of the same round: a drift that hits both sides of a round leaves the paired ratio alone', () => {
+    // Each round is slower than the last (a machine getting busier); within a round, one side is 1.2x the other.
+    const reference = [1, 2, 4, 8, 16];
+    const value = reference.map((x) => x * 1.2);
+    expect(pairedRatio(value, reference)).toBeCloseTo(1.2);
+    // One side's run caught a burst the other's did not: one ratio of five, not the middle one.
+    expect(pairedRatio([1.2, 2.4, 48, 9.6, 19.2], reference)).toBeCloseTo(1.2);
+    expect(() => pairedRatio([1, 2], [1])).toThrow(RangeError);
+    expect(() => pairedRatio([], [])).toThrow(RangeError);
   });
 });
 
