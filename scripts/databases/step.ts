@@ -1,7 +1,6 @@
 /** Creates the configured databases that are missing; never drops one. */
 import { isPgstrapError, partialFailure } from '../shared/errors.ts';
-import { quoteIdent } from '../shared/identifiers.ts';
-import { planDatabases } from './plan.ts';
+import { createDatabaseStatement, planDatabases } from './plan.ts';
 import { withClient } from '../server/connection.ts';
 import { listDatabases } from './inspect.ts';
 import { connectionFor, maintenanceDatabase } from '../server/target.ts';
@@ -27,6 +26,19 @@ async function readDatabaseNames(ctx: RunContext, fresh: boolean): Promise<Set<s
   return withSession(ctx, maintenance, listDatabases);
 }
 
+/**
+ * CREATE DATABASE as this run sends it. In a cluster this run just made (PostgreSQL 15+), the copy of the
+ * template goes file by file (STRATEGY FILE_COPY, PostgreSQL 14's way): its two checkpoints find nothing else
+ * to write, where the default WAL_LOG sends every page of the template through the WAL and the buffers, to be
+ * written again by the next checkpoint (the next stop's, here 0.19 s for two databases). Elsewhere WAL_LOG,
+ * whose cost does not grow with what the rest of the cluster has not yet written.
+ */
+function createDatabaseSql(ctx: RunContext, clusterMadeNow: boolean): (name: string) => string {
+  const { target } = ctx;
+  if (!clusterMadeNow || target.kind === 'external') return (name) => createDatabaseStatement(name);
+  return (name) => createDatabaseStatement(name, { strategy: 'FILE_COPY', serverMajor: target.binaries.major });
+}
+
 export const databasesStep: Step = {
   id: 'databases',
   title: 'Create databases',
@@ -45,10 +57,11 @@ export const databasesStep: Step = {
     if (fresh) ctx.sessions?.prepare(names.filter((name) => !missing.includes(name)));
     // A session that tried a missing database failed; it is dropped, to connect again once the database exists.
     await Promise.all(missing.map((name) => ctx.sessions?.close(name)));
-    for (const name of missing) ctx.log(`CREATE DATABASE ${quoteIdent(name)}`);
+    const create = createDatabaseSql(ctx, ctx.reports.some((r) => r.id === 'cluster' && r.changes.length > 0));
+    for (const name of missing) ctx.log(create(name));
     // CREATE DATABASE cannot run in a transaction, but each is atomic; on separate connections they copy
     // the template in parallel (two databases: 80 -> 40 ms).
-    const results = await Promise.allSettled(missing.map((name) => withClient(connection, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`))));
+    const results = await Promise.allSettled(missing.map((name) => withClient(connection, (c) => c.query(create(name)))));
     const created = missing.filter((_, i) => results[i]!.status === 'fulfilled');
     ctx.sessions?.prepare(created);
     const failed = results.findIndex((r) => r.status === 'rejected');

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../config/types.ts';
 import { quoteIdent, quoteLiteral } from '../shared/identifiers.ts';
 import { projectTag } from '../server/layout.ts';
+import { createDatabaseStatement, type CopyStrategy } from '../databases/plan.ts';
 
 /** Bumped when what a template holds changes for the same inputs (pgstrap's own SQL). */
 export const TEMPLATE_FORMAT = 1;
@@ -102,12 +103,11 @@ export function templateConfig(config: ResolvedConfig, source: ResolvedDatabase,
 
 /** CREATE DATABASE for a clone; STRATEGY only where the server knows it (15+). */
 export function cloneStatement(clone: string, template: string, strategy: CloneStrategy | undefined, serverMajor: number): string {
-  const withStrategy = strategy !== undefined && serverMajor >= 15 ? ` STRATEGY ${strategy}` : '';
-  return `CREATE DATABASE ${quoteIdent(clone)} TEMPLATE ${quoteIdent(template)}${withStrategy}`;
+  return createDatabaseStatement(clone, { template, strategy, serverMajor });
 }
 
 /** How CREATE DATABASE copies the template (PostgreSQL 15+). */
-export type CloneStrategy = 'WAL_LOG' | 'FILE_COPY';
+export type CloneStrategy = CopyStrategy;
 export const CLONE_STRATEGIES: readonly CloneStrategy[] = ['WAL_LOG', 'FILE_COPY'];
 
 /** The statements that finish a built template: rename, mark, comment, and no connections (which would block clones). */

@@ -35,9 +35,23 @@ describe('pgstrap CLI', () => {
     const first = await runCli(['setup'], { cwd: project.dir });
     expect(first.exitCode, String(first.stderr)).toBe(0);
     expect(String(first.stdout)).toMatch(/Create databases: created database app/);
+    // A cluster made by this run: its databases are copied file by file, nothing left for the next checkpoint.
+    expect(String(first.stdout)).toContain('CREATE DATABASE "app" STRATEGY FILE_COPY');
     const second = await runCli(['setup'], { cwd: project.dir });
     expect(second.exitCode).toBe(0);
     expect(String(second.stdout).trim().split('\n').at(-1)).toMatch(/^Nothing to do: everything is up to date/);
+  });
+
+  it('creates a database added later to a cluster that holds data with the default strategy', async () => {
+    project.writeConfigFile({ port: project.config.port, databases: ['app', 'added_later'], engine: 'embedded' });
+    try {
+      const result = await runCli(['setup'], { cwd: project.dir });
+      expect(result.exitCode, String(result.stderr)).toBe(0);
+      expect(String(result.stdout)).toMatch(/CREATE DATABASE "added_later"$/m);
+      expect(String(result.stdout)).toMatch(/created database added_later/);
+    } finally {
+      project.writeConfigFile({ port: project.config.port, databases: ['app'], engine: 'embedded' });
+    }
   });
 
   it('prints one JSON document with --json', async () => {

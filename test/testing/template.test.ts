@@ -1,5 +1,6 @@
 /** The pure side of pgstrap/testing: template keys, clone names, and what the reaper drops. */
 import { describe, expect, it } from 'vitest';
+import { createDatabaseStatement } from '../../scripts/databases/plan.ts';
 import { cloneName, cloneStatement, hostTag, judgeTestDatabase, parseCloneName, templateHash, templateName, type TemplateInputs } from '../../scripts/testing/template.ts';
 
 const inputs: TemplateInputs = {
@@ -34,6 +35,8 @@ describe('template key', () => {
   it('uses STRATEGY only where the server has it (15+)', () => {
     expect(cloneStatement('c', 't', 'FILE_COPY', 15)).toBe('CREATE DATABASE "c" TEMPLATE "t" STRATEGY FILE_COPY');
     expect(cloneStatement('c', 't', 'WAL_LOG', 14)).toBe('CREATE DATABASE "c" TEMPLATE "t"');
+    expect(createDatabaseStatement('a b', { strategy: 'FILE_COPY', serverMajor: 17 })).toBe('CREATE DATABASE "a b" STRATEGY FILE_COPY');
+    expect(createDatabaseStatement('app')).toBe('CREATE DATABASE "app"');
   });
 });
 
