@@ -83,6 +83,7 @@ const EFFECTFUL = new Set([
   'server/cluster.ts',
   'server/connection.ts',
   'server/embedded.ts',
+  'server/free-space.ts',
   'server/ownership.ts',
   'server/placement.ts',
   'server/port.ts',

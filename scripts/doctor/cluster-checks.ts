@@ -1,4 +1,5 @@
 /** Cluster and Connectivity checks for a managed cluster, and the server-wide preload and settings checks. */
+import path from 'node:path';
 import { unreadableSetting } from '../server/privileges.ts';
 import { parseLibraryList, PRELOAD_SETTING } from '../server/conf.ts';
 import type { ResolvedConfig } from '../config/types.ts';
@@ -6,6 +7,7 @@ import { findExtension } from '../extensions/catalogue.ts';
 import type { ClusterFacts, DoctorFacts, FileFact, ServerFacts } from './facts.ts';
 import { check, type Check, type CheckGroup } from './model.ts';
 import { settingMatches } from '../server/setting-values.ts';
+import { formatBytes, fullDiskRemedy, LOW_DISK_BYTES, saysDiskFull } from '../server/disk.ts';
 
 /** The command that restarts the cluster, so that settings read only at start take effect. */
 export const RESTART_COMMAND = 'npm run db:stop && npm run db:start';
@@ -68,12 +70,26 @@ function dataDirCheck(c: ClusterFacts): Check {
   return check(id, 'cluster', 'ok', `${dataDir.path} is ${octal(dataDir.mode)}, owned by ${owner.name}`);
 }
 
+/**
+ * Room on the data directory's disk: under LOW_DISK_BYTES the server cannot start (it writes its lock and pid
+ * files), add a WAL segment or finish a checkpoint, and a new cluster does not fit; under four times that, a warning.
+ */
+function diskCheck(c: ClusterFacts, then: string): Check[] {
+  if (c.disk === undefined) return [];
+  const { dir, free, total } = c.disk;
+  const said = `${formatBytes(free)} free of ${formatBytes(total)} on the disk that holds ${dir}`;
+  if (free < LOW_DISK_BYTES) return [check('cluster.disk', 'cluster', 'fail', `${said}: too little for the server to start or write`, { fix: fullDiskRemedy(dir, then) })];
+  if (free < 4 * LOW_DISK_BYTES) return [check('cluster.disk', 'cluster', 'warn', `${said}: the server stops when it fills`, { fix: fullDiskRemedy(dir, then, 'nearly full') })];
+  return [check('cluster.disk', 'cluster', 'ok', said)];
+}
+
 /** Checks of the cluster's files and process; omitted beyond `initialised` when there is no cluster yet. */
 function clusterChecks(c: ClusterFacts, binariesMajor: number | undefined): Check[] {
   if (!c.initialised) {
     return [
       check('cluster.initialised', 'cluster', 'fail', `no cluster in ${c.dataDir.path} yet`, { fix: 'npm run setup', repair: 'start' }),
       portCheck(c),
+      ...diskCheck(c, 'npm run setup'),
     ];
   }
   if (binariesMajor !== undefined && c.dataMajor !== binariesMajor) {
@@ -104,11 +120,11 @@ function clusterChecks(c: ClusterFacts, binariesMajor: number | undefined): Chec
     checks.push(
       check('cluster.log', 'cluster', 'warn', `the server is down; the last errors in ${c.logFile}:`, {
         details: errors,
-        fix: `Fix what the log names (tail -n 50 ${c.logFile}), then npm run db:start`,
+        fix: saysDiskFull(errors) ? fullDiskRemedy(path.dirname(c.dataDir.path), 'npm run db:start') : `Fix what the log names (tail -n 50 ${c.logFile}), then npm run db:start`,
       }),
     );
   }
-  checks.push(dataDirCheck(c));
+  checks.push(dataDirCheck(c), ...diskCheck(c, c.running ? 'run the command that failed again' : 'npm run db:start'));
   return checks;
 }
 

@@ -67,6 +67,8 @@ export interface ClusterFacts extends Pick<ClusterStatus, 'initialised' | 'dataM
   /** Settings pgstrap.conf holds, and what the config wants there now. */
   managedConf: Record<string, string>;
   desiredConf: Record<string, string>;
+  /** Room on the file system of the data directory (of the folder that will hold it, before setup); undefined when unreadable. */
+  disk?: { dir: string; free: number; total: number } | undefined;
 }
 
 /** The outcome of one connection attempt. */

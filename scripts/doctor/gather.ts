@@ -39,6 +39,7 @@ import type { PostgresBinaries } from '../server/binaries.ts';
 import { tailFile } from '../server/cluster.ts';
 import { requireEmbeddedBinaries } from '../server/embedded.ts';
 import { describePortHolder, isPortFree } from '../server/port.ts';
+import { freeSpace } from '../server/free-space.ts';
 import { selectTarget } from '../server/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type ManagedTarget, type Target } from '../server/target.ts';
 import { programAnswersFile } from '../server/layout.ts';
@@ -110,6 +111,13 @@ function embeddedFact(config: ResolvedConfig, inUse: PostgresBinaries | undefine
   }
 }
 
+/** Free space where the first of `dirs` that exists lives. */
+function diskFact(dirs: string[]): ClusterFacts['disk'] {
+  const dir = dirs.find((d) => fs.existsSync(d));
+  const space = dir === undefined ? undefined : freeSpace(dir);
+  return dir === undefined || space === undefined ? undefined : { dir, ...space };
+}
+
 async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Promise<ClusterFacts> {
   const { cluster, layout } = target;
   const status = cluster.status();
@@ -128,6 +136,7 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
     dataDir: fileFact(layout.dataDir),
     logFile: layout.logFile,
     logTail: status.running ? [] : tailFile(layout.logFile, 200),
+    disk: diskFact([layout.dataDir, path.dirname(layout.dataDir), config.projectDir]),
     configuredPort: config.port,
     portSource: config.portSource,
     portFree,

@@ -25,6 +25,24 @@ export function serverError(error: unknown): ServerError {
   return { message: e.message, code: e.code, position: e.position, detail: e.detail, hint: e.hint, where: e.where };
 }
 
+/**
+ * What ran short when a statement failed for want of a server resource (SQLSTATE class 53: a full disk, no
+ * memory, no connection slot), not for anything it says; undefined for every other error. The file is fine:
+ * the remedy is on the server, then the same command again.
+ */
+export function resourceShortage(server: ServerError): string | undefined {
+  switch (server.code) {
+    case '53100':
+      return "the server's disk is full: free space on the disk that holds its data directory (for the project's cluster, `df -h .pgstrap` shows it)";
+    case '53200':
+      return 'the server ran out of memory: try again when it has more free (or lower work_mem / maintenance_work_mem for this file)';
+    case '53300':
+      return 'the server has no connection slot left: close other clients (or raise max_connections)';
+    default:
+      return server.code?.startsWith('53') ? `the server ran short of a resource (${server.code}): see its log` : undefined;
+  }
+}
+
 /** Where a failed statement sits in its file and what ran before it. */
 export interface FailedStatement {
   source: MigrationSource;
@@ -58,14 +76,18 @@ export function statementFailed(failed: FailedStatement, server: ServerError): P
   const { message, details } = describeStatementFailure(source.path, source.text, statement, server);
   const section = direction === 'up' ? '' : ' (down section)';
   details.push(`statement ${index + 1} of ${total}${section} in database ${database}`);
+  const shortage = resourceShortage(server);
   let remedy: string;
   if (source.transactional) {
     details.push(`nothing of this file was applied: its transaction rolled back${direction === 'up' ? '; earlier files stay applied' : ''}`);
-    remedy = `Fix ${source.path} and run \`npm run ${direction === 'up' ? 'migrate' : 'migrate:down'}\` again.`;
+    const again = `run \`npm run ${direction === 'up' ? 'migrate' : 'migrate:down'}\` again`;
+    remedy = shortage ? `Nothing is wrong with ${source.path}: ${shortage}; then ${again}.` : `Fix ${source.path} and ${again}.`;
   } else if (direction === 'up') {
     details.push(`it runs outside a transaction: ${index} statement${index === 1 ? '' : 's'} before this one stay applied`);
-    remedy = `Undo or finish it by hand, then \`npm run migrate -- --retry ${source.version}\` runs it again from statement ${index + 1}` +
-      ` (or \`--accept ${source.version}\` records it as applied).`;
+    const retry = `\`npm run migrate -- --retry ${source.version}\` runs it again from statement ${index + 1}`;
+    remedy = shortage
+      ? `Nothing is wrong with ${source.path}: ${shortage}; then ${retry}.`
+      : `Undo or finish it by hand, then ${retry} (or \`--accept ${source.version}\` records it as applied).`;
   } else {
     details.push(`it runs outside a transaction: ${index} statement${index === 1 ? '' : 's'} of the down section before this one stay applied`);
     remedy = `Finish the revert by hand; the tracking row still says ${source.version} is applied.`;

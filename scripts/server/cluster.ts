@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, messageOf, PgstrapError } from '../shared/errors.ts';
 import { socketPath, type ClusterLayout } from './layout.ts';
+import { fullDiskRemedy, saysDiskFull } from './disk.ts';
+import { isDiskLow } from './free-space.ts';
 import { scramVerifier } from './scram.ts';
 import { INCLUDE_LINE, MANAGED_CONF, parseManagedConf, renderManagedConf } from './conf.ts';
 import type { PostgresBinaries } from './binaries.ts';
@@ -277,7 +279,9 @@ export class Cluster {
         code: 'cluster.initdb-failed',
         message: `initdb failed for ${dataDir}`,
         details: stderr ? stderr.split('\n').slice(-10) : [messageOf(failed)],
-        remedy: 'Read the lines above; nothing was left in place, so `npm run setup` can simply run again.',
+        remedy: saysDiskFull(stderr)
+          ? fullDiskRemedy(path.dirname(dataDir), 'run `npm run setup` again (a new cluster takes about 40 MB; nothing was left in place)')
+          : 'Read the lines above; nothing was left in place, so `npm run setup` can simply run again.',
         exit: ExitCode.cluster,
         cause: failed,
       });
@@ -439,7 +443,9 @@ export class Cluster {
         code: 'cluster.start-failed',
         message: `PostgreSQL did not start (${failure}); the log says:`,
         details: tailFile(this.layout.logFile),
-        remedy: `Fix what the log names (${this.layout.logFile}), then run npm run db:start.`,
+        remedy: saysDiskFull(tailFile(this.layout.logFile)) || isDiskLow(this.layout.dataDir)
+          ? fullDiskRemedy(path.dirname(this.layout.dataDir), 'run npm run db:start')
+          : `Fix what the log names (${this.layout.logFile}), then run npm run db:start.`,
         exit: ExitCode.cluster,
       });
     }

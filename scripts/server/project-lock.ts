@@ -94,16 +94,29 @@ export async function withProjectLock<T>(stateDir: string, command: string, fn: 
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  const owner: LockOwner = { pid: process.pid, command, host: os.hostname(), since: new Date().toISOString() };
-  fs.writeFileSync(`${paths.owner}.${process.pid}.tmp`, JSON.stringify(owner));
-  fs.renameSync(`${paths.owner}.${process.pid}.tmp`, paths.owner);
   try {
+    writeOwner(paths.owner, { pid: process.pid, command, host: os.hostname(), since: new Date().toISOString() });
     const result = await fn();
     if (compromised) throw lostLock(compromised);
     return result;
   } finally {
     fs.rmSync(paths.owner, { force: true });
     if (!compromised) await release().catch(() => undefined);
+  }
+}
+
+/**
+ * Says who holds the lock, for those who wait. Best effort: on a full disk the lock itself (a folder) is
+ * taken, the file is not, and a command that frees space (`pgstrap stop`, say) must still run; waiters then
+ * say "another pgstrap command". Written under a temporary name and renamed, so nobody reads half of it.
+ */
+function writeOwner(file: string, owner: LockOwner): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(temporary, JSON.stringify(owner));
+    fs.renameSync(temporary, file);
+  } catch {
+    fs.rmSync(temporary, { force: true });
   }
 }
 

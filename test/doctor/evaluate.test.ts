@@ -79,6 +79,18 @@ describe('doctor verdicts from facts', () => {
     expect(group?.status).toBe('ok');
   });
 
+  it('fails a disk too full for the server, warns on a nearly full one, and says nothing it could not read', () => {
+    const MB = 1024 * 1024;
+    const disk = (free: number, running = true) => byId(evaluateDoctor(facts({ cluster: cluster({ running, disk: { dir: '/p/.pgstrap/data', free, total: 1024 * MB } }) })).checks, 'cluster.disk');
+    expect(disk(8 * 1024, false)).toMatchObject({ status: 'fail', message: '8.0 KB free of 1.0 GB on the disk that holds /p/.pgstrap/data: too little for the server to start or write', fix: expect.stringMatching(/is full \(`df -h \/p\/\.pgstrap\/data`\).*then npm run db:start\.$/) });
+    expect(disk(100 * MB)).toMatchObject({ status: 'warn', fix: expect.stringContaining('is nearly full') });
+    expect(disk(900 * MB)).toMatchObject({ status: 'ok', message: '900.0 MB free of 1.0 GB on the disk that holds /p/.pgstrap/data' });
+    expect(byId(evaluateDoctor(facts({ cluster: cluster() })).checks, 'cluster.disk')).toBeUndefined();
+    // A server that died of a full disk: the log check's fix is the disk's, not "fix what the log names".
+    const log = byId(evaluateDoctor(facts({ cluster: cluster({ running: false, logTail: ['2026-12-02 04:21:56 UTC [31523] FATAL:  could not write lock file "postmaster.pid": No space left on device'] }) })).checks, 'cluster.log');
+    expect(log?.fix).toMatch(/^The disk that holds \/p\/\.pgstrap is full/);
+  });
+
   it("names the fallback's random bits, and warns when they are not the ones the config asks for", () => {
     const withUuidv7 = (fallbackRandom: 'fast' | 'strong') =>
       facts({
