@@ -103,7 +103,9 @@ function clusterChecks(c: ClusterFacts, binariesMajor: number | undefined): Chec
   checks.push(
     c.running
       ? check('cluster.running', 'cluster', 'ok', `running (pid ${c.pid})`)
-      : check('cluster.running', 'cluster', 'fail', 'not running', { fix: 'npm run db:start', repair: 'start' }),
+      : check('cluster.running', 'cluster', 'fail', 'not running',
+          // On a disk too full for it, a start fails: --fix does not try, and the fix is the disk's.
+          c.disk !== undefined && c.disk.free < LOW_DISK_BYTES ? { fix: fullDiskRemedy(c.disk.dir, 'npm run db:start') } : { fix: 'npm run db:start', repair: 'start' }),
   );
   checks.push(
     c.stalePid === undefined

@@ -84,6 +84,10 @@ describe('doctor verdicts from facts', () => {
     const disk = (free: number, running = true) => byId(evaluateDoctor(facts({ cluster: cluster({ running, disk: { dir: '/p/.pgstrap/data', free, total: 1024 * MB } }) })).checks, 'cluster.disk');
     expect(disk(8 * 1024, false)).toMatchObject({ status: 'fail', message: '8.0 KB free of 1.0 GB on the disk that holds /p/.pgstrap/data: too little for the server to start or write', fix: expect.stringMatching(/is full \(`df -h \/p\/\.pgstrap\/data`\).*then npm run db:start\.$/) });
     expect(disk(100 * MB)).toMatchObject({ status: 'warn', fix: expect.stringContaining('is nearly full') });
+    // Not running on a full disk: --fix would try a start that cannot work.
+    const stopped = byId(evaluateDoctor(facts({ cluster: cluster({ running: false, disk: { dir: '/p/.pgstrap/data', free: 0, total: MB } }) })).checks, 'cluster.running');
+    expect(stopped).toMatchObject({ status: 'fail', repair: undefined, fix: expect.stringMatching(/is full/) });
+    expect(byId(evaluateDoctor(facts({ cluster: cluster({ running: false }) })).checks, 'cluster.running')).toMatchObject({ repair: 'start' });
     expect(disk(900 * MB)).toMatchObject({ status: 'ok', message: '900.0 MB free of 1.0 GB on the disk that holds /p/.pgstrap/data' });
     expect(byId(evaluateDoctor(facts({ cluster: cluster() })).checks, 'cluster.disk')).toBeUndefined();
     // A server that died of a full disk: the log check's fix is the disk's, not "fix what the log names".
