@@ -217,6 +217,11 @@ export interface ResolvedConfig {
   targets: Record<string, ResolvedTarget>;
   /** Absent in configs made by hand (tests) before seeds existed. */
   seeds?: ResolvedSeeds;
+  /**
+   * Set for a second cluster of the project, never by a config file: `test` for the throwaway test cluster.
+   * Its relocated runtime state (as root, see server/placement.ts) then goes beside the project's own.
+   */
+  clusterName?: string | undefined;
 }
 
 /** The names a project's config file may have, in the order pgstrap looks for them. */

@@ -100,20 +100,24 @@ export function relocationBase(): string {
   return path.join(fs.existsSync('/var/lib') ? '/var/lib' : '/var/db', 'pgstrap');
 }
 
-/** The folder a project's runtime state moves to when the server user cannot reach the project. */
-export function relocationDir(projectDir: string): string {
-  return path.join(relocationBase(), projectTag(projectDir));
+/**
+ * The folder a project's runtime state moves to when the server user cannot reach the project; `name` for a
+ * second cluster of the project (its throwaway test cluster), whose folder is a sibling: one folder would give
+ * the two servers one log file (and, without a dataDir of its own, one data directory).
+ */
+export function relocationDir(projectDir: string, name?: string | undefined): string {
+  return path.join(relocationBase(), name === undefined ? projectTag(projectDir) : `${projectTag(projectDir)}-${name}`);
 }
 
-/** Makes (or proves) the root-owned relocation folder for a project. */
-function prepareRelocation(projectDir: string): string {
+/** Makes (or proves) the root-owned relocation folder for a project (or for its cluster `name`). */
+function prepareRelocation(projectDir: string, name: string | undefined): string {
   const context = {
     purpose: 'where pgstrap keeps runtime state the server user cannot reach in the project',
     remedy: 'Remove it if nobody uses it (it is not pgstrap\'s as it stands), or set stateDir in the config to a folder the server user can reach.',
   };
   const base = relocationBase();
   ensureTrustedDir(base, 0o755, context, true);
-  const dir = relocationDir(projectDir);
+  const dir = relocationDir(projectDir, name);
   ensureTrustedDir(dir, 0o755, context, true);
   return dir;
 }
@@ -175,7 +179,7 @@ export async function placeCluster(config: ResolvedConfig, user: ServerUser | un
         });
       }
     }
-    relocateTo = prepareRelocation(config.projectDir);
+    relocateTo = prepareRelocation(config.projectDir, config.clusterName);
   }
   const preferred = preferredSocketDir(config, relocateTo ?? config.stateDir);
   const short = config.socketDir === undefined && !socketFits(preferred) ? shortSocketDir(config, user) : undefined;

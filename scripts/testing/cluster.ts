@@ -88,7 +88,8 @@ async function removeAt(dev: ManagedTarget, port: number, dataDir: string | unde
   const target = await otherTarget(dev, port, dataDir);
   if (!target || !fs.existsSync(target.layout.dataDir)) return false;
   await target.cluster.stop();
-  // A relocated runtime folder (the server user cannot reach the project) is the development cluster's too: it stays.
+  // A relocated runtime folder (the server user cannot reach the project) is the test cluster's own, beside the
+  // project's (server/placement.ts relocationDir); were it the development cluster's, it would stay.
   if (target.layout.relocated && path.resolve(target.layout.runtimeDir) !== path.resolve(dev.layout.runtimeDir)) fs.rmSync(target.layout.runtimeDir, { recursive: true, force: true });
   fs.rmSync(target.layout.dataDir, { recursive: true, force: true });
   if (dataDir !== undefined) fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });

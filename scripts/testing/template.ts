@@ -146,7 +146,7 @@ export const TEST_CLUSTER_SETTINGS: Readonly<Record<string, string>> = { fsync: 
  * undefined, `<stateDir>/data`.
  */
 export function testClusterConfig(base: ResolvedConfig, stateDir: string, port: number, dataDir?: string): ResolvedConfig {
-  return { ...base, stateDir, dataDir, socketDir: undefined, port, settings: { ...base.settings, ...TEST_CLUSTER_SETTINGS } };
+  return { ...base, stateDir, dataDir, socketDir: undefined, port, settings: { ...base.settings, ...TEST_CLUSTER_SETTINGS }, clusterName: 'test' };
 }
 
 /**

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireEmbeddedBinaries } from '../../scripts/server/embedded.ts';
-import { placeCluster, reachableBinaries } from '../../scripts/server/placement.ts';
+import { placeCluster, reachableBinaries, relocationDir } from '../../scripts/server/placement.ts';
+import { testClusterConfig } from '../../scripts/testing/template.ts';
 import { getServerUser, isRoot } from '../../scripts/server/server-user.ts';
 import { Cluster } from '../../scripts/server/cluster.ts';
 import { listenSettings } from '../../scripts/server/conf.ts';
@@ -54,6 +55,18 @@ describe.skipIf(!root)('as root (needs root; as a normal user pgstrap runs the s
     expect(fs.statSync(target.layout.passwordFile).uid).toBe(0);
     const [row] = await query<{ u: string }>(target, 'app', 'SELECT current_user AS u');
     expect(row?.u).toBe('postgres');
+  });
+
+  it("gives the throwaway test cluster relocated state of its own: another log file, socket folder and data directory", async () => {
+    const user = await getServerUser(undefined);
+    const dev = await placeCluster(project.config, user);
+    const test = await placeCluster(testClusterConfig(project.config, path.join(project.config.stateDir, 'test-cluster'), project.config.port + 1), user);
+    expect(test.relocated).toBe(true);
+    expect(test.runtimeDir).toBe(relocationDir(project.dir, 'test'));
+    expect(test.runtimeDir).not.toBe(dev.runtimeDir);
+    for (const key of ['logFile', 'dataDir', 'socketDir'] as const) expect(test[key]).not.toBe(dev[key]);
+    expect(fs.statSync(test.runtimeDir)).toMatchObject({ uid: 0, mode: expect.any(Number) });
+    expect(fs.statSync(test.runtimeDir).mode & 0o022).toBe(0);
   });
 
   it('stages binaries the server user cannot execute next to the relocated state', async () => {

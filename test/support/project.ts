@@ -94,6 +94,7 @@ async function stopQuietly(config: ResolvedConfig): Promise<void> {
       await waitForExit(pid);
     }
     fs.rmSync(relocationDir(config.projectDir), { recursive: true, force: true });
+    fs.rmSync(relocationDir(config.projectDir, 'test'), { recursive: true, force: true });
   }
 }
 
