@@ -150,6 +150,8 @@ export async function measureUuidv7Generation(client: pg.Client, options: Genera
       label: c.label,
       generateSeconds: median(times.get(c.id)!),
       insertSeconds: median(inserts.get(c.id)!),
+      generateRuns: times.get(c.id)!,
+      insertRuns: inserts.get(c.id)!,
       ...last.get(c.id)!,
       random: c.random,
     }));

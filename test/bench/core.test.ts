@@ -7,6 +7,7 @@ import type { GeneratorResult, KeyBenchReport } from '../../scripts/bench/model.
 import { formatValue, measuredMetrics, ratiosAgainstV4 } from '../../scripts/bench/metrics.ts';
 import { DEFAULT_KEY_BENCH, parseBenchFlags } from '../../scripts/bench/options.ts';
 import { benchSchemaName, dropSchemaSql, explainWalSql, isBenchSchemaName, walBytesOfExplain } from '../../scripts/bench/sql.ts';
+import { generationGoals, type GenerationFigures } from '../../scripts/bench/generation.ts';
 import { mean, median, pairedRatio, percentile, ratio, summarise } from '../../scripts/bench/stats.ts';
 import { renderMarkdownTable, renderTable } from '../../scripts/bench/table.ts';
 import { isPgstrapError } from '../../scripts/shared/errors.ts';
@@ -62,6 +63,13 @@ describe('percentile', () => {
     // One side's run caught a burst the other's did not: one ratio of five, not the middle one.
     expect(pairedRatio([1.2, 2.4, 48, 9.6, 19.2], reference)).toBeCloseTo(1.2);
     expect(() => pairedRatio([1, 2], [1])).toThrow(RangeError);
+    // The uuidv7 goals pair the generators' runs where they have them, and fall back to the medians.
+    const figure = (id: string, generateRuns: number[] | undefined, extra: Partial<GenerationFigures> = {}): GenerationFigures =>
+      ({ id, label: id, generateSeconds: median(generateRuns ?? [1]), insertSeconds: 1, indexBytes: 0, outOfOrder: 0, generateRuns, ...extra });
+    const goal = (figures: GenerationFigures[]) => generationGoals({ figures }).find((g) => g.text.startsWith('generation at most 1.15x'))!;
+    // Round 2 was busy for both; in each round the strong fallback took 1.1x the peer's time.
+    expect(goal([figure('fallback', [1.1, 22, 3.3], { random: 'strong' }), figure('peer', [1, 20, 3])]).text).toContain('is 1.10x');
+    expect(goal([figure('fallback', undefined, { random: 'strong', generateSeconds: 1.46 }), figure('peer', undefined)]).text).toContain('is 1.46x');
     expect(() => pairedRatio([], [])).toThrow(RangeError);
   });
 });
