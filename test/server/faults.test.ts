@@ -100,3 +100,44 @@ describe('kill -9 of a cold setup at each stage, then setup again', () => {
     });
   }
 });
+
+/** kill -9 of `db:reset` between its drop and the database built again, and while it migrates the new one. */
+describe('kill -9 of db:reset, then setup and db:reset again', () => {
+  let project: TestProject | undefined;
+  afterEach(async () => {
+    await project?.remove();
+    project = undefined;
+  });
+
+  for (const { stage, at } of [
+    { stage: 'the drop', at: /DROP DATABASE IF EXISTS "app" WITH \(FORCE\)/ },
+    { stage: 'the migrations of the new database', at: /Apply migrations\n/ },
+  ]) {
+    it(`recovers from a kill during ${stage}: setup builds what is missing, a reset starts from empty`, async () => {
+      project = await makeProject({ databases: ['app'] });
+      const p = project;
+      fs.mkdirSync(path.join(p.dir, 'migrations'));
+      fs.writeFileSync(path.join(p.dir, 'migrations', '20250101000000_things.sql'), 'CREATE TABLE things (id uuid PRIMARY KEY DEFAULT uuidv7());\n');
+      p.writeConfigFile({ databases: ['app'], port: p.config.port, engine: 'embedded' });
+      const first = await runCli(['setup'], { cwd: p.dir });
+      expect(first.exitCode, String(first.stderr)).toBe(0);
+      const target = await managedTarget(p);
+      await query(target, 'app', 'INSERT INTO things DEFAULT VALUES');
+
+      const run = spawnCli(['db:reset'], { cwd: p.dir });
+      await run.waitFor(at, 90_000);
+      run.killGroup();
+      const killed = await run.exited;
+      expect(killed.signal, killed.output).toBe('SIGKILL');
+
+      // Whatever the kill left (no database, or one without its migrations), setup finishes it.
+      const healed = await runCli(['setup'], { cwd: p.dir });
+      expect(healed.exitCode, `${healed.stdout}\n${healed.stderr}`).toBe(0);
+      expect((await query(target, 'app', "SELECT to_regclass('things') IS NOT NULL AS ok"))[0]).toEqual({ ok: true });
+      const reset = await runCli(['db:reset'], { cwd: p.dir });
+      expect(reset.exitCode, `${reset.stdout}\n${reset.stderr}`).toBe(0);
+      expect((await query<{ n: string }>(target, 'app', 'SELECT count(*)::text AS n FROM things'))[0]).toEqual({ n: '0' });
+      expect(fs.readdirSync(p.config.stateDir).filter((n) => n.startsWith('lock'))).toEqual([]);
+    });
+  }
+});
