@@ -15,4 +15,3 @@ export function createDatabaseStatement(name: string, options: { template?: stri
   const strategy = options.strategy !== undefined && (options.serverMajor ?? 0) >= 15 ? ` STRATEGY ${options.strategy}` : '';
   return `CREATE DATABASE ${quoteIdent(name)}${template}${strategy}`;
 }
-
