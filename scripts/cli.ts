@@ -2,8 +2,10 @@
  * pgstrap's command line: argv parsing and the command table only. Each command is a function in
  * scripts/commands/; errors are rendered once, here.
  */
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ExitCode, PgstrapError } from './shared/errors.ts';
+import { ExitCode, isPgstrapError, PgstrapError } from './shared/errors.ts';
+import { fullDiskRemedy } from './server/disk.ts';
 import { ENGINE_CHOICES, type EngineChoice } from './config/types.ts';
 import type { MigrateFlags } from './commands/migrate.ts';
 import type { CommonOptions } from './pipeline/project.ts';
@@ -234,11 +236,29 @@ export async function main(argv: string[]): Promise<number> {
       output: Boolean(values.json) === json ? output : processOutput({ json: values.json as boolean | undefined }),
     };
     return await spec.run(common, values, spec.positionals === 'after --' ? passed : parsed.positionals);
-  } catch (error) {
+  } catch (thrown) {
+    const error = diskFull(thrown) ?? thrown;
     if (output.mode === 'json') output.json({ ok: false, error: errorJson(error) });
     else output.error(renderError(error, output.colour.err));
     return error instanceof PgstrapError ? error.exit : ExitCode.failure;
   }
+}
+
+/**
+ * A write the disk refused (ENOSPC, or EDQUOT: over quota) wherever pgstrap made it (its state folder's files,
+ * the lock): said as a full disk with what to do, not as a bug. Writes whose failure is worse than that
+ * (initdb, the server's) have errors of their own.
+ */
+function diskFull(error: unknown): PgstrapError | undefined {
+  const { code, path: file, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  if (isPgstrapError(error) || (code !== 'ENOSPC' && code !== 'EDQUOT')) return undefined;
+  return new PgstrapError({
+    code: 'disk.full',
+    message: `${code === 'EDQUOT' ? 'over the disk quota' : 'no space left on the disk'}${file === undefined ? '' : ` writing ${file}`}${syscall ? ` (${syscall})` : ''}`,
+    remedy: fullDiskRemedy(file === undefined ? process.cwd() : path.dirname(file), 'run the same command again: what it had started to write was removed'),
+    exit: ExitCode.environment,
+    cause: error,
+  });
 }
 
 // Run when executed directly (not when imported by tests).

@@ -99,6 +99,7 @@ const EFFECTFUL = new Set([
   'shared/install-root.ts',
   'shared/output.ts',
   'shared/render-error.ts',
+  'shared/write-file.ts',
   'seeds/files.ts',
   'seeds/step.ts',
   'reset/run.ts',

@@ -13,6 +13,7 @@ import { readIfExists } from '../nix/step.ts';
 import { ExitCode, messageOf, PgstrapError } from '../shared/errors.ts';
 import { installRoot } from '../shared/install-root.ts';
 import { planInit, type AppSnapshot, type InitPlan, type InitSources } from './plan.ts';
+import { writeFileAtomic } from '../shared/write-file.ts';
 
 /** The config init writes, as an object (renderInitConfig is its text). */
 const INIT_CONFIG: PgstrapConfig = { postgresMajor: 17, databases: ['app'], extensions: [] };
@@ -85,9 +86,7 @@ export function applyInitPlan(appDir: string, plan: InitPlan, planned: AppSnapsh
       continue;
     }
     if (readIfExists(file) !== before) throw changedMeanwhile(action.file);
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, action.text, { mode: fs.statSync(file).mode });
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, action.text, { mode: fs.statSync(file).mode });
   }
 }
 

@@ -19,6 +19,7 @@ import type { Step } from '../pipeline/step.ts';
 import { findOnPath, run } from '../server/process.ts';
 import { fileIdentity, keptAnswer } from '../server/program-answers.ts';
 import { parseNixVersion } from './nix-version.ts';
+import { writeFileAtomic } from '../shared/write-file.ts';
 
 /** The file's absolute path for a project. */
 export function nixExtensionsPath(config: ResolvedConfig): string {
@@ -107,9 +108,7 @@ export function assertNixExtensionsInSync(config: ResolvedConfig, lookup?: Catal
 /** Writes `text` atomically, so a concurrent `nix develop` never reads half a file. */
 function writeAtomically(file: string, text: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, text);
 }
 
 /** Setup's first step: refresh nix/extensions.json when its content changed, and report what the flake cannot build. */

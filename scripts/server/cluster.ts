@@ -16,6 +16,7 @@ import { currentUid, lstatOrUndefined } from './ownership.ts';
 import { describePortHolder, isPortFree, portHolderPid } from './port.ts';
 import { isProcessAlive, run, startDetached } from './process.ts';
 import type { ServerUser } from './server-user.ts';
+import { writeFileAtomic } from '../shared/write-file.ts';
 
 /** What `postmaster.pid` says, with whether that process is really alive. */
 export interface ClusterStatus {
@@ -290,8 +291,7 @@ export class Cluster {
     fs.appendFileSync(path.join(stagedData, 'postgresql.conf'), `\n${INCLUDE_LINE}\n`);
     this.writeOwned(path.join(stagedData, MANAGED_CONF), renderManagedConf(listen));
     fs.mkdirSync(path.dirname(passwordFile), { recursive: true });
-    fs.writeFileSync(`${passwordFile}.tmp`, `${password}\n`, { mode: 0o600 });
-    fs.renameSync(`${passwordFile}.tmp`, passwordFile);
+    writeFileAtomic(passwordFile, `${password}\n`, { mode: 0o600, stable: true });
     // An empty data directory the user made is replaced by the finished one (rename onto an empty folder).
     fs.renameSync(stagedData, dataDir);
     fs.rmSync(staging, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import type { PostgresBinaries } from './binaries.ts';
 import { currentUid, describePath, ensureTrustedDir, lstatOrUndefined, userNameOf, assertTrustedDir } from './ownership.ts';
 import { run } from './process.ts';
 import type { ServerUser } from './server-user.ts';
+import { writeFileAtomic } from '../shared/write-file.ts';
 
 /** The file pgstrap writes into a state folder it made or adopted: with the owner's uid, proof that it is ours. */
 export const STATE_MARKER = '.pgstrap-state';
@@ -92,7 +93,7 @@ export function prepareStateDir(config: ResolvedConfig): void {
     const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : '');
     throw configError('stateDir', `${dir} already holds files pgstrap did not make (${shown})`, remedy);
   }
-  fs.writeFileSync(marker, 'This folder holds a pgstrap cluster\'s runtime state; see extensions.config.ts.\n', { mode: 0o644 });
+  writeFileAtomic(marker, 'This folder holds a pgstrap cluster\'s runtime state; see extensions.config.ts.\n', { mode: 0o644 });
 }
 
 /** The folder under which relocated state lives: only root may create entries there. */
@@ -157,8 +158,7 @@ function shortSocketDir(config: ResolvedConfig, user: ServerUser | undefined): s
     return theirs;
   }
   // The recorded folder is gone or not private any more: replace the record.
-  fs.writeFileSync(`${record}.${process.pid}.tmp`, `${dir}\n`, { mode: 0o644 });
-  fs.renameSync(`${record}.${process.pid}.tmp`, record);
+  writeFileAtomic(record, `${dir}\n`, { mode: 0o644 });
   return dir;
 }
 

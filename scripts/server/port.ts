@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { findOnPath, run } from './process.ts';
+import { writeFileAtomic } from '../shared/write-file.ts';
 
 /** True when nothing listens on 127.0.0.1:`port` (checked by binding it for a moment). */
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -111,9 +112,7 @@ export async function recordPort(file: string, port: number): Promise<void> {
   }
   try {
     await fs.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, text);
-    await fs.rename(tmp, file);
+    writeFileAtomic(file, text);
   } catch {
     // The shell then derives the default itself; the commands do not depend on this file.
   }

@@ -9,10 +9,10 @@
  * answer names programs pgstrap will run; it is written with mode 0600 under a fresh name and renamed into
  * place, so parallel runs never read half of one (the last writer wins; a lost answer costs one process).
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { currentUid } from './ownership.ts';
+import { writeFileAtomic } from '../shared/write-file.ts';
 
 /** One kept answer. */
 interface Entry {
@@ -52,12 +52,10 @@ function trustedRead(file: string): Answers {
 /** Best effort: a state folder that does not exist yet (the first setup, doctor before it) only costs a process next time. */
 function write(file: string, answers: Answers): void {
   if (!fs.existsSync(path.dirname(file))) return;
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
-    fs.writeFileSync(temporary, JSON.stringify(answers), { mode: 0o600, flag: 'wx' });
-    fs.renameSync(temporary, file);
+    writeFileAtomic(file, JSON.stringify(answers), { mode: 0o600 });
   } catch {
-    fs.rmSync(temporary, { force: true });
+    // Asked again next time.
   }
 }
 

@@ -11,6 +11,7 @@ import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { isProcessAlive } from './process.ts';
 import type { Target } from './target.ts';
 import type { Output } from '../shared/output.ts';
+import { writeFileAtomic } from '../shared/write-file.ts';
 
 /** A held lock goes stale this long after its holder stopped refreshing it (killed, frozen). */
 const STALE_MS = 4000;
@@ -111,12 +112,10 @@ export async function withProjectLock<T>(stateDir: string, command: string, fn: 
  * say "another pgstrap command". Written under a temporary name and renamed, so nobody reads half of it.
  */
 function writeOwner(file: string, owner: LockOwner): void {
-  const temporary = `${file}.${process.pid}.tmp`;
   try {
-    fs.writeFileSync(temporary, JSON.stringify(owner));
-    fs.renameSync(temporary, file);
+    writeFileAtomic(file, JSON.stringify(owner));
   } catch {
-    fs.rmSync(temporary, { force: true });
+    // Nobody is told who holds the lock; it is held all the same.
   }
 }
 

@@ -77,6 +77,21 @@ afterAll(async () => {
 });
 
 describe.skipIf(!mountable)('a full disk', () => {
+  it('stops a first setup on a disk with no byte free with disk.full, exit 3, and no half-written file', async () => {
+    fill();
+    const result = await runCli(['setup'], { cwd: project.dir });
+    const stderr = String(result.stderr);
+    expect(result.exitCode, stderr).toBe(ExitCode.environment);
+    expect(stderr).toMatch(/error \[disk\.full\] no space left on the disk/);
+    expect(stderr).toMatch(/fix: The disk that holds \S+ is full \(`df -h /);
+    expect(stderr).not.toContain('unexpected error');
+    // Nothing half written: no temporary file, no empty marker or port file.
+    const left = files(project.config.stateDir);
+    expect(left.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    for (const f of left) expect(fs.statSync(path.join(project.config.stateDir, f)).size, f).toBeGreaterThan(0);
+    fs.rmSync(filler);
+  });
+
   it('fails initdb with the disk named and nothing left, and a setup with room then works', async () => {
     // 20 MB: a new cluster needs about 40.
     const first = await runCli(['setup'], { cwd: project.dir });
