@@ -126,7 +126,7 @@ const REQUIRE_BANNER = "import { createRequire as __pgstrapCreateRequire } from 
 /**
  * The file whose change time stands for `file` in a manifest: the file itself, or for a file of an installed
  * package its package.json, which npm writes again whenever it installs the package. A warm command then checks
- * some 40 files instead of the ~400 an inlined bundle is built from. A package edited in place (not reinstalled)
+ * about 210 files (pgstrap's own sources and 75 package.json) instead of the ~420 the CLI's bundle is built from. A package edited in place (not reinstalled)
  * is seen once its package.json is touched, or node_modules/.cache/pgstrap removed.
  */
 function watchedFileOf(file) {

@@ -23,10 +23,11 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 globalThis[Symbol.for('pgstrap.installRoot')] = root;
 // Node 22.1+ keeps V8's compiled code of the bundle between runs (not measured here: this machine has Node 20, which has
 // no such cache and compiles the bundle on every run).
-module.enableCompileCache?.(path.join(cacheDirOf(root), 'v8'));
+const cacheDir = cacheDirOf(root);
+module.enableCompileCache?.(path.join(cacheDir, 'v8'));
 let bundle;
 try {
-  bundle = await ensureBundle(path.join(root, 'scripts', 'cli.ts'), cacheDirOf(root), { inline: true });
+  bundle = await ensureBundle(path.join(root, 'scripts', 'cli.ts'), cacheDir, { inline: true });
 } catch (error) {
   if (error?.code !== UNSAFE_CACHE) throw error;
   // Said as the CLI says its errors (shared/render-error.ts), which is not loaded yet; exit 3: the environment.

@@ -26,18 +26,6 @@ async function readDatabaseNames(ctx: RunContext, fresh: boolean): Promise<Set<s
   return withSession(ctx, maintenance, listDatabases);
 }
 
-/**
- * CREATE DATABASE as this run sends it. In a cluster this run just made (PostgreSQL 15+), the copy of the
- * template goes file by file (STRATEGY FILE_COPY, PostgreSQL 14's way): its two checkpoints find nothing else
- * to write, where the default WAL_LOG sends every page of the template through the WAL and the buffers, to be
- * written again by the next checkpoint (the next stop's, here 0.19 s for two databases). Elsewhere WAL_LOG,
- * whose cost does not grow with what the rest of the cluster has not yet written.
- */
-function createDatabaseSql(ctx: RunContext, clusterMadeNow: boolean): (name: string) => string {
-  const { target } = ctx;
-  if (!clusterMadeNow || target.kind === 'external') return (name) => createDatabaseStatement(name);
-  return (name) => createDatabaseStatement(name, { strategy: 'FILE_COPY', serverMajor: target.binaries.major });
-}
 
 export const databasesStep: Step = {
   id: 'databases',
@@ -57,7 +45,13 @@ export const databasesStep: Step = {
     if (fresh) ctx.sessions?.prepare(names.filter((name) => !missing.includes(name)));
     // A session that tried a missing database failed; it is dropped, to connect again once the database exists.
     await Promise.all(missing.map((name) => ctx.sessions?.close(name)));
-    const create = createDatabaseSql(ctx, ctx.reports.some((r) => r.id === 'cluster' && r.changes.length > 0));
+    // In a cluster this run just made (15+), the template is copied file by file (STRATEGY FILE_COPY): its two
+    // checkpoints find nothing else to write, where the default WAL_LOG sends every page of the template through
+    // the WAL and the buffers, to be written again by the next checkpoint (the next stop's: 0.19 s for two
+    // databases here). Elsewhere WAL_LOG, whose cost does not grow with what the cluster has not yet written.
+    const madeNow = target.kind !== 'external' && ctx.reports.some((r) => r.id === 'cluster' && r.changes.length > 0);
+    const strategy = madeNow ? { strategy: 'FILE_COPY' as const, serverMajor: target.binaries.major } : {};
+    const create = (name: string) => createDatabaseStatement(name, strategy);
     for (const name of missing) ctx.log(create(name));
     // CREATE DATABASE cannot run in a transaction, but each is atomic; on separate connections they copy
     // the template in parallel (two databases: 80 -> 40 ms).

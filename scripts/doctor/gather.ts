@@ -115,7 +115,7 @@ function embeddedFact(config: ResolvedConfig, inUse: PostgresBinaries | undefine
 function diskFact(dirs: string[]): ClusterFacts['disk'] {
   const dir = dirs.find((d) => fs.existsSync(d));
   const space = dir === undefined ? undefined : freeSpace(dir);
-  return dir === undefined || space === undefined ? undefined : { dir, ...space };
+  return dir === undefined || space === undefined ? undefined : { dir, free: space.free, total: space.total };
 }
 
 async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Promise<ClusterFacts> {

@@ -439,11 +439,12 @@ export class Cluster {
     );
     const failure = await this.waitUntilReady(logOffset, server.exited);
     if (failure !== undefined) {
+      const tail = tailFile(this.layout.logFile);
       throw new PgstrapError({
         code: 'cluster.start-failed',
         message: `PostgreSQL did not start (${failure}); the log says:`,
-        details: tailFile(this.layout.logFile),
-        remedy: saysDiskFull(tailFile(this.layout.logFile)) || isDiskLow(this.layout.dataDir)
+        details: tail,
+        remedy: saysDiskFull(tail) || isDiskLow(this.layout.dataDir)
           ? fullDiskRemedy(path.dirname(this.layout.dataDir), 'run npm run db:start')
           : `Fix what the log names (${this.layout.logFile}), then run npm run db:start.`,
         exit: ExitCode.cluster,
@@ -513,6 +514,4 @@ export class Cluster {
     }
     return true;
   }
-
-
 }

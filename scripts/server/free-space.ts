@@ -2,11 +2,14 @@
 import fs from 'node:fs';
 import { LOW_DISK_BYTES } from './disk.ts';
 
-/** Free bytes (for an unprivileged user) and the size of the file system holding `dir`, or undefined when it cannot be read. */
-export function freeSpace(dir: string): { free: number; total: number } | undefined {
+/**
+ * Free bytes (for an unprivileged user), the size and the type (statfs f_type: 0x01021994 for a tmpfs) of the
+ * file system holding `dir`, or undefined when it cannot be read.
+ */
+export function freeSpace(dir: string): { free: number; total: number; type: number } | undefined {
   try {
     const stats = fs.statfsSync(dir);
-    return { free: stats.bavail * stats.bsize, total: stats.blocks * stats.bsize };
+    return { free: stats.bavail * stats.bsize, total: stats.blocks * stats.bsize, type: stats.type };
   } catch {
     return undefined;
   }

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { currentUid, ensureTrustedDir, lstatOrUndefined, untrustedReason } from '../server/ownership.ts';
+import { freeSpace } from '../server/free-space.ts';
 import { firstFreePort, readRecordedPort, recordPort } from '../server/port.ts';
 import { withProjectLock } from '../server/project-lock.ts';
 import { selectTarget } from '../server/select.ts';
@@ -30,12 +31,8 @@ const MIN_MEMORY_FREE = 1024 ** 3;
  */
 export function testClusterMemoryDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.PGSTRAP_TEST_CLUSTER_MEMORY === '0' || process.platform !== 'linux') return undefined;
-  try {
-    const stats = fs.statfsSync(MEMORY_DIR);
-    return stats.type === TMPFS_MAGIC && stats.bavail * stats.bsize >= MIN_MEMORY_FREE ? MEMORY_DIR : undefined;
-  } catch {
-    return undefined;
-  }
+  const space = freeSpace(MEMORY_DIR);
+  return space?.type === TMPFS_MAGIC && space.free >= MIN_MEMORY_FREE ? MEMORY_DIR : undefined;
 }
 
 function stateDirOf(dev: ManagedTarget): string {
