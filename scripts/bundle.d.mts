@@ -3,8 +3,19 @@ export declare function cacheDirOf(projectDir: string): string;
 /** Packages an inlined bundle still imports from node_modules (`@scope/*` for a whole scope). */
 export declare const KEPT_EXTERNAL: readonly string[];
 /**
- * The path of an up-to-date ESM bundle of `entry` (absolute) in `cacheDir`, rebuilt only when one of its sources
- * changed; `inline` bundles the packages it imports too, all but KEPT_EXTERNAL.
+ * `import()` for code that may run inside an inlined bundle (loadBundle hands it the host's import(), which a
+ * script compiled from V8's code cache has lost on Node 20); import() itself elsewhere.
+ */
+export declare function importModule(specifier: string): Promise<Record<string, unknown>>;
+/**
+ * Runs an inlined (CommonJS) bundle, compiled with V8's code cache kept beside it under `profile`, and returns its
+ * exports; `importer` is the caller's `(specifier) => import(specifier)`.
+ */
+export declare function loadBundle(bundle: string, options: { profile: string; importer: (specifier: string) => Promise<unknown> }): Record<string, any>;
+/**
+ * The path of an up-to-date bundle of `entry` (absolute) in `cacheDir`, rebuilt only when one of its sources
+ * changed: an ES module, or with `inline` one CommonJS file (for loadBundle) holding the packages it imports too,
+ * all but KEPT_EXTERNAL.
  */
 export declare function ensureBundle(entry: string, cacheDir: string, options?: { inline?: boolean }): Promise<string>;
 /**

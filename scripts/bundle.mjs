@@ -2,10 +2,22 @@
  * Bundles a TypeScript entry with esbuild into node_modules/.cache/pgstrap, and rebuilds it only when a
  * file it was built from changed. Plain JavaScript, so the launcher can use it before anything is compiled.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
+import module from 'node:module';
 import path from 'node:path';
+import vm from 'node:vm';
+
+/**
+ * Eight hex digits naming a cache entry (FNV-1a, 32 bits): a name, not a guard, for what stands behind it
+ * is checked (ensurePrivateFolder, the manifest's sources). Not node:crypto, whose loading (and its ~30
+ * modules of Node's own) cost every warm command about 7 ms before it did anything.
+ */
+function shortHash(text) {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
 
 /**
  * Where a project keeps its bundles: node_modules/.cache, which npm ci clears and git ignores. For a folder
@@ -58,7 +70,7 @@ function writableCacheDir(cacheDir) {
   } catch {
     const base = path.join(os.tmpdir(), `pgstrap-cache-${process.getuid?.() ?? 'user'}`);
     ensurePrivateFolder(base);
-    const fallback = path.join(base, createHash('sha256').update(cacheDir).digest('hex').slice(0, 8));
+    const fallback = path.join(base, shortHash(cacheDir));
     ensurePrivateFolder(fallback);
     return fallback;
   }
@@ -120,8 +132,12 @@ function packagesPlugin(inline) {
   };
 }
 
-// Bundled CommonJS packages call require() for Node's own modules; an ES module has no require of its own.
-const REQUIRE_BANNER = "import { createRequire as __pgstrapCreateRequire } from 'node:module'; const require = __pgstrapCreateRequire(import.meta.url);";
+/**
+ * The inlined bundles are one CommonJS file: one read and one compile (from V8's code cache, loadBundle) where
+ * ES module chunks cost Node a resolution, a format check and a compile each (about 45 ms of a warm setup).
+ * `import.meta.url` means the bundle's own file there.
+ */
+const CJS_BANNER = 'var __pgstrapMetaUrl = require("node:url").pathToFileURL(__filename).href;';
 
 /**
  * The file whose change time stands for `file` in a manifest: the file itself, or for a file of an installed
@@ -164,7 +180,7 @@ function pruneBuilds(cacheDir, name, keep) {
  */
 export async function ensureBundle(entry, cacheDirWanted, { inline = false } = {}) {
   let cacheDir = cacheDirWanted;
-  const name = `${path.basename(entry).replace(/\.[^.]+$/, '')}-${createHash('sha256').update(`${entry}${inline ? '\0inline' : ''}`).digest('hex').slice(0, 8)}`;
+  const name = `${path.basename(entry).replace(/\.[^.]+$/, '')}-${shortHash(`${entry}${inline ? '\0inline' : ''}`)}`;
   let manifest = path.join(cacheDir, `${name}.json`);
   const fresh = freshBuild(manifest);
   if (fresh) return fresh;
@@ -172,32 +188,85 @@ export async function ensureBundle(entry, cacheDirWanted, { inline = false } = {
   manifest = path.join(cacheDir, `${name}.json`);
   const relocated = cacheDir !== cacheDirWanted ? freshBuild(manifest) : undefined;
   if (relocated) return relocated;
-  const esbuild = await import('esbuild');
+  const esbuild = await importModule('esbuild');
+  const { randomBytes } = await importModule('node:crypto');
   const workingDir = path.dirname(entry);
   // Each build gets its own folder and the manifest is swapped in last, so a command running in parallel
   // (test workers) never loads a half-written build.
   const outdir = path.join(cacheDir, `${name}.${Date.now()}-${randomBytes(3).toString('hex')}`);
+  const output = path.join(outdir, inline ? 'entry.cjs' : 'entry.js');
   const result = await esbuild.build({
     absWorkingDir: workingDir,
     entryPoints: [entry],
     bundle: true,
-    // Chunks keep dynamic imports lazy: a command loads only its own modules and dependencies.
-    splitting: true,
     platform: 'node',
-    format: 'esm',
     target: 'node20',
     plugins: [packagesPlugin(inline)],
-    ...(inline ? { banner: { js: REQUIRE_BANNER } } : {}),
-    outdir,
-    entryNames: 'entry',
     metafile: true,
     logLevel: 'silent',
+    ...(inline
+      ? // One file; a dynamic import of its own modules stays lazy (a function run on first use).
+        { format: 'cjs', outfile: output, banner: { js: CJS_BANNER }, define: { 'import.meta.url': '__pgstrapMetaUrl' } }
+      : // A user's config: an ES module, as Node would load it; chunks keep its dynamic imports lazy.
+        { format: 'esm', splitting: true, outdir, entryNames: 'entry' }),
   });
   const watched = new Set(Object.keys(result.metafile.inputs).map((file) => watchedFileOf(path.resolve(workingDir, file))));
   const inputs = [...watched].map((file) => [file, fs.statSync(file).mtimeMs]);
   const temporary = `${manifest}.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, JSON.stringify({ entry: path.join(outdir, 'entry.js'), inputs }));
+  fs.writeFileSync(temporary, JSON.stringify({ entry: output, inputs }));
   fs.renameSync(temporary, manifest);
   pruneBuilds(cacheDir, name, outdir);
-  return path.join(outdir, 'entry.js');
+  return output;
+}
+
+/**
+ * `import()` for code that may run inside an inlined bundle. loadBundle compiles that from V8's code cache, and
+ * on Node 20 a script compiled from a cache has lost the host's import() (it throws
+ * ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), so the loader hands one in as `__pgstrapImport`; elsewhere (this file
+ * loaded by the launcher, the sources under tsx) it is import() itself. A bare specifier resolves from the
+ * launcher, which is in pgstrap's own folder.
+ */
+export function importModule(specifier) {
+  // eslint-disable-next-line no-undef
+  return typeof __pgstrapImport === 'function' ? __pgstrapImport(specifier) : import(specifier);
+}
+
+/** The code cache's file for one kind of run of `bundle` (V8 rejects a cache from another version: it has its own). */
+function codeCacheOf(bundle, profile) {
+  return path.join(path.dirname(bundle), `code-${profile}-${process.arch}-${process.versions.v8}.v8`);
+}
+
+/**
+ * Runs an inlined (CommonJS) bundle and returns its exports. It is compiled with V8's code cache kept next to it
+ * under `profile` (the command), and a run that found none, or one V8 rejected, writes one as the process
+ * exits, with the code that run compiled (so a command's own functions are in its cache). `importer` is the
+ * caller's `(specifier) => import(specifier)`: importModule's host import (see there).
+ */
+export function loadBundle(bundle, { profile, importer }) {
+  const source = fs.readFileSync(bundle, 'utf8');
+  const cacheFile = codeCacheOf(bundle, /^[a-z][a-z:-]{0,30}$/.test(profile) ? profile.replace(':', '-') : 'other');
+  let cachedData;
+  try {
+    cachedData = fs.readFileSync(cacheFile);
+  } catch {
+    // No cache yet: this run compiles, and writes one.
+  }
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __pgstrapImport) {${source}\n})`;
+  const script = new vm.Script(wrapped, { filename: bundle, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once('exit', () => {
+      // Best effort: a run without the cache is only slower.
+      const temporary = `${cacheFile}.${process.pid}.tmp`;
+      try {
+        fs.rmSync(temporary, { force: true });
+        fs.writeFileSync(temporary, script.createCachedData(), { flag: 'wx', mode: 0o644 });
+        fs.renameSync(temporary, cacheFile);
+      } catch {
+        fs.rmSync(temporary, { force: true });
+      }
+    });
+  }
+  const loaded = { exports: {} };
+  script.runInThisContext()(loaded.exports, module.createRequire(bundle), loaded, bundle, path.dirname(bundle), importer);
+  return loaded.exports;
 }

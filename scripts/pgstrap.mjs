@@ -7,8 +7,8 @@
  */
 import module from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cacheDirOf, ensureBundle, UNSAFE_CACHE } from './bundle.mjs';
+import { fileURLToPath } from 'node:url';
+import { cacheDirOf, ensureBundle, loadBundle, UNSAFE_CACHE } from './bundle.mjs';
 
 // pg asks, when it loads, whether it runs in a Cloudflare Worker: without `navigator` (Node before 21) it
 // touches the global Response, and loading undici for it cost more than a warm command's own work. Node 21+
@@ -34,5 +34,7 @@ try {
   process.stderr.write(`error [cache.unsafe] ${error.message}\nfix: ${error.remedy}\n`);
   process.exit(3);
 }
-const { main } = await import(pathToFileURL(bundle).href);
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+// Each command keeps its own code cache: the functions its run compiled.
+const { main } = loadBundle(bundle, { profile: argv[0] ?? 'help', importer: (specifier) => import(specifier) });
+process.exitCode = await main(argv);

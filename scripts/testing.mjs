@@ -4,12 +4,12 @@
  * CLI (rebuilt only when a source changes) and re-exports it; its types are in testing.d.mts.
  */
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cacheDirOf, ensureBundle } from './bundle.mjs';
+import { fileURLToPath } from 'node:url';
+import { cacheDirOf, ensureBundle, loadBundle } from './bundle.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 globalThis[Symbol.for('pgstrap.installRoot')] ??= root;
 const bundle = await ensureBundle(path.join(root, 'scripts', 'testing', 'index.ts'), cacheDirOf(root), { inline: true });
-const testing = await import(pathToFileURL(bundle).href);
+const testing = loadBundle(bundle, { profile: 'testing', importer: (specifier) => import(specifier) });
 
 export const { createTestDatabase, prepareTestTemplate, pruneTestDatabasesOf } = testing;

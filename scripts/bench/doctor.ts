@@ -84,8 +84,8 @@ export async function measureDoctor(options: DoctorBenchOptions = {}): Promise<D
   };
 }
 
-// Run directly: print the figures.
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// Run directly: print the figures. (No top-level await: the CLI's bundle, one CommonJS file, holds this module.)
+async function printFigures(): Promise<void> {
   const { values } = parseArgs({ options: { runs: { type: 'string' }, config: { type: 'string' } } });
   const figures = await measureDoctor({ runs: values.runs ? Number(values.runs) : 10, config: values.config, log: (l) => process.stderr.write(`${l}\n`) });
   const show = (t: Timing) => `median ${t.median.toFixed(3)} s (min ${Math.min(...t.runs).toFixed(3)}, max ${Math.max(...t.runs).toFixed(3)}, ${t.runs.length} runs)`;
@@ -93,4 +93,11 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   process.stdout.write(`node scripts/pgstrap.mjs doctor ${show(figures.node)}\n`);
   process.stdout.write(`goal: warm doctor under 1 s: ${figures.goals.warmUnder1s ? 'met' : 'NOT met'}\n`);
   if (!figures.healthy) process.stdout.write(`note: doctor exited ${figures.exitCodes.join(', ')}: the project is not healthy (npm run doctor says why), so this is not the warm path\n`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  printFigures().catch((error: unknown) => {
+    process.stderr.write(`bench doctor failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
 }

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runner as nodePgMigrate } from 'node-pg-migrate';
+import { importModule } from '../bundle.mjs';
 import { resolveConfig } from '../config/validate.ts';
 import type { ResolvedDatabase } from '../config/types.ts';
 import { quoteIdent } from '../shared/identifiers.ts';
@@ -96,6 +96,8 @@ export async function measureMigrations(target: Target, options: MigrationBenchO
     created.push(name);
     return name;
   };
+  // node-pg-migrate is an ES module outside the CLI's (CommonJS) bundle, and a devDependency an app may not have.
+  const { runner: nodePgMigrate } = (await importModule('node-pg-migrate')) as unknown as typeof import('node-pg-migrate');
   const apply = { pgstrap: [] as number[], nodePgMigrate: [] as number[], nodePgMigrateSingleTransaction: [] as number[] };
   let statusDb: ResolvedDatabase | undefined;
   try {

@@ -1,5 +1,6 @@
 /** Runs the benchmarks as a task list and returns their figures; the command prints them. */
 import type { ResolvedConfig } from '../config/types.ts';
+import { importModule } from '../bundle.mjs';
 import { doctorFigureList, generationFigureList, migrationFigureList, setupFigureList } from './figures.ts';
 import type { Figure, GeneratorResult, InsertThroughput, KeyBenchReport, SetupFigures } from './model.ts';
 import { formatValue } from './metrics.ts';
@@ -103,13 +104,13 @@ export async function runAllFigures(config: ResolvedConfig, target: Target, runS
       title: 'Measure migrations against node-pg-migrate',
       skip: () => (target.kind === 'external' ? 'migrations are measured on the project-local cluster only (they create scratch databases)' : undefined),
       run: async (ctx) => {
-        // Loaded here, not at the top: it imports node-pg-migrate, a devDependency of this repository that an
-        // app installing pgstrap does not have, and `pgstrap bench` without --all must not need it.
-        let measureMigrations: typeof import('./migrations.ts').measureMigrations;
+        // node-pg-migrate is a devDependency of this repository that an app installing pgstrap does not have,
+        // and `pgstrap bench` without --all must not need it.
+        const { measureMigrations } = await import('./migrations.ts');
         try {
-          ({ measureMigrations } = await import('./migrations.ts'));
+          await importModule('node-pg-migrate');
         } catch (error) {
-          if (!/node-pg-migrate/.test(String((error as Error).message))) throw error;
+          if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !/node-pg-migrate/.test(String((error as Error).message))) throw error;
           return { changes: [], notes: ['not measured: node-pg-migrate is not installed here (npm install -D -E node-pg-migrate@9.0.0 to compare)'], status: 'warning' as const };
         }
         const migrations = await measureMigrations(target, { log: ctx.log });

@@ -2,21 +2,21 @@
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { environmentForUrl, withDatabase } from '../server/database-url.ts';
 import { clientEnvironment, renderDotenv, renderExports } from '../server/client-env.ts';
-import type { Target } from '../server/target.ts';
-import { type CommonOptions, openProject, selectDatabases } from '../pipeline/project.ts';
+import type { ExternalTarget, ManagedPlace, Target } from '../server/target.ts';
+import { type CommonOptions, openPlace, selectDatabases } from '../pipeline/project.ts';
 
 /** The formats `--format` takes. */
 export const ENV_FORMATS = ['shell', 'dotenv', 'json'] as const;
 export type EnvFormat = (typeof ENV_FORMATS)[number];
 
 /** PG* variables for an external URL; the password stays inside DATABASE_URL, out of the shell's variables. */
-function externalEnvironment(target: Extract<Target, { kind: 'external' }>, database: string): Record<string, string> {
+function externalEnvironment(target: ExternalTarget, database: string): Record<string, string> {
   const { PGPASSWORD: _password, ...vars } = environmentForUrl(withDatabase(target.url, database));
   return vars;
 }
 
 /** The variables for `database` on the target (its first database by default). */
-export function environmentFor(target: Target, database: string | undefined): Record<string, string> {
+export function environmentFor(target: Target | ManagedPlace, database: string | undefined): Record<string, string> {
   const name = selectDatabases(target, database)[0]!.name;
   return target.kind === 'external' ? externalEnvironment(target, name) : clientEnvironment(target.layout, target.config, name);
 }
@@ -32,7 +32,7 @@ function formatOf(value: string | undefined, json: boolean | undefined): EnvForm
 /** Prints the variables in the chosen format. */
 export async function envCommand(options: CommonOptions, flags: { database?: string | undefined; format?: string | undefined } = {}): Promise<ExitCode> {
   const format = formatOf(flags.format, options.json);
-  const { target, output } = await openProject(options);
+  const { target, output } = await openPlace(options);
   const vars = environmentFor(target, flags.database);
   if (output.mode === 'json') output.json(vars);
   else if (format === 'json') output.say(JSON.stringify(vars, null, 2));

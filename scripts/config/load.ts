@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
-import { cacheDirOf, ensureBundle, UNSAFE_CACHE } from '../bundle.mjs';
+import { cacheDirOf, ensureBundle, importModule as importFile, UNSAFE_CACHE } from '../bundle.mjs';
 import { ExitCode, isPgstrapError, messageOf, PgstrapError } from '../shared/errors.ts';
 import { resolveConfig } from './validate.ts';
 import { CONFIG_FILES, type ResolvedConfig } from './types.ts';
@@ -25,10 +25,10 @@ const importModule: Loader = async (filepath) => {
   let mod: Record<string, unknown>;
   try {
     try {
-      mod = (await import(pathToFileURL(filepath).href)) as Record<string, unknown>;
+      mod = (await importFile(pathToFileURL(filepath).href)) as Record<string, unknown>;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
-      mod = (await import(pathToFileURL(await ensureBundle(filepath, cacheDirOf(path.dirname(filepath)))).href)) as Record<string, unknown>;
+      mod = (await importFile(pathToFileURL(await ensureBundle(filepath, cacheDirOf(path.dirname(filepath)))).href)) as Record<string, unknown>;
     }
   } catch (error) {
     const { code, remedy } = error as { code?: unknown; remedy?: string };
@@ -57,7 +57,8 @@ export async function loadConfig(options: { cwd: string; explicitPath?: string |
   const explorer = cosmiconfig('extensions', {
     searchPlaces: [...CONFIG_FILES],
     searchStrategy: 'project',
-    loaders: { '.ts': importModule, '.mts': importModule, '.js': importModule, '.mjs': importModule },
+    // Every kind of file a config may be: cosmiconfig's own loaders call import(), which the CLI's bundle cannot (bundle.mjs#importModule).
+    loaders: { '.ts': importModule, '.mts': importModule, '.cts': importModule, '.js': importModule, '.mjs': importModule, '.cjs': importModule },
     cache: false,
     // An empty config file is a mistake to name, not a search place to pass over.
     ignoreEmptySearchPlaces: false,

@@ -2,9 +2,8 @@
 import { loadConfig } from '../config/load.ts';
 import type { EngineChoice, ResolvedConfig, ResolvedDatabase } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import { withTargetLock } from '../server/project-lock.ts';
-import { selectTarget } from '../server/select.ts';
-import type { Target } from '../server/target.ts';
+import { selectPlace, selectTarget } from '../server/select.ts';
+import type { ExternalTarget, ManagedPlace, Target } from '../server/target.ts';
 import { processOutput, type Output } from '../shared/output.ts';
 
 /** Flags shared by all commands. */
@@ -46,17 +45,26 @@ export async function openProject(options: CommonOptions): Promise<Project> {
   return { config, target, output: outputOf(options) };
 }
 
+/** Loads the config and finds where its server is, without resolving the engine (what `env` needs). */
+export async function openPlace(options: CommonOptions): Promise<{ config: ResolvedConfig; target: ExternalTarget | ManagedPlace; output: Output }> {
+  const config = await loadConfig({ cwd: options.cwd ?? process.cwd(), explicitPath: options.config });
+  const target = await selectPlace(config, { engine: options.engine, url: options.url, target: options.target, directUrl: options.directUrl });
+  return { config, target, output: outputOf(options) };
+}
+
 /**
  * Opens the project and runs `fn` holding the project lock, under the name `command`, when the target is
  * the project's own cluster (an external server has its own locks: the migrations' advisory lock).
  */
 export async function withProject<T>(options: CommonOptions, command: string, fn: (project: Project) => Promise<T>): Promise<T> {
   const project = await openProject(options);
+  // Loaded here: the commands that take no lock (env, doctor, status) do not load the lock's package.
+  const { withTargetLock } = await import('../server/project-lock.ts');
   return withTargetLock(project.target, command, project.output, () => fn(project));
 }
 
 /** The databases a command acts on: all the target manages, or the one `--database` names. */
-export function selectDatabases(target: Target, name: string | undefined): ResolvedDatabase[] {
+export function selectDatabases(target: Pick<Target, 'databases'>, name: string | undefined): ResolvedDatabase[] {
   if (name === undefined) return target.databases;
   const db = target.databases.find((d) => d.name === name);
   if (!db) throw new PgstrapError({

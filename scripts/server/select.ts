@@ -12,7 +12,7 @@ import { getServerUser } from './server-user.ts';
 import { findSystemBinaries, requireSystemBinaries } from './system.ts';
 import { programAnswersFile } from './layout.ts';
 import type { PostgresBinaries } from './binaries.ts';
-import { readPassword, type ExternalTarget, type ManagedTarget, type Target } from './target.ts';
+import { readPassword, type ExternalTarget, type ManagedPlace, type Target } from './target.ts';
 import { rememberUrlSecrets } from '../shared/secrets.ts';
 import fs from 'node:fs';
 import { readTlsSettings, tlsOptions } from './tls.ts';
@@ -135,9 +135,8 @@ async function findBinaries(config: ResolvedConfig, engine: EngineChoice, env: N
   return { binaries: requireEmbeddedBinaries(config.postgresMajor, config.projectDir), choice: `${why}, so the embedded one` };
 }
 
-/** Resolves the target a command works on. */
-export async function selectTarget(config: ResolvedConfig, overrides: EngineOverrides = {}): Promise<Target> {
-  const env = overrides.env ?? process.env;
+/** The external target the overrides and the config ask for, or undefined for the project's own cluster. */
+function externalChoice(config: ResolvedConfig, overrides: EngineOverrides, env: NodeJS.ProcessEnv): ExternalTarget | undefined {
   const engine = overrides.engine ?? config.engine;
   if (overrides.url && overrides.target) {
     throw new PgstrapError({ code: 'usage', message: '--url and --target both name a server', remedy: 'Pass one of them.', exit: ExitCode.usage });
@@ -171,22 +170,34 @@ export async function selectTarget(config: ResolvedConfig, overrides: EngineOver
       exit: ExitCode.usage,
     });
   }
-  const { binaries: found, choice } = await findBinaries(config, engine, env);
+  return undefined;
+}
+
+/**
+ * Where the project's own cluster lives and who runs it, without the engine: all a client needs to reach it
+ * (`env` prints the variables of a cluster whose binaries it never runs). The superuser's password is read
+ * here, so that no error or repeated output of this run can show it.
+ */
+async function placeOf(config: ResolvedConfig): Promise<ManagedPlace> {
   const user = await getServerUser(config.runAs);
   const layout = await placeCluster(config, user);
+  readPassword(layout);
+  return { kind: 'place', layout, user, config, databases: config.databases };
+}
+
+/** The server a client of the project reaches: an external one, or the place of the project's own cluster. */
+export async function selectPlace(config: ResolvedConfig, overrides: EngineOverrides = {}): Promise<ExternalTarget | ManagedPlace> {
+  return externalChoice(config, overrides, overrides.env ?? process.env) ?? placeOf(config);
+}
+
+/** Resolves the target a command works on. */
+export async function selectTarget(config: ResolvedConfig, overrides: EngineOverrides = {}): Promise<Target> {
+  const env = overrides.env ?? process.env;
+  const external = externalChoice(config, overrides, env);
+  if (external) return external;
+  const { binaries: found, choice } = await findBinaries(config, overrides.engine ?? config.engine, env);
+  const { layout, user } = await placeOf(config);
   const binaries = await reachableBinaries(found, user, layout);
   const cluster = new Cluster(binaries, layout, user, config.superuser);
-  const managed: ManagedTarget = {
-    kind: binaries.engine,
-    binaries,
-    cluster,
-    layout,
-    user,
-    config,
-    databases: config.databases,
-    choice,
-  };
-  // Known from the start, so that no error or repeated output of this run can show it.
-  readPassword(layout);
-  return managed;
+  return { kind: binaries.engine, binaries, cluster, layout, user, config, databases: config.databases, choice };
 }

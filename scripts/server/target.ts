@@ -46,6 +46,15 @@ export interface ExternalTarget {
 
 export type Target = ManagedTarget | ExternalTarget;
 
+/** Where a managed cluster lives, without its engine: what a client needs to reach it (server/select.ts#selectPlace). */
+export interface ManagedPlace {
+  kind: 'place';
+  layout: ClusterLayout;
+  user: ServerUser | undefined;
+  config: ResolvedConfig;
+  databases: ResolvedDatabase[];
+}
+
 /** Reads the superuser password a managed cluster was initialised with, and remembers it as a secret never to print. */
 export function readPassword(layout: ClusterLayout): string | undefined {
   try {

@@ -14,6 +14,28 @@ beforeAll(async () => {
 });
 afterAll(async () => project?.remove());
 
+describe('every kind of config file', () => {
+  // The CLI runs from one CommonJS bundle compiled from V8's code cache, where import() needs the launcher's
+  // (bundle.mjs#importModule): each kind goes through a loader of pgstrap's own, none through cosmiconfig's.
+  it.each([
+    ['--config pgstrap.config.cjs', 'pgstrap.config.cjs', 'module.exports = { port: 5901 };\n'],
+    ['--config pgstrap.config.cts', 'pgstrap.config.cts', 'const port: number = 5902;\nmodule.exports = { port };\n'],
+    ['extensions.config.mjs', 'extensions.config.mjs', 'export default { port: 5903 };\n'],
+    ['extensions.config.js', 'extensions.config.js', 'export default { port: 5904 };\n'],
+    ['extensions.config.mts', 'extensions.config.mts', 'const port: number = 5905;\nexport default { port };\n'],
+  ])('loads %s', async (how, name, text) => {
+    const file = path.join(project.dir, name);
+    fs.writeFileSync(file, text);
+    try {
+      const result = await cli('env', '--json', ...(how.startsWith('--config') ? ['--config', name] : []));
+      expect(String(result.stderr)).toBe('');
+      expect(JSON.parse(String(result.stdout)).PGPORT).toBe(String(/\d{4}/.exec(text)![0]));
+    } finally {
+      fs.rmSync(file);
+    }
+  });
+});
+
 describe('config files that give no config', () => {
   it.each([
     ['exports nothing', 'export const port = 5999;\n', 'has no default export (it exports port)'],

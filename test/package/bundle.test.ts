@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { cacheDirOf, ensureBundle, KEPT_EXTERNAL, UNSAFE_CACHE } from '../../scripts/bundle.mjs';
+import { cacheDirOf, ensureBundle, KEPT_EXTERNAL, loadBundle, UNSAFE_CACHE } from '../../scripts/bundle.mjs';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -53,17 +53,29 @@ describe('the bundle cache', () => {
     write(path.join(pkg, 'package.json'), '{ "name": "fakepgstrap", "type": "module" }\n');
     write(path.join(pkg, 'node_modules', 'cjs-dep', 'package.json'), '{ "name": "cjs-dep", "main": "index.js" }\n');
     write(path.join(pkg, 'node_modules', 'cjs-dep', 'index.js'), "const os = require('node:os');\nexports.platform = os.platform();\n");
-    // A package KEPT_EXTERNAL names (it finds its binary next to itself): imported from where it is installed.
-    write(path.join(pkg, 'node_modules', 'esbuild', 'package.json'), '{ "name": "esbuild", "type": "module", "exports": "./index.mjs" }\n');
-    write(path.join(pkg, 'node_modules', 'esbuild', 'index.mjs'), 'export const kept = import.meta.url;\n');
-    write(path.join(pkg, 'cli.ts'), "import { platform } from 'cjs-dep';\nimport { kept } from 'esbuild';\nexport const value: string = platform;\nexport { kept };\n");
+    // A package KEPT_EXTERNAL names (it finds its binary next to itself): required from where it is installed.
+    write(path.join(pkg, 'node_modules', 'esbuild', 'package.json'), '{ "name": "esbuild", "main": "index.js" }\n');
+    write(path.join(pkg, 'node_modules', 'esbuild', 'index.js'), 'exports.kept = __filename;\n');
+    const bundler = JSON.stringify(path.join(ROOT, 'scripts', 'bundle.mjs'));
+    write(path.join(pkg, 'cli.ts'), `import { platform } from 'cjs-dep';\nimport { kept } from 'esbuild';\nimport { importModule } from ${bundler};\nexport const value: string = platform;\nexport { kept };\nexport const later = () => importModule('node:os');\nexport const raw = () => import('node:os');\n`);
     const entry = await ensureBundle(path.join(pkg, 'cli.ts'), cacheDirOf(pkg), { inline: true });
-    const text = fs.readdirSync(path.dirname(entry)).map((f) => fs.readFileSync(path.join(path.dirname(entry), f), 'utf8')).join('\n');
+    expect(path.basename(entry)).toBe('entry.cjs');
+    const text = fs.readFileSync(entry, 'utf8');
     expect(text).not.toContain(path.join(pkg, 'node_modules', 'cjs-dep'));
-    expect(text).toContain("exports.platform = os.platform()");
-    const mod = (await import(pathToFileURL(entry).href)) as { value: string; kept: string };
+    expect(text).toMatch(/exports\d*\.platform = os\.platform\(\)/);
+    const hostImports: string[] = [];
+    const mod = loadBundle(entry, { profile: 'test', importer: (specifier) => (hostImports.push(specifier), import(specifier)) }) as {
+      value: string;
+      kept: string;
+      later: () => Promise<{ platform: () => string }>;
+      raw: () => Promise<unknown>;
+    };
     expect(mod.value).toBe(os.platform());
-    expect(mod.kept).toBe(pathToFileURL(path.join(pkg, 'node_modules', 'esbuild', 'index.mjs')).href);
+    expect(mod.kept).toBe(path.join(pkg, 'node_modules', 'esbuild', 'index.js'));
+    // import() inside the bundle goes through importModule to the importer the loader was given; a bare one has no host.
+    expect((await mod.later()).platform()).toBe(os.platform());
+    expect(hostImports).toEqual(['node:os']);
+    await expect(mod.raw()).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING/) });
     // Its own cache entry: the same source bundled without inlining is another build.
     expect(await ensureBundle(path.join(pkg, 'cli.ts'), cacheDirOf(pkg))).not.toBe(entry);
     // A package stands in the manifest by its package.json (npm writes it on every install): reinstalled, it is bundled again.
@@ -73,21 +85,52 @@ describe('the bundle cache', () => {
     expect(await ensureBundle(path.join(pkg, 'cli.ts'), cacheDirOf(pkg), { inline: true })).not.toBe(entry);
   });
 
-  it("bundles the CLI with its packages inside: only the kept ones are imported from node_modules", async () => {
-    const root = path.resolve(import.meta.dirname, '../..');
+  it("bundles the CLI with its packages inside: only the kept ones come from node_modules, none an ES module by require, and import() only through importModule", async () => {
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bundle-cli-'));
     dirs.push(cache);
-    const entry = await ensureBundle(path.join(root, 'scripts', 'cli.ts'), cache, { inline: true });
-    const dir = path.dirname(entry);
-    const imported = new Set<string>();
-    for (const file of fs.readdirSync(dir)) {
-      const text = fs.readFileSync(path.join(dir, file), 'utf8');
-      for (const m of text.matchAll(/(?:from\s*|import\(\s*)"([^"]+\/node_modules\/[^"]+)"/g)) imported.add(m[1]!.split('/node_modules/').pop()!.split('/').slice(0, m[1]!.split('/node_modules/').pop()!.startsWith('@') ? 2 : 1).join('/'));
-    }
+    const entry = await ensureBundle(path.join(ROOT, 'scripts', 'cli.ts'), cache, { inline: true });
+    const text = fs.readFileSync(entry, 'utf8');
+    const packageOf = (file: string) => {
+      const rest = file.split('/node_modules/').pop()!.split('/');
+      return rest.slice(0, rest[0]!.startsWith('@') ? 2 : 1).join('/');
+    };
     const kept = (name: string) => KEPT_EXTERNAL.some((k) => (k.endsWith('/*') ? name.startsWith(k.slice(0, -1)) : name === k));
-    expect([...imported].filter((name) => !kept(name))).toEqual([]);
-    // The control: the scan sees imports from node_modules (esbuild's, which rebuilds a changed config).
-    expect([...imported]).toContain('esbuild');
+    const required = [...text.matchAll(/require\("([^"]+\/node_modules\/[^"]+)"\)/g)].map((m) => m[1]!);
+    expect(required.map(packageOf).filter((name) => !kept(name))).toEqual([]);
+    // A file Node loads as an ES module cannot be required (Node 20): such a package goes through importModule.
+    const isEsm = (file: string) => {
+      if (file.endsWith('.mjs')) return true;
+      let dir = path.dirname(file);
+      while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+      return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).type === 'module';
+    };
+    expect(required.filter(isEsm)).toEqual([]);
+    // The control: the scan sees what is required from node_modules (cosmiconfig's js-yaml).
+    expect(required.map(packageOf)).toContain('js-yaml');
+    // Every import() is importModule's own, or in cosmiconfig's loaders, which config/load.ts replaces for every extension.
+    const regions = text.split(/^\/\/ (\S+)$/m);
+    const withImport: string[] = [];
+    const code = (region: string) => region.split('\n').filter((line) => !/^\s*(\/\/|\/?\*)/.test(line)).join('\n');
+    for (let i = 1; i < regions.length; i += 2) if (/[^\w.$]import\(/.test(code(regions[i + 1]!))) withImport.push(regions[i]!.replace(/^(\.\.\/)+/, ''));
+    expect(withImport.sort()).toEqual(['bundle.mjs', 'node_modules/cosmiconfig/dist/loaders.js']);
+  });
+
+  it('keeps a code cache per profile beside the bundle: written by a run that had none, then used as it is', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-code-cache-'));
+    dirs.push(dir);
+    const bundle = path.join(dir, 'entry.cjs');
+    write(bundle, 'exports.main = function main(n) { let s = 0; for (let i = 0; i < n; i++) s += i; return s; };\n');
+    const script = `import { loadBundle } from ${JSON.stringify(pathToFileURL(path.join(ROOT, 'scripts', 'bundle.mjs')).href)};
+      process.stdout.write(String(loadBundle(${JSON.stringify(bundle)}, { profile: 'db:seed', importer: (s) => import(s) }).main(10)));`;
+    const run = () => spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(run().stdout).toBe('45');
+    const caches = fs.readdirSync(dir).filter((f) => f.endsWith('.v8'));
+    expect(caches).toEqual([`code-db-seed-${process.arch}-${process.versions.v8}.v8`]);
+    const written = fs.statSync(path.join(dir, caches[0]!)).mtimeMs;
+    expect(run().stdout).toBe('45');
+    // Accepted by V8, so not written again (a rejected one would be).
+    expect(fs.statSync(path.join(dir, caches[0]!)).mtimeMs).toBe(written);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
 
