@@ -14,10 +14,10 @@ export declare function importModule(specifier: string): Promise<Record<string, 
 export declare function loadBundle(bundle: string, options: { profile: string; importer: (specifier: string) => Promise<unknown> }): Record<string, any>;
 /**
  * The path of an up-to-date bundle of `entry` (absolute) in `cacheDir`, rebuilt only when one of its sources
- * changed: an ES module, or with `inline` one CommonJS file (for loadBundle) holding the packages it imports too,
- * all but KEPT_EXTERNAL.
+ * changed: an ES module, or with `inline` one minified CommonJS file (for loadBundle) holding the packages it
+ * imports too, all but KEPT_EXTERNAL; `readable` leaves that file unminified.
  */
-export declare function ensureBundle(entry: string, cacheDir: string, options?: { inline?: boolean }): Promise<string>;
+export declare function ensureBundle(entry: string, cacheDir: string, options?: { inline?: boolean; readable?: boolean }): Promise<string>;
 /**
  * The `code` of the error ensureBundle throws when it would fall back to a cache folder in the temporary
  * directory that is not this user's own (another user's, a symbolic link, open to others); it carries a `remedy`.

@@ -58,7 +58,7 @@ describe('the bundle cache', () => {
     write(path.join(pkg, 'node_modules', 'esbuild', 'index.js'), 'exports.kept = __filename;\n');
     const bundler = JSON.stringify(path.join(ROOT, 'scripts', 'bundle.mjs'));
     write(path.join(pkg, 'cli.ts'), `import { platform } from 'cjs-dep';\nimport { kept } from 'esbuild';\nimport { importModule } from ${bundler};\nexport const value: string = platform;\nexport { kept };\nexport const later = () => importModule('node:os');\nexport const raw = () => import('node:os');\n`);
-    const entry = await ensureBundle(path.join(pkg, 'cli.ts'), cacheDirOf(pkg), { inline: true });
+    const entry = await ensureBundle(path.join(pkg, 'cli.ts'), cacheDirOf(pkg), { inline: true, readable: true });
     expect(path.basename(entry)).toBe('entry.cjs');
     const text = fs.readFileSync(entry, 'utf8');
     expect(text).not.toContain(path.join(pkg, 'node_modules', 'cjs-dep'));
@@ -79,16 +79,17 @@ describe('the bundle cache', () => {
     // Its own cache entry: the same source bundled without inlining is another build.
     expect(await ensureBundle(path.join(pkg, 'cli.ts'), cacheDirOf(pkg))).not.toBe(entry);
     // A package stands in the manifest by its package.json (npm writes it on every install): reinstalled, it is bundled again.
-    expect(await ensureBundle(path.join(pkg, 'cli.ts'), cacheDirOf(pkg), { inline: true })).toBe(entry);
+    expect(await ensureBundle(path.join(pkg, 'cli.ts'), cacheDirOf(pkg), { inline: true, readable: true })).toBe(entry);
     const later = new Date(Date.now() + 5_000);
     fs.utimesSync(path.join(pkg, 'node_modules', 'cjs-dep', 'package.json'), later, later);
-    expect(await ensureBundle(path.join(pkg, 'cli.ts'), cacheDirOf(pkg), { inline: true })).not.toBe(entry);
+    expect(await ensureBundle(path.join(pkg, 'cli.ts'), cacheDirOf(pkg), { inline: true, readable: true })).not.toBe(entry);
   });
 
   it("bundles the CLI with its packages inside: only the kept ones come from node_modules, none an ES module by require, and import() only through importModule", async () => {
     const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bundle-cli-'));
     dirs.push(cache);
-    const entry = await ensureBundle(path.join(ROOT, 'scripts', 'cli.ts'), cache, { inline: true });
+    // Unminified, to be read: the same modules and calls as the minified one the launcher runs.
+    const entry = await ensureBundle(path.join(ROOT, 'scripts', 'cli.ts'), cache, { inline: true, readable: true });
     const text = fs.readFileSync(entry, 'utf8');
     const packageOf = (file: string) => {
       const rest = file.split('/node_modules/').pop()!.split('/');
