@@ -2,6 +2,7 @@
 import { loadConfig } from '../config/load.ts';
 import type { EngineChoice, ResolvedConfig, ResolvedDatabase } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
+import { withTargetLock } from '../server/project-lock.ts';
 import { selectPlace, selectTarget } from '../server/select.ts';
 import type { ExternalTarget, ManagedPlace, Target } from '../server/target.ts';
 import { processOutput, type Output } from '../shared/output.ts';
@@ -58,8 +59,6 @@ export async function openPlace(options: CommonOptions): Promise<{ config: Resol
  */
 export async function withProject<T>(options: CommonOptions, command: string, fn: (project: Project) => Promise<T>): Promise<T> {
   const project = await openProject(options);
-  // Loaded here: the commands that take no lock (env, doctor, status) do not load the lock's package.
-  const { withTargetLock } = await import('../server/project-lock.ts');
   return withTargetLock(project.target, command, project.output, () => fn(project));
 }
 

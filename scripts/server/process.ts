@@ -4,10 +4,20 @@
  * a warm doctor spends on everything else. (Streaming the app's own migrator uses execa: see
  * scripts/migrations/command.ts.)
  */
-import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { ServerUser } from './server-user.ts';
+
+const requireBuiltin = createRequire(import.meta.url);
+
+/**
+ * node:child_process, loaded by the first run: a warm command starts no process, and loading it (with the
+ * dgram it loads) cost every command about 7 ms.
+ */
+function childProcess(): typeof import('node:child_process') {
+  return requireBuiltin('node:child_process') as typeof import('node:child_process');
+}
 
 export interface RunOptions {
   /** Run as this user (root only); PostgreSQL refuses to run as root. */
@@ -57,7 +67,7 @@ function environment(extra: RunOptions['env']): NodeJS.ProcessEnv | undefined {
 /** Runs `program` with `args` and captures its output; throws RunError on a non-zero exit unless `reject: false`. */
 export function run(program: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile(
+    const child = childProcess().execFile(
       program,
       [...args],
       {
@@ -94,7 +104,7 @@ export function startDetached(program: string, args: readonly string[], options:
   const log = fs.openSync(options.logFile, 'a', 0o600);
   try {
     if (options.as) fs.fchownSync(log, options.as.uid, options.as.gid);
-    const child = spawn(program, [...args], {
+    const child = childProcess().spawn(program, [...args], {
       detached: true,
       stdio: ['ignore', log, log],
       cwd: options.as ? '/' : undefined,

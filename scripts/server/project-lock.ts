@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { isProcessAlive } from './process.ts';
 import type { Target } from './target.ts';
@@ -58,6 +57,11 @@ export interface ProjectLockOptions {
   waitMs?: number;
 }
 
+/** proper-lockfile, loaded by the first lock taken: with graceful-fs, which patches fs as it loads, it cost the commands that take none (doctor, env, status) 6 ms. */
+async function lockfileModule(): Promise<typeof import('proper-lockfile')> {
+  return (await import('proper-lockfile')).default;
+}
+
 /**
  * Runs `fn` holding the project lock of `stateDir` (which must exist); waits for another holder, and
  * releases the lock however `fn` ends. `command` names this command for whoever waits on it.
@@ -70,7 +74,7 @@ export async function withProjectLock<T>(stateDir: string, command: string, fn: 
   let told = false;
   while (release === undefined) {
     try {
-      release = await lockfile.lock(stateDir, {
+      release = await (await lockfileModule()).lock(stateDir, {
         lockfilePath: paths.lock,
         realpath: false,
         stale: STALE_MS,
