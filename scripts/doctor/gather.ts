@@ -174,16 +174,21 @@ async function probe<T>(target: ConnectionTarget, fn: (client: pg.Client) => Pro
 /** shared_preload_libraries, or null where the role may not read it (current_setting() would fail). */
 const PRELOADS = "SELECT CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE') THEN current_setting('shared_preload_libraries') END AS spl, pg_backend_pid() AS pid";
 
-async function serverFacts(target: Target, settingNames: string[], declared: ResolvedExtension[]): Promise<ServerFacts> {
-  const { connection, value } = await probe(connectionFor(target, maintenanceDatabase(target)), async (client) => {
-    // One round trip for the preloads, the settings and the backend's pid, one for the planner's facts, the version and the role.
-    const [head, settings] = await queryPipeline(client, [{ text: PRELOADS }, settingsStatement(settingNames)]);
-    // The maintenance client for every question, output plugins' slots too: one connection per database.
-    const extensions = await readServerFacts(target, declared, (_database, fn) => fn(client));
-    const pooling = await readPooling(target, client, Number(head![0]!.pid));
-    const tls = target.kind === 'external' && target.tls ? { settings: target.tls, protocol: tlsProtocol(client) } : undefined;
-    return { pooling, tls, spl: head![0]!.spl as string | null, settings: toServerSettings(settingNames, settings!), extensions };
-  });
+/** What the server-wide questions read. */
+type ServerAnswers = Awaited<ReturnType<typeof askServer>>;
+
+/** The server-wide questions, on `client` (any database answers them alike). */
+async function askServer(client: pg.Client, target: Target, settingNames: string[], declared: ResolvedExtension[]) {
+  // One round trip for the preloads, the settings and the backend's pid, one for the planner's facts, the version and the role.
+  const [head, settings] = await queryPipeline(client, [{ text: PRELOADS }, settingsStatement(settingNames)]);
+  // The same client for every question, output plugins' slots too.
+  const extensions = await readServerFacts(target, declared, (_database, fn) => fn(client));
+  const pooling = await readPooling(target, client, Number(head![0]!.pid));
+  const tls = target.kind === 'external' && target.tls ? { settings: target.tls, protocol: tlsProtocol(client) } : undefined;
+  return { pooling, tls, spl: head![0]!.spl as string | null, settings: toServerSettings(settingNames, settings!), extensions };
+}
+
+function toServerFacts(connection: ConnectionFact, value: ServerAnswers | undefined, settingNames: string[]): ServerFacts {
   const settings: ServerSetting[] = value?.settings ?? settingNames.map((name) => ({ name, setting: undefined, unit: undefined, vartype: undefined, pendingRestart: false }));
   const extensions = value?.extensions;
   return {
@@ -197,6 +202,12 @@ async function serverFacts(target: Target, settingNames: string[], declared: Res
     extensions,
     role: extensions?.role,
   };
+}
+
+/** The server-wide facts on a connection of their own, to the maintenance database. */
+async function serverFacts(target: Target, settingNames: string[], declared: ResolvedExtension[]): Promise<ServerFacts> {
+  const { connection, value } = await probe(connectionFor(target, maintenanceDatabase(target)), (client) => askServer(client, target, settingNames, declared));
+  return toServerFacts(connection, value, settingNames);
 }
 
 /** Whether the migration lock would hold on an external server's URL (free on a direct connection: see migrations/lock.ts). */
@@ -233,15 +244,37 @@ async function readMigrationFact(client: pg.Client, db: ResolvedDatabase, projec
   }
 }
 
-async function databaseFacts(target: Target, config: ResolvedConfig, db: ResolvedDatabase): Promise<DatabaseFacts> {
+/**
+ * One database's facts on its one connection; with `server`, the server-wide questions too, asked first on the
+ * same connection (a backend fewer: its start cost more than the questions). A failed server question is
+ * that fact's read error, never the database's.
+ */
+async function databaseFacts(
+  target: Target,
+  config: ResolvedConfig,
+  db: ResolvedDatabase,
+  server?: { ask: (client: pg.Client) => Promise<ServerAnswers>; settingNames: string[] },
+): Promise<{ database: DatabaseFacts; server?: ServerFacts | undefined }> {
+  let serverAnswer: { value: ServerAnswers } | { error: string } | undefined;
   const { connection, value } = await probe(connectionFor(target, db.name), async (client) => {
+    if (server) {
+      try {
+        serverAnswer = { value: await server.ask(client) };
+      } catch (error) {
+        serverAnswer = { error: messageOf(error) };
+      }
+    }
     const installed = await readInstalledExtensions(client);
     const uuidv7 = await readUuidv7(client);
     const migrations = await readMigrationFact(client, db, config.projectDir);
     const cron = installed.has('pg_cron') ? await readCronFact(client) : undefined;
     return { installed, uuidv7, migrations, cron };
   });
-  return { name: db.name, connection, installed: value?.installed ?? new Map(), uuidv7: value?.uuidv7, migrations: value?.migrations, cron: value?.cron };
+  const database = { name: db.name, connection, installed: value?.installed ?? new Map(), uuidv7: value?.uuidv7, migrations: value?.migrations, cron: value?.cron };
+  if (!server || serverAnswer === undefined) return { database };
+  const answered = 'value' in serverAnswer ? serverAnswer.value : undefined;
+  const serverConnection: ConnectionFact = 'error' in serverAnswer ? { ...connection, ok: true, readError: serverAnswer.error } : { ...connection, readError: undefined };
+  return { database, server: toServerFacts(serverConnection, answered, server.settingNames) };
 }
 
 /** pg_cron's jobs and their last runs; a failed read is kept as the fact's error. */
@@ -320,11 +353,14 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
     if (!facts.cluster.running) return { facts, config, target };
   }
   const settingNames = Object.keys(managed ? facts.cluster!.desiredConf : config.settings);
-  const [server, tcp, databases] = await Promise.all([
-    serverFacts(target, settingNames, facts.declared),
+  // The server-wide questions ride on the first database's connection; where that cannot be made (a database
+  // not created yet), on the maintenance database's.
+  const ask = { ask: (client: pg.Client) => askServer(client, target, settingNames, facts.declared), settingNames };
+  const [tcp, results] = await Promise.all([
     managed ? tcpFact(managed, config) : Promise.resolve(undefined),
-    Promise.all(target.databases.map((d) => databaseFacts(target, config, d))),
+    Promise.all(target.databases.map((d, i) => databaseFacts(target, config, d, i === 0 ? ask : undefined))),
   ]);
-  Object.assign(facts, { server, tcp, databases });
+  const server = results[0]?.server ?? (await serverFacts(target, settingNames, facts.declared));
+  Object.assign(facts, { server, tcp, databases: results.map((r) => r.database) });
   return { facts, config, target };
 }

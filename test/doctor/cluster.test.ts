@@ -87,9 +87,13 @@ describe('doctor on a managed cluster', () => {
 
   it('fails db.<name>.exists for a missing database; npm run setup creates it', async () => {
     const target = await managedTarget(p.project);
+    // The server's questions ride on the first database's connection: without it, on the maintenance database's.
+    expect(checkOf(await doctor(p), 'connect.socket').message).toMatch(/\/app: PostgreSQL \d+/);
     await query(target, 'postgres', 'DROP DATABASE app');
-    const exists = checkOf(await doctor(p), 'db.app.exists');
+    const missing = await doctor(p);
+    const exists = checkOf(missing, 'db.app.exists');
     expect(exists).toMatchObject({ status: 'fail', message: 'does not exist', fix: 'npm run setup', repair: 'databases' });
+    expect(checkOf(missing, 'connect.socket')).toMatchObject({ status: 'ok', message: expect.stringMatching(/\/postgres: PostgreSQL \d+/) });
     await runFix(p, exists);
     const after = await doctor(p);
     expect(checkOf(after, 'db.app.exists').status).toBe('ok');

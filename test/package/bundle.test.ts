@@ -131,6 +131,11 @@ describe('the bundle cache', () => {
     expect(run().stdout).toBe('45');
     // Accepted by V8, so not written again (a rejected one would be).
     expect(fs.statSync(path.join(dir, caches[0]!)).mtimeMs).toBe(written);
+    // A cache cut short (or of another build) is rejected, the code compiled from source, and a good one written.
+    const cache = path.join(dir, caches[0]!);
+    fs.writeFileSync(cache, fs.readFileSync(cache).subarray(0, 64));
+    expect(run().stdout).toBe('45');
+    expect(fs.statSync(cache).size).toBeGreaterThan(64);
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
