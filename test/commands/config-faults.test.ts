@@ -36,6 +36,24 @@ describe('every kind of config file', () => {
   });
 });
 
+describe('env needs no engine', () => {
+  it('prints the variables of a project whose engine cannot be found, where status says why it cannot run', async () => {
+    // engine "system" for 17, on a machine whose system PostgreSQL (if any) is another major or off the PATH.
+    fs.writeFileSync(configFile(), `export default { engine: 'system', postgresMajor: 17, port: ${project.config.port} };\n`);
+    const env = { PATH: path.dirname(process.execPath), PGSTRAP_PG_CONFIG: undefined };
+    try {
+      const status = await runCli(['status'], { cwd: project.dir, env });
+      expect(status.exitCode).not.toBe(0);
+      expect(String(status.stderr)).toMatch(/engine\./);
+      const vars = await runCli(['env', '--json'], { cwd: project.dir, env });
+      expect(String(vars.stderr)).toBe('');
+      expect(JSON.parse(String(vars.stdout))).toMatchObject({ PGPORT: String(project.config.port), PGDATABASE: 'app' });
+    } finally {
+      fs.rmSync(configFile());
+    }
+  });
+});
+
 describe('config files that give no config', () => {
   it.each([
     ['exports nothing', 'export const port = 5999;\n', 'has no default export (it exports port)'],
