@@ -353,14 +353,17 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
     if (!facts.cluster.running) return { facts, config, target };
   }
   const settingNames = Object.keys(managed ? facts.cluster!.desiredConf : config.settings);
-  // The server-wide questions ride on the first database's connection; where that cannot be made (a database
-  // not created yet), on the maintenance database's.
-  const ask = { ask: (client: pg.Client) => askServer(client, target, settingNames, facts.declared), settingNames };
-  const [tcp, results] = await Promise.all([
+  // On the project's cluster the server-wide questions ride on the first database's connection; where that
+  // cannot be made (a database not created yet), on the maintenance database's. A server by URL keeps its own
+  // connection for them, beside the databases': the pooler probe (readPooling) is read from how open sessions
+  // share the pooler's backends, as migrate meets them.
+  const ask = managed ? { ask: (client: pg.Client) => askServer(client, target, settingNames, facts.declared), settingNames } : undefined;
+  const [external, tcp, results] = await Promise.all([
+    managed ? Promise.resolve(undefined) : serverFacts(target, settingNames, facts.declared),
     managed ? tcpFact(managed, config) : Promise.resolve(undefined),
     Promise.all(target.databases.map((d, i) => databaseFacts(target, config, d, i === 0 ? ask : undefined))),
   ]);
-  const server = results[0]?.server ?? (await serverFacts(target, settingNames, facts.declared));
+  const server = external ?? results[0]?.server ?? (await serverFacts(target, settingNames, facts.declared));
   Object.assign(facts, { server, tcp, databases: results.map((r) => r.database) });
   return { facts, config, target };
 }
