@@ -9,9 +9,9 @@ export declare const KEPT_EXTERNAL: readonly string[];
 export declare function importModule(specifier: string): Promise<Record<string, unknown>>;
 /**
  * Runs an inlined (CommonJS) bundle, compiled with V8's code cache kept beside it under `profile`, and returns its
- * exports; `importer` is the caller's `(specifier) => import(specifier)`.
+ * exports; `importer` serves importModule inside it (bundle.mjs's own import() by default).
  */
-export declare function loadBundle(bundle: string, options: { profile: string; importer: (specifier: string) => Promise<unknown> }): Record<string, any>;
+export declare function loadBundle(bundle: string, options: { profile: string; importer?: (specifier: string) => Promise<unknown> }): Record<string, any>;
 /**
  * The path of an up-to-date bundle of `entry` (absolute) in `cacheDir`, rebuilt only when one of its sources
  * changed: an ES module, or with `inline` one minified CommonJS file (for loadBundle) holding the packages it

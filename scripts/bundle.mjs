@@ -175,8 +175,9 @@ function pruneBuilds(cacheDir, name, keep) {
 }
 
 /**
- * The path of an up-to-date ESM bundle of `entry` (absolute) in `cacheDir`. `inline` bundles the packages it
- * imports too (all but KEPT_EXTERNAL): pgstrap's own entries (the CLI, pgstrap/testing) use it.
+ * The path of an up-to-date bundle of `entry` (absolute) in `cacheDir`: an ES module (a user's config), or with
+ * `inline` one CommonJS file for loadBundle holding the packages it imports too (all but KEPT_EXTERNAL), which
+ * pgstrap's own entries (the CLI, pgstrap/testing) use.
  */
 export async function ensureBundle(entry, cacheDirWanted, { inline = false, readable = false } = {}) {
   let cacheDir = cacheDirWanted;
@@ -226,8 +227,8 @@ export async function ensureBundle(entry, cacheDirWanted, { inline = false, read
  * `import()` for code that may run inside an inlined bundle. loadBundle compiles that from V8's code cache, and
  * on Node 20 a script compiled from a cache has lost the host's import() (it throws
  * ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), so the loader hands one in as `__pgstrapImport`; elsewhere (this file
- * loaded by the launcher, the sources under tsx) it is import() itself. A bare specifier resolves from the
- * launcher, which is in pgstrap's own folder.
+ * loaded by the launcher, the sources under tsx) it is import() itself. Either way a bare specifier resolves
+ * from pgstrap's own scripts/ folder.
  */
 export function importModule(specifier) {
   // eslint-disable-next-line no-undef
@@ -242,12 +243,12 @@ function codeCacheOf(bundle, profile) {
 /**
  * Runs an inlined (CommonJS) bundle and returns its exports. It is compiled with V8's code cache kept next to it
  * under `profile` (the command), and a run that found none, or one V8 rejected, writes one as the process
- * exits, with the code that run compiled (so a command's own functions are in its cache). `importer` is the
- * caller's `(specifier) => import(specifier)`: importModule's host import (see there).
+ * exits, with the code that run compiled (so a command's own functions are in its cache). `importer` serves
+ * importModule inside the bundle (see there): this file's own import() unless the caller records or redirects it.
  */
-export function loadBundle(bundle, { profile, importer }) {
+export function loadBundle(bundle, { profile, importer = (specifier) => import(specifier) }) {
   const source = fs.readFileSync(bundle, 'utf8');
-  const cacheFile = codeCacheOf(bundle, /^[a-z][a-z:-]{0,30}$/.test(profile) ? profile.replace(':', '-') : 'other');
+  const cacheFile = codeCacheOf(bundle, /^[a-z][a-z:-]{0,30}$/.test(profile) ? profile.replaceAll(':', '-') : 'other');
   let cachedData;
   try {
     cachedData = fs.readFileSync(cacheFile);

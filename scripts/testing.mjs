@@ -10,6 +10,6 @@ import { cacheDirOf, ensureBundle, loadBundle } from './bundle.mjs';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 globalThis[Symbol.for('pgstrap.installRoot')] ??= root;
 const bundle = await ensureBundle(path.join(root, 'scripts', 'testing', 'index.ts'), cacheDirOf(root), { inline: true });
-const testing = loadBundle(bundle, { profile: 'testing', importer: (specifier) => import(specifier) });
+const testing = loadBundle(bundle, { profile: 'testing' });
 
 export const { createTestDatabase, prepareTestTemplate, pruneTestDatabasesOf } = testing;

@@ -83,6 +83,9 @@ export async function measureMigrations(target: Target, options: MigrationBenchO
   const runs = options.runs ?? 3;
   const statusRuns = options.statusRuns ?? 10;
   const log = options.log ?? (() => {});
+  // node-pg-migrate is an ES module outside the CLI's (CommonJS) bundle, and a devDependency an app may not
+  // have: imported first, so that where it is missing nothing has been made yet.
+  const { runner: nodePgMigrate } = (await importModule('node-pg-migrate')) as unknown as typeof import('node-pg-migrate');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-migrations-'));
   writeFiles(dir, files);
   const admin = connectionFor(target, maintenanceDatabase(target));
@@ -96,8 +99,6 @@ export async function measureMigrations(target: Target, options: MigrationBenchO
     created.push(name);
     return name;
   };
-  // node-pg-migrate is an ES module outside the CLI's (CommonJS) bundle, and a devDependency an app may not have.
-  const { runner: nodePgMigrate } = (await importModule('node-pg-migrate')) as unknown as typeof import('node-pg-migrate');
   const apply = { pgstrap: [] as number[], nodePgMigrate: [] as number[], nodePgMigrateSingleTransaction: [] as number[] };
   let statusDb: ResolvedDatabase | undefined;
   try {

@@ -1,6 +1,5 @@
 /** Runs the benchmarks as a task list and returns their figures; the command prints them. */
 import type { ResolvedConfig } from '../config/types.ts';
-import { importModule } from '../bundle.mjs';
 import { doctorFigureList, generationFigureList, migrationFigureList, setupFigureList } from './figures.ts';
 import type { Figure, GeneratorResult, InsertThroughput, KeyBenchReport, SetupFigures } from './model.ts';
 import { formatValue } from './metrics.ts';
@@ -107,13 +106,13 @@ export async function runAllFigures(config: ResolvedConfig, target: Target, runS
         // node-pg-migrate is a devDependency of this repository that an app installing pgstrap does not have,
         // and `pgstrap bench` without --all must not need it.
         const { measureMigrations } = await import('./migrations.ts');
+        let migrations: MigrationBenchReport;
         try {
-          await importModule('node-pg-migrate');
+          migrations = await measureMigrations(target, { log: ctx.log });
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !/node-pg-migrate/.test(String((error as Error).message))) throw error;
           return { changes: [], notes: ['not measured: node-pg-migrate is not installed here (npm install -D -E node-pg-migrate@9.0.0 to compare)'], status: 'warning' as const };
         }
-        const migrations = await measureMigrations(target, { log: ctx.log });
         out.migrations = migrations;
         out.figures.push(...migrationFigureList(migrations));
         return { changes: [`pgstrap ${formatValue(migrations.apply.median.pgstrap / 1000, 's')}, node-pg-migrate ${formatValue(migrations.apply.median.nodePgMigrate / 1000, 's')}`] };

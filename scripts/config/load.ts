@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
-import { cacheDirOf, ensureBundle, importModule as importFile, UNSAFE_CACHE } from '../bundle.mjs';
+import { cacheDirOf, ensureBundle, importModule, UNSAFE_CACHE } from '../bundle.mjs';
 import { ExitCode, isPgstrapError, messageOf, PgstrapError } from '../shared/errors.ts';
 import { resolveConfig } from './validate.ts';
 import { CONFIG_FILES, type ResolvedConfig } from './types.ts';
@@ -21,14 +21,14 @@ function noDefaultExport(message: string): PgstrapError {
 
 // Under tsx (tests, `node --import tsx`) import() loads TypeScript itself; from the bundled CLI, Node cannot,
 // so the config (and whatever it imports) is bundled by esbuild once and cached until it changes.
-const importModule: Loader = async (filepath) => {
+const loadConfigFile: Loader = async (filepath) => {
   let mod: Record<string, unknown>;
   try {
     try {
-      mod = (await importFile(pathToFileURL(filepath).href)) as Record<string, unknown>;
+      mod = (await importModule(pathToFileURL(filepath).href)) as Record<string, unknown>;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
-      mod = (await importFile(pathToFileURL(await ensureBundle(filepath, cacheDirOf(path.dirname(filepath)))).href)) as Record<string, unknown>;
+      mod = (await importModule(pathToFileURL(await ensureBundle(filepath, cacheDirOf(path.dirname(filepath)))).href)) as Record<string, unknown>;
     }
   } catch (error) {
     const { code, remedy } = error as { code?: unknown; remedy?: string };
@@ -58,7 +58,7 @@ export async function loadConfig(options: { cwd: string; explicitPath?: string |
     searchPlaces: [...CONFIG_FILES],
     searchStrategy: 'project',
     // Every kind of file a config may be: cosmiconfig's own loaders call import(), which the CLI's bundle cannot (bundle.mjs#importModule).
-    loaders: { '.ts': importModule, '.mts': importModule, '.cts': importModule, '.js': importModule, '.mjs': importModule, '.cjs': importModule },
+    loaders: { '.ts': loadConfigFile, '.mts': loadConfigFile, '.cts': loadConfigFile, '.js': loadConfigFile, '.mjs': loadConfigFile, '.cjs': loadConfigFile },
     cache: false,
     // An empty config file is a mistake to name, not a search place to pass over.
     ignoreEmptySearchPlaces: false,

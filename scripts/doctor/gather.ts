@@ -148,6 +148,16 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
   };
 }
 
+/** A connection that was made, on which a question then failed: the server was reached, and what could not be read is said as such. */
+function readFailure(where: string, error: unknown): ConnectionFact {
+  const pgError = error as { code?: unknown; message?: string } | undefined;
+  return { ok: true, where, error: undefined, sqlState: sqlStateOf(pgError), readError: pgError?.message ?? messageOf(error) };
+}
+
+function sqlStateOf(pgError: { code?: unknown } | undefined): string | undefined {
+  return typeof pgError?.code === 'string' && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
+}
+
 /** Runs `fn` on a fresh connection and records how connecting went. */
 async function probe<T>(target: ConnectionTarget, fn: (client: pg.Client) => Promise<T>): Promise<{ connection: ConnectionFact; value: T | undefined }> {
   const where = describeTarget(target);
@@ -159,11 +169,11 @@ async function probe<T>(target: ConnectionTarget, fn: (client: pg.Client) => Pro
     });
     return { connection: { ok: true, where, error: undefined, sqlState: undefined }, value };
   } catch (error) {
-    // withClient wraps a failed connect in a PgstrapError; a failed query arrives as pg's own error.
-    const pgError = (!connected && isPgstrapError(error) ? error.cause : error) as { code?: unknown; message?: string } | undefined;
-    const sqlState = typeof pgError?.code === 'string' && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
-    // Connected, then a question failed: the server was reached, and what could not be read is said as such.
-    if (connected) return { connection: { ok: true, where, error: undefined, sqlState, readError: pgError?.message ?? messageOf(error) }, value: undefined };
+    // A failed query arrives as pg's own error.
+    if (connected) return { connection: readFailure(where, error), value: undefined };
+    // withClient wraps a failed connect in a PgstrapError.
+    const pgError = (isPgstrapError(error) ? error.cause : error) as { code?: unknown; message?: string } | undefined;
+    const sqlState = sqlStateOf(pgError);
     // A TLS failure says which (the CA, the host name) and how to fix it, as the other commands do.
     const tls = describeTlsConnectFailure(target, pgError);
     if (tls) return { connection: { ok: false, where, error: tls.message, sqlState, remedy: tls.remedy }, value: undefined };
@@ -245,23 +255,24 @@ async function readMigrationFact(client: pg.Client, db: ResolvedDatabase, projec
 }
 
 /**
- * One database's facts on its one connection; with `server`, the server-wide questions too, asked first on the
- * same connection (a backend fewer: its start cost more than the questions). A failed server question is
- * that fact's read error, never the database's.
+ * One database's facts on its one connection; with `askServer`, the server-wide questions too, asked first on
+ * the same connection (a backend fewer: its start cost more than the questions), with how asking them went: a
+ * failed server question is that connection's read error, never the database's. No `server` when the
+ * connection could not be made.
  */
 async function databaseFacts(
   target: Target,
   config: ResolvedConfig,
   db: ResolvedDatabase,
-  server?: { ask: (client: pg.Client) => Promise<ServerAnswers>; settingNames: string[] },
-): Promise<{ database: DatabaseFacts; server?: ServerFacts | undefined }> {
-  let serverAnswer: { value: ServerAnswers } | { error: string } | undefined;
+  askServer?: (client: pg.Client) => Promise<ServerAnswers>,
+): Promise<{ database: DatabaseFacts; server?: { connection: ConnectionFact; value: ServerAnswers | undefined } | undefined }> {
+  let asked: { value: ServerAnswers } | { error: unknown } | undefined;
   const { connection, value } = await probe(connectionFor(target, db.name), async (client) => {
-    if (server) {
+    if (askServer) {
       try {
-        serverAnswer = { value: await server.ask(client) };
+        asked = { value: await askServer(client) };
       } catch (error) {
-        serverAnswer = { error: messageOf(error) };
+        asked = { error };
       }
     }
     const installed = await readInstalledExtensions(client);
@@ -271,10 +282,9 @@ async function databaseFacts(
     return { installed, uuidv7, migrations, cron };
   });
   const database = { name: db.name, connection, installed: value?.installed ?? new Map(), uuidv7: value?.uuidv7, migrations: value?.migrations, cron: value?.cron };
-  if (!server || serverAnswer === undefined) return { database };
-  const answered = 'value' in serverAnswer ? serverAnswer.value : undefined;
-  const serverConnection: ConnectionFact = 'error' in serverAnswer ? { ...connection, ok: true, readError: serverAnswer.error } : { ...connection, readError: undefined };
-  return { database, server: toServerFacts(serverConnection, answered, server.settingNames) };
+  if (asked === undefined) return { database };
+  const connected: ConnectionFact = { ok: true, where: connection.where, error: undefined, sqlState: undefined };
+  return { database, server: 'error' in asked ? { connection: readFailure(connection.where, asked.error), value: undefined } : { connection: connected, value: asked.value } };
 }
 
 /** pg_cron's jobs and their last runs; a failed read is kept as the fact's error. */
@@ -357,13 +367,14 @@ export async function gatherFacts(options: GatherOptions): Promise<Gathered> {
   // cannot be made (a database not created yet), on the maintenance database's. A server by URL keeps its own
   // connection for them, beside the databases': the pooler probe (readPooling) is read from how open sessions
   // share the pooler's backends, as migrate meets them.
-  const ask = managed ? { ask: (client: pg.Client) => askServer(client, target, settingNames, facts.declared), settingNames } : undefined;
+  const ask = managed ? (client: pg.Client) => askServer(client, target, settingNames, facts.declared) : undefined;
   const [external, tcp, results] = await Promise.all([
     managed ? Promise.resolve(undefined) : serverFacts(target, settingNames, facts.declared),
     managed ? tcpFact(managed, config) : Promise.resolve(undefined),
     Promise.all(target.databases.map((d, i) => databaseFacts(target, config, d, i === 0 ? ask : undefined))),
   ]);
-  const server = external ?? results[0]?.server ?? (await serverFacts(target, settingNames, facts.declared));
+  const shared = results[0]?.server;
+  const server = external ?? (shared ? toServerFacts(shared.connection, shared.value, settingNames) : await serverFacts(target, settingNames, facts.declared));
   Object.assign(facts, { server, tcp, databases: results.map((r) => r.database) });
   return { facts, config, target };
 }

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.ts';
 import type { EngineChoice, ResolvedConfig, ResolvedDatabase } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { withTargetLock } from '../server/project-lock.ts';
-import { selectPlace, selectTarget } from '../server/select.ts';
+import { selectPlace, selectTarget, type EngineOverrides } from '../server/select.ts';
 import type { ExternalTarget, ManagedPlace, Target } from '../server/target.ts';
 import { processOutput, type Output } from '../shared/output.ts';
 
@@ -39,18 +39,22 @@ export interface Project {
   output: Output;
 }
 
+/** The config the options point at, and what they add to its choice of server. */
+async function configAndOverrides(options: CommonOptions): Promise<{ config: ResolvedConfig; overrides: EngineOverrides }> {
+  const config = await loadConfig({ cwd: options.cwd ?? process.cwd(), explicitPath: options.config });
+  return { config, overrides: { engine: options.engine, url: options.url, target: options.target, directUrl: options.directUrl } };
+}
+
 /** Loads the config and resolves the engine; touches nothing on disk but the state folder. */
 export async function openProject(options: CommonOptions): Promise<Project> {
-  const config = await loadConfig({ cwd: options.cwd ?? process.cwd(), explicitPath: options.config });
-  const target = await selectTarget(config, { engine: options.engine, url: options.url, target: options.target, directUrl: options.directUrl });
-  return { config, target, output: outputOf(options) };
+  const { config, overrides } = await configAndOverrides(options);
+  return { config, target: await selectTarget(config, overrides), output: outputOf(options) };
 }
 
 /** Loads the config and finds where its server is, without resolving the engine (what `env` needs). */
 export async function openPlace(options: CommonOptions): Promise<{ config: ResolvedConfig; target: ExternalTarget | ManagedPlace; output: Output }> {
-  const config = await loadConfig({ cwd: options.cwd ?? process.cwd(), explicitPath: options.config });
-  const target = await selectPlace(config, { engine: options.engine, url: options.url, target: options.target, directUrl: options.directUrl });
-  return { config, target, output: outputOf(options) };
+  const { config, overrides } = await configAndOverrides(options);
+  return { config, target: await selectPlace(config, overrides), output: outputOf(options) };
 }
 
 /**
