@@ -33,23 +33,27 @@ export interface DelayProxyOptions {
   oneWayMs: number;
 }
 
-/** Writes chunks to `socket` in arrival order, each no sooner than its due time. */
-function delayedWriter(socket: net.Socket): (chunk: Buffer, dueAt: number) => void {
-  const queue: Array<{ chunk: Buffer; dueAt: number }> = [];
+/**
+ * Writes chunks to `socket` in arrival order, each no sooner than its due time (up to half a millisecond
+ * early, as timers fire), and calls a chunk's `delivered` as it is written.
+ */
+function delayedWriter(socket: net.Socket): (chunk: Buffer, dueAt: number, delivered?: () => void) => void {
+  const queue: Array<{ chunk: Buffer; dueAt: number; delivered: (() => void) | undefined }> = [];
   let timer: NodeJS.Timeout | undefined;
   const drain = (): void => {
     timer = undefined;
     const now = performance.now();
     while (queue.length > 0 && queue[0]!.dueAt <= now + 0.5) {
-      if (!socket.destroyed) socket.write(queue.shift()!.chunk);
-      else queue.shift();
+      const { chunk, delivered } = queue.shift()!;
+      if (!socket.destroyed) socket.write(chunk);
+      delivered?.();
     }
     if (queue.length > 0) timer = setTimeout(drain, queue[0]!.dueAt - now);
   };
-  return (chunk, dueAt) => {
+  return (chunk, dueAt, delivered) => {
     // Never overtake a chunk queued earlier, whatever its due time.
     const last = queue.at(-1);
-    queue.push({ chunk, dueAt: last ? Math.max(last.dueAt, dueAt) : dueAt });
+    queue.push({ chunk, dueAt: last ? Math.max(last.dueAt, dueAt) : dueAt, delivered });
     if (timer === undefined) timer = setTimeout(drain, Math.max(0, queue[0]!.dueAt - performance.now()));
   };
 }
@@ -77,12 +81,13 @@ export async function startDelayProxy(options: DelayProxyOptions): Promise<Delay
       clientSpokeLast = true;
       toServer(chunk, Math.max(performance.now() + options.oneWayMs, firstDataAt));
     });
-    upstream.on('data', (chunk) => {
-      toClient(chunk, performance.now() + options.oneWayMs);
-      setTimeout(() => {
-        clientSpokeLast = false;
-      }, options.oneWayMs);
-    });
+    // The client's turn ends as the server's answer is written to it: whatever it sends after that is a new
+    // round trip. (A timer of the same delay beside the write raced with a client that answers at once,
+    // such as a Terminate after the last reply: CI counted 5 round trips for 6.)
+    const clientReceived = (): void => {
+      clientSpokeLast = false;
+    };
+    upstream.on('data', (chunk) => toClient(chunk, performance.now() + options.oneWayMs, clientReceived));
     const closeBoth = (): void => {
       // Let what is queued arrive before the far side learns of the close.
       setTimeout(() => {
