@@ -133,21 +133,24 @@ describe.skipIf(skip !== undefined)(`Debian PostgreSQL 15 with pg_cron and wal2j
     type Answers = Record<string, { identity: string; answer: string }>;
     const answers = JSON.parse(fs.readFileSync(file, 'utf8')) as Answers;
     const kept = answers[key]!;
-    expect(kept.answer).toContain('output_plugin_libraries\t');
-    // A kept list without the setting, under the same identity, is believed: nothing spawned to check.
-    const without = kept.answer.split('\n').filter((l) => !l.startsWith('output_plugin_libraries\t')).join('\n');
+    const lines = kept.answer.split('\n');
+    // The kept copy is the server's own list: with the allow-list setting exactly where this minor release has it.
+    expect(lines.some((l) => l.startsWith('output_plugin_libraries\t'))).toBe(knowsAllowList);
+    expect(lines.some((l) => l.startsWith('wal_level\t'))).toBe(true);
+    // A kept list without a setting every release has, under the same identity, is believed: nothing spawned to check.
+    const without = lines.filter((l) => !l.startsWith('wal_level\t')).join('\n');
     const rewrite = (identity: string) => fs.writeFileSync(file, JSON.stringify({ ...answers, [key]: { identity, answer: without } }), { mode: 0o600 });
     rewrite(kept.identity);
     const script = `
       import { readKnownSettings } from './scripts/server/binaries.ts';
       const known = await readKnownSettings(${JSON.stringify(target.binaries)}, ${JSON.stringify(file)});
-      console.log(JSON.stringify([known.has('output_plugin_libraries'), known.has('wal_level')]));`;
+      console.log(JSON.stringify([known.has('wal_level'), known.has('port'), known.has('output_plugin_libraries')]));`;
     const fresh = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT });
-    expect(fresh.stdout).toBe('[false,true]');
+    expect(fresh.stdout).toBe(`[false,true,${knowsAllowList}]`);
     // Another identity (other binaries, or these after an upgrade) asks the server again, and keeps its answer.
     rewrite('other');
     const again = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT });
-    expect(again.stdout).toBe(`[${knowsAllowList},true]`);
+    expect(again.stdout).toBe(`[true,true,${knowsAllowList}]`);
     expect((JSON.parse(fs.readFileSync(file, 'utf8')) as Answers)[key]).toEqual(kept);
   });
 

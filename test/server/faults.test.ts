@@ -47,8 +47,18 @@ const STAGES: Array<{ stage: string; at: (project: TestProject) => RegExp | (() 
   { stage: 'start', at: () => /Start the cluster\n/ },
   { stage: 'databases', at: () => /CREATE DATABASE/ },
   { stage: 'extensions', at: () => /Enable extensions\n/ },
-  { stage: 'migrations', at: () => /Apply migrations\n/ },
+  // The migration waits while a run holds it (HOLD), so the kill lands while the file is in flight.
+  { stage: 'migrations', at: () => /app: applying 20250101000000_things\.sql\n/ },
 ];
+
+/**
+ * A migration that sleeps when the run's sessions carry `pgstrap_test.hold_seconds` (HOLD does, through the
+ * PGOPTIONS that node-postgres reads), and whose backend gives up as soon as the killed client is gone.
+ */
+const HELD_MIGRATION =
+  'CREATE TABLE things (id uuid PRIMARY KEY DEFAULT uuidv7());\n' +
+  "SELECT pg_sleep(coalesce(nullif(current_setting('pgstrap_test.hold_seconds', true), ''), '0')::float8);\n";
+const HOLD = { PGOPTIONS: '-c pgstrap_test.hold_seconds=60 -c client_connection_check_interval=100' };
 
 describe('kill -9 of a cold setup at each stage, then setup again', () => {
   let project: TestProject | undefined;
@@ -62,10 +72,10 @@ describe('kill -9 of a cold setup at each stage, then setup again', () => {
       project = await makeProject({ databases: ['app'], extensions: ['pgcrypto'] });
       const p = project;
       fs.mkdirSync(path.join(p.dir, 'migrations'));
-      fs.writeFileSync(path.join(p.dir, 'migrations', '20250101000000_things.sql'), 'CREATE TABLE things (id uuid PRIMARY KEY DEFAULT uuidv7());\n');
+      fs.writeFileSync(path.join(p.dir, 'migrations', '20250101000000_things.sql'), HELD_MIGRATION);
       p.writeConfigFile({ databases: ['app'], extensions: ['pgcrypto'], port: p.config.port, engine: 'embedded' });
 
-      const run = spawnCli(['setup'], { cwd: p.dir });
+      const run = spawnCli(['setup'], { cwd: p.dir, env: HOLD });
       await run.waitFor(at(p), 90_000);
       run.killGroup();
       const killed = await run.exited;
@@ -111,20 +121,20 @@ describe('kill -9 of db:reset, then setup and db:reset again', () => {
 
   for (const { stage, at } of [
     { stage: 'the drop', at: /DROP DATABASE IF EXISTS "app" WITH \(FORCE\)/ },
-    { stage: 'the migrations of the new database', at: /Apply migrations\n/ },
+    { stage: 'the migrations of the new database', at: /app: applying 20250101000000_things\.sql\n/ },
   ]) {
     it(`recovers from a kill during ${stage}: setup builds what is missing, a reset starts from empty`, async () => {
       project = await makeProject({ databases: ['app'] });
       const p = project;
       fs.mkdirSync(path.join(p.dir, 'migrations'));
-      fs.writeFileSync(path.join(p.dir, 'migrations', '20250101000000_things.sql'), 'CREATE TABLE things (id uuid PRIMARY KEY DEFAULT uuidv7());\n');
+      fs.writeFileSync(path.join(p.dir, 'migrations', '20250101000000_things.sql'), HELD_MIGRATION);
       p.writeConfigFile({ databases: ['app'], port: p.config.port, engine: 'embedded' });
       const first = await runCli(['setup'], { cwd: p.dir });
       expect(first.exitCode, String(first.stderr)).toBe(0);
       const target = await managedTarget(p);
       await query(target, 'app', 'INSERT INTO things DEFAULT VALUES');
 
-      const run = spawnCli(['db:reset'], { cwd: p.dir });
+      const run = spawnCli(['db:reset'], { cwd: p.dir, env: HOLD });
       await run.waitFor(at, 90_000);
       run.killGroup();
       const killed = await run.exited;
