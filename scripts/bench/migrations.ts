@@ -3,7 +3,9 @@
  * pgstrap's runner and by node-pg-migrate (each file in its own transaction, and its CLI's default of one
  * transaction for the batch), then `migrate:status` on the 1,000 applied files. Goals: apply at least 2x
  * as fast as node-pg-migrate's transaction per file and no slower than its single transaction (pgstrap
- * keeping a transaction and a tracking row per file); status under 300 ms.
+ * keeping a transaction and a tracking row per file); status under 300 ms. Beside them, the floor: the same
+ * SQL sent by no runner, 50 files to a query string, which is what the server itself takes for the work (on
+ * ext4, a run soon after many files were deleted is slower for every runner alike: docs/migrations.md).
  *
  * `npm run bench:migrations [-- --runs N --files N --json --port N]` runs it on a throwaway embedded cluster
  * (its port the first free one from N, default 5600);
@@ -45,16 +47,24 @@ export interface MigrationBenchReport {
     pgstrap: number[];
     nodePgMigrate: number[];
     nodePgMigrateSingleTransaction: number[];
+    /**
+     * The floor: the same files and tracking rows sent by no runner, as one query string per 50 files, each
+     * file in its own transaction committed without waiting for the disk (as pgstrap's are). What the server
+     * itself takes for the work; a slow filesystem raises it for every runner alike.
+     */
+    serverFloor: number[];
     /** Medians. */
-    median: { pgstrap: number; nodePgMigrate: number; nodePgMigrateSingleTransaction: number };
+    median: { pgstrap: number; nodePgMigrate: number; nodePgMigrateSingleTransaction: number; serverFloor: number };
     /** Fastest runs: on a busy machine the least disturbed figure. */
-    min: { pgstrap: number; nodePgMigrate: number; nodePgMigrateSingleTransaction: number };
+    min: { pgstrap: number; nodePgMigrate: number; nodePgMigrateSingleTransaction: number; serverFloor: number };
     /**
      * node-pg-migrate's time over pgstrap's, the median of the rounds' ratios (each round runs all three, see
      * stats.ts pairedRatio): above 1 means pgstrap is faster.
      */
     speedup: number;
     speedupSingleTransaction: number;
+    /** pgstrap's time over the floor's, paired by round: 1 would be the server's own time. */
+    overFloor: number;
   };
   status: { runs: number[]; first: number; median: number };
   goals: { applyAtLeastAsFast: boolean; twiceAsFastAsPerFile: boolean; noSlowerThanSingleTransaction: boolean; statusUnder300ms: boolean };
@@ -63,6 +73,33 @@ export interface MigrationBenchReport {
 /** A small migration, as teams write them: a table with a key and a row. */
 function migrationText(i: number): string {
   return `CREATE TABLE bench_${i} (id bigint PRIMARY KEY, note text NOT NULL);\nINSERT INTO bench_${i} VALUES (1, 'file ${i}');\n`;
+}
+
+/** The floor's SQL for files `from`..`to` (1-based, inclusive): what a runner with no overhead would send. */
+function floorBatchSql(from: number, to: number): string {
+  const parts = ['SET synchronous_commit TO off;'];
+  for (let i = from; i <= to; i++) {
+    parts.push(`BEGIN;\n${migrationText(i)}INSERT INTO bench_floor_history VALUES ('${i}', clock_timestamp());\nCOMMIT;`);
+  }
+  parts.push('RESET synchronous_commit;');
+  return parts.join('\n');
+}
+
+/** Applies `files` of migrationText through floorBatchSql, 50 to a query, on a connection of its own. */
+async function applyFloor(target: Target, database: string, files: number): Promise<void> {
+  await withClient(connectionFor(target, database), async (client) => {
+    await client.query('CREATE TABLE bench_floor_history (version text PRIMARY KEY, applied_at timestamptz NOT NULL)');
+    for (let i = 1; i <= files; i += 50) await client.query(floorBatchSql(i, Math.min(files, i + 49)));
+  });
+}
+
+/** Throws unless `database` has the table and row of each of `files` files: every runner did the whole work. */
+async function expectEveryFile(target: Target, database: string, files: number, runner: string): Promise<void> {
+  const found = await withClient(connectionFor(target, database), async (client) => {
+    const tables = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_class WHERE relkind = 'r' AND relname ~ '^bench_[0-9]+$'");
+    return tables.rows[0]!.n;
+  });
+  if (found !== files) throw new Error(`the migrations bench expected ${files} tables from ${runner}, found ${found}`);
 }
 
 /** Writes `count` files named `00001_bench_1.sql`... which both runners order the same way. */
@@ -99,7 +136,7 @@ export async function measureMigrations(target: Target, options: MigrationBenchO
     created.push(name);
     return name;
   };
-  const apply = { pgstrap: [] as number[], nodePgMigrate: [] as number[], nodePgMigrateSingleTransaction: [] as number[] };
+  const apply = { pgstrap: [] as number[], nodePgMigrate: [] as number[], nodePgMigrateSingleTransaction: [] as number[], serverFloor: [] as number[] };
   let statusDb: ResolvedDatabase | undefined;
   try {
     for (let run = 1; run <= runs; run++) {
@@ -107,6 +144,7 @@ export async function measureMigrations(target: Target, options: MigrationBenchO
         ['pgstrap', (db) => migrateDatabase(target, { name: db, migrations: { directory: dir, builtIn: true, command: undefined } })],
         ['nodePgMigrate', (db) => nodePgMigrate({ databaseUrl: connectionFor(target, db), dir, direction: 'up', migrationsTable: 'pgmigrations', count: Infinity, log: () => {} })],
         ['nodePgMigrateSingleTransaction', (db) => nodePgMigrate({ databaseUrl: connectionFor(target, db), dir, direction: 'up', migrationsTable: 'pgmigrations', count: Infinity, singleTransaction: true, log: () => {} })],
+        ['serverFloor', (db) => applyFloor(target, db, files)],
       ];
       // Rotate the order so no runner always gets the warmest cache.
       for (let k = 0; k < runners.length; k++) {
@@ -114,6 +152,7 @@ export async function measureMigrations(target: Target, options: MigrationBenchO
         const db = await freshDatabase(`${label.toLowerCase()}_${run}`);
         log(`run ${run}/${runs}: ${label} applies ${files} files`);
         apply[label].push(await timedMs(() => applyAll(db)));
+        await expectEveryFile(target, db, files, label);
         if (label === 'pgstrap' && run === runs) statusDb = { name: db, migrations: { directory: dir, builtIn: true, command: undefined } };
       }
     }
@@ -127,9 +166,15 @@ export async function measureMigrations(target: Target, options: MigrationBenchO
       }));
       if (!upToDate) throw new Error('the status bench expected every file applied');
     }
-    const med = { pgstrap: median(apply.pgstrap), nodePgMigrate: median(apply.nodePgMigrate), nodePgMigrateSingleTransaction: median(apply.nodePgMigrateSingleTransaction) };
+    const med = {
+      pgstrap: median(apply.pgstrap),
+      nodePgMigrate: median(apply.nodePgMigrate),
+      nodePgMigrateSingleTransaction: median(apply.nodePgMigrateSingleTransaction),
+      serverFloor: median(apply.serverFloor),
+    };
     const speedup = pairedRatio(apply.nodePgMigrate, apply.pgstrap);
     const speedupSingleTransaction = pairedRatio(apply.nodePgMigrateSingleTransaction, apply.pgstrap);
+    const overFloor = pairedRatio(apply.pgstrap, apply.serverFloor);
     const statusMedian = median(status);
     return {
       engine: describeEngine(target),
@@ -137,9 +182,15 @@ export async function measureMigrations(target: Target, options: MigrationBenchO
       apply: {
         ...apply,
         median: med,
-        min: { pgstrap: Math.min(...apply.pgstrap), nodePgMigrate: Math.min(...apply.nodePgMigrate), nodePgMigrateSingleTransaction: Math.min(...apply.nodePgMigrateSingleTransaction) },
+        min: {
+          pgstrap: Math.min(...apply.pgstrap),
+          nodePgMigrate: Math.min(...apply.nodePgMigrate),
+          nodePgMigrateSingleTransaction: Math.min(...apply.nodePgMigrateSingleTransaction),
+          serverFloor: Math.min(...apply.serverFloor),
+        },
         speedup: Math.round(speedup * 100) / 100,
         speedupSingleTransaction: Math.round(speedupSingleTransaction * 100) / 100,
+        overFloor: Math.round(overFloor * 100) / 100,
       },
       status: { runs: status, first: status[0]!, median: statusMedian },
       goals: {
@@ -168,6 +219,7 @@ export function renderMigrationBench(report: MigrationBenchReport): string {
     row('pgstrap migrate (a transaction per file)', 'pgstrap'),
     row('node-pg-migrate (a transaction per file)', 'nodePgMigrate', apply.speedup),
     row('node-pg-migrate --single-transaction (its CLI default)', 'nodePgMigrateSingleTransaction', apply.speedupSingleTransaction),
+    `${row('floor: the same SQL, 50 files a query, no runner', 'serverFloor')}  pgstrap ${apply.overFloor}x its time`,
     `  migrate:status on ${report.files} applied files: median ${status.median} ms, first ${status.first} ms (in-process, connection included)`,
     `goals: at least 2x faster than node-pg-migrate per file (ratio ${apply.speedup}): ${report.goals.twiceAsFastAsPerFile ? 'met' : 'NOT met'}; ` +
       `no slower than its single transaction (ratio ${apply.speedupSingleTransaction}): ${report.goals.noSlowerThanSingleTransaction ? 'met' : 'NOT met'}; ` +

@@ -47,8 +47,12 @@ export async function applyTransactionalFiles(
   database: string,
   asynchronousCommit: (index: number) => boolean,
 ): Promise<number[]> {
-  // Each of a file's own statements is flushed, so a lost connection still names the statement that ran;
-  // BEGIN, the commit mode and the tracking row reach us with the statement after them.
+  // What a lost connection shows of how far the batch got is the last answer flushed. Each of a file's own
+  // statements but its last is flushed, and its COMMIT: all that arrived then says which statement ran, since
+  // a file whose every statement but the last is done was running its last (or committing, see
+  // statementFailed). BEGIN, the commit mode and the tracking row reach us with the answer after them. One
+  // server write fewer per file than flushing every statement: about 8% of a batch of 1,000 two-statement
+  // files here (docs/round-trips.md).
   const statements: PipelinedStatement[] = [];
   // The tracking insert is parsed and planned once per batch, then only bound to each file's values.
   const rowStatement = `pgstrap_history_row_${(preparedRows += 1)}`;
@@ -64,7 +68,7 @@ export async function applyTransactionalFiles(
     const begin = statements.length;
     statements.push({ text: 'BEGIN', flush: false });
     const first = statements.length;
-    statements.push(...source.up.map((s) => ({ text: s.text })));
+    statements.push(...source.up.map((s, k) => ({ text: s.text, flush: k < source.up.length - 1 })));
     const row = statements.length;
     statements.push({ ...appliedRowStatement(source), flush: false, prepare: rowStatement }, { text: 'COMMIT' });
     return { source, begin, first, row };

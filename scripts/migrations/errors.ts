@@ -78,10 +78,22 @@ export function statementFailed(failed: FailedStatement, server: ServerError): P
   details.push(`statement ${index + 1} of ${total}${section} in database ${database}`);
   const shortage = resourceShortage(server);
   let remedy: string;
+  // No SQLSTATE: the connection was lost (serverError), so the server said nothing of the statement itself.
+  const lost = server.code === undefined;
   if (source.transactional) {
-    details.push(`nothing of this file was applied: its transaction rolled back${direction === 'up' ? '; earlier files stay applied' : ''}`);
     const again = `run \`npm run ${direction === 'up' ? 'migrate' : 'migrate:down'}\` again`;
-    remedy = shortage ? `Nothing is wrong with ${source.path}: ${shortage}; then ${again}.` : `Fix ${source.path} and ${again}.`;
+    if (lost) {
+      // The answers flushed say which statement ran (apply.ts); the last one's and the COMMIT's come together.
+      details.push(
+        index === total - 1
+          ? 'the server rolls its transaction back, unless the connection was lost as the file committed: `npm run migrate:status` shows whether it is applied'
+          : 'nothing of this file was applied: the server rolls its transaction back',
+      );
+      remedy = `Once the server answers again, ${again}; fix ${source.path} first only if the server's log shows this statement brought it down.`;
+    } else {
+      details.push(`nothing of this file was applied: its transaction rolled back${direction === 'up' ? '; earlier files stay applied' : ''}`);
+      remedy = shortage ? `Nothing is wrong with ${source.path}: ${shortage}; then ${again}.` : `Fix ${source.path} and ${again}.`;
+    }
   } else if (direction === 'up') {
     details.push(`it runs outside a transaction: ${index} statement${index === 1 ? '' : 's'} before this one stay applied`);
     const retry = `\`npm run migrate -- --retry ${source.version}\` runs it again from statement ${index + 1}`;

@@ -46,6 +46,9 @@ describe('kill -9 during a migration', () => {
     });
     const error = await killDuring(db);
     expect(error.message).toMatch(/^crash_tx\/2_long\.sql:2:1: the connection to the server was lost/);
+    // Its last statement: the answer that would have said it ran comes with the COMMIT's (apply.ts).
+    expect(error.details).toContain('the server rolls its transaction back, unless the connection was lost as the file committed: `npm run migrate:status` shows whether it is applied');
+    expect(error.remedy).toMatch(/^Once the server answers again, run `npm run migrate` again; fix crash_tx\/2_long\.sql first only if/);
     // Nothing of the file that was running; the file before it committed without a flush (see runner.ts), so
     // the crash may have taken it too, but only together with its tracking row.
     const [state] = await query(cluster.target, 'crash_tx', `SELECT to_regclass('first') IS NOT NULL AS first, to_regclass('second') IS NOT NULL AS second,
@@ -55,6 +58,17 @@ describe('kill -9 during a migration', () => {
     expect(pending).toEqual(state!.first ? ['2', '3'] : ['1', '2', '3']);
     expect((await migrateDatabase(cluster.target, db)).changes).toHaveLength(pending.length);
     expect((await getMigrationStatus(cluster.target, [db]))[0]).toMatchObject({ pending: [], drifted: [] });
+  });
+
+  it('names the statement that ran when the connection was lost in the middle of a file', async () => {
+    const db = await cluster.database('crash_mid', {
+      '1_mid.sql': `CREATE TABLE one (id int);\n${LONG}\nCREATE TABLE two (id int);\n`,
+    });
+    const error = await killDuring(db);
+    expect(error.message).toMatch(/^crash_mid\/1_mid\.sql:2:1: the connection to the server was lost/);
+    expect(error.details).toContain('nothing of this file was applied: the server rolls its transaction back');
+    expect(error.details).toContain('statement 2 of 3 in database crash_mid');
+    expect(await query(cluster.target, 'crash_mid', `SELECT to_regclass('one')::text AS one`)).toEqual([{ one: null }]);
   });
 
   it('marks a no-transaction file that died half way; --retry finishes it', async () => {
