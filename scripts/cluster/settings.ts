@@ -24,7 +24,7 @@ import { installedChecker } from '../extensions/installed.ts';
 import { extraSearchDirs, readInstalledFiles } from '../extensions/files.ts';
 import { probeConfigFile, readKnownSettings } from '../server/binaries.ts';
 
-import { assertPortBindable } from '../server/port.ts';
+import { assertPortBindable, loopbackHosts } from '../server/port.ts';
 import { connectionFor, type ManagedTarget } from '../server/target.ts';
 import { withClient } from '../server/connection.ts';
 import type { RunContext } from '../pipeline/step.ts';
@@ -64,7 +64,7 @@ export async function targetSettings(
   const isInstalled = installedChecker(await readInstalledFiles(target.binaries, extraSearchDirs(config.settings)));
   const plugins = catalogued(config.extensions, isInstalled).filter(({ entry }) => entry.kind === 'output-plugin');
   const allowed = plugins.length === 0 ? undefined : (await knownSettings(target)).get(OUTPUT_PLUGIN_SETTING)?.default;
-  const desired = desiredSettings(config, isInstalled, { socketDir: target.layout.socketDir, outputPluginDefault: allowed });
+  const desired = desiredSettings(config, isInstalled, { socketDir: target.layout.socketDir, listenHosts: await loopbackHosts(), outputPluginDefault: allowed });
   if (current === undefined) return { settings: desired, retained: [] };
   const dropsPreload = parseLibraryList(current[PRELOAD_SETTING]).some((l) => !parseLibraryList(desired[PRELOAD_SETTING]).includes(l));
   if (!dropsPreload) return { settings: desired, retained: [] };

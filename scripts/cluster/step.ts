@@ -10,6 +10,7 @@ import { readSettingsAndRole } from '../server/read-settings.ts';
 import { describeSettingDrift, planSettingDrift } from '../server/setting-values.ts';
 import type { StepOutcome } from '../pipeline/report.ts';
 import { writePgpass } from '../server/client-env.ts';
+import { loopbackHosts } from '../server/port.ts';
 import { withSession, type RunContext, type Step } from '../pipeline/step.ts';
 import { knownSettings, targetSettings, assertSettingsAccepted } from './settings.ts';
 import { pendingRestart } from '../pipeline/report.ts';
@@ -77,7 +78,7 @@ export const initialiseStep: Step = {
     const aside = target.cluster.setAsidePartial();
     if (aside) changes.push(`moved a half-made cluster an interrupted run left aside to ${aside}`);
     ctx.log(`initdb ${target.layout.dataDir}`);
-    await target.cluster.initialise(listenSettings(ctx.config.port, target.layout.socketDir), accepted);
+    await target.cluster.initialise(listenSettings(ctx.config.port, target.layout.socketDir, await loopbackHosts()), accepted);
     writePgpass(target.layout, ctx.config);
     return { changes: [...changes, `initialised ${target.layout.dataDir} with ${target.binaries.origin}`], notes };
   },

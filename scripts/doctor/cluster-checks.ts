@@ -44,7 +44,7 @@ function portCheck(c: ClusterFacts): Check {
   const derived = c.portSource === 'project-folder' ? ' (derived from the project folder; set port in the config to choose one)' : '';
   if (c.running) return check(id, 'cluster', 'ok', `127.0.0.1:${c.configuredPort} is this cluster's (pid ${c.pid})${derived}`);
   if (c.portFree === false) {
-    return check(id, 'cluster', 'fail', `port ${c.configuredPort} on 127.0.0.1 is held by ${c.portHolder ?? 'another process'}, not this cluster`, {
+    return check(id, 'cluster', 'fail', `port ${c.configuredPort} on ${c.portTakenOn ?? '127.0.0.1'} is held by ${c.portHolder ?? 'another process'}, not this cluster`, {
       fix: `Stop ${c.portHolder ?? 'that process'}, or set port in the config to a free port`,
     });
   }

@@ -58,8 +58,10 @@ export interface ClusterFacts extends Pick<ClusterStatus, 'initialised' | 'dataM
   configuredPort: number;
   /** Where that port came from: the config, or derived from the project's folder (absent: the config). */
   portSource?: 'config' | 'project-folder' | undefined;
-  /** Whether anything listens on 127.0.0.1:configuredPort; undefined when not probed (our server holds it). */
+  /** Whether nothing listens on configuredPort on the loopback addresses; undefined when not probed (our server holds it). */
   portFree: boolean | undefined;
+  /** The loopback address where something else holds it (127.0.0.1 or ::1), when it is taken. */
+  portTakenOn?: string | undefined;
   /** Who holds the port, when it is taken and that can be found. */
   portHolder: string | undefined;
   /** The user the data directory must belong to. */

@@ -38,7 +38,7 @@ import { UUIDV7_SCHEMA } from '../uuidv7/strategy.ts';
 import type { PostgresBinaries } from '../server/binaries.ts';
 import { tailFile } from '../server/cluster.ts';
 import { requireEmbeddedBinaries } from '../server/embedded.ts';
-import { describePortHolder, isPortFree } from '../server/port.ts';
+import { describePortHolder, loopbackHolding } from '../server/port.ts';
 import { freeSpace } from '../server/free-space.ts';
 import { selectTarget } from '../server/select.ts';
 import { connectionFor, describeEngine, maintenanceDatabase, readPassword, type ManagedTarget, type Target } from '../server/target.ts';
@@ -122,7 +122,8 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
   const { cluster, layout } = target;
   const status = cluster.status();
   // The listener check binds the port for a moment: only when our server does not already hold it.
-  const portFree = status.running && status.port === config.port ? undefined : await isPortFree(config.port);
+  const portTakenOn = status.running && status.port === config.port ? undefined : await loopbackHolding(config.port);
+  const portFree = status.running && status.port === config.port ? undefined : portTakenOn === undefined;
   const portHolder = portFree === false ? await describePortHolder(config.port) : undefined;
   const uid = process.getuid?.() ?? 0;
   const managedConf = status.initialised ? cluster.readManagedConf() : {};
@@ -140,6 +141,7 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
     configuredPort: config.port,
     portSource: config.portSource,
     portFree,
+    portTakenOn,
     portHolder,
     owner: target.user ? { uid: target.user.uid, name: target.user.name } : { uid, name: os.userInfo().username },
     managedConf,

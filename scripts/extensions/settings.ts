@@ -63,9 +63,9 @@ export function settingsForExtensions(config: ResolvedConfig, isInstalled?: (nam
 export function desiredSettings(
   config: ResolvedConfig,
   isInstalled?: (name: string) => boolean,
-  cluster?: { socketDir: string; outputPluginDefault: string | undefined },
+  cluster?: { socketDir: string; listenHosts: readonly string[]; outputPluginDefault: string | undefined },
 ): Record<string, string> {
-  const listen = cluster ? listenSettings(config.port, cluster.socketDir) : {};
+  const listen = cluster ? listenSettings(config.port, cluster.socketDir, cluster.listenHosts) : {};
   return { ...listen, ...config.settings, ...settingsForExtensions(config, isInstalled, cluster && { outputPluginDefault: cluster.outputPluginDefault }) };
 }
 

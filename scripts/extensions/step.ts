@@ -25,6 +25,7 @@ import { describeEngine, maintenanceDatabase, type ManagedTarget } from '../serv
 import { installedChecker } from './installed.ts';
 import { declaredForTarget } from './targeted.ts';
 import { desiredSettings } from './settings.ts';
+import { loopbackHosts } from '../server/port.ts';
 import { withSession, type RunContext, type Step } from '../pipeline/step.ts';
 
 /** The run's session on each database. */
@@ -49,7 +50,7 @@ async function readInstalledFacts(target: ManagedTarget, config: ResolvedConfig)
     major: target.binaries.major,
     available: new Map([...files.extensions].map((name) => [name, ''])),
     versions: undefined,
-    settings: desiredSettings(config, isInstalled, { socketDir: target.layout.socketDir, outputPluginDefault: undefined }),
+    settings: desiredSettings(config, isInstalled, { socketDir: target.layout.socketDir, listenHosts: await loopbackHosts(), outputPluginDefault: undefined }),
     outputPlugins,
   };
 }

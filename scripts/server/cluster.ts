@@ -13,7 +13,7 @@ import { scramVerifier } from './scram.ts';
 import { INCLUDE_LINE, MANAGED_CONF, parseManagedConf, renderManagedConf } from './conf.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import { currentUid, lstatOrUndefined } from './ownership.ts';
-import { describePortHolder, isPortFree, portHolderPid } from './port.ts';
+import { describePortHolder, loopbackHolding, loopbackHosts, portHolderPid } from './port.ts';
 import { isProcessAlive, run, startDetached } from './process.ts';
 import type { ServerUser } from './server-user.ts';
 import { writeFileAtomic } from '../shared/write-file.ts';
@@ -417,11 +417,13 @@ export class Cluster {
     this.ensurePrivateDir(this.layout.socketDir);
     // A lock file left in the socket directory by a killed server blocks the socket; a live server's is refused.
     this.removeStaleSocket(port);
-    if (!(await isPortFree(port))) {
+    const hosts = await loopbackHosts();
+    const taken = await loopbackHolding(port);
+    if (taken !== undefined) {
       const holder = await describePortHolder(port);
       throw new PgstrapError({
         code: 'cluster.port-in-use',
-        message: `port ${port} on 127.0.0.1 is already in use${holder ? ` by ${holder}` : ''}`,
+        message: `port ${port} on ${taken} is already in use${holder ? ` by ${holder}` : ''}`,
         remedy: `Stop that process, or set port in the config to a free port (pgstrap's default, 25000-25999, is derived from the project's folder).`,
         exit: ExitCode.cluster,
       });
@@ -434,7 +436,7 @@ export class Cluster {
     // and its --wait polls every 100 ms where watching postmaster.pid is ready sooner.
     const server = startDetached(
       this.program('postgres'),
-      ['-D', this.layout.dataDir, '-c', 'listen_addresses=127.0.0.1', '-p', String(port), '-k', this.layout.socketDir],
+      ['-D', this.layout.dataDir, '-c', `listen_addresses=${hosts.join(',')}`, '-p', String(port), '-k', this.layout.socketDir],
       { as: this.user, logFile: this.layout.logFile },
     );
     const failure = await this.waitUntilReady(logOffset, server.exited);

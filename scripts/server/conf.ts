@@ -218,7 +218,7 @@ export function describeSettingChange(change: SettingChange): string {
   return `${change.name}: ${show(change.from)} -> ${show(change.to)}${change.restart ? ' (needs a restart)' : ' (reload)'}`;
 }
 
-/** Settings pgstrap always writes: where the server listens. */
-export function listenSettings(port: number, socketDir: string): Record<string, string> {
-  return { port: String(port), listen_addresses: '127.0.0.1', unix_socket_directories: socketDir };
+/** Settings pgstrap always writes: where the server listens (`hosts`: the loopback addresses, server/port.ts loopbackHosts). */
+export function listenSettings(port: number, socketDir: string, hosts: readonly string[]): Record<string, string> {
+  return { port: String(port), listen_addresses: hosts.join(','), unix_socket_directories: socketDir };
 }

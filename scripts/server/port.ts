@@ -1,4 +1,4 @@
-/** Whether a TCP port on 127.0.0.1 is free, and which process holds it when it is not. */
+/** Whether a TCP port on the loopback addresses is free, and which process holds it when it is not. */
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -6,13 +6,37 @@ import { ExitCode, PgstrapError } from '../shared/errors.ts';
 import { findOnPath, run } from './process.ts';
 import { writeFileAtomic } from '../shared/write-file.ts';
 
-/** True when nothing listens on 127.0.0.1:`port` (checked by binding it for a moment). */
-export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+/** True when `host`:`port` can be bound (for a moment, then released). */
+function canBind(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once('error', () => resolve(false));
     server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
   });
+}
+
+let loopback: Promise<readonly string[]> | undefined;
+
+/**
+ * The loopback addresses the cluster listens on: 127.0.0.1, and ::1 where this machine has IPv6 (asked once
+ * per process, by binding a free port on it). Holding both means that no other local user can listen on
+ * [::1] at the project's port and meet the clients that connect to `localhost`, which resolves to ::1
+ * first on many systems (docs/robustness.md).
+ */
+export function loopbackHosts(): Promise<readonly string[]> {
+  loopback ??= canBind(0, '::1').then((v6) => (v6 ? ['127.0.0.1', '::1'] : ['127.0.0.1']));
+  return loopback;
+}
+
+/** The first loopback address (loopbackHosts) where something holds `port`; undefined when it is free on all. */
+export async function loopbackHolding(port: number): Promise<string | undefined> {
+  for (const host of await loopbackHosts()) if (!(await canBind(port, host))) return host;
+  return undefined;
+}
+
+/** True when nothing listens on `port` on any loopback address (checked by binding it for a moment). */
+export async function isPortFree(port: number): Promise<boolean> {
+  return (await loopbackHolding(port)) === undefined;
 }
 
 /** Linux's lowest port an unprivileged process may bind (`net.ipv4.ip_unprivileged_port_start`); undefined elsewhere. */
@@ -43,7 +67,7 @@ export async function firstFreePort(base: number, span = 200): Promise<number> {
   for (let port = base; port < base + span; port += 1) if (await isPortFree(port)) return port;
   throw new PgstrapError({
     code: 'port.none-free',
-    message: `no free TCP port on 127.0.0.1 in ${base}..${base + span - 1}`,
+    message: `no TCP port free on the loopback addresses in ${base}..${base + span - 1}`,
     remedy: 'Stop servers you no longer need, or try again later.',
     exit: ExitCode.environment,
   });

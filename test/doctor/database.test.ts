@@ -10,6 +10,7 @@ import { loadConfig } from '../../scripts/config/load.ts';
 import { installedChecker } from '../../scripts/extensions/installed.ts';
 import { readInstalledFiles } from '../../scripts/extensions/files.ts';
 import { desiredSettings } from '../../scripts/extensions/settings.ts';
+import { loopbackHosts } from '../../scripts/server/port.ts';
 import { managedTarget, query, runCli } from '../support/project.ts';
 import { checkOf, doctor, runFix, setUpProject, type DoctorProject } from './support.ts';
 
@@ -47,7 +48,7 @@ describe('doctor on databases', () => {
     const target = await managedTarget(p.project);
     // What setup would write, without the restart it would do.
     const config = await loadConfig({ cwd: p.project.dir, explicitPath: p.configFile });
-    const desired = desiredSettings(config, installedChecker(await readInstalledFiles(target.binaries)), { socketDir: target.layout.socketDir, outputPluginDefault: undefined });
+    const desired = desiredSettings(config, installedChecker(await readInstalledFiles(target.binaries)), { socketDir: target.layout.socketDir, listenHosts: await loopbackHosts(), outputPluginDefault: undefined });
     expect(desired.shared_preload_libraries).toBe('pg_stat_statements');
     target.cluster.writeManagedConf(desired);
     const result = await doctor(p);

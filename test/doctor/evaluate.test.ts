@@ -72,6 +72,12 @@ describe('doctor verdicts from facts', () => {
     expect(taken).toMatchObject({ status: 'fail', message: expect.stringContaining('pid 7 (postgres)') });
   });
 
+  it('names the loopback address another process holds the port on, ::1 included', () => {
+    const stopped = { running: false, pid: undefined, port: undefined };
+    const onV6 = byId(evaluateDoctor(facts({ cluster: cluster({ ...stopped, portFree: false, portTakenOn: '::1', portHolder: 'pid 9 (nc)' }) })).checks, 'cluster.port');
+    expect(onV6).toMatchObject({ status: 'fail', message: 'port 5417 on ::1 is held by pid 9 (nc), not this cluster', fix: 'Stop pid 9 (nc), or set port in the config to a free port' });
+  });
+
   it('fails a data directory of another owner or wider than 0750, without a safe repair for the owner', () => {
     const owner = byId(evaluateDoctor(facts({ cluster: cluster({ dataDir: { path: '/d', exists: true, mode: 0o700, uid: 0 } }) })).checks, 'cluster.data-dir');
     expect(owner).toMatchObject({ status: 'fail', fix: 'chown -R postgres /d', repair: undefined });

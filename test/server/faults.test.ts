@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loopbackHosts } from '../../scripts/server/port.ts';
 import { makeProject, managedTarget, query, runCli, spawnCli, type TestProject } from '../support/project.ts';
 
 /** Files under `dir` (recursively, not following links) whose content contains `needle`. */
@@ -91,7 +92,7 @@ describe('kill -9 of a cold setup at each stage, then setup again', () => {
         'app',
         "SELECT current_setting('port') AS port, current_setting('listen_addresses') AS addresses, current_setting('unix_socket_directories') AS sockets",
       );
-      expect(listen).toEqual({ port: String(p.config.port), addresses: '127.0.0.1', sockets: target.layout.socketDir });
+      expect(listen).toEqual({ port: String(p.config.port), addresses: (await loopbackHosts()).join(','), sockets: target.layout.socketDir });
       // One postmaster for this project, the one postmaster.pid names; the rest are its children.
       const processes = postgresUnder(p.dir);
       const postmasters = processes.filter((x) => !processes.some((y) => y.pid === x.ppid));

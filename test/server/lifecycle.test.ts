@@ -7,9 +7,13 @@ import { isPgstrapError, type PgstrapError } from '../../scripts/shared/errors.t
 import { SETUP_STEPS } from '../../scripts/pipeline/steps.ts';
 import { databasesStep } from '../../scripts/databases/step.ts';
 import { initialiseStep, settingsStep, startStep } from '../../scripts/cluster/step.ts';
+import pg from 'pg';
+import { loopbackHosts } from '../../scripts/server/port.ts';
+import { readPassword } from '../../scripts/server/target.ts';
 import { killPostmaster, makeProject, managedTarget, query, runStepsQuietly, type TestProject } from '../support/project.ts';
 
 const CLUSTER_STEPS = [initialiseStep, settingsStep, startStep, databasesStep];
+const HAS_IPV6_LOOPBACK = (await loopbackHosts()).includes('::1');
 
 let project: TestProject;
 
@@ -37,7 +41,7 @@ describe('managed cluster on the embedded engine', () => {
       'app',
       "SELECT current_setting('work_mem') AS work_mem, current_setting('listen_addresses') AS listen, current_setting('server_version_num') AS major",
     );
-    expect(settings).toEqual({ work_mem: '8MB', listen: '127.0.0.1', major: expect.stringMatching(/^17/) });
+    expect(settings).toEqual({ work_mem: '8MB', listen: (await loopbackHosts()).join(','), major: expect.stringMatching(/^17/) });
   });
 
   it('changes nothing on a second run and says so', async () => {
@@ -136,6 +140,32 @@ describe('managed cluster on the embedded engine', () => {
     }
     const { changed } = await changesOf();
     expect(changed).toContain('start');
+  });
+
+  it.skipIf(!HAS_IPV6_LOOPBACK)('holds the port on ::1 too, and will not start beside a listener there', async () => {
+    const target = await managedTarget(project);
+    // The running server answers on [::1] with the password, as a client of `localhost` resolving to ::1 meets it.
+    const password = readPassword(target.layout)!;
+    const client = new pg.Client({ host: '::1', port: project.config.port, user: project.config.superuser, password, database: 'app' });
+    await client.connect();
+    try {
+      expect((await client.query<{ addr: string }>('SELECT host(inet_server_addr()) AS addr')).rows).toEqual([{ addr: '::1' }]);
+    } finally {
+      await client.end();
+    }
+    // Down, another process may take [::1]:port; the start refuses rather than leave ::1 to it.
+    await target.cluster.stop();
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(project.config.port, '::1', resolve));
+    try {
+      const error = (await changesOf().catch((e: unknown) => e)) as PgstrapError;
+      expect(error.code).toBe('cluster.port-in-use');
+      expect(error.message).toContain(`port ${project.config.port} on ::1 is already in use by pid ${process.pid}`);
+      expect(target.cluster.status().running).toBe(false);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+    expect((await changesOf()).changed).toContain('start');
   });
 
   it('runs the cluster steps in this order within setup', () => {

@@ -82,7 +82,7 @@ describe.skipIf(!root)('as root (needs root; as a normal user pgstrap runs the s
     expect(staged.binDir.startsWith(layout.runtimeDir)).toBe(true);
     // The staged copy really works as the server user: initdb a throwaway cluster with it.
     const cluster = new Cluster(staged, { ...layout, dataDir: path.join(layout.runtimeDir, 'data-staged') }, user, 'postgres');
-    await cluster.initialise(listenSettings(1, layout.socketDir));
+    await cluster.initialise(listenSettings(1, layout.socketDir, ['127.0.0.1']));
     expect(cluster.isInitialised()).toBe(true);
     fs.rmSync(layout.runtimeDir, { recursive: true, force: true });
   });
