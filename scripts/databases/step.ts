@@ -1,6 +1,9 @@
-/** Creates the configured databases that are missing; never drops one. */
-import { isPgstrapError, partialFailure } from '../shared/errors.ts';
-import { createDatabaseStatement, planDatabases } from './plan.ts';
+/**
+ * Creates the configured databases that are missing. Drops none, but a declared one an interrupted DROP
+ * DATABASE left invalid, on the project's cluster (databases/plan.ts); on a server by URL that is an error.
+ */
+import { ExitCode, isPgstrapError, partialFailure, PgstrapError } from '../shared/errors.ts';
+import { createDatabaseStatement, dropDatabaseStatement, planDatabases, type DatabaseState } from './plan.ts';
 import { withClient } from '../server/connection.ts';
 import { listDatabases } from './inspect.ts';
 import { connectionFor, maintenanceDatabase } from '../server/target.ts';
@@ -10,9 +13,9 @@ import { withSession, type RunContext, type Step } from '../pipeline/step.ts';
  * The server's database names. On the project's cluster that already ran, through the first configured
  * database's session, which the later steps use anyway (pg_database is shared by all databases): a warm run
  * then opens no connection to the maintenance database, one backend start fewer. Where that database is
- * missing (3D000), and on a fresh cluster or a server reached by URL, through the maintenance database.
+ * missing (3D000) or cannot be opened (an invalid one), and on a fresh cluster or a server reached by URL, through the maintenance database.
  */
-async function readDatabaseNames(ctx: RunContext, fresh: boolean): Promise<Set<string>> {
+async function readDatabaseNames(ctx: RunContext, fresh: boolean): Promise<Map<string, DatabaseState>> {
   const { target } = ctx;
   const maintenance = maintenanceDatabase(target);
   const first = target.databases[0]?.name;
@@ -20,7 +23,7 @@ async function readDatabaseNames(ctx: RunContext, fresh: boolean): Promise<Set<s
     try {
       return await withSession(ctx, first, listDatabases);
     } catch (error) {
-      if (!(isPgstrapError(error) && error.code === 'db.missing-database')) throw error;
+      if (!(isPgstrapError(error) && (error.code === 'db.missing-database' || error.code === 'db.unavailable-database'))) throw error;
     }
   }
   return withSession(ctx, maintenance, listDatabases);
@@ -41,10 +44,29 @@ export const databasesStep: Step = {
     // this run just created or started the cluster (a connect to a database not created yet logs an error).
     const fresh = ctx.reports.some((r) => (r.id === 'cluster' || r.id === 'start') && r.changes.length > 0);
     if (!fresh) ctx.sessions?.prepare(names);
-    const missing = planDatabases(names, await readDatabaseNames(ctx, fresh));
+    const { create: missing, rebuild } = planDatabases(names, await readDatabaseNames(ctx, fresh));
+    if (rebuild.length > 0 && target.kind === 'external') throw invalidDatabases(rebuild);
     if (fresh) ctx.sessions?.prepare(names.filter((name) => !missing.includes(name)));
-    // A session that tried a missing database failed; it is dropped, to connect again once the database exists.
+    // A session that tried a missing (or invalid) database failed; it is dropped, to connect again once the database exists.
     await Promise.all(missing.map((name) => ctx.sessions?.close(name)));
+    // Nothing can connect to an invalid database, and the server refuses everything but its drop.
+    const rebuilt: string[] = [];
+    for (const name of rebuild) {
+      ctx.log(dropDatabaseStatement(name));
+      try {
+        await withClient(connection, (c) => c.query(dropDatabaseStatement(name)));
+      } catch (cause) {
+        throw partialFailure({
+          code: 'databases.drop-failed',
+          what: 'DROP DATABASE',
+          database: name,
+          done: rebuilt,
+          remedy: 'Fix the cause above, then run npm run setup again: it drops the invalid database and creates it.',
+          cause,
+        });
+      }
+      rebuilt.push(`dropped database ${name}, which an interrupted DROP DATABASE had left invalid (nothing could open it)`);
+    }
     // In a cluster this run just made (15+), the template is copied file by file (STRATEGY FILE_COPY): its two
     // checkpoints find nothing else to write, where the default WAL_LOG sends every page of the template through
     // the WAL and the buffers, to be written again by the next checkpoint (the next stop's: 0.19 s for two
@@ -64,7 +86,7 @@ export const databasesStep: Step = {
         code: 'databases.create-failed',
         what: 'CREATE DATABASE',
         database: missing[failed]!,
-        done: created.map((name) => `created database ${name}`),
+        done: [...rebuilt, ...created.map((name) => `created database ${name}`)],
         remedy: 'Fix the cause above (disk space, permissions, a name the server refuses), then run npm run setup again.',
         cause: (results[failed] as PromiseRejectedResult).reason,
       });
@@ -73,6 +95,17 @@ export const databasesStep: Step = {
     const maintenance = ctx.config.databases.some((d) => d.name === 'postgres')
       ? ['"postgres" is listed: it is also the maintenance database every tool connects to first; the extensions, uuidv7() and the migrations go into it as into any listed database']
       : [];
-    return { changes: created.map((name) => `created database ${name}`), notes: maintenance };
+    return { changes: [...rebuilt, ...created.map((name) => `created database ${name}`)], notes: maintenance };
   },
 };
+
+/** On a server pgstrap does not run, an invalid declared database is for its owner to drop. */
+function invalidDatabases(names: readonly string[]): PgstrapError {
+  return new PgstrapError({
+    code: 'databases.invalid',
+    message: `database${names.length === 1 ? '' : 's'} ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} invalid: an interrupted DROP DATABASE left ${names.length === 1 ? 'it' : 'them'} half removed, and nothing can open ${names.length === 1 ? 'it' : 'them'}`,
+    details: names.map((name) => `${dropDatabaseStatement(name)};`),
+    remedy: 'Drop it on that server (the statements above: the server allows nothing else on an invalid database), then run npm run setup again, which creates it.',
+    exit: ExitCode.cluster,
+  });
+}

@@ -1,7 +1,7 @@
 /** What `db:reset` may drop (pure): only databases the config names, and on an external server only those typed back. */
 import type { ResolvedDatabase } from '../config/types.ts';
 import { ExitCode, PgstrapError } from '../shared/errors.ts';
-import { quoteIdent } from '../shared/identifiers.ts';
+import { dropDatabaseStatement } from '../databases/plan.ts';
 
 /** The facts the decision needs. */
 export interface ResetTarget {
@@ -51,7 +51,7 @@ export function planReset(target: ResetTarget, databases: readonly ResolvedDatab
 export function dropStatements(name: string): { countOthers: { text: string; values: string[] }; drop: string } {
   return {
     countOthers: { text: 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', values: [name] },
-    drop: `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`,
+    drop: dropDatabaseStatement(name, { force: true }),
   };
 }
 

@@ -30,6 +30,14 @@ function connectError(target: ConnectionTarget, error: unknown): PgstrapError {
   if (code === '3D000') {
     return new PgstrapError({ ...base, code: 'db.missing-database', remedy: 'npm run setup creates the configured databases (for an external server, create it or use a URL without a database).' });
   }
+  if (code === '55000') {
+    // The database exists but takes no connections: left invalid by an interrupted DROP DATABASE, or ALLOW_CONNECTIONS false.
+    return new PgstrapError({
+      ...base,
+      code: 'db.unavailable-database',
+      remedy: 'A database an interrupted DROP DATABASE left invalid can only be dropped: npm run setup drops and creates it again on the project\'s cluster (on another server, DROP DATABASE it); one with ALLOW_CONNECTIONS false needs ALTER DATABASE ... WITH ALLOW_CONNECTIONS true.',
+    });
+  }
   if (code === '28P01' || code === '28000') {
     return new PgstrapError({ ...base, code: 'db.auth-failed', remedy: 'Check the user and password in the URL; for the local cluster, .pgstrap/password holds the superuser password.' });
   }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ResolvedConfig, ResolvedDatabase, ResolvedExtension } from '../config/types.ts';
 import { quoteIdent, quoteLiteral } from '../shared/identifiers.ts';
 import { projectTag } from '../server/layout.ts';
-import { createDatabaseStatement, type CopyStrategy } from '../databases/plan.ts';
+import { createDatabaseStatement, dropDatabaseStatement, type CopyStrategy } from '../databases/plan.ts';
 
 /** Bumped when what a template holds changes for the same inputs (pgstrap's own SQL). */
 export const TEMPLATE_FORMAT = 1;
@@ -121,7 +121,7 @@ export function finishTemplateStatements(build: string, template: string, hash: 
 
 /** The statements that drop a test database or template (a template must stop being one first). */
 export function dropTestDatabaseStatements(name: string, isTemplate: boolean): string[] {
-  return [...(isTemplate ? [`ALTER DATABASE ${quoteIdent(name)} WITH IS_TEMPLATE false`] : []), `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`];
+  return [...(isTemplate ? [`ALTER DATABASE ${quoteIdent(name)} WITH IS_TEMPLATE false`] : []), dropDatabaseStatement(name, { force: true })];
 }
 
 /**
