@@ -87,9 +87,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
   status: { summary: 'Show whether the cluster runs, with pid, port, version, data directory and log file', run: async (c) => (await commands.lifecycle()).statusCommand(c) },
   env: {
     summary: 'Print PGHOST, PGPORT, PGUSER, PGDATABASE, PGDATA, PGPASSFILE and DATABASE_URL (shell exports, a .env file or JSON)',
-    usage: '[--database NAME] [--format shell|dotenv|json]',
-    options: { database: { type: 'string' }, format: { type: 'string' } },
-    run: async (c, v) => (await commands.env()).envCommand(c, { database: v.database as string | undefined, format: v.format as string | undefined }),
+    usage: '[--database NAME] [--format shell|dotenv|json] [--socket]',
+    options: { database: { type: 'string' }, format: { type: 'string' }, socket: { type: 'boolean' } },
+    run: async (c, v) =>
+      (await commands.env()).envCommand(c, { database: v.database as string | undefined, format: v.format as string | undefined, socket: v.socket as boolean | undefined }),
   },
   verify: { summary: 'Check uuidv7() in every database: strategy, 10,000 ids, a key default, and the SQL fallback', run: async (c) => (await commands.verify()).verifyCommand(c) },
   doctor: {

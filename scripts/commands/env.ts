@@ -15,10 +15,21 @@ function externalEnvironment(target: ExternalTarget, database: string): Record<s
   return vars;
 }
 
-/** The variables for `database` on the target (its first database by default). */
-export function environmentFor(target: Target | ManagedPlace, database: string | undefined): Record<string, string> {
+/** The variables for `database` on the target (its first database by default); `socket`: DATABASE_URL through the project's socket. */
+export function environmentFor(target: Target | ManagedPlace, database: string | undefined, options: { socket?: boolean | undefined } = {}): Record<string, string> {
   const name = selectDatabases(target, database)[0]!.name;
-  return target.kind === 'external' ? externalEnvironment(target, name) : clientEnvironment(target.layout, target.config, name);
+  if (target.kind === 'external') {
+    if (options.socket) {
+      throw new PgstrapError({
+        code: 'usage',
+        message: '--socket is for the project\'s cluster: a server by URL is reached as its URL says',
+        remedy: 'Leave out --socket, or --url and PGSTRAP_URL.',
+        exit: ExitCode.usage,
+      });
+    }
+    return externalEnvironment(target, name);
+  }
+  return clientEnvironment(target.layout, target.config, name, options);
 }
 
 function formatOf(value: string | undefined, json: boolean | undefined): EnvFormat {
@@ -30,10 +41,13 @@ function formatOf(value: string | undefined, json: boolean | undefined): EnvForm
 }
 
 /** Prints the variables in the chosen format. */
-export async function envCommand(options: CommonOptions, flags: { database?: string | undefined; format?: string | undefined } = {}): Promise<ExitCode> {
+export async function envCommand(
+  options: CommonOptions,
+  flags: { database?: string | undefined; format?: string | undefined; socket?: boolean | undefined } = {},
+): Promise<ExitCode> {
   const format = formatOf(flags.format, options.json);
   const { target, output } = await openPlace(options);
-  const vars = environmentFor(target, flags.database);
+  const vars = environmentFor(target, flags.database, { socket: flags.socket });
   if (output.mode === 'json') output.json(vars);
   else if (format === 'json') output.say(JSON.stringify(vars, null, 2));
   else output.say(format === 'dotenv' ? renderDotenv(vars) : renderExports(vars));

@@ -20,12 +20,23 @@ export function writePgpass(layout: ClusterLayout, config: ResolvedConfig): void
   fs.chmodSync(layout.pgpassFile, 0o600);
 }
 
-/** The variables `npm run env` exports, for `database` (the first configured one by default). */
-export function clientEnvironment(layout: ClusterLayout, config: ResolvedConfig, database: string = config.databases[0]!.name): Record<string, string> {
+/**
+ * The variables `npm run env` exports, for `database` (the first configured one by default). DATABASE_URL is
+ * TCP to 127.0.0.1 with the password; with `socket`, it names the Unix socket folder instead (`?host=`, which
+ * pg, Prisma and libpq read) and holds no password: the socket folder is private and trusted, and nobody
+ * else can stand in for the server there while it is down (docs/robustness.md).
+ */
+export function clientEnvironment(
+  layout: ClusterLayout,
+  config: ResolvedConfig,
+  database: string = config.databases[0]!.name,
+  options: { socket?: boolean | undefined } = {},
+): Record<string, string> {
   const password = readPassword(layout);
-  const url = new URL(`postgresql://127.0.0.1:${config.port}/${database}`);
+  const url = new URL(`postgresql://${options.socket ? 'localhost' : '127.0.0.1'}:${config.port}/${database}`);
   url.username = config.superuser;
-  if (password !== undefined) url.password = password;
+  if (options.socket) url.searchParams.set('host', layout.socketDir);
+  else if (password !== undefined) url.password = password;
   return {
     PGHOST: layout.socketDir,
     PGPORT: String(config.port),

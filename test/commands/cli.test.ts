@@ -1,6 +1,7 @@
 /** The command line as a user meets it: exit codes, --json, env, status, errors rendered once. */
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../scripts/cli.ts';
 import { ExitCode } from '../../scripts/shared/errors.ts';
@@ -71,6 +72,26 @@ describe('pgstrap CLI', () => {
     expect(out).toContain(`export PGPORT='${project.config.port}'`);
     expect(out).toContain(`export PGHOST='${project.config.stateDir}/run'`);
     expect(out).toMatch(new RegExp(`export DATABASE_URL='postgresql://postgres:[^@']+@127\\.0\\.0\\.1:${project.config.port}/app'`));
+  });
+
+  it('with --socket, gives a DATABASE_URL through the private socket, without the password, that pg connects with', async () => {
+    const result = await runCli(['env', '--socket', '--format', 'json'], { cwd: project.dir });
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    const vars = JSON.parse(String(result.stdout)) as Record<string, string>;
+    const socketDir = `${project.config.stateDir}/run`;
+    expect(vars.DATABASE_URL).toBe(`postgresql://postgres@localhost:${project.config.port}/app?host=${encodeURIComponent(socketDir)}`);
+    expect(vars.DATABASE_URL).not.toContain(fs.readFileSync(path.join(project.config.stateDir, 'password'), 'utf8').trim());
+    const client = new pg.Client({ connectionString: vars.DATABASE_URL });
+    await client.connect();
+    try {
+      // No server address: the session came through the Unix socket.
+      expect((await client.query('SELECT inet_server_addr() AS addr, current_database() AS db')).rows).toEqual([{ addr: null, db: 'app' }]);
+    } finally {
+      await client.end();
+    }
+    const byUrl = await runCli(['env', '--socket', '--url', 'postgresql://u@db.example/app'], { cwd: project.dir });
+    expect(byUrl.exitCode).toBe(ExitCode.usage);
+    expect(String(byUrl.stderr)).toContain("--socket is for the project's cluster");
   });
 
   it('reports status with exit 0 when running and 1 when stopped', async () => {
