@@ -80,13 +80,14 @@ export const databasesStep: Step = {
     const results = await Promise.allSettled(missing.map((name) => withClient(connection, (c) => c.query(create(name)))));
     const created = missing.filter((_, i) => results[i]!.status === 'fulfilled');
     ctx.sessions?.prepare(created);
+    const changes = [...rebuilt, ...created.map((name) => `created database ${name}`)];
     const failed = results.findIndex((r) => r.status === 'rejected');
     if (failed >= 0) {
       throw partialFailure({
         code: 'databases.create-failed',
         what: 'CREATE DATABASE',
         database: missing[failed]!,
-        done: [...rebuilt, ...created.map((name) => `created database ${name}`)],
+        done: changes,
         remedy: 'Fix the cause above (disk space, permissions, a name the server refuses), then run npm run setup again.',
         cause: (results[failed] as PromiseRejectedResult).reason,
       });
@@ -95,15 +96,16 @@ export const databasesStep: Step = {
     const maintenance = ctx.config.databases.some((d) => d.name === 'postgres')
       ? ['"postgres" is listed: it is also the maintenance database every tool connects to first; the extensions, uuidv7() and the migrations go into it as into any listed database']
       : [];
-    return { changes: [...rebuilt, ...created.map((name) => `created database ${name}`)], notes: maintenance };
+    return { changes, notes: maintenance };
   },
 };
 
 /** On a server pgstrap does not run, an invalid declared database is for its owner to drop. */
 function invalidDatabases(names: readonly string[]): PgstrapError {
+  const [s, is, it] = names.length === 1 ? ['', 'is', 'it'] : ['s', 'are', 'them'];
   return new PgstrapError({
     code: 'databases.invalid',
-    message: `database${names.length === 1 ? '' : 's'} ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} invalid: an interrupted DROP DATABASE left ${names.length === 1 ? 'it' : 'them'} half removed, and nothing can open ${names.length === 1 ? 'it' : 'them'}`,
+    message: `database${s} ${names.join(', ')} ${is} invalid: an interrupted DROP DATABASE left ${it} half removed, and nothing can open ${it}`,
     details: names.map((name) => `${dropDatabaseStatement(name)};`),
     remedy: 'Drop it on that server (the statements above: the server allows nothing else on an invalid database), then run npm run setup again, which creates it.',
     exit: ExitCode.cluster,

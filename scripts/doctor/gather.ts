@@ -122,8 +122,9 @@ async function clusterFacts(target: ManagedTarget, config: ResolvedConfig): Prom
   const { cluster, layout } = target;
   const status = cluster.status();
   // The listener check binds the port for a moment: only when our server does not already hold it.
-  const portTakenOn = status.running && status.port === config.port ? undefined : await loopbackHolding(config.port);
-  const portFree = status.running && status.port === config.port ? undefined : portTakenOn === undefined;
+  const ours = status.running && status.port === config.port;
+  const portTakenOn = ours ? undefined : await loopbackHolding(config.port);
+  const portFree = ours ? undefined : portTakenOn === undefined;
   const portHolder = portFree === false ? await describePortHolder(config.port) : undefined;
   const uid = process.getuid?.() ?? 0;
   const managedConf = status.initialised ? cluster.readManagedConf() : {};
