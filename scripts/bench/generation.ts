@@ -45,6 +45,16 @@ export interface GenerationReport {
   figures: GenerationFigures[];
 }
 
+/**
+ * The server as the report names it: its version and, from `version()`, the compiler it was built with
+ * (`PostgreSQL 17.10, compiled by gcc (Ubuntu 7.5.0-3ubuntu1~18.04) 7.5.0`). The ratios depend on the build:
+ * the setting the strong fallback keeps is string work, which a build for size makes slow (docs/extensions.md).
+ */
+export function serverLabel(version: string, versionText: string): string {
+  const compiler = /, compiled by (.+?)(?:, \d+-bit)?$/.exec(versionText.trim())?.[1];
+  return compiler ? `PostgreSQL ${version}, compiled by ${compiler}` : `PostgreSQL ${version}`;
+}
+
 /** The statement that times generation: count() evaluates the expression for every row. */
 export function generateSql(expression: string): string {
   return `SELECT count(${expression}) FROM generate_series(1, $1::int)`;

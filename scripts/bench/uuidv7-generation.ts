@@ -23,6 +23,7 @@ import {
   type GenerationCandidate,
   type GenerationFigures,
   type GenerationReport,
+  serverLabel,
 } from './generation.ts';
 import { installFallbackSql } from '../uuidv7/sql.ts';
 import { SERVER_VERSION, toServerVersion, withClient } from '../server/connection.ts';
@@ -108,6 +109,7 @@ export async function measureUuidv7Generation(client: pg.Client, options: Genera
   const log = options.log ?? (() => {});
   const schema = `pgstrap_bench_uuidv7_${process.pid}`;
   const { version } = toServerVersion((await client.query(SERVER_VERSION.text)).rows);
+  const build = (await client.query<{ v: string }>('SELECT version() AS v')).rows[0]!.v;
   const fallbacks = fallbackCandidates(schema, options.fallbackRandom);
   const peers = peerCandidates(schema);
   const schemas = [...fallbacks.map((f) => f.schema), ...peers.map((p) => p.schema)];
@@ -155,7 +157,7 @@ export async function measureUuidv7Generation(client: pg.Client, options: Genera
       ...last.get(c.id)!,
       random: c.random,
     }));
-    return { server: `PostgreSQL ${version}`, rows: options.rows, repeats: options.repeats, insertRepeats: options.insertRepeats, figures };
+    return { server: serverLabel(version, build), rows: options.rows, repeats: options.repeats, insertRepeats: options.insertRepeats, figures };
   } finally {
     for (const own of schemas) await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(own)} CASCADE`).catch(() => {});
   }

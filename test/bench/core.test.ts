@@ -7,7 +7,7 @@ import type { GeneratorResult, KeyBenchReport } from '../../scripts/bench/model.
 import { formatValue, measuredMetrics, ratiosAgainstV4 } from '../../scripts/bench/metrics.ts';
 import { DEFAULT_KEY_BENCH, parseBenchFlags } from '../../scripts/bench/options.ts';
 import { benchSchemaName, dropSchemaSql, explainWalSql, isBenchSchemaName, walBytesOfExplain } from '../../scripts/bench/sql.ts';
-import { generationGoals, type GenerationFigures } from '../../scripts/bench/generation.ts';
+import { generationGoals, serverLabel, type GenerationFigures } from '../../scripts/bench/generation.ts';
 import { mean, median, pairedRatio, percentile, ratio, summarise } from '../../scripts/bench/stats.ts';
 import { renderMarkdownTable, renderTable } from '../../scripts/bench/table.ts';
 import { isPgstrapError } from '../../scripts/shared/errors.ts';
@@ -71,6 +71,19 @@ describe('percentile', () => {
     expect(goal([figure('fallback', [1.1, 22, 3.3], { random: 'strong' }), figure('peer', [1, 20, 3])]).text).toContain('is 1.10x');
     expect(goal([figure('fallback', undefined, { random: 'strong', generateSeconds: 1.46 }), figure('peer', undefined)]).text).toContain('is 1.46x');
     expect(() => pairedRatio([], [])).toThrow(RangeError);
+  });
+});
+
+describe('serverLabel', () => {
+  it("names the compiler from version(), since the generation ratios depend on the build", () => {
+    expect(serverLabel('17.10', 'PostgreSQL 17.10 on x86_64-pc-linux-gnu, compiled by gcc (Ubuntu 7.5.0-3ubuntu1~18.04) 7.5.0, 64-bit')).toBe(
+      'PostgreSQL 17.10, compiled by gcc (Ubuntu 7.5.0-3ubuntu1~18.04) 7.5.0',
+    );
+    expect(serverLabel('17.12 (Debian 17.12-0+deb13u1)', 'PostgreSQL 17.12 (Debian 17.12-0+deb13u1) on x86_64-pc-linux-gnu, compiled by gcc (Debian 14.2.0-19) 14.2.0, 64-bit')).toBe(
+      'PostgreSQL 17.12 (Debian 17.12-0+deb13u1), compiled by gcc (Debian 14.2.0-19) 14.2.0',
+    );
+    // PGlite and managed services word version() their own way: the version alone, then.
+    expect(serverLabel('17.4', 'PostgreSQL 17.4 on wasm32-unknown-emscripten')).toBe('PostgreSQL 17.4');
   });
 });
 

@@ -48,6 +48,7 @@ const runQuietly = (steps: Parameters<typeof runStepsQuietly>[0]) => runStepsQui
 describe('npm run bench on the embedded engine', () => {
   it('bench:uuidv7 times v4, both SQL fallbacks and the peer SQL function, with each goal and its verdict, then leaves nothing', async () => {
     const report = await withClient(connectionFor(target, 'app'), (client) => measureUuidv7Generation(client, { rows: 20000, repeats: 2, insertRepeats: 1, fallbackRandom: 'strong' }));
+    expect(report.server).toMatch(/^PostgreSQL 17\.\d+, compiled by \S+/);
     expect(report.figures.map((f) => [f.id, f.label])).toEqual([
       ['v4', 'gen_random_uuid() (v4)'],
       ['fallback', 'SQL fallback, strong (configured)'],
