@@ -48,7 +48,7 @@ export interface GenerationReport {
 /**
  * The server as the report names it: its version and, from `version()`, the compiler it was built with
  * (`PostgreSQL 17.10, compiled by gcc (Ubuntu 7.5.0-3ubuntu1~18.04) 7.5.0`). The ratios depend on the build:
- * the setting the strong fallback keeps is string work, which a build for size makes slow (docs/extensions.md).
+ * the setting the strong fallback keeps is string work, which a build that inlines strlen as `repnz scas` makes slow (docs/extensions.md).
  */
 export function serverLabel(version: string, versionText: string): string {
   const compiler = /, compiled by (.+?)(?:, \d+-bit)?$/.exec(versionText.trim())?.[1];
