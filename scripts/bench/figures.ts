@@ -3,6 +3,7 @@ import type { Panel } from './chart.ts';
 import type { Figure, SetupFigures, Timing } from './model.ts';
 import { formatRatio, formatValue } from './metrics.ts';
 import { generationGoals, type GenerationReport } from './generation.ts';
+import { fixedWidthTable } from './table.ts';
 
 const FIGURE_SERIES = 3;
 
@@ -95,10 +96,7 @@ export function generationFigureList(report: GenerationTimings): Figure[] {
 /** A fixed-width table of figures, grouped, with each goal and whether it was met. */
 export function renderFigureTable(figures: Figure[]): string {
   const rows = figures.map((f) => [f.group, f.label, formatValue(f.value, f.unit), f.goal ? `${f.goal.met ? 'met' : 'NOT met'}: ${f.goal.text}` : '']);
-  const header = ['figure', 'what', 'value', 'goal'];
-  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => [...r[i]!].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('   ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('   '), ...rows.map(line)].join('\n');
+  return fixedWidthTable(['figure', 'what', 'value', 'goal'], rows);
 }
 
 /** One panel per group (and unit), one bar per figure; a goal shows as the bar's note. */

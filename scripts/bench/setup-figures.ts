@@ -45,8 +45,14 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 /**
  * A throwaway project: package.json with the setup script (and `scripts`, name to command), the config,
  * node_modules linked to this repo's, and an empty migrations folder unless `migrations` names one to copy.
+ * The engine is the embedded one unless `engine` says `system` (whose binaries then come from PG_BIN in the
+ * `env` given to npmRun, scratchTarget and removeScratch).
  */
-export function makeScratchProject(source: ResolvedConfig, port: number, extra: { scripts?: Record<string, string>; migrations?: string } = {}): string {
+export function makeScratchProject(
+  source: ResolvedConfig,
+  port: number,
+  extra: { scripts?: Record<string, string>; migrations?: string; engine?: 'embedded' | 'system' } = {},
+): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bench-setup-'));
   // 0755: the server user must reach the state folder inside it when we run as root.
   fs.chmodSync(dir, 0o755);
@@ -55,7 +61,7 @@ export function makeScratchProject(source: ResolvedConfig, port: number, extra: 
   const pkg = { name: 'pgstrap-bench-project', private: true, type: 'module', scripts: { setup: `${cli} setup`, 'db:stop': `${cli} stop`, ...extra.scripts } };
   fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
   const config = {
-    engine: 'embedded',
+    engine: extra.engine ?? 'embedded',
     postgresMajor: source.postgresMajor,
     port,
     databases: source.databases.map((d) => d.name),
@@ -68,8 +74,8 @@ export function makeScratchProject(source: ResolvedConfig, port: number, extra: 
 }
 
 /** Runs `program args` in the scratch project `dir` (`what` names it for the error); a failure is an error with its last lines. */
-async function runInScratch(dir: string, what: string, program: string, args: string[]): Promise<void> {
-  const result = await run(program, args, { cwd: dir, env: { ...process.env, CI: 'true', PGSTRAP_URL: undefined }, reject: false, timeoutMs: 600_000 });
+async function runInScratch(dir: string, what: string, program: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  const result = await run(program, args, { cwd: dir, env: scratchEnv(env), reject: false, timeoutMs: 600_000 });
   if (result.exitCode !== 0) {
     throw new PgstrapError({
       code: 'bench.setup-failed',
@@ -81,9 +87,14 @@ async function runInScratch(dir: string, what: string, program: string, args: st
   }
 }
 
+/** The environment a scratch project's commands see: this one plus `env`, never a server by URL. */
+function scratchEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...process.env, CI: 'true', ...env, PGSTRAP_URL: undefined };
+}
+
 /** `npm run --silent <script>` in a scratch project. */
-export function npmRun(dir: string, script: string): Promise<void> {
-  return runInScratch(dir, `npm run ${script}`, 'npm', ['run', '--silent', script]);
+export function npmRun(dir: string, script: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  return runInScratch(dir, `npm run ${script}`, 'npm', ['run', '--silent', script], env);
 }
 
 /** The CLI itself in a scratch project (`node scripts/pgstrap.mjs ARGS`, no npm), as the floor runs pg_ctl. */
@@ -91,17 +102,18 @@ function cliRun(dir: string, ...args: string[]): Promise<void> {
   return runInScratch(dir, `pgstrap ${args.join(' ')}`, process.execPath, [path.join(REPO_ROOT, 'scripts/pgstrap.mjs'), ...args]);
 }
 
-async function scratchTarget(dir: string): Promise<ManagedTarget> {
+/** The scratch project's cluster, as its commands see it. */
+export async function scratchTarget(dir: string, env: NodeJS.ProcessEnv = {}): Promise<ManagedTarget> {
   const config = await loadConfig({ cwd: dir });
-  const target = await selectTarget(config, { env: { ...process.env, PGSTRAP_URL: undefined } });
+  const target = await selectTarget(config, { env: scratchEnv(env) });
   if (target.kind === 'external') throw new Error('the scratch project resolved to an external server');
   return target;
 }
 
 /** Stops a scratch project's cluster and removes it, with any relocated runtime folder. */
-export async function removeScratch(dir: string): Promise<void> {
+export async function removeScratch(dir: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
   try {
-    const target = await scratchTarget(dir);
+    const target = await scratchTarget(dir, env);
     await target.cluster.stop();
     if (target.layout.relocated) fs.rmSync(target.layout.runtimeDir, { recursive: true, force: true });
   } catch {

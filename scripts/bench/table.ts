@@ -27,19 +27,22 @@ export function runLine(report: KeyBenchReport): string {
   return `${report.rows.toLocaleString('en-US')} rows, ${report.server}, ${report.machine.cpus} CPUs${settings ? `, ${settings}` : ''}`;
 }
 
+/** Header and rows as fixed-width columns for the terminal, a rule under the header (widths count characters). */
+export function fixedWidthTable(header: string[], rows: string[][]): string {
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => [...(row[i] ?? '')].length)));
+  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('   '), ...rows.map(line)].join('\n');
+}
+
 /** A fixed-width table for the terminal: ratio against v4 first in each cell, then the figure. */
 export function renderTable(report: KeyBenchReport): string {
   const { header, rows } = cells(report);
-  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((row) => [...(row[i] ?? '')].length)));
-  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('   ').trimEnd();
   const reference = referenceResult(report);
   return [
     `Primary keys: ${runLine(report)}`,
     `Ratios against ${reference?.generator.label ?? 'v4'} (↓ lower is better, ↑ higher is better).`,
     '',
-    line(header),
-    widths.map((w) => '-'.repeat(w)).join('   '),
-    ...rows.map(line),
+    fixedWidthTable(header, rows),
   ].join('\n');
 }
 
