@@ -56,6 +56,9 @@ const SERVERS: Server[] = [
   { id: 'trixie-17', major: 17, engine: 'system', binDir: trixieBinDir },
 ];
 
+/** The signal that stopped the run, if one did. */
+let stoppedBy: NodeJS.Signals | undefined;
+
 /** One server's report, or why it was not measured. */
 type Outcome = { server: Server; report: GenerationReport } | { server: Server; skip: string };
 
@@ -68,6 +71,19 @@ async function measureOn(server: Server, options: { rows: number; repeats: numbe
     engine: server.engine,
   });
   process.stderr.write(`${server.id}: scratch project ${dir}\n`);
+  // Ctrl-C or a kill: the scratch server is stopped and its folder removed at once (which ends the query in
+  // flight); main then stops and exits 130 or 143, as a shell expects.
+  let removal: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (removal) return;
+    stoppedBy = signal;
+    process.stderr.write(`\n${signal}: removing the scratch project ${dir} before exiting\n`);
+    removal = removeScratch(dir, env).catch((error) => {
+      process.stderr.write(`clean-up failed: ${messageOf(error)}\n`);
+    });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     await npmRun(dir, 'setup', env);
     const target = await scratchTarget(dir, env);
@@ -82,7 +98,9 @@ async function measureOn(server: Server, options: { rows: number; repeats: numbe
     );
     return { server, report };
   } finally {
-    await removeScratch(dir, env);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await (removal ?? removeScratch(dir, env));
   }
 }
 
@@ -130,8 +148,9 @@ async function main(argv: string[]): Promise<number> {
       if ('report' in outcome) process.stdout.write(`\n== ${server.id}\n${formatGenerationReport(outcome.report)}\n`);
       outcomes.push(outcome);
     } catch (error) {
-      outcomes.push({ server, skip: `failed: ${messageOf(error)}` });
+      if (!stoppedBy) outcomes.push({ server, skip: `failed: ${messageOf(error)}` });
     }
+    if (stoppedBy) return stoppedBy === 'SIGINT' ? 130 : 143;
     port = await firstFreePort(port + 1);
   }
   process.stdout.write(`\n${summarise(outcomes)}\n`);

@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { summarise } from '../../bench/uuidv7-servers.ts';
 import type { GenerationFigures } from '../../scripts/bench/generation.ts';
-import { REPO_ROOT } from '../support/project.ts';
+import { REPO_ROOT, waitForExit } from '../support/project.ts';
 
 const SCRIPT = path.join(REPO_ROOT, 'bench/uuidv7-servers.ts');
 const bench = (...args: string[]) => execa(process.execPath, ['--import', 'tsx', SCRIPT, ...args], { cwd: REPO_ROOT, reject: false, env: { PGSTRAP_URL: undefined } });
@@ -24,6 +24,30 @@ describe('npm run bench:uuidv7-servers', () => {
     const dir = /embedded-17: scratch project (\S+)/.exec(String(result.stderr))?.[1];
     expect(dir).toBeDefined();
     expect(fs.existsSync(dir!)).toBe(false);
+  }, 120_000);
+
+  it('on SIGTERM mid-run, stops the scratch server and removes the project before exiting 143', async () => {
+    const child = execa(process.execPath, ['--import', 'tsx', SCRIPT, '--only', 'embedded-17', '--rows', '200000', '--repeats', '5'], {
+      cwd: REPO_ROOT,
+      reject: false,
+      env: { PGSTRAP_URL: undefined },
+    });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr += String(chunk);
+        if (/embedded-17: generate /.test(stderr)) resolve();
+      });
+      child.once('exit', () => reject(new Error(`exited before measuring: ${stderr}`)));
+    });
+    const dir = /embedded-17: scratch project (\S+)/.exec(stderr)![1]!;
+    const pid = Number(fs.readFileSync(path.join(dir, '.pgstrap/data/postmaster.pid'), 'utf8').split('\n')[0]);
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(143);
+    expect(result.stderr).toContain(`SIGTERM: removing the scratch project ${dir} before exiting`);
+    expect(fs.existsSync(dir)).toBe(false);
+    expect(await waitForExit(pid)).toBe(true);
   }, 120_000);
 
   it('refuses an unknown server and bad numbers with exit 2, naming them', async () => {
