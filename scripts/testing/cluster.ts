@@ -75,6 +75,15 @@ async function otherTarget(dev: ManagedTarget, port: number, dataDir: string | u
   }
 }
 
+/** Removes `dir` if it is an empty folder; one with anything in it (or gone already) is left as it is. */
+function removeIfEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch (error) {
+    if (!['ENOTEMPTY', 'EEXIST', 'ENOENT'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  }
+}
+
 /** Stops a test cluster and removes its data (and its memory folder); false when it had none. */
 async function removeAt(dev: ManagedTarget, port: number, dataDir: string | undefined): Promise<boolean> {
   if (dataDir !== undefined) {
@@ -83,11 +92,17 @@ async function removeAt(dev: ManagedTarget, port: number, dataDir: string | unde
     if (parent === undefined || untrustedReason(parent, currentUid()) !== undefined) return false;
   }
   const target = await otherTarget(dev, port, dataDir);
-  if (!target || !fs.existsSync(target.layout.dataDir)) return false;
-  await target.cluster.stop();
+  if (!target) return false;
   // A relocated runtime folder (the server user cannot reach the project) is the test cluster's own, beside the
   // project's (server/placement.ts relocationDir); were it the development cluster's, it would stay.
-  if (target.layout.relocated && path.resolve(target.layout.runtimeDir) !== path.resolve(dev.layout.runtimeDir)) fs.rmSync(target.layout.runtimeDir, { recursive: true, force: true });
+  const ownRuntime = target.layout.relocated && path.resolve(target.layout.runtimeDir) !== path.resolve(dev.layout.runtimeDir);
+  if (!fs.existsSync(target.layout.dataDir)) {
+    // Nothing here, but working out the layout made (or proved) that folder: an empty one is not left behind.
+    if (ownRuntime) removeIfEmpty(target.layout.runtimeDir);
+    return false;
+  }
+  await target.cluster.stop();
+  if (ownRuntime) fs.rmSync(target.layout.runtimeDir, { recursive: true, force: true });
   fs.rmSync(target.layout.dataDir, { recursive: true, force: true });
   if (dataDir !== undefined) fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });
   return true;

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { cacheDirOf, ensureBundle, KEPT_EXTERNAL, loadBundle, UNSAFE_CACHE } from '../../scripts/bundle.mjs';
+import { relocationDir } from '../../scripts/server/placement.ts';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -212,7 +213,8 @@ describe('the fallback cache in the temporary directory', () => {
   it.skipIf(!isRoot)("the CLI, loading a project's TypeScript config, refuses another user's folder with exit 3 and runs none of it", () => {
     const { tmp, base } = scratch();
     const project = fs.mkdtempSync(path.join(os.tmpdir(), 'pgstrap-bundle-project-'));
-    dirs.push(project);
+    // As root, env works out where the server user's state would go (the project is 0700): that folder too.
+    dirs.push(project, relocationDir(project));
     // node_modules is a file: its .cache cannot be made, so the config's bundle would go to the temporary directory.
     write(path.join(project, 'node_modules'), '');
     write(path.join(project, 'package.json'), '{ "name": "app", "private": true, "type": "module" }\n');

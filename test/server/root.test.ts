@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireEmbeddedBinaries } from '../../scripts/server/embedded.ts';
 import { placeCluster, reachableBinaries, relocationDir } from '../../scripts/server/placement.ts';
 import { testClusterConfig } from '../../scripts/testing/template.ts';
+import { removeTestCluster, startTestCluster } from '../../scripts/testing/cluster.ts';
 import { getServerUser, isRoot } from '../../scripts/server/server-user.ts';
 import { Cluster } from '../../scripts/server/cluster.ts';
 import { listenSettings } from '../../scripts/server/conf.ts';
@@ -67,6 +68,19 @@ describe.skipIf(!root)('as root (needs root; as a normal user pgstrap runs the s
     for (const key of ['logFile', 'dataDir', 'socketDir'] as const) expect(test[key]).not.toBe(dev[key]);
     expect(fs.statSync(test.runtimeDir)).toMatchObject({ uid: 0, mode: expect.any(Number) });
     expect(fs.statSync(test.runtimeDir).mode & 0o022).toBe(0);
+    fs.rmSync(test.runtimeDir, { recursive: true, force: true });
+  });
+
+  it('removes the throwaway test cluster with its relocated folder, and leaves no empty one from the places it looked', async () => {
+    const target = await managedTarget(project);
+    const test = await startTestCluster(target);
+    expect(test.layout.relocated).toBe(true);
+    expect(fs.existsSync(relocationDir(project.dir, 'test'))).toBe(true);
+    expect(await removeTestCluster(target)).toBe(true);
+    expect(fs.existsSync(test.layout.dataDir)).toBe(false);
+    // Each place a test cluster may live is looked at, and working out its layout makes the relocated folder.
+    expect(fs.existsSync(relocationDir(project.dir, 'test'))).toBe(false);
+    expect(fs.existsSync(target.layout.runtimeDir)).toBe(true);
   });
 
   it('stages binaries the server user cannot execute next to the relocated state', async () => {
