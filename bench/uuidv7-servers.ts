@@ -10,8 +10,6 @@
  * Servers: embedded-17 and embedded-18 (the npm packages), debian-15 (/usr/lib/postgresql/15/bin) and trixie-17
  * (Debian 13's, unpacked by test/servers/trixie-postgres.mjs). One that this machine lacks is skipped, saying why.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../scripts/config/load.ts';
 import { formatGenerationReport, generationGoals, type GenerationReport } from '../scripts/bench/generation.ts';
@@ -20,10 +18,11 @@ import { measureUuidv7Generation } from '../scripts/bench/uuidv7-generation.ts';
 import { fixedWidthTable } from '../scripts/bench/table.ts';
 import { withClient } from '../scripts/server/connection.ts';
 import { firstFreePort } from '../scripts/server/port.ts';
-import { run } from '../scripts/server/process.ts';
 import { connectionFor } from '../scripts/server/target.ts';
 import { messageOf } from '../scripts/shared/errors.ts';
 import { installRoot } from '../scripts/shared/install-root.ts';
+import { debianPostgres } from '../test/support/project.ts';
+import { trixiePostgres } from '../test/support/trixie-postgres.ts';
 
 const REPO_ROOT = installRoot();
 const DATABASE = 'bench';
@@ -34,26 +33,15 @@ interface Server {
   major: number;
   engine: 'embedded' | 'system';
   /** The binaries' folder (system engine), or why this machine has none. */
-  binDir?: () => Promise<string | { skip: string }>;
-}
-
-/** Debian 13's PostgreSQL 17 as the test-server builder unpacks it (cached after the first build). */
-async function trixieBinDir(): Promise<string | { skip: string }> {
-  const result = await run(process.execPath, [path.join(REPO_ROOT, 'test/servers/trixie-postgres.mjs')], { reject: false, timeoutMs: 900_000 });
-  if (result.exitCode !== 0) return { skip: `test/servers/trixie-postgres.mjs failed: ${String(result.stderr).trim().split('\n').at(-1)}` };
-  return (JSON.parse(String(result.stdout)) as { binDir: string }).binDir;
+  binDir?: () => Promise<{ binDir: string } | { skip: string }>;
 }
 
 const SERVERS: Server[] = [
   { id: 'embedded-17', major: 17, engine: 'embedded' },
   { id: 'embedded-18', major: 18, engine: 'embedded' },
-  {
-    id: 'debian-15',
-    major: 15,
-    engine: 'system',
-    binDir: async () => (fs.existsSync('/usr/lib/postgresql/15/bin/postgres') ? '/usr/lib/postgresql/15/bin' : { skip: 'no /usr/lib/postgresql/15/bin (apt-get install postgresql-15)' }),
-  },
-  { id: 'trixie-17', major: 17, engine: 'system', binDir: trixieBinDir },
+  { id: 'debian-15', major: 15, engine: 'system', binDir: () => debianPostgres(15) },
+  // Debian 13's, as test/servers/trixie-postgres.mjs unpacks it (cached after the first build).
+  { id: 'trixie-17', major: 17, engine: 'system', binDir: trixiePostgres },
 ];
 
 /** The signal that stopped the run, if one did. */
@@ -64,8 +52,8 @@ type Outcome = { server: Server; report: GenerationReport } | { server: Server; 
 
 async function measureOn(server: Server, options: { rows: number; repeats: number; insertRepeats: number; port: number }): Promise<Outcome> {
   const found = server.binDir ? await server.binDir() : undefined;
-  if (typeof found === 'object') return { server, skip: found.skip };
-  const env: NodeJS.ProcessEnv = found ? { PG_BIN: found } : {};
+  if (found && 'skip' in found) return { server, skip: found.skip };
+  const env: NodeJS.ProcessEnv = found ? { PG_BIN: found.binDir } : {};
   const source = await loadConfig({ cwd: REPO_ROOT });
   const dir = makeScratchProject({ ...source, postgresMajor: server.major, databases: [{ name: DATABASE }] as typeof source.databases, extensions: [] }, options.port, {
     engine: server.engine,
@@ -108,12 +96,12 @@ async function measureOn(server: Server, options: { rows: number; repeats: numbe
 export function summarise(outcomes: Outcome[]): string {
   const measured = outcomes.filter((o): o is Extract<Outcome, { report: GenerationReport }> => 'report' in o);
   const goalsOf = measured.map((o) => generationGoals(o.report));
-  const texts = [...new Set(goalsOf.flat().map((g) => g.text.replace(/ \(.*\)$/, '')))];
-  const rows = texts.map((text) => [
-    text,
+  const abouts = [...new Set(goalsOf.flat().map((g) => g.about))];
+  const rows = abouts.map((about) => [
+    about,
     ...goalsOf.map((goals) => {
-      const goal = goals.find((g) => g.text.startsWith(text));
-      return goal ? `${/\((?:is )?([^)]*)\)$/.exec(goal.text)?.[1] ?? ''}: ${goal.met ? 'met' : 'NOT met'}` : '';
+      const goal = goals.find((g) => g.about === about);
+      return goal ? `${goal.measured}: ${goal.met ? 'met' : 'NOT met'}` : '';
     }),
   ]);
   const lines = [fixedWidthTable(['goal', ...measured.map((o) => o.server.id)], rows)];
